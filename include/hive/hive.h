@@ -1,0 +1,180 @@
+/* hive — an eBPF runtime for user space.  The one public header.
+ *
+ * Conventions (after libbpf):
+ *  - functions returning int return 0 or a negative errno (-EINVAL, -ENOMEM,
+ *    -E2BIG, -EACCES when a program is refused, -EFAULT when a run faults);
+ *  - constructors return int and hand the object back through **out;
+ *  - options structs start with `size_t sz` and are declared with HIVE_OPTS,
+ *    so that older callers keep working when fields are added;
+ *  - messages go to a log buffer the caller owns.
+ */
+#ifndef HIVE_HIVE_H
+#define HIVE_HIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HIVE_API __attribute__((visibility("default")))
+
+/* Declare and initialise an options struct: HIVE_OPTS(hive_prog_opts, o, .mode = ...). */
+#define HIVE_OPTS(TYPE, NAME, ...) struct TYPE NAME = {.sz = sizeof(struct TYPE), __VA_ARGS__}
+
+/** @brief One eBPF instruction slot, as in Linux's struct bpf_insn. */
+struct hive_insn {
+	uint8_t code;
+	uint8_t dst_reg : 4;
+	uint8_t src_reg : 4;
+	int16_t off;
+	int32_t imm;
+};
+
+enum {
+	HIVE_STACK_SIZE = 512, /* bytes of stack per frame */
+	HIVE_MAX_FRAMES = 8,   /* call depth, the entry frame included */
+	HIVE_MAX_INSNS = 1000000,
+};
+
+/* {===== environment: the helpers a program may call */
+
+struct hive_env;
+struct hive_run;
+
+/** @brief A helper: five arguments in r1..r5 and the run it is called from. */
+typedef uint64_t (*hive_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+				   struct hive_run *run);
+
+/** @brief Create an environment with no helpers. */
+HIVE_API int hive_env_new(struct hive_env **out);
+HIVE_API void hive_env_free(struct hive_env *env);
+/** @brief Register (or replace) helper @id, called by `call id` and callx. */
+HIVE_API int hive_env_set_helper(struct hive_env *env, uint32_t id, const char *name, hive_helper_fn fn);
+/** @brief The helper registered for @id, or NULL. */
+HIVE_API hive_helper_fn hive_env_helper(const struct hive_env *env, uint32_t id, const char **name);
+
+/* }===== */
+
+/* {===== programs */
+
+struct hive_prog;
+
+enum hive_exec_mode {
+	/** Every load and store is checked against the regions the program may
+	 *  touch, and the instruction budget is enforced: for programs the
+	 *  verifier has not accepted. A violation stops the run with -EFAULT or
+	 *  -ELOOP and the pc. */
+	HIVE_EXEC_CHECKED = 0,
+	/** No run-time checks: the caller (or the verifier) vouches for the program. */
+	HIVE_EXEC_TRUSTED = 1,
+};
+
+struct hive_prog_opts {
+	size_t sz;
+	struct hive_env *env;        /* helpers; NULL: none */
+	enum hive_exec_mode mode;
+	uint64_t insn_budget;        /* checked mode: instructions per run; 0: 1<<24 */
+	unsigned cpu_version;        /* refuse instructions newer than -mcpu=vN; 0: v4 */
+	unsigned groups;             /* conformance groups allowed; 0: all */
+	char *log_buf;               /* why a program was refused */
+	size_t log_size;
+	size_t : 0;
+};
+#define hive_prog_opts__last_field log_size
+
+/** @brief Validate and load @cnt instructions. On refusal returns -EINVAL and
+ *  writes "insn N: <disassembly>: <what is wrong>" to opts->log_buf. */
+HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const struct hive_prog_opts *opts,
+			    struct hive_prog **out);
+HIVE_API void hive_prog_free(struct hive_prog *prog);
+HIVE_API size_t hive_prog_insn_cnt(const struct hive_prog *prog);
+HIVE_API const struct hive_insn *hive_prog_insns(const struct hive_prog *prog);
+
+/* }===== */
+
+/* {===== running */
+
+struct hive_run_opts {
+	size_t sz;
+	void *mem;              /* r1 = mem, r2 = mem_size */
+	size_t mem_size;
+	bool mem_readonly;      /* checked mode: stores to mem fault */
+	bool use_jit;           /* run JIT code (the program must have been JIT-compiled) */
+	uint64_t *regs_out;     /* if set, r0..r10 at exit (11 words) */
+	/* results */
+	uint64_t retval;        /* r0 at exit */
+	uint32_t fault_pc;      /* instruction index of a fault */
+	char errmsg[192];       /* what went wrong, for a failed run */
+	size_t : 0;
+};
+#define hive_run_opts__last_field errmsg
+
+/** @brief Run @prog once. Returns 0 with opts->retval set, or a negative errno:
+ *  -EFAULT (memory access outside the allowed regions, checked mode),
+ *  -ELOOP (instruction budget exhausted), -E2BIG (call depth), -ENOENT
+ *  (call of an unregistered helper), with fault_pc and errmsg set.
+ *  Re-entrant: any number of threads may run one program at once. */
+HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *opts);
+
+/** @brief Shortcut: run with r1 = mem, r2 = size; r0 in *retval. */
+HIVE_API int hive_prog_run_mem(const struct hive_prog *prog, void *mem, size_t size, uint64_t *retval);
+
+/** @brief From a helper: let the rest of this run access [ptr, ptr+size)
+ *  in checked mode (a helper returning a pointer, e.g. a map value). */
+HIVE_API int hive_run_allow(struct hive_run *run, void *ptr, size_t size, bool writable);
+/** @brief From a helper: the memory the run was started with. */
+HIVE_API void *hive_run_mem(struct hive_run *run, size_t *size);
+/** @brief From a helper: stop the run with an error (-EFAULT, -EINVAL…). */
+HIVE_API void hive_run_abort(struct hive_run *run, int err, const char *msg);
+
+/* }===== */
+
+/* {===== JIT */
+
+struct hive_jit_opts {
+	size_t sz;
+	bool harden;       /* blind constants, as bpf_jit_harden */
+	bool retpoline;    /* indirect calls through a retpoline thunk */
+	size_t : 0;
+};
+#define hive_jit_opts__last_field retpoline
+
+/** @brief Compile @prog to native code; returns -EOPNOTSUPP on hosts without
+ *  a JIT backend (the interpreter still runs the program). */
+HIVE_API int hive_prog_jit(struct hive_prog *prog, const struct hive_jit_opts *opts);
+HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog);
+
+/* }===== */
+
+/* {===== text forms */
+
+/** @brief Disassemble insn @pc of @insns (llvm-objdump syntax) into buf.
+ *  Returns the number of slots it takes (2 for LDDW) or a negative errno. */
+HIVE_API int hive_disasm_insn(const struct hive_insn *insns, size_t cnt, size_t pc, char *buf, size_t size);
+
+/** @brief Assemble text in the conformance-suite syntax or llvm-objdump
+ *  syntax. On success *out is malloc'd (free() it). On failure returns
+ *  -EINVAL and writes "LINE: message" to errbuf. */
+HIVE_API int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, char *errbuf, size_t errsize);
+
+/* }===== */
+
+/* {===== maps (issue 5: src/maps) */
+/* }===== */
+
+/* {===== objects: the ELF loader (issue 4: src/loader) */
+/* }===== */
+
+/* {===== verifier (issue 6: src/verifier) */
+/* }===== */
+
+/* {===== hooks and test-run (issue 7: src/hooks) */
+/* }===== */
+
+#ifdef __cplusplus
+}
+#endif
+#endif
