@@ -163,6 +163,35 @@ HIVE_API int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, cha
 /* }===== */
 
 /* {===== maps (issue 5: src/maps) */
+
+struct hive_map;
+
+/* Map types, numbered as Linux's enum bpf_map_type. */
+enum hive_map_type {
+	HIVE_MAP_UNSPEC = 0, HIVE_MAP_HASH = 1, HIVE_MAP_ARRAY = 2, HIVE_MAP_PROG_ARRAY = 3,
+	HIVE_MAP_PERF_EVENT_ARRAY = 4, HIVE_MAP_PERCPU_HASH = 5, HIVE_MAP_PERCPU_ARRAY = 6,
+	HIVE_MAP_LRU_HASH = 9, HIVE_MAP_LRU_PERCPU_HASH = 10, HIVE_MAP_LPM_TRIE = 11,
+	HIVE_MAP_ARRAY_OF_MAPS = 12, HIVE_MAP_HASH_OF_MAPS = 13, HIVE_MAP_QUEUE = 22,
+	HIVE_MAP_STACK = 23, HIVE_MAP_RINGBUF = 27, HIVE_MAP_BLOOM_FILTER = 30,
+	HIVE_MAP_USER_RINGBUF = 31,
+};
+
+struct hive_map_opts {
+	size_t sz;
+	uint32_t map_flags;            /* BPF_F_* as Linux */
+	uint32_t numa_node;
+	const struct hive_map *inner;  /* map-in-map: the template inner map */
+	uint64_t map_extra;            /* bloom filter: number of hash functions */
+	size_t : 0;
+};
+#define hive_map_opts__last_field map_extra
+
+/** @brief Create a map as BPF_MAP_CREATE would; -EINVAL names the bad
+ *  attribute in the return of hive_map_strerror-like logs. */
+HIVE_API int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size,
+			     uint32_t value_size, uint32_t max_entries, const struct hive_map_opts *opts,
+			     struct hive_map **out);
+HIVE_API void hive_map_free(struct hive_map *map);
 /* }===== */
 
 /* {===== objects: the ELF loader (issue 4: src/loader) */

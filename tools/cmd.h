@@ -1,0 +1,15 @@
+/* Subcommands of the hive CLI, one per cmd_*.c; each returns the exit code. */
+#ifndef HIVE_TOOLS_CMD_H
+#define HIVE_TOOLS_CMD_H
+
+int cmd_run(int argc, char **argv);
+int cmd_conformance_plugin(int argc, char **argv);
+int cmd_asm(int argc, char **argv);     /* tools/cmd_asm.c */
+int cmd_disasm(int argc, char **argv);  /* tools/cmd_asm.c */
+
+/* Read a whole file (or "-" for stdin); NUL-terminated; NULL + errno on failure. */
+char *tool_read_file(const char *path, size_t *size);
+/* Load a program file: raw bytecode (.bin/.o-less) or assembly (.s, .asm). */
+int tool_load_insns(const char *path, struct hive_insn **insns, size_t *cnt, char *err, size_t errsz);
+
+#endif
