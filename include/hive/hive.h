@@ -107,6 +107,7 @@ struct hive_run_opts {
 	/* results */
 	uint64_t retval;        /* r0 at exit */
 	uint32_t fault_pc;      /* instruction index of a fault */
+	uint64_t insns_executed; /* checked mode: instructions this run executed */
 	char errmsg[192];       /* what went wrong, for a failed run */
 	size_t : 0;
 };
