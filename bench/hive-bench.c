@@ -1,0 +1,798 @@
+/* hive-bench: the same eBPF programs on four engines.
+ *
+ *   hive-interp  hive's interpreter, HIVE_EXEC_TRUSTED
+ *   hive-jit     hive's x86-64 JIT (n/a while hive_prog_jit says -EOPNOTSUPP)
+ *   kernel       Linux: BPF_PROG_LOAD + BPF_PROG_TEST_RUN, the kernel's own
+ *                per-run `duration` (skipped when bpf() is not permitted)
+ *   native       the same C source compiled into this binary with -O2
+ *
+ * The programs are bench/progs/<name>.bpf.c, compiled by clang at build time.
+ * Each object has two entries over one inlined algorithm: SEC("xdp") for the
+ * kernel and SEC("hive") for hive's raw-run contract (r1 = packet, r2 = its
+ * length).  They use no maps and no global data, so the section bytes are the
+ * program: no relocations.
+ *
+ * Every run first checks that all engines return the same r0 (low 32 bits:
+ * the kernel reports a u32) for every program; `--quick` does only that and
+ * is the CTest check.  Timing: CLOCK_MONOTONIC around batches of runs of
+ * about --batch-ms each, median of --repeats batches; the kernel rows use the
+ * median of the kernel's own ns/run over batches of the same size.
+ *
+ * Instructions per run are counted by one HIVE_EXEC_CHECKED run of the hive
+ * entry (hive_run_opts.insns_executed); that run must agree on r0 too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <linux/bpf.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hive/hive.h"
+
+#include "progs/csum.h"
+#include "progs/fnv1a.h"
+#include "progs/parse.h"
+#include "progs/primes.h"
+
+#ifndef BENCH_OBJ_DIR
+#define BENCH_OBJ_DIR "."
+#endif
+
+/* {===== programs and engines, as data */
+
+typedef uint32_t (*bench_native_fn)(const uint8_t *data, const uint8_t *end);
+
+/* X(name, what it does) */
+#define BENCH_PROGRAMS(X)                                                    \
+	X(fnv1a, "FNV-1a 32-bit hash of the 1500-byte packet")                   \
+	X(csum, "internet checksum (RFC 1071) of the packet")                    \
+	X(parse, "Ethernet/VLAN/IPv4/TCP/UDP parse + 10 port rules")             \
+	X(primes, "count primes below 1200 by trial division (no packet access)")
+
+/* The native baseline: the algorithm behind a call the compiler cannot see
+ * through (noinline, and called through a volatile function pointer). */
+#define BENCH_NATIVE(NAME, WHAT)                                              \
+	static __attribute__((noinline)) uint32_t NAME##_native(const uint8_t *d, const uint8_t *e) \
+	{                                                                         \
+		return NAME##_run(d, e);                                              \
+	}
+BENCH_PROGRAMS(BENCH_NATIVE)
+#undef BENCH_NATIVE
+
+struct bench_prog {
+	const char *name;
+	const char *what;
+	bench_native_fn native;
+};
+
+static const struct bench_prog bench_progs[] = {
+#define BENCH_ROW(NAME, WHAT) {#NAME, WHAT, NAME##_native},
+	BENCH_PROGRAMS(BENCH_ROW)
+#undef BENCH_ROW
+};
+enum { BENCH_NPROGS = sizeof(bench_progs) / sizeof(bench_progs[0]) };
+
+/* Row order of the table. */
+enum bench_engine { ENG_JIT, ENG_INTERP, ENG_KERNEL, ENG_NATIVE, ENG_COUNT };
+static const char *const bench_engine_names[ENG_COUNT] = {
+	[ENG_JIT] = "hive-jit", [ENG_INTERP] = "hive-interp",
+	[ENG_KERNEL] = "kernel", [ENG_NATIVE] = "native",
+};
+
+/* }===== */
+
+/* {===== state */
+
+enum bench_status { ST_OK, ST_NA, ST_FAIL };
+
+struct bench_result {
+	enum bench_status status;
+	char why[160];      /* ST_NA / ST_FAIL: shown instead of a time */
+	uint32_t retval;    /* r0 of the result check */
+	double ns;          /* median ns per run */
+};
+
+struct bench_case {
+	const struct bench_prog *prog;
+	struct hive_insn *xdp, *hive; /* section bytes */
+	size_t xdp_cnt, hive_cnt;
+	struct hive_prog *interp, *jit;
+	int kfd;
+	uint64_t insns;                 /* executed per run, hive entry; 0: unknown */
+	char insns_why[512];
+	struct bench_result res[ENG_COUNT];
+};
+
+struct bench_cfg {
+	bool quick;
+	const char *json;
+	const char *objdir;
+	unsigned repeats;
+	unsigned batch_ms;
+};
+
+/* The one packet every program runs on. */
+static _Alignas(64) uint8_t bench_pkt[BENCH_PKT_SIZE];
+
+/* Kernel: why bpf() is unusable, or "" when it works. */
+static char bench_kernel_skip[128];
+static double bench_kernel_floor = -1; /* ns per run of an empty XDP program */
+static double bench_hive_floor = -1;   /* the same for hive's interpreter */
+
+static void bench_set(struct bench_result *r, enum bench_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void bench_set(struct bench_result *r, enum bench_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->status = st;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+}
+
+/* }===== */
+
+/* {===== the packet: Ethernet + IPv4 + TCP to port 8080 + pseudo-random payload */
+
+static void bench_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void bench_packet_fill(uint8_t *pkt, size_t len)
+{
+	static const uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
+	uint8_t *ip = pkt + 14, *tcp = ip + 20;
+	uint32_t x = 0x2545f491u, sum = 0;
+
+	for (size_t i = 0; i < len; i++) { /* xorshift32 payload */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		pkt[i] = (uint8_t)x;
+	}
+	memcpy(pkt, eth, sizeof(eth));
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	bench_put16(ip + 2, (uint16_t)(len - 14));
+	bench_put16(ip + 4, 0x1234);
+	bench_put16(ip + 6, 0x4000); /* DF */
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, (uint8_t[]){10, 0, 0, 1, 10, 0, 0, 2}, 8);
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	bench_put16(ip + 10, (uint16_t)~sum);
+	memset(tcp, 0, 20);
+	bench_put16(tcp, 40000);
+	bench_put16(tcp + 2, 8080);
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x18; /* PSH|ACK */
+	bench_put16(tcp + 14, 65535);
+}
+
+/* }===== */
+
+/* {===== reading a section out of the object */
+
+/* The instructions of section @sec of @path into *out (malloc'd). */
+static int bench_elf_section(const char *path, const char *sec, struct hive_insn **out, size_t *cnt,
+			     char *err, size_t errsz)
+{
+	Elf_Scn *scn = NULL, *found = NULL;
+	size_t shstrndx, idx = 0;
+	Elf *elf;
+	int fd, ret = -ENOENT;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return snprintf(err, errsz, "libelf too old"), -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ret = -errno, snprintf(err, errsz, "%s: %s", path, strerror(errno)), ret;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
+		snprintf(err, errsz, "%s: not an ELF object", path);
+		ret = -EINVAL;
+		goto out;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if (!strcmp(name, sec)) {
+			found = scn;
+			idx = elf_ndxscn(scn);
+		}
+	}
+	if (!found) {
+		snprintf(err, errsz, "%s: no section %s", path, sec);
+		goto out;
+	}
+	/* The programs must not need relocating: refuse if something points in. */
+	scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_REL || sh.sh_type == SHT_RELA) &&
+		    sh.sh_info == idx && sh.sh_size) {
+			snprintf(err, errsz, "%s: section %s has relocations (maps or globals?)", path, sec);
+			ret = -EINVAL;
+			goto out;
+		}
+	}
+	Elf_Data *d = elf_getdata(found, NULL);
+	if (!d || !d->d_buf || !d->d_size || d->d_size % sizeof(struct hive_insn)) {
+		snprintf(err, errsz, "%s: section %s is empty or not whole instructions", path, sec);
+		ret = -EINVAL;
+		goto out;
+	}
+	*out = malloc(d->d_size);
+	if (!*out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(*out, d->d_buf, d->d_size);
+	*cnt = d->d_size / sizeof(struct hive_insn);
+	ret = 0;
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return ret;
+}
+
+/* }===== */
+
+/* {===== the kernel through bpf() */
+
+static int bench_bpf(int cmd, union bpf_attr *attr)
+{
+	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+/* Load an XDP program; the fd or -errno, the verifier's last words in log. */
+static int bench_kernel_load(const struct hive_insn *insns, size_t cnt, char *log, size_t logsz)
+{
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_XDP;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = (uint32_t)cnt;
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	if (log && logsz) {
+		log[0] = 0;
+		a.log_buf = (uint64_t)(uintptr_t)log;
+		a.log_size = (uint32_t)logsz;
+		a.log_level = 1;
+	}
+	fd = bench_bpf(BPF_PROG_LOAD, &a);
+	if (fd < 0 && log && logsz && errno == ENOSPC) /* log too small: retry without */
+		return bench_kernel_load(insns, cnt, NULL, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Run @fd @repeat times on the packet: r0 in *retval, kernel ns/run in *ns. */
+static int bench_kernel_run(int fd, uint32_t repeat, uint32_t *retval, double *ns)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = (uint32_t)fd;
+	a.test.data_in = (uint64_t)(uintptr_t)bench_pkt;
+	a.test.data_size_in = sizeof(bench_pkt);
+	a.test.repeat = repeat;
+	if (bench_bpf(BPF_PROG_TEST_RUN, &a) < 0)
+		return -errno;
+	if (retval)
+		*retval = a.test.retval;
+	if (ns)
+		*ns = a.test.duration;
+	return 0;
+}
+
+/* The last non-empty line of a verifier log, for a one-line reason. */
+static const char *bench_last_line(char *log)
+{
+	size_t n = strlen(log);
+	char *p;
+
+	while (n && log[n - 1] == '\n')
+		log[--n] = 0;
+	p = strrchr(log, '\n');
+	return p ? p + 1 : log;
+}
+
+/* Can we use bpf() at all?  Load `r0 = XDP_PASS; exit`. */
+static int bench_kernel_probe(void)
+{
+	static const struct hive_insn pass[] = {
+		{.code = 0xb7, .dst_reg = 0, .imm = BENCH_XDP_PASS}, /* r0 = 2 */
+		{.code = 0x95},                                      /* exit */
+	};
+	int fd = bench_kernel_load(pass, 2, NULL, 0);
+
+	if (fd == -EPERM || fd == -EACCES || fd == -ENOSYS) {
+		snprintf(bench_kernel_skip, sizeof(bench_kernel_skip), "skipped: bpf() not permitted");
+		return -1;
+	}
+	if (fd < 0) {
+		snprintf(bench_kernel_skip, sizeof(bench_kernel_skip), "skipped: bpf(): %s", strerror(-fd));
+		return -1;
+	}
+	return fd;
+}
+
+/* }===== */
+
+/* {===== hive */
+
+static int bench_hive_load(const struct hive_insn *insns, size_t cnt, enum hive_exec_mode mode,
+			   uint64_t budget, struct hive_prog **out, char *err, size_t errsz)
+{
+	char log[512] = "";
+	HIVE_OPTS(hive_prog_opts, o, .mode = mode, .insn_budget = budget, .log_buf = log,
+		  .log_size = sizeof(log));
+	int ret = hive_prog_load(insns, cnt, &o, out);
+
+	if (ret)
+		snprintf(err, errsz, "load: %s%s%s", strerror(-ret), log[0] ? ": " : "", log);
+	return ret;
+}
+
+static int bench_hive_run(const struct hive_prog *p, bool jit, uint32_t *retval, char *err, size_t errsz)
+{
+	HIVE_OPTS(hive_run_opts, o, .mem = bench_pkt, .mem_size = sizeof(bench_pkt), .use_jit = jit);
+	int ret = hive_prog_run(p, &o);
+
+	if (ret)
+		snprintf(err, errsz, "run: %s at insn %u: %s", strerror(-ret), o.fault_pc, o.errmsg);
+	else
+		*retval = (uint32_t)o.retval;
+	return ret;
+}
+
+/* Executed instructions per run: one HIVE_EXEC_CHECKED run with a large
+ * budget, which reports insns_executed.  It must agree on r0 as well. */
+static uint64_t bench_count_insns(const struct hive_insn *insns, size_t cnt, uint32_t want,
+				  char *why, size_t whysz)
+{
+	HIVE_OPTS(hive_run_opts, o, .mem = bench_pkt, .mem_size = sizeof(bench_pkt));
+	struct hive_prog *p;
+	char err[256];
+	int ret;
+
+	if (bench_hive_load(insns, cnt, HIVE_EXEC_CHECKED, 1ull << 32, &p, err, sizeof(err)))
+		return snprintf(why, whysz, "%s", err), 0;
+	ret = hive_prog_run(p, &o);
+	hive_prog_free(p);
+	if (ret)
+		return snprintf(why, whysz, "run: %s at insn %u: %s", strerror(-ret), o.fault_pc, o.errmsg), 0;
+	if ((uint32_t)o.retval != want)
+		return snprintf(why, whysz, "r0 = %#x, native says %#x", (uint32_t)o.retval, want), 0;
+	if (!o.insns_executed)
+		return snprintf(why, whysz, "insns_executed not reported"), 0;
+	return o.insns_executed;
+}
+
+/* }===== */
+
+/* {===== timing */
+
+/* Results of timed runs land here, so no loop is optimised away. */
+volatile uint32_t bench_sink;
+
+static double bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double bench_median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), bench_cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* One batch of @iters runs on engine @e; ns per run in *ns. */
+static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t iters, double *ns)
+{
+	double t0, t1;
+
+	switch (e) {
+	case ENG_JIT:
+	case ENG_INTERP: {
+		const struct hive_prog *p = e == ENG_JIT ? c->jit : c->interp;
+		HIVE_OPTS(hive_run_opts, o, .mem = bench_pkt, .mem_size = sizeof(bench_pkt),
+			  .use_jit = e == ENG_JIT);
+		uint32_t acc = 0;
+		int ret = 0;
+
+		t0 = bench_now_ns();
+		for (uint64_t i = 0; i < iters; i++) {
+			ret |= hive_prog_run(p, &o);
+			acc += (uint32_t)o.retval;
+		}
+		t1 = bench_now_ns();
+		bench_sink = acc;
+		if (ret)
+			return -EFAULT;
+		break;
+	}
+	case ENG_KERNEL:
+		return bench_kernel_run(c->kfd, (uint32_t)(iters > UINT32_MAX ? UINT32_MAX : iters), NULL, ns);
+	case ENG_NATIVE: {
+		bench_native_fn volatile fnp = c->prog->native;
+		bench_native_fn fn = fnp;
+		uint32_t acc = 0;
+
+		t0 = bench_now_ns();
+		for (uint64_t i = 0; i < iters; i++)
+			acc += fn(bench_pkt, bench_pkt + sizeof(bench_pkt));
+		t1 = bench_now_ns();
+		bench_sink = acc;
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	*ns = (t1 - t0) / (double)iters;
+	return 0;
+}
+
+/* Median ns/run over cfg->repeats batches of about cfg->batch_ms each. */
+static int bench_measure(const struct bench_case *c, enum bench_engine e, const struct bench_cfg *cfg,
+			 double *median)
+{
+	double target = cfg->batch_ms * 1e6, ns = 0, v[64];
+	uint64_t iters = 1;
+	unsigned n = cfg->repeats < 64 ? cfg->repeats : 64;
+	int ret;
+
+	/* calibrate: grow the batch until it lasts a tenth of the target */
+	for (;;) {
+		if ((ret = bench_batch(c, e, iters, &ns)))
+			return ret;
+		if (ns * (double)iters >= target / 10 || iters >= (1u << 30))
+			break;
+		iters *= 4;
+	}
+	iters = (uint64_t)(target / (ns > 0.1 ? ns : 0.1));
+	if (iters < 1)
+		iters = 1;
+	for (unsigned i = 0; i < n; i++)
+		if ((ret = bench_batch(c, e, iters, &v[i])))
+			return ret;
+	*median = bench_median(v, n);
+	return 0;
+}
+
+/* }===== */
+
+/* {===== setting up a case, and the result check */
+
+static void bench_case_setup(struct bench_case *c, const struct bench_cfg *cfg, int kprobe_fd)
+{
+	char path[1024], err[512];
+	struct bench_result *r = c->res;
+	int ret;
+
+	c->kfd = -1;
+	snprintf(path, sizeof(path), "%s/%s.bpf.o", cfg->objdir, c->prog->name);
+	if (bench_elf_section(path, "hive", &c->hive, &c->hive_cnt, err, sizeof(err)) ||
+	    bench_elf_section(path, "xdp", &c->xdp, &c->xdp_cnt, err, sizeof(err))) {
+		for (int e = 0; e < ENG_COUNT; e++)
+			if (e != ENG_NATIVE)
+				bench_set(&r[e], ST_FAIL, "%s", err);
+		snprintf(c->insns_why, sizeof(c->insns_why), "no program");
+		goto native;
+	}
+
+	/* hive-interp */
+	if (bench_hive_load(c->hive, c->hive_cnt, HIVE_EXEC_TRUSTED, 0, &c->interp, err, sizeof(err)))
+		bench_set(&r[ENG_INTERP], ST_FAIL, "%s", err);
+	else if (bench_hive_run(c->interp, false, &r[ENG_INTERP].retval, err, sizeof(err)))
+		bench_set(&r[ENG_INTERP], ST_FAIL, "%s", err);
+
+	/* hive-jit: a program of its own, so the interpreter row never runs JIT code */
+	if (bench_hive_load(c->hive, c->hive_cnt, HIVE_EXEC_TRUSTED, 0, &c->jit, err, sizeof(err))) {
+		bench_set(&r[ENG_JIT], ST_FAIL, "%s", err);
+	} else if ((ret = hive_prog_jit(c->jit, NULL))) {
+		bench_set(&r[ENG_JIT], ret == -EOPNOTSUPP ? ST_NA : ST_FAIL, "n/a (hive_prog_jit: %s)",
+			  strerror(-ret));
+	} else if (bench_hive_run(c->jit, true, &r[ENG_JIT].retval, err, sizeof(err))) {
+		bench_set(&r[ENG_JIT], ST_FAIL, "%s", err);
+	}
+
+	/* The checked interpreter must agree too; it also counts instructions. */
+	c->insns = bench_count_insns(c->hive, c->hive_cnt, c->prog->native(bench_pkt, bench_pkt + sizeof(bench_pkt)),
+				     c->insns_why, sizeof(c->insns_why));
+
+	/* kernel */
+	if (kprobe_fd < 0) {
+		bench_set(&r[ENG_KERNEL], ST_NA, "%s", bench_kernel_skip);
+	} else {
+		static char log[1 << 20];
+
+		/* without a log first: a verbose log slows the verifier down */
+		c->kfd = bench_kernel_load(c->xdp, c->xdp_cnt, NULL, 0);
+		if (c->kfd < 0)
+			c->kfd = bench_kernel_load(c->xdp, c->xdp_cnt, log, sizeof(log));
+		if (c->kfd < 0)
+			bench_set(&r[ENG_KERNEL], ST_FAIL, "verifier: %s: %s", strerror(-c->kfd),
+				  bench_last_line(log));
+		else if ((ret = bench_kernel_run(c->kfd, 1, &r[ENG_KERNEL].retval, NULL)))
+			bench_set(&r[ENG_KERNEL], ST_FAIL, "test run: %s", strerror(-ret));
+	}
+
+native:
+	r[ENG_NATIVE].retval = c->prog->native(bench_pkt, bench_pkt + sizeof(bench_pkt));
+}
+
+/* Every engine that ran must return what native returns; 0 or the number of
+ * disagreements and failures. */
+static int bench_case_check(const struct bench_case *c)
+{
+	uint32_t want = c->res[ENG_NATIVE].retval;
+	int bad = 0;
+
+	for (int e = 0; e < ENG_COUNT; e++) {
+		const struct bench_result *r = &c->res[e];
+
+		if (r->status == ST_FAIL) {
+			fprintf(stderr, "FAIL %s/%s: %s\n", c->prog->name, bench_engine_names[e], r->why);
+			bad++;
+		} else if (r->status == ST_OK && r->retval != want) {
+			fprintf(stderr, "FAIL %s/%s: r0 = %#x, native says %#x\n", c->prog->name,
+				bench_engine_names[e], r->retval, want);
+			bad++;
+		}
+	}
+	if (!c->insns && c->res[ENG_INTERP].status == ST_OK) {
+		fprintf(stderr, "FAIL %s/hive-interp checked mode: %s\n", c->prog->name, c->insns_why);
+		bad++;
+	}
+	return bad;
+}
+
+/* }===== */
+
+/* {===== output */
+
+static void bench_cpu_name(char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(buf, size, "unknown cpu");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && colon) {
+			snprintf(buf, size, "%s", colon + 2);
+			buf[strcspn(buf, "\n")] = 0;
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void bench_ratio(char *buf, size_t size, const struct bench_result *r, const struct bench_result *base)
+{
+	if (r->status != ST_OK || base->status != ST_OK || base->ns <= 0)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.2fx", r->ns / base->ns);
+}
+
+static void bench_print(const struct bench_case *cases, const struct bench_cfg *cfg)
+{
+	char cpu[128];
+	struct utsname u;
+
+	bench_cpu_name(cpu, sizeof(cpu));
+	uname(&u);
+	printf("hive-bench: %s, Linux %s, packet %d bytes, median of %u batches of ~%u ms\n", cpu,
+	       u.release, BENCH_PKT_SIZE, cfg->repeats, cfg->batch_ms);
+	if (bench_kernel_floor >= 0)
+		printf("  floor: empty XDP program on the kernel %.1f ns/run (in the kernel rows)\n",
+		       bench_kernel_floor);
+	if (bench_hive_floor >= 0)
+		printf("  floor: empty program on hive-interp %.1f ns/run (in the hive-interp rows)\n",
+		       bench_hive_floor);
+	printf("\n%-8s %-12s %12s %10s %10s %11s %8s\n", "program", "engine", "ns/run", "vs native",
+	       "vs kernel", "insns/run", "ns/insn");
+	for (int i = 0; i < BENCH_NPROGS; i++) {
+		const struct bench_case *c = &cases[i];
+
+		for (int e = 0; e < ENG_COUNT; e++) {
+			const struct bench_result *r = &c->res[e];
+			char vn[16], vk[16], ipr[24] = "-", npi[16] = "-";
+
+			if (r->status != ST_OK) {
+				printf("%-8s %-12s %s\n", c->prog->name, bench_engine_names[e], r->why);
+				continue;
+			}
+			bench_ratio(vn, sizeof(vn), r, &c->res[ENG_NATIVE]);
+			bench_ratio(vk, sizeof(vk), r, &c->res[ENG_KERNEL]);
+			if (e != ENG_NATIVE && c->insns) {
+				snprintf(ipr, sizeof(ipr), "%llu", (unsigned long long)c->insns);
+				snprintf(npi, sizeof(npi), "%.3f", r->ns / (double)c->insns);
+			}
+			printf("%-8s %-12s %12.1f %10s %10s %11s %8s\n", c->prog->name, bench_engine_names[e],
+			       r->ns, vn, vk, ipr, npi);
+		}
+	}
+	printf("\n");
+	for (int i = 0; i < BENCH_NPROGS; i++)
+		printf("%-8s %s\n", bench_progs[i].name, bench_progs[i].what);
+	printf("ns/insn: ns/run / eBPF instructions executed per run (hive entry, counted\n"
+	       "by hive's checked interpreter); target for hive-interp: <= 2 ns/insn.\n");
+}
+
+/* [{"program":…, "engine":…, "ns_per_run":…}]; engines that did not run are left out. */
+static int bench_write_json(const struct bench_case *cases, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	bool first = true;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "[");
+	for (int i = 0; i < BENCH_NPROGS; i++)
+		for (int e = 0; e < ENG_COUNT; e++) {
+			if (cases[i].res[e].status != ST_OK)
+				continue;
+			fprintf(f, "%s\n  {\"program\": \"%s\", \"engine\": \"%s\", \"ns_per_run\": %.2f}",
+				first ? "" : ",", cases[i].prog->name, bench_engine_names[e], cases[i].res[e].ns);
+			first = false;
+		}
+	fprintf(f, "\n]\n");
+	return fclose(f) ? -errno : 0;
+}
+
+/* }===== */
+
+static void bench_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hive-bench [--quick] [--json FILE] [--repeats N] [--batch-ms N] [--objdir DIR]\n"
+		"  --quick      only check that every engine returns the same r0 (no timing)\n"
+		"  --json FILE  write [{program, engine, ns_per_run}] to FILE\n"
+		"  --repeats N  batches per measurement, median taken (default 7)\n"
+		"  --batch-ms N length of one batch (default 40)\n"
+		"  --objdir DIR where the <program>.bpf.o files are (default %s)\n",
+		BENCH_OBJ_DIR);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_cfg cfg = {.objdir = BENCH_OBJ_DIR, .repeats = 7, .batch_ms = 40};
+	struct bench_case cases[BENCH_NPROGS];
+	int kprobe_fd, bad = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--quick"))
+			cfg.quick = true;
+		else if (!strcmp(a, "--json") && v)
+			cfg.json = argv[++i];
+		else if (!strcmp(a, "--objdir") && v)
+			cfg.objdir = argv[++i];
+		else if (!strcmp(a, "--repeats") && v && atoi(v) >= 1)
+			cfg.repeats = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(a, "--batch-ms") && v && atoi(v) >= 1)
+			cfg.batch_ms = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			return bench_usage(stdout), 0;
+		else
+			return bench_usage(stderr), 2;
+	}
+
+	bench_packet_fill(bench_pkt, sizeof(bench_pkt));
+	kprobe_fd = bench_kernel_probe();
+	memset(cases, 0, sizeof(cases));
+	for (int i = 0; i < BENCH_NPROGS; i++) {
+		cases[i].prog = &bench_progs[i];
+		bench_case_setup(&cases[i], &cfg, kprobe_fd);
+		bad += bench_case_check(&cases[i]);
+	}
+
+	if (cfg.quick) {
+		for (int i = 0; i < BENCH_NPROGS; i++) {
+			printf("%-8s r0 = %#-10x", cases[i].prog->name, cases[i].res[ENG_NATIVE].retval);
+			for (int e = 0; e < ENG_COUNT; e++)
+				printf(" %s:%s", bench_engine_names[e],
+				       cases[i].res[e].status == ST_OK ? "ok" :
+				       cases[i].res[e].status == ST_NA ? "n/a" : "FAIL");
+			printf("\n");
+		}
+		if (kprobe_fd < 0)
+			printf("kernel %s\n", bench_kernel_skip);
+		printf("%s\n", bad ? "results differ" : "all engines agree");
+		return bad ? 1 : 0;
+	}
+	if (bad)
+		fprintf(stderr, "hive-bench: %d engine(s) failed or disagree; timing the rest\n", bad);
+
+	/* floors: what one run costs with (almost) nothing to run */
+	if (kprobe_fd >= 0) {
+		struct bench_case empty = {.kfd = kprobe_fd};
+
+		if (bench_measure(&empty, ENG_KERNEL, &cfg, &bench_kernel_floor))
+			bench_kernel_floor = -1;
+	}
+	{
+		static const struct hive_insn pass[] = {{.code = 0xb7, .imm = 2}, {.code = 0x95}};
+		struct bench_case empty = {0};
+		char err[256];
+
+		if (!bench_hive_load(pass, 2, HIVE_EXEC_TRUSTED, 0, &empty.interp, err, sizeof(err))) {
+			if (bench_measure(&empty, ENG_INTERP, &cfg, &bench_hive_floor))
+				bench_hive_floor = -1;
+			hive_prog_free(empty.interp);
+		}
+	}
+
+	for (int i = 0; i < BENCH_NPROGS; i++)
+		for (int e = 0; e < ENG_COUNT; e++) {
+			struct bench_result *r = &cases[i].res[e];
+			int ret;
+
+			if (r->status != ST_OK)
+				continue;
+			if ((ret = bench_measure(&cases[i], (enum bench_engine)e, &cfg, &r->ns)))
+				bench_set(r, ST_FAIL, "timing run failed: %s", strerror(-ret));
+		}
+
+	bench_print(cases, &cfg);
+	if (cfg.json) {
+		int ret = bench_write_json(cases, cfg.json);
+
+		if (ret)
+			fprintf(stderr, "hive-bench: %s: %s\n", cfg.json, strerror(-ret));
+		else
+			printf("wrote %s\n", cfg.json);
+	}
+
+	for (int i = 0; i < BENCH_NPROGS; i++) {
+		hive_prog_free(cases[i].interp);
+		hive_prog_free(cases[i].jit);
+		if (cases[i].kfd >= 0)
+			close(cases[i].kfd);
+		free(cases[i].xdp);
+		free(cases[i].hive);
+	}
+	if (kprobe_fd >= 0)
+		close(kprobe_fd);
+	return bad ? 1 : 0;
+}
