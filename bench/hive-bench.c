@@ -53,8 +53,8 @@
 typedef uint32_t (*bench_native_fn)(const uint8_t *data, const uint8_t *end);
 
 /* X(name, r0 on the bundled packet, what it does).  The expected values
- * were computed independently (Python) from the packet bench_packet_fill()
- * builds; π(1200) = 196. */
+ * were computed independently (Python) from the bundled packet
+ * (bench_pkt_specs[0]); π(1200) = 196. */
 #define BENCH_PROGRAMS(X)                                                            \
 	X(fnv1a, 0x822554, "FNV-1a 32-bit hash of the 1500-byte packet")                 \
 	X(csum, 0x8be2, "internet checksum (RFC 1071) of the packet")                    \
@@ -112,7 +112,6 @@ struct bench_case {
 	struct hive_prog *interp, *jit;
 	int kfd;
 	uint64_t insns;                 /* executed per run, hive entry; 0: unknown */
-	char insns_why[512];
 	struct bench_result res[ENG_COUNT];
 };
 
@@ -123,9 +122,6 @@ struct bench_cfg {
 	unsigned repeats;
 	unsigned batch_ms;
 };
-
-/* The one packet every program runs on. */
-static _Alignas(64) uint8_t bench_pkt[BENCH_PKT_SIZE];
 
 /* Kernel: why bpf() is unusable, or "" when it works. */
 static char bench_kernel_skip[128];
@@ -146,7 +142,53 @@ static void bench_set(struct bench_result *r, enum bench_status st, const char *
 
 /* }===== */
 
-/* {===== the packet: Ethernet + IPv4 + TCP to port 8080 + pseudo-random payload */
+/* {===== packets */
+
+/* One test packet: Ethernet, 0-2 VLAN tags, an IPv4-like header, a TCP or
+ * UDP header, then xorshift32 bytes.  The first row is the bundled packet,
+ * the one the timings use; the others only feed the result check, mostly to
+ * walk the parser's other paths. */
+struct bench_pkt_spec {
+	const char *name;
+	uint16_t len;
+	uint8_t vlans;       /* tags before the ethertype: 802.1Q, or 802.1ad + 802.1Q */
+	uint16_t ethertype;
+	uint8_t ver_ihl;     /* first IP byte */
+	uint16_t frag;       /* IP flags and fragment offset */
+	uint8_t proto;
+	uint16_t dport;
+	uint32_t parse;      /* what the parse program must return */
+};
+
+static const struct bench_pkt_spec bench_pkt_specs[] = {
+	{"tcp-8080", 1500, 0, 0x0800, 0x45, 0x4000, 6, 8080, BENCH_XDP_DROP},
+	{"tcp-443", 1500, 0, 0x0800, 0x45, 0x4000, 6, 443, BENCH_XDP_PASS},
+	{"tcp-9999", 1500, 0, 0x0800, 0x45, 0x4000, 6, 9999, BENCH_XDP_PASS},
+	{"udp-53-vlan", 1500, 1, 0x0800, 0x45, 0, 17, 53, BENCH_XDP_PASS},
+	{"udp-123-vlan", 1500, 1, 0x0800, 0x45, 0, 17, 123, BENCH_XDP_DROP},
+	{"tcp-23-qinq", 1500, 2, 0x0800, 0x45, 0, 6, 23, BENCH_XDP_DROP},
+	{"udp-6000", 1500, 0, 0x0800, 0x45, 0, 17, 6000, BENCH_XDP_PASS},
+	{"tcp-445-ipopts", 1500, 0, 0x0800, 0x4f, 0, 6, 445, BENCH_XDP_DROP},
+	{"tcp-23-frag", 1500, 0, 0x0800, 0x45, 0x20b9, 6, 23, BENCH_XDP_PASS},
+	{"tcp-23-mf", 1500, 0, 0x0800, 0x45, 0x2000, 6, 23, BENCH_XDP_DROP},
+	{"icmp", 1500, 0, 0x0800, 0x45, 0, 1, 23, BENCH_XDP_PASS},
+	{"ipv6", 1500, 0, 0x86dd, 0x60, 0, 6, 23, BENCH_XDP_PASS},
+	{"bad-version", 1500, 0, 0x0800, 0x65, 0, 6, 23, BENCH_XDP_DROP},
+	{"bad-ihl", 1500, 0, 0x0800, 0x44, 0, 6, 23, BENCH_XDP_DROP},
+	{"odd-1001", 1001, 0, 0x0800, 0x45, 0, 6, 8080, BENCH_XDP_DROP},
+	{"short-tcp", 50, 0, 0x0800, 0x45, 0, 6, 23, BENCH_XDP_DROP},
+	{"short-udp", 42, 0, 0x0800, 0x45, 0, 17, 123, BENCH_XDP_DROP},
+	{"short-vlan", 17, 1, 0x0800, 0x45, 0, 6, 23, BENCH_XDP_DROP},
+	{"runt", 20, 0, 0x0800, 0x45, 0, 6, 23, BENCH_XDP_DROP},
+	{"max-2048", 2048, 0, 0x0800, 0x45, 0, 6, 22, BENCH_XDP_PASS},
+	{"over-max", 3001, 0, 0x0800, 0x45, 0, 17, 1900, BENCH_XDP_DROP},
+};
+enum { BENCH_NSPECS = sizeof(bench_pkt_specs) / sizeof(bench_pkt_specs[0]) };
+
+/* The packet every engine runs on, and its length. */
+enum { BENCH_PKT_BUF = 3072 };
+static _Alignas(64) uint8_t bench_pkt[BENCH_PKT_BUF];
+static size_t bench_pkt_len;
 
 static void bench_put16(uint8_t *p, uint16_t v)
 {
@@ -154,38 +196,52 @@ static void bench_put16(uint8_t *p, uint16_t v)
 	p[1] = v & 0xff;
 }
 
-static void bench_packet_fill(uint8_t *pkt, size_t len)
+static void bench_packet_fill(const struct bench_pkt_spec *s)
 {
-	static const uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
-	uint8_t *ip = pkt + 14, *tcp = ip + 20;
+	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
+	uint8_t *p = bench_pkt, *ip, *l4;
 	uint32_t x = 0x2545f491u, sum = 0;
+	unsigned ihl = (s->ver_ihl & 0xf) * 4u;
 
-	for (size_t i = 0; i < len; i++) { /* xorshift32 payload */
+	for (size_t i = 0; i < BENCH_PKT_BUF; i++) { /* xorshift32 payload */
 		x ^= x << 13;
 		x ^= x >> 17;
 		x ^= x << 5;
-		pkt[i] = (uint8_t)x;
+		bench_pkt[i] = (uint8_t)x;
 	}
-	memcpy(pkt, eth, sizeof(eth));
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	bench_put16(ip + 2, (uint16_t)(len - 14));
+	memcpy(p, macs, sizeof(macs));
+	p += 12;
+	for (unsigned i = 0; i < s->vlans; i++, p += 4) {
+		bench_put16(p, i + 1 < s->vlans ? 0x88a8 : 0x8100);
+		bench_put16(p + 2, (uint16_t)(100 + i)); /* TCI: VLAN id */
+	}
+	bench_put16(p, s->ethertype);
+	ip = p + 2;
+	memset(ip, 0, ihl > 20 ? ihl : 20);
+	ip[0] = s->ver_ihl;
+	bench_put16(ip + 2, (uint16_t)(s->len > ip - bench_pkt ? s->len - (ip - bench_pkt) : 0));
 	bench_put16(ip + 4, 0x1234);
-	bench_put16(ip + 6, 0x4000); /* DF */
+	bench_put16(ip + 6, s->frag);
 	ip[8] = 64;
-	ip[9] = 6;
+	ip[9] = s->proto;
 	memcpy(ip + 12, (uint8_t[]){10, 0, 0, 1, 10, 0, 0, 2}, 8);
-	for (int i = 0; i < 20; i += 2)
+	for (unsigned i = 0; i < 20; i += 2)
 		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	bench_put16(ip + 10, (uint16_t)~sum);
-	memset(tcp, 0, 20);
-	bench_put16(tcp, 40000);
-	bench_put16(tcp + 2, 8080);
-	tcp[12] = 5 << 4;
-	tcp[13] = 0x18; /* PSH|ACK */
-	bench_put16(tcp + 14, 65535);
+	l4 = ip + (ihl > 20 ? ihl : 20);
+	memset(l4, 0, 20);
+	bench_put16(l4, 40000);
+	bench_put16(l4 + 2, s->dport);
+	if (s->proto == 6) {
+		l4[12] = 5 << 4;
+		l4[13] = 0x18; /* PSH|ACK */
+		bench_put16(l4 + 14, 65535);
+	} else {
+		bench_put16(l4 + 4, (uint16_t)(s->len - (l4 - bench_pkt)));
+	}
+	bench_pkt_len = s->len;
 }
 
 /* }===== */
@@ -300,7 +356,7 @@ static int bench_kernel_run(int fd, uint32_t repeat, uint32_t *retval, double *n
 	memset(&a, 0, sizeof(a));
 	a.test.prog_fd = (uint32_t)fd;
 	a.test.data_in = (uint64_t)(uintptr_t)bench_pkt;
-	a.test.data_size_in = sizeof(bench_pkt);
+	a.test.data_size_in = bench_pkt_len;
 	a.test.repeat = repeat;
 	if (bench_bpf(BPF_PROG_TEST_RUN, &a) < 0)
 		return -errno;
@@ -362,7 +418,7 @@ static int bench_hive_load(const struct hive_insn *insns, size_t cnt, enum hive_
 
 static int bench_hive_run(const struct hive_prog *p, bool jit, uint32_t *retval, char *err, size_t errsz)
 {
-	HIVE_OPTS(hive_run_opts, o, .mem = bench_pkt, .mem_size = sizeof(bench_pkt), .use_jit = jit);
+	HIVE_OPTS(hive_run_opts, o, .mem = bench_pkt, .mem_size = bench_pkt_len, .use_jit = jit);
 	int ret = hive_prog_run(p, &o);
 
 	if (ret)
@@ -377,7 +433,7 @@ static int bench_hive_run(const struct hive_prog *p, bool jit, uint32_t *retval,
 static uint64_t bench_count_insns(const struct hive_insn *insns, size_t cnt, uint32_t want,
 				  char *why, size_t whysz)
 {
-	HIVE_OPTS(hive_run_opts, o, .mem = bench_pkt, .mem_size = sizeof(bench_pkt));
+	HIVE_OPTS(hive_run_opts, o, .mem = bench_pkt, .mem_size = bench_pkt_len);
 	struct hive_prog *p;
 	char err[256];
 	int ret;
@@ -432,7 +488,7 @@ static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t
 	case ENG_JIT:
 	case ENG_INTERP: {
 		const struct hive_prog *p = e == ENG_JIT ? c->jit : c->interp;
-		HIVE_OPTS(hive_run_opts, o, .mem = bench_pkt, .mem_size = sizeof(bench_pkt),
+		HIVE_OPTS(hive_run_opts, o, .mem = bench_pkt, .mem_size = bench_pkt_len,
 			  .use_jit = e == ENG_JIT);
 		uint32_t acc = 0;
 		int ret = 0;
@@ -457,7 +513,7 @@ static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t
 
 		t0 = bench_now_ns();
 		for (uint64_t i = 0; i < iters; i++)
-			acc += fn(bench_pkt, bench_pkt + sizeof(bench_pkt));
+			acc += fn(bench_pkt, bench_pkt + bench_pkt_len);
 		t1 = bench_now_ns();
 		bench_sink = acc;
 		break;
@@ -500,6 +556,8 @@ static int bench_measure(const struct bench_case *c, enum bench_engine e, const 
 
 /* {===== setting up a case, and the result check */
 
+/* Read the object and load the program on every engine; a row that cannot
+ * run is marked ST_NA or ST_FAIL with the reason. */
 static void bench_case_setup(struct bench_case *c, const struct bench_cfg *cfg, int kprobe_fd)
 {
 	char path[1024], err[512];
@@ -513,31 +571,19 @@ static void bench_case_setup(struct bench_case *c, const struct bench_cfg *cfg, 
 		for (int e = 0; e < ENG_COUNT; e++)
 			if (e != ENG_NATIVE)
 				bench_set(&r[e], ST_FAIL, "%s", err);
-		snprintf(c->insns_why, sizeof(c->insns_why), "no program");
-		goto native;
+		return;
 	}
 
-	/* hive-interp */
 	if (bench_hive_load(c->hive, c->hive_cnt, HIVE_EXEC_TRUSTED, 0, &c->interp, err, sizeof(err)))
-		bench_set(&r[ENG_INTERP], ST_FAIL, "%s", err);
-	else if (bench_hive_run(c->interp, false, &r[ENG_INTERP].retval, err, sizeof(err)))
 		bench_set(&r[ENG_INTERP], ST_FAIL, "%s", err);
 
 	/* hive-jit: a program of its own, so the interpreter row never runs JIT code */
-	if (bench_hive_load(c->hive, c->hive_cnt, HIVE_EXEC_TRUSTED, 0, &c->jit, err, sizeof(err))) {
+	if (bench_hive_load(c->hive, c->hive_cnt, HIVE_EXEC_TRUSTED, 0, &c->jit, err, sizeof(err)))
 		bench_set(&r[ENG_JIT], ST_FAIL, "%s", err);
-	} else if ((ret = hive_prog_jit(c->jit, NULL))) {
+	else if ((ret = hive_prog_jit(c->jit, NULL)))
 		bench_set(&r[ENG_JIT], ret == -EOPNOTSUPP ? ST_NA : ST_FAIL, "n/a (hive_prog_jit: %s)",
 			  strerror(-ret));
-	} else if (bench_hive_run(c->jit, true, &r[ENG_JIT].retval, err, sizeof(err))) {
-		bench_set(&r[ENG_JIT], ST_FAIL, "%s", err);
-	}
 
-	/* The checked interpreter must agree too; it also counts instructions. */
-	c->insns = bench_count_insns(c->hive, c->hive_cnt, c->prog->native(bench_pkt, bench_pkt + sizeof(bench_pkt)),
-				     c->insns_why, sizeof(c->insns_why));
-
-	/* kernel */
 	if (kprobe_fd < 0) {
 		bench_set(&r[ENG_KERNEL], ST_NA, "%s", bench_kernel_skip);
 	} else {
@@ -550,42 +596,85 @@ static void bench_case_setup(struct bench_case *c, const struct bench_cfg *cfg, 
 		if (c->kfd < 0)
 			bench_set(&r[ENG_KERNEL], ST_FAIL, "verifier: %s: %s", strerror(-c->kfd),
 				  bench_last_line(log));
-		else if ((ret = bench_kernel_run(c->kfd, 1, &r[ENG_KERNEL].retval, NULL)))
-			bench_set(&r[ENG_KERNEL], ST_FAIL, "test run: %s", strerror(-ret));
 	}
-
-native:
-	r[ENG_NATIVE].retval = c->prog->native(bench_pkt, bench_pkt + sizeof(bench_pkt));
 }
 
-/* Every engine that ran must return what native returns; 0 or the number of
- * disagreements and failures. */
-static int bench_case_check(const struct bench_case *c)
+/* Run every engine that can run once on the current packet and check r0:
+ * all must return what native returns, and native must return @expect when
+ * that is known (NULL: not known).  The checked interpreter runs too and
+ * counts instructions into *insns.  Returns the number of failures. */
+static int bench_case_check(struct bench_case *c, const char *pkt_name, const uint32_t *expect,
+			    uint64_t *insns)
 {
-	uint32_t want = c->res[ENG_NATIVE].retval;
-	int bad = 0;
+	struct bench_result *r = c->res;
+	char err[512];
+	uint32_t want;
+	uint64_t n;
+	int bad = 0, ret;
 
-	if (want != c->prog->expect) {
-		fprintf(stderr, "FAIL %s/native: r0 = %#x, expected %#x\n", c->prog->name, want,
-			c->prog->expect);
+	want = r[ENG_NATIVE].retval = c->prog->native(bench_pkt, bench_pkt + bench_pkt_len);
+	if (expect && want != *expect) {
+		fprintf(stderr, "FAIL %s/native on %s: r0 = %#x, expected %#x\n", c->prog->name, pkt_name,
+			want, *expect);
 		bad++;
 	}
-	for (int e = 0; e < ENG_COUNT; e++) {
-		const struct bench_result *r = &c->res[e];
+	if (r[ENG_INTERP].status == ST_OK &&
+	    bench_hive_run(c->interp, false, &r[ENG_INTERP].retval, err, sizeof(err)))
+		bench_set(&r[ENG_INTERP], ST_FAIL, "%s", err);
+	if (r[ENG_JIT].status == ST_OK && bench_hive_run(c->jit, true, &r[ENG_JIT].retval, err, sizeof(err)))
+		bench_set(&r[ENG_JIT], ST_FAIL, "%s", err);
+	if (r[ENG_KERNEL].status == ST_OK && (ret = bench_kernel_run(c->kfd, 1, &r[ENG_KERNEL].retval, NULL)))
+		bench_set(&r[ENG_KERNEL], ST_FAIL, "test run: %s", strerror(-ret));
 
-		if (r->status == ST_FAIL) {
-			fprintf(stderr, "FAIL %s/%s: %s\n", c->prog->name, bench_engine_names[e], r->why);
+	for (int e = 0; e < ENG_COUNT; e++) {
+		if (r[e].status == ST_FAIL) {
+			fprintf(stderr, "FAIL %s/%s on %s: %s\n", c->prog->name, bench_engine_names[e], pkt_name,
+				r[e].why);
 			bad++;
-		} else if (r->status == ST_OK && r->retval != want) {
-			fprintf(stderr, "FAIL %s/%s: r0 = %#x, native says %#x\n", c->prog->name,
-				bench_engine_names[e], r->retval, want);
+		} else if (r[e].status == ST_OK && r[e].retval != want) {
+			fprintf(stderr, "FAIL %s/%s on %s: r0 = %#x, native says %#x\n", c->prog->name,
+				bench_engine_names[e], pkt_name, r[e].retval, want);
 			bad++;
 		}
 	}
-	if (!c->insns && c->res[ENG_INTERP].status == ST_OK) {
-		fprintf(stderr, "FAIL %s/hive-interp checked mode: %s\n", c->prog->name, c->insns_why);
-		bad++;
+	if (c->hive) {
+		n = bench_count_insns(c->hive, c->hive_cnt, want, err, sizeof(err));
+		if (!n) {
+			fprintf(stderr, "FAIL %s/hive-interp checked mode on %s: %s\n", c->prog->name, pkt_name,
+				err);
+			bad++;
+		}
+		if (insns)
+			*insns = n;
 	}
+	return bad;
+}
+
+/* The check over every test packet; ends with the bundled packet in place.
+ * @verbose prints one line per packet. */
+static int bench_check_all(struct bench_case *cases, bool verbose)
+{
+	int bad = 0;
+
+	for (int v = 0; v < BENCH_NSPECS; v++) {
+		const struct bench_pkt_spec *s = &bench_pkt_specs[v];
+
+		bench_packet_fill(s);
+		if (verbose)
+			printf("%-15s %4zu bytes:", s->name, bench_pkt_len);
+		for (int i = 0; i < BENCH_NPROGS; i++) {
+			struct bench_case *c = &cases[i];
+			const uint32_t *expect = v == 0 ? &c->prog->expect :
+						 c->prog->native == parse_native ? &s->parse : NULL;
+
+			bad += bench_case_check(c, s->name, expect, v == 0 ? &c->insns : NULL);
+			if (verbose)
+				printf(" %s=%#x", c->prog->name, c->res[ENG_NATIVE].retval);
+		}
+		if (verbose)
+			printf("\n");
+	}
+	bench_packet_fill(&bench_pkt_specs[0]);
 	return bad;
 }
 
@@ -727,26 +816,26 @@ int main(int argc, char **argv)
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* keep FAIL lines (stderr) in order */
-	bench_packet_fill(bench_pkt, sizeof(bench_pkt));
+	bench_packet_fill(&bench_pkt_specs[0]);
 	kprobe_fd = bench_kernel_probe();
 	memset(cases, 0, sizeof(cases));
 	for (int i = 0; i < BENCH_NPROGS; i++) {
 		cases[i].prog = &bench_progs[i];
 		bench_case_setup(&cases[i], &cfg, kprobe_fd);
-		bad += bench_case_check(&cases[i]);
 	}
+	bad = bench_check_all(cases, cfg.quick);
 
 	if (cfg.quick) {
-		for (int i = 0; i < BENCH_NPROGS; i++) {
-			printf("%-8s r0 = %#-10x", cases[i].prog->name, cases[i].res[ENG_NATIVE].retval);
-			for (int e = 0; e < ENG_COUNT; e++)
-				printf(" %s:%s", bench_engine_names[e],
+		for (int e = 0; e < ENG_COUNT; e++) {
+			printf("%-12s", bench_engine_names[e]);
+			for (int i = 0; i < BENCH_NPROGS; i++)
+				printf(" %s:%s", cases[i].prog->name,
 				       cases[i].res[e].status == ST_OK ? "ok" :
 				       cases[i].res[e].status == ST_NA ? "n/a" : "FAIL");
+			if (e == ENG_KERNEL && kprobe_fd < 0)
+				printf("  (%s)", bench_kernel_skip);
 			printf("\n");
 		}
-		if (kprobe_fd < 0)
-			printf("kernel %s\n", bench_kernel_skip);
 		printf("%s\n", bad ? "results differ" : "all engines agree");
 		goto out;
 	}
