@@ -71,11 +71,12 @@
 static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 {
 #if defined(__GNUC__) && !defined(HIVE_NO_JUMPTABLE)
-	static const void *const interp_disp[256] = {
-		[0 ... 255] = &&L_INVALID,
-#define INTERP_LABEL(ID, ...) [OP_##ID] = &&L_##ID,
+	/* Indexed by isa row (enum isa_op); OP_INVALID is the last entry. */
+	static const void *const interp_disp[OP_INVALID + 1] = {
+#define INTERP_LABEL(ID, ...) &&L_##ID,
 		HIVE_ISA(INTERP_LABEL)
 #undef INTERP_LABEL
+		[OP__COUNT... OP_INVALID] = &&L_INVALID,
 	};
 #endif
 	const struct hive_prog *prog = run->prog;
