@@ -103,6 +103,7 @@ struct bench_result {
 	char why[160];      /* ST_NA / ST_FAIL: shown instead of a time */
 	uint32_t retval;    /* r0 of the result check */
 	double ns;          /* median ns per run */
+	double min;         /* fastest batch, ns per run */
 	double spread;      /* (slowest - fastest batch) / median */
 };
 
@@ -528,7 +529,7 @@ static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t
 
 /* Median ns/run over cfg->repeats batches of about cfg->batch_ms each. */
 static int bench_measure(const struct bench_case *c, enum bench_engine e, const struct bench_cfg *cfg,
-			 double *median, double *spread)
+			 double *median, double *min, double *spread)
 {
 	double target = cfg->batch_ms * 1e6, ns = 0, v[64];
 	uint64_t iters = 1;
@@ -550,6 +551,8 @@ static int bench_measure(const struct bench_case *c, enum bench_engine e, const 
 		if ((ret = bench_batch(c, e, iters, &v[i])))
 			return ret;
 	*median = bench_median(v, n); /* sorts v */
+	if (min)
+		*min = v[0];
 	if (spread)
 		*spread = *median > 0 ? (v[n - 1] - v[0]) / *median : 0;
 	return 0;
@@ -728,8 +731,8 @@ static void bench_print(const struct bench_case *cases, const struct bench_cfg *
 	if (bench_hive_floor >= 0)
 		printf("  floor: empty program on hive-interp %.1f ns/run (in the hive-interp rows)\n",
 		       bench_hive_floor);
-	printf("\n%-8s %-12s %12s %7s %10s %10s %11s %8s\n", "program", "engine", "ns/run", "spread",
-	       "vs native", "vs kernel", "insns/run", "ns/insn");
+	printf("\n%-8s %-12s %11s %11s %7s %9s %9s %10s %7s\n", "program", "engine", "ns/run", "fastest",
+	       "spread", "/native", "/kernel", "insns/run", "ns/insn");
 	for (int i = 0; i < BENCH_NPROGS; i++) {
 		const struct bench_case *c = &cases[i];
 
@@ -747,14 +750,15 @@ static void bench_print(const struct bench_case *cases, const struct bench_cfg *
 				snprintf(ipr, sizeof(ipr), "%llu", (unsigned long long)c->insns);
 				snprintf(npi, sizeof(npi), "%.3f", r->ns / (double)c->insns);
 			}
-			printf("%-8s %-12s %12.1f %6.1f%% %10s %10s %11s %8s\n", c->prog->name,
-			       bench_engine_names[e], r->ns, r->spread * 100, vn, vk, ipr, npi);
+			printf("%-8s %-12s %11.1f %11.1f %6.1f%% %9s %9s %10s %7s\n", c->prog->name,
+			       bench_engine_names[e], r->ns, r->min, r->spread * 100, vn, vk, ipr, npi);
 		}
 	}
 	printf("\n");
 	for (int i = 0; i < BENCH_NPROGS; i++)
 		printf("%-8s %s\n", bench_progs[i].name, bench_progs[i].what);
-	printf("spread: (slowest - fastest batch) / median.\n"
+	printf("ns/run: median batch; fastest: fastest batch; spread: (slowest - fastest) / median;\n"
+	       "/native, /kernel: ns/run over that engine's ns/run.\n"
 	       "ns/insn: ns/run / eBPF instructions executed per run (hive entry, counted\n"
 	       "by hive's checked interpreter); target for hive-interp: <= 2 ns/insn.\n");
 }
@@ -788,15 +792,15 @@ static void bench_usage(FILE *f)
 		"usage: hive-bench [--quick] [--json FILE] [--repeats N] [--batch-ms N] [--objdir DIR]\n"
 		"  --quick      only check that every engine returns the same r0 (no timing)\n"
 		"  --json FILE  write [{program, engine, ns_per_run}] to FILE\n"
-		"  --repeats N  batches per measurement, median taken (default 7)\n"
-		"  --batch-ms N length of one batch (default 40)\n"
+		"  --repeats N  batches per measurement, median taken (default 15)\n"
+		"  --batch-ms N length of one batch (default 10)\n"
 		"  --objdir DIR where the <program>.bpf.o files are (default %s)\n",
 		BENCH_OBJ_DIR);
 }
 
 int main(int argc, char **argv)
 {
-	struct bench_cfg cfg = {.objdir = BENCH_OBJ_DIR, .repeats = 7, .batch_ms = 40};
+	struct bench_cfg cfg = {.objdir = BENCH_OBJ_DIR, .repeats = 15, .batch_ms = 10};
 	struct bench_case cases[BENCH_NPROGS];
 	int kprobe_fd, bad = 0;
 
@@ -850,7 +854,7 @@ int main(int argc, char **argv)
 	if (kprobe_fd >= 0) {
 		struct bench_case empty = {.kfd = kprobe_fd};
 
-		if (bench_measure(&empty, ENG_KERNEL, &cfg, &bench_kernel_floor, NULL))
+		if (bench_measure(&empty, ENG_KERNEL, &cfg, &bench_kernel_floor, NULL, NULL))
 			bench_kernel_floor = -1;
 	}
 	{
@@ -859,7 +863,7 @@ int main(int argc, char **argv)
 		char err[256];
 
 		if (!bench_hive_load(pass, 2, HIVE_EXEC_TRUSTED, 0, &empty.interp, err, sizeof(err))) {
-			if (bench_measure(&empty, ENG_INTERP, &cfg, &bench_hive_floor, NULL))
+			if (bench_measure(&empty, ENG_INTERP, &cfg, &bench_hive_floor, NULL, NULL))
 				bench_hive_floor = -1;
 			hive_prog_free(empty.interp);
 		}
@@ -872,7 +876,7 @@ int main(int argc, char **argv)
 
 			if (r->status != ST_OK)
 				continue;
-			if ((ret = bench_measure(&cases[i], (enum bench_engine)e, &cfg, &r->ns, &r->spread)))
+			if ((ret = bench_measure(&cases[i], (enum bench_engine)e, &cfg, &r->ns, &r->min, &r->spread)))
 				bench_set(r, ST_FAIL, "timing run failed: %s", strerror(-ret));
 		}
 
