@@ -22,21 +22,17 @@
  * entry (hive_run_opts.insns_executed); that run must agree on r0 too.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
-#include <linux/bpf.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "hive/hive.h"
 
 #include "progs/csum.h"
@@ -144,264 +140,6 @@ static void bench_set(struct bench_result *r, enum bench_status st, const char *
 
 /* }===== */
 
-/* {===== packets */
-
-/* One test packet: Ethernet, 0-2 VLAN tags, an IPv4-like header, a TCP or
- * UDP header, then xorshift32 bytes.  The first row is the bundled packet,
- * the one the timings use; the others only feed the result check, mostly to
- * walk the parser's other paths. */
-struct bench_pkt_spec {
-	const char *name;
-	uint16_t len;
-	uint8_t vlans;       /* tags before the ethertype: 802.1Q, or 802.1ad + 802.1Q */
-	uint16_t ethertype;
-	uint8_t ver_ihl;     /* first IP byte */
-	uint16_t frag;       /* IP flags and fragment offset */
-	uint8_t proto;
-	uint16_t dport;
-	uint32_t parse;      /* what the parse program must return */
-};
-
-static const struct bench_pkt_spec bench_pkt_specs[] = {
-	{"tcp-8080", 1500, 0, 0x0800, 0x45, 0x4000, 6, 8080, BENCH_XDP_DROP},
-	{"tcp-443", 1500, 0, 0x0800, 0x45, 0x4000, 6, 443, BENCH_XDP_PASS},
-	{"tcp-9999", 1500, 0, 0x0800, 0x45, 0x4000, 6, 9999, BENCH_XDP_PASS},
-	{"udp-53-vlan", 1500, 1, 0x0800, 0x45, 0, 17, 53, BENCH_XDP_PASS},
-	{"udp-123-vlan", 1500, 1, 0x0800, 0x45, 0, 17, 123, BENCH_XDP_DROP},
-	{"tcp-23-qinq", 1500, 2, 0x0800, 0x45, 0, 6, 23, BENCH_XDP_DROP},
-	{"udp-6000", 1500, 0, 0x0800, 0x45, 0, 17, 6000, BENCH_XDP_PASS},
-	{"tcp-445-ipopts", 1500, 0, 0x0800, 0x4f, 0, 6, 445, BENCH_XDP_DROP},
-	{"tcp-23-frag", 1500, 0, 0x0800, 0x45, 0x20b9, 6, 23, BENCH_XDP_PASS},
-	{"tcp-23-mf", 1500, 0, 0x0800, 0x45, 0x2000, 6, 23, BENCH_XDP_DROP},
-	{"icmp", 1500, 0, 0x0800, 0x45, 0, 1, 23, BENCH_XDP_PASS},
-	{"ipv6", 1500, 0, 0x86dd, 0x60, 0, 6, 23, BENCH_XDP_PASS},
-	{"bad-version", 1500, 0, 0x0800, 0x65, 0, 6, 23, BENCH_XDP_DROP},
-	{"bad-ihl", 1500, 0, 0x0800, 0x44, 0, 6, 23, BENCH_XDP_DROP},
-	{"odd-1001", 1001, 0, 0x0800, 0x45, 0, 6, 8080, BENCH_XDP_DROP},
-	{"short-tcp", 50, 0, 0x0800, 0x45, 0, 6, 23, BENCH_XDP_DROP},
-	{"short-udp", 42, 0, 0x0800, 0x45, 0, 17, 123, BENCH_XDP_DROP},
-	{"short-vlan", 17, 1, 0x0800, 0x45, 0, 6, 23, BENCH_XDP_DROP},
-	{"runt", 20, 0, 0x0800, 0x45, 0, 6, 23, BENCH_XDP_DROP},
-	{"max-2048", 2048, 0, 0x0800, 0x45, 0, 6, 22, BENCH_XDP_PASS},
-	{"over-max", 3001, 0, 0x0800, 0x45, 0, 17, 1900, BENCH_XDP_DROP},
-};
-enum { BENCH_NSPECS = sizeof(bench_pkt_specs) / sizeof(bench_pkt_specs[0]) };
-
-/* The packet every engine runs on, and its length. */
-enum { BENCH_PKT_BUF = 3072 };
-static _Alignas(64) uint8_t bench_pkt[BENCH_PKT_BUF];
-static size_t bench_pkt_len;
-
-static void bench_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void bench_packet_fill(const struct bench_pkt_spec *s)
-{
-	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
-	uint8_t *p = bench_pkt, *ip, *l4;
-	uint32_t x = 0x2545f491u, sum = 0;
-	unsigned ihl = (s->ver_ihl & 0xf) * 4u;
-
-	for (size_t i = 0; i < BENCH_PKT_BUF; i++) { /* xorshift32 payload */
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		bench_pkt[i] = (uint8_t)x;
-	}
-	memcpy(p, macs, sizeof(macs));
-	p += 12;
-	for (unsigned i = 0; i < s->vlans; i++, p += 4) {
-		bench_put16(p, i + 1 < s->vlans ? 0x88a8 : 0x8100);
-		bench_put16(p + 2, (uint16_t)(100 + i)); /* TCI: VLAN id */
-	}
-	bench_put16(p, s->ethertype);
-	ip = p + 2;
-	memset(ip, 0, ihl > 20 ? ihl : 20);
-	ip[0] = s->ver_ihl;
-	bench_put16(ip + 2, (uint16_t)(s->len > ip - bench_pkt ? s->len - (ip - bench_pkt) : 0));
-	bench_put16(ip + 4, 0x1234);
-	bench_put16(ip + 6, s->frag);
-	ip[8] = 64;
-	ip[9] = s->proto;
-	memcpy(ip + 12, (uint8_t[]){10, 0, 0, 1, 10, 0, 0, 2}, 8);
-	for (unsigned i = 0; i < 20; i += 2)
-		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	bench_put16(ip + 10, (uint16_t)~sum);
-	l4 = ip + (ihl > 20 ? ihl : 20);
-	memset(l4, 0, 20);
-	bench_put16(l4, 40000);
-	bench_put16(l4 + 2, s->dport);
-	if (s->proto == 6) {
-		l4[12] = 5 << 4;
-		l4[13] = 0x18; /* PSH|ACK */
-		bench_put16(l4 + 14, 65535);
-	} else {
-		bench_put16(l4 + 4, (uint16_t)(s->len - (l4 - bench_pkt)));
-	}
-	bench_pkt_len = s->len;
-}
-
-/* }===== */
-
-/* {===== reading a section out of the object */
-
-/* The instructions of section @sec of @path into *out (malloc'd). */
-static int bench_elf_section(const char *path, const char *sec, struct hive_insn **out, size_t *cnt,
-			     char *err, size_t errsz)
-{
-	Elf_Scn *scn = NULL, *found = NULL;
-	size_t shstrndx, idx = 0;
-	Elf *elf;
-	int fd, ret = -ENOENT;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return snprintf(err, errsz, "libelf too old"), -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ret = -errno, snprintf(err, errsz, "%s: %s", path, strerror(errno)), ret;
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
-		snprintf(err, errsz, "%s: not an ELF object", path);
-		ret = -EINVAL;
-		goto out;
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
-			continue;
-		if (!strcmp(name, sec)) {
-			found = scn;
-			idx = elf_ndxscn(scn);
-		}
-	}
-	if (!found) {
-		snprintf(err, errsz, "%s: no section %s", path, sec);
-		goto out;
-	}
-	/* The programs must not need relocating: refuse if something points in. */
-	scn = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-
-		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_REL || sh.sh_type == SHT_RELA) &&
-		    sh.sh_info == idx && sh.sh_size) {
-			snprintf(err, errsz, "%s: section %s has relocations (maps or globals?)", path, sec);
-			ret = -EINVAL;
-			goto out;
-		}
-	}
-	Elf_Data *d = elf_getdata(found, NULL);
-	if (!d || !d->d_buf || !d->d_size || d->d_size % sizeof(struct hive_insn)) {
-		snprintf(err, errsz, "%s: section %s is empty or not whole instructions", path, sec);
-		ret = -EINVAL;
-		goto out;
-	}
-	*out = malloc(d->d_size);
-	if (!*out) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy(*out, d->d_buf, d->d_size);
-	*cnt = d->d_size / sizeof(struct hive_insn);
-	ret = 0;
-out:
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return ret;
-}
-
-/* }===== */
-
-/* {===== the kernel through bpf() */
-
-static int bench_bpf(int cmd, union bpf_attr *attr)
-{
-	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
-
-/* Load an XDP program; the fd or -errno, the verifier's last words in log. */
-static int bench_kernel_load(const struct hive_insn *insns, size_t cnt, char *log, size_t logsz)
-{
-	union bpf_attr a;
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_XDP;
-	a.insns = (uint64_t)(uintptr_t)insns;
-	a.insn_cnt = (uint32_t)cnt;
-	a.license = (uint64_t)(uintptr_t)"GPL";
-	if (log && logsz) {
-		log[0] = 0;
-		a.log_buf = (uint64_t)(uintptr_t)log;
-		a.log_size = (uint32_t)logsz;
-		a.log_level = 1;
-	}
-	fd = bench_bpf(BPF_PROG_LOAD, &a);
-	if (fd < 0 && log && logsz && errno == ENOSPC) /* log too small: retry without */
-		return bench_kernel_load(insns, cnt, NULL, 0);
-	return fd < 0 ? -errno : fd;
-}
-
-/* Run @fd @repeat times on the packet: r0 in *retval, kernel ns/run in *ns. */
-static int bench_kernel_run(int fd, uint32_t repeat, uint32_t *retval, double *ns)
-{
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.test.prog_fd = (uint32_t)fd;
-	a.test.data_in = (uint64_t)(uintptr_t)bench_pkt;
-	a.test.data_size_in = bench_pkt_len;
-	a.test.repeat = repeat;
-	if (bench_bpf(BPF_PROG_TEST_RUN, &a) < 0)
-		return -errno;
-	if (retval)
-		*retval = a.test.retval;
-	if (ns)
-		*ns = a.test.duration;
-	return 0;
-}
-
-/* The last non-empty line of a verifier log, for a one-line reason. */
-static const char *bench_last_line(char *log)
-{
-	size_t n = strlen(log);
-	char *p;
-
-	while (n && log[n - 1] == '\n')
-		log[--n] = 0;
-	p = strrchr(log, '\n');
-	return p ? p + 1 : log;
-}
-
-/* Can we use bpf() at all?  Load `r0 = XDP_PASS; exit`. */
-static int bench_kernel_probe(void)
-{
-	static const struct hive_insn pass[] = {
-		{.code = 0xb7, .dst_reg = 0, .imm = BENCH_XDP_PASS}, /* r0 = 2 */
-		{.code = 0x95},                                      /* exit */
-	};
-	int fd = bench_kernel_load(pass, 2, NULL, 0);
-
-	if (fd == -EPERM || fd == -EACCES || fd == -ENOSYS) {
-		snprintf(bench_kernel_skip, sizeof(bench_kernel_skip), "skipped: bpf() not permitted");
-		return -1;
-	}
-	if (fd < 0) {
-		snprintf(bench_kernel_skip, sizeof(bench_kernel_skip), "skipped: bpf(): %s", strerror(-fd));
-		return -1;
-	}
-	return fd;
-}
-
-/* }===== */
 
 /* {===== hive */
 
@@ -507,7 +245,8 @@ static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t
 		break;
 	}
 	case ENG_KERNEL:
-		return bench_kernel_run(c->kfd, (uint32_t)(iters > UINT32_MAX ? UINT32_MAX : iters), NULL, ns);
+		return bench_kernel_run(c->kfd, bench_pkt, bench_pkt_len,
+					(uint32_t)(iters > UINT32_MAX ? UINT32_MAX : iters), NULL, ns);
 	case ENG_NATIVE: {
 		bench_native_fn volatile fnp = c->prog->native;
 		bench_native_fn fn = fnp;
@@ -601,7 +340,7 @@ static void bench_case_setup(struct bench_case *c, const struct bench_cfg *cfg, 
 			c->kfd = bench_kernel_load(c->xdp, c->xdp_cnt, log, sizeof(log));
 		if (c->kfd < 0)
 			bench_set(&r[ENG_KERNEL], ST_FAIL, "verifier: %s: %s", strerror(-c->kfd),
-				  bench_last_line(log));
+				  bench_kernel_log_reason(log));
 	}
 }
 
@@ -629,7 +368,8 @@ static int bench_case_check(struct bench_case *c, const char *pkt_name, const ui
 		bench_set(&r[ENG_INTERP], ST_FAIL, "%s", err);
 	if (r[ENG_JIT].status == ST_OK && bench_hive_run(c->jit, true, &r[ENG_JIT].retval, err, sizeof(err)))
 		bench_set(&r[ENG_JIT], ST_FAIL, "%s", err);
-	if (r[ENG_KERNEL].status == ST_OK && (ret = bench_kernel_run(c->kfd, 1, &r[ENG_KERNEL].retval, NULL)))
+	if (r[ENG_KERNEL].status == ST_OK &&
+	    (ret = bench_kernel_run(c->kfd, bench_pkt, bench_pkt_len, 1, &r[ENG_KERNEL].retval, NULL)))
 		bench_set(&r[ENG_KERNEL], ST_FAIL, "test run: %s", strerror(-ret));
 
 	for (int e = 0; e < ENG_COUNT; e++) {
@@ -662,7 +402,7 @@ static int bench_check_all(struct bench_case *cases, bool verbose)
 {
 	int bad = 0;
 
-	for (int v = 0; v < BENCH_NSPECS; v++) {
+	for (size_t v = 0; v < bench_pkt_nspecs; v++) {
 		const struct bench_pkt_spec *s = &bench_pkt_specs[v];
 
 		bench_packet_fill(s);
@@ -825,7 +565,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* keep FAIL lines (stderr) in order */
 	bench_packet_fill(&bench_pkt_specs[0]);
-	kprobe_fd = bench_kernel_probe();
+	kprobe_fd = bench_kernel_probe(bench_kernel_skip, sizeof(bench_kernel_skip));
 	memset(cases, 0, sizeof(cases));
 	for (int i = 0; i < BENCH_NPROGS; i++) {
 		cases[i].prog = &bench_progs[i];
