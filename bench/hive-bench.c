@@ -140,7 +140,6 @@ static void bench_set(struct bench_result *r, enum bench_status st, const char *
 
 /* }===== */
 
-
 /* {===== hive */
 
 static int bench_hive_load(const struct hive_insn *insns, size_t cnt, enum hive_exec_mode mode,
@@ -196,7 +195,7 @@ static uint64_t bench_count_insns(const struct hive_insn *insns, size_t cnt, uin
 /* {===== timing */
 
 /* Results of timed runs land here, so no loop is optimised away. */
-volatile uint32_t bench_sink;
+static volatile uint32_t bench_sink;
 
 static double bench_now_ns(void)
 {
