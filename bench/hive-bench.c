@@ -15,8 +15,9 @@
  * Every run first checks that all engines return the same r0 (low 32 bits:
  * the kernel reports a u32) for every program; `--quick` does only that and
  * is the CTest check.  Timing: CLOCK_MONOTONIC around batches of runs of
- * about --batch-ms each, median of --repeats batches; the kernel rows use the
- * median of the kernel's own ns/run over batches of the same size.
+ * about --batch-ms each, median of --repeats batches, a batch during which
+ * the thread lost the CPU timed again; the kernel rows use the median of the
+ * kernel's own ns/run over batches of the same size.
  *
  * Instructions per run are counted by one HIVE_EXEC_CHECKED run of the hive
  * entry (hive_run_opts.insns_executed); that run must agree on r0 too.
@@ -101,6 +102,7 @@ struct bench_result {
 	double ns;          /* median ns per run */
 	double min;         /* fastest batch, ns per run */
 	double spread;      /* (slowest - fastest batch) / median */
+	unsigned dropped;   /* batches timed again: the thread lost the CPU */
 };
 
 struct bench_case {
@@ -197,12 +199,31 @@ static uint64_t bench_count_insns(const struct hive_insn *insns, size_t cnt, uin
 /* Results of timed runs land here, so no loop is optimised away. */
 static volatile uint32_t bench_sink;
 
-static double bench_now_ns(void)
+static double bench_clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* A batch is timed by CLOCK_MONOTONIC.  The thread's CPU clock tells
+ * whether the thread lost the CPU meanwhile: on a shared machine such a
+ * batch measures the neighbours, so bench_measure() times it again (the
+ * kernel's test-run timer likewise stops while it reschedules). */
+struct bench_stamp {
+	double wall, cpu;
+};
+
+static struct bench_stamp bench_stamp_now(void)
+{
+	return (struct bench_stamp){bench_clock_ns(CLOCK_MONOTONIC), bench_clock_ns(CLOCK_THREAD_CPUTIME_ID)};
+}
+
+/* Did the thread run for less than 98% of the wall time between @a and @b? */
+static bool bench_stamp_preempted(struct bench_stamp a, struct bench_stamp b)
+{
+	return b.cpu - a.cpu < 0.98 * (b.wall - a.wall);
 }
 
 static int bench_cmp_double(const void *a, const void *b)
@@ -218,10 +239,12 @@ static double bench_median(double *v, unsigned n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* One batch of @iters runs on engine @e; ns per run in *ns. */
-static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t iters, double *ns)
+/* One batch of @iters runs on engine @e; ns per run in *ns, and whether the
+ * thread was preempted during the batch in *preempted. */
+static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t iters, double *ns,
+		       bool *preempted)
 {
-	double t0, t1;
+	struct bench_stamp t0, t1;
 
 	switch (e) {
 	case ENG_JIT:
@@ -232,18 +255,19 @@ static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t
 		uint32_t acc = 0;
 		int ret = 0;
 
-		t0 = bench_now_ns();
+		t0 = bench_stamp_now();
 		for (uint64_t i = 0; i < iters; i++) {
 			ret |= hive_prog_run(p, &o);
 			acc += (uint32_t)o.retval;
 		}
-		t1 = bench_now_ns();
+		t1 = bench_stamp_now();
 		bench_sink = acc;
 		if (ret)
 			return -EFAULT;
 		break;
 	}
 	case ENG_KERNEL:
+		*preempted = false; /* the kernel's timer leaves reschedules out */
 		return bench_kernel_run(c->kfd, bench_pkt, bench_pkt_len,
 					(uint32_t)(iters > UINT32_MAX ? UINT32_MAX : iters), NULL, ns);
 	case ENG_NATIVE: {
@@ -251,32 +275,36 @@ static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t
 		bench_native_fn fn = fnp;
 		uint32_t acc = 0;
 
-		t0 = bench_now_ns();
+		t0 = bench_stamp_now();
 		for (uint64_t i = 0; i < iters; i++)
 			acc += fn(bench_pkt, bench_pkt + bench_pkt_len);
-		t1 = bench_now_ns();
+		t1 = bench_stamp_now();
 		bench_sink = acc;
 		break;
 	}
 	default:
 		return -EINVAL;
 	}
-	*ns = (t1 - t0) / (double)iters;
+	*ns = (t1.wall - t0.wall) / (double)iters;
+	*preempted = bench_stamp_preempted(t0, t1);
 	return 0;
 }
 
-/* Median ns/run over cfg->repeats batches of about cfg->batch_ms each. */
+/* Median ns/run over cfg->repeats batches of about cfg->batch_ms each.  A
+ * batch during which the thread lost the CPU is run again, up to as many
+ * three times as many extra batches as cfg->repeats; out->dropped counts them. */
 static int bench_measure(const struct bench_case *c, enum bench_engine e, const struct bench_cfg *cfg,
-			 double *median, double *min, double *spread)
+			 struct bench_result *out)
 {
 	double target = cfg->batch_ms * 1e6, ns = 0, v[64];
+	unsigned n = cfg->repeats < 64 ? cfg->repeats : 64, got = 0, dropped = 0;
 	uint64_t iters = 1;
-	unsigned n = cfg->repeats < 64 ? cfg->repeats : 64;
+	bool preempted;
 	int ret;
 
 	/* calibrate: grow the batch until it lasts a tenth of the target */
 	for (;;) {
-		if ((ret = bench_batch(c, e, iters, &ns)))
+		if ((ret = bench_batch(c, e, iters, &ns, &preempted)))
 			return ret;
 		if (ns * (double)iters >= target / 10 || iters >= (1u << 30))
 			break;
@@ -285,14 +313,18 @@ static int bench_measure(const struct bench_case *c, enum bench_engine e, const 
 	iters = (uint64_t)(target / (ns > 0.1 ? ns : 0.1));
 	if (iters < 1)
 		iters = 1;
-	for (unsigned i = 0; i < n; i++)
-		if ((ret = bench_batch(c, e, iters, &v[i])))
+	while (got < n) {
+		if ((ret = bench_batch(c, e, iters, &v[got], &preempted)))
 			return ret;
-	*median = bench_median(v, n); /* sorts v */
-	if (min)
-		*min = v[0];
-	if (spread)
-		*spread = *median > 0 ? (v[n - 1] - v[0]) / *median : 0;
+		if (preempted && dropped < 3 * n)
+			dropped++;
+		else
+			got++;
+	}
+	out->ns = bench_median(v, n); /* sorts v */
+	out->min = v[0];
+	out->spread = out->ns > 0 ? (v[n - 1] - v[0]) / out->ns : 0;
+	out->dropped = dropped;
 	return 0;
 }
 
@@ -470,8 +502,8 @@ static void bench_print(const struct bench_case *cases, const struct bench_cfg *
 	if (bench_hive_floor >= 0)
 		printf("  floor: empty program on hive-interp %.1f ns/run (in the hive-interp rows)\n",
 		       bench_hive_floor);
-	printf("\n%-8s %-12s %11s %11s %7s %9s %9s %10s %7s\n", "program", "engine", "ns/run", "fastest",
-	       "spread", "/native", "/kernel", "insns/run", "ns/insn");
+	printf("\n%-8s %-12s %11s %11s %7s %5s %9s %9s %10s %7s\n", "program", "engine", "ns/run",
+	       "fastest", "spread", "redo", "/native", "/kernel", "insns/run", "ns/insn");
 	for (int i = 0; i < BENCH_NPROGS; i++) {
 		const struct bench_case *c = &cases[i];
 
@@ -489,14 +521,16 @@ static void bench_print(const struct bench_case *cases, const struct bench_cfg *
 				snprintf(ipr, sizeof(ipr), "%llu", (unsigned long long)c->insns);
 				snprintf(npi, sizeof(npi), "%.3f", r->ns / (double)c->insns);
 			}
-			printf("%-8s %-12s %11.1f %11.1f %6.1f%% %9s %9s %10s %7s\n", c->prog->name,
-			       bench_engine_names[e], r->ns, r->min, r->spread * 100, vn, vk, ipr, npi);
+			printf("%-8s %-12s %11.1f %11.1f %6.1f%% %5u %9s %9s %10s %7s\n", c->prog->name,
+			       bench_engine_names[e], r->ns, r->min, r->spread * 100, r->dropped, vn, vk, ipr,
+			       npi);
 		}
 	}
 	printf("\n");
 	for (int i = 0; i < BENCH_NPROGS; i++)
 		printf("%-8s %s\n", bench_progs[i].name, bench_progs[i].what);
 	printf("ns/run: median batch; fastest: fastest batch; spread: (slowest - fastest) / median;\n"
+	       "redo: batches timed again because the thread lost the CPU meanwhile;\n"
 	       "/native, /kernel: ns/run over that engine's ns/run.\n"
 	       "ns/insn: ns/run / eBPF instructions executed per run (hive entry, counted\n"
 	       "by hive's checked interpreter).\n");
@@ -557,14 +591,14 @@ static void bench_usage(FILE *f)
 		"  --quick      only check that every engine returns the same r0 (no timing)\n"
 		"  --json FILE  write [{program, engine, ns_per_run}] to FILE\n"
 		"  --repeats N  batches per measurement, median taken (default 15)\n"
-		"  --batch-ms N length of one batch (default 10)\n"
+		"  --batch-ms N length of one batch in ms (default 2)\n"
 		"  --objdir DIR where the <program>.bpf.o files are (default %s)\n",
 		BENCH_OBJ_DIR);
 }
 
 int main(int argc, char **argv)
 {
-	struct bench_cfg cfg = {.objdir = BENCH_OBJ_DIR, .repeats = 15, .batch_ms = 10};
+	struct bench_cfg cfg = {.objdir = BENCH_OBJ_DIR, .repeats = 15, .batch_ms = 2};
 	struct bench_case cases[BENCH_NPROGS];
 	int kprobe_fd, bad = 0;
 
@@ -617,9 +651,9 @@ int main(int argc, char **argv)
 	/* floors: what one run costs with (almost) nothing to run */
 	if (kprobe_fd >= 0) {
 		struct bench_case empty = {.kfd = kprobe_fd};
+		struct bench_result r;
 
-		if (bench_measure(&empty, ENG_KERNEL, &cfg, &bench_kernel_floor, NULL, NULL))
-			bench_kernel_floor = -1;
+		bench_kernel_floor = bench_measure(&empty, ENG_KERNEL, &cfg, &r) ? -1 : r.ns;
 	}
 	{
 		static const struct hive_insn pass[] = {{.code = 0xb7, .imm = 2}, {.code = 0x95}};
@@ -627,8 +661,9 @@ int main(int argc, char **argv)
 		char err[256];
 
 		if (!bench_hive_load(pass, 2, HIVE_EXEC_TRUSTED, 0, &empty.interp, err, sizeof(err))) {
-			if (bench_measure(&empty, ENG_INTERP, &cfg, &bench_hive_floor, NULL, NULL))
-				bench_hive_floor = -1;
+			struct bench_result r;
+
+			bench_hive_floor = bench_measure(&empty, ENG_INTERP, &cfg, &r) ? -1 : r.ns;
 			hive_prog_free(empty.interp);
 		}
 	}
@@ -640,7 +675,7 @@ int main(int argc, char **argv)
 
 			if (r->status != ST_OK)
 				continue;
-			if ((ret = bench_measure(&cases[i], (enum bench_engine)e, &cfg, &r->ns, &r->min, &r->spread)))
+			if ((ret = bench_measure(&cases[i], (enum bench_engine)e, &cfg, r)))
 				bench_set(r, ST_FAIL, "timing run failed: %s", strerror(-ret));
 		}
 
