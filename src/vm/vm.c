@@ -2,6 +2,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,13 +204,14 @@ HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *o
 		return -EINVAL;
 	/* All frames' stacks; the entry frame is the highest 512 bytes. */
 	_Alignas(16) uint8_t stack[HIVE_MAX_FRAMES * HIVE_STACK_SIZE];
-	struct hive_run run = {
-		.prog = prog,
-		.mem = opts->mem,
-		.mem_size = opts->mem_size,
-		.budget = prog->insn_budget,
-		.stack = stack,
-	};
+	struct hive_run run;
+	memset(&run, 0, offsetof(struct hive_run, errmsg));
+	run.prog = prog;
+	run.mem = opts->mem;
+	run.mem_size = opts->mem_size;
+	run.budget = prog->insn_budget;
+	run.stack = stack;
+	run.errmsg[0] = '\0';
 	vm_add_region(&run, stack, sizeof(stack), true);
 	vm_add_region(&run, opts->mem, opts->mem_size, !opts->mem_readonly);
 
