@@ -23,23 +23,60 @@
 
 /* {===== running */
 
-static unsigned long runs;
+static unsigned long runs, jit_runs;
 
-/* Load in checked mode, run with @mem, return r0..r10 in @regs. */
-static void run(const struct hive_insn *insns, size_t cnt, void *mem, size_t len, uint64_t regs[11], const char *what)
+/* One run in @mode (JIT-compiled when @jit); false when the JIT is not
+ * available for this program. */
+static bool run_one(const struct hive_insn *insns, size_t cnt, enum hive_exec_mode mode, bool jit, void *mem,
+		    size_t len, uint64_t regs[11], const char *what)
 {
 	char log[512] = "";
-	HIVE_OPTS(hive_prog_opts, po, .log_buf = log, .log_size = sizeof(log));
+	HIVE_OPTS(hive_prog_opts, po, .mode = mode, .log_buf = log, .log_size = sizeof(log));
 	struct hive_prog *prog = NULL;
 	int err = hive_prog_load(insns, cnt, &po, &prog);
 	if (err)
 		fail_msg("%s: load refused (%d): %s", what, err, log);
-	HIVE_OPTS(hive_run_opts, ro, .mem = mem, .mem_size = len, .regs_out = regs);
+	if (jit && hive_prog_jit(prog, NULL) != 0) {
+		hive_prog_free(prog);
+		return false;
+	}
+	HIVE_OPTS(hive_run_opts, ro, .mem = mem, .mem_size = len, .regs_out = regs, .use_jit = jit);
 	err = hive_prog_run(prog, &ro);
 	hive_prog_free(prog);
 	if (err)
-		fail_msg("%s: run failed (%d) at pc %u: %s", what, err, ro.fault_pc, ro.errmsg);
+		fail_msg("%s: %s run failed (%d) at pc %u: %s", what, jit ? "JIT" : mode ? "trusted" : "checked", err,
+			 ro.fault_pc, ro.errmsg);
+	return true;
+}
+
+/* Run in checked mode, then again from the same memory in trusted mode and
+ * (when the host has a JIT) JIT-compiled: all must leave the same registers
+ * and memory.  r0..r10 of the checked run in @regs, its memory in @mem. */
+static void run(const struct hive_insn *insns, size_t cnt, void *mem, size_t len, uint64_t regs[11], const char *what)
+{
+	uint8_t before[256], after[256];
+	if (len > sizeof(before))
+		fail_msg("%s: test memory too large", what);
+	memcpy(before, mem ? mem : before, len);
+	run_one(insns, cnt, HIVE_EXEC_CHECKED, false, mem, len, regs, what);
 	runs++;
+	memcpy(after, mem ? mem : after, len);
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t r2[11];
+		if (len)
+			memcpy(mem, before, len);
+		if (!run_one(insns, cnt, HIVE_EXEC_TRUSTED, pass == 1, mem, len, r2, what))
+			continue;
+		jit_runs += pass == 1;
+		for (int r = 0; r < 10; r++) /* r10 is the frame pointer: an address */
+			if (r2[r] != regs[r])
+				fail_msg("%s: %s r%d 0x%llx, checked 0x%llx", what, pass ? "JIT" : "trusted", r,
+					 (unsigned long long)r2[r], (unsigned long long)regs[r]);
+		if (len && memcmp(mem, after, len))
+			fail_msg("%s: %s memory differs from the checked run", what, pass ? "JIT" : "trusted");
+	}
+	if (len)
+		memcpy(mem, after, len);
 }
 
 #define CHECK(what, got, want)                                                                         \
@@ -620,7 +657,7 @@ static void test_xchg_cmpxchg(void **state)
 static int report(void **state)
 {
 	(void)state;
-	printf("isa edges: %lu programs run\n", runs);
+	printf("isa edges: %lu programs, each run checked and trusted; %lu also JIT-compiled\n", runs, jit_runs);
 	return 0;
 }
 
