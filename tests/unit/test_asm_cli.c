@@ -174,12 +174,19 @@ static void test_asm_errors(void **state)
 	assert_non_null(strstr(err, "usage: hive disasm FILE"));
 
 	/* an output file that cannot be written */
-	write_file("ok.s", "exit\n", 5);
+	write_file("ok.s", "r0 = 0\nexit\n", 12);
 	assert_int_equal(hive("asm ok.s -o no/such/dir/x.bin", out, sizeof(out), err, sizeof(err)), 1);
 	assert_string_equal(err, "no/such/dir/x.bin: No such file or directory\n");
 
 	/* stdin */
 	assert_int_equal(hive("asm - < ok.s", out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "b7 00 00 00 00 00 00 00\n95 00 00 00 00 00 00 00\n");
+
+	/* text that assembles to a program that would not load: refused unless --no-validate */
+	write_file("noret.s", "exit\n", 5);
+	assert_int_equal(hive("asm noret.s", out, sizeof(out), err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "noret.s: assembles, but the program is invalid: insn 0:"));
+	assert_int_equal(hive("asm noret.s --no-validate", out, sizeof(out), err, sizeof(err)), 0);
 	assert_string_equal(out, "95 00 00 00 00 00 00 00\n");
 }
 
