@@ -38,6 +38,7 @@
 #define ASM_E_FAR "jump to %.*s out of range"
 #define ASM_E_EXPECTED "expected %s, got '%.*s'"
 #define ASM_E_CHAR "unexpected character '%c'"
+#define ASM_E_BYTE "unexpected byte 0x%02x"
 #define ASM_E_WIDTH "mixed 32-bit (w) and 64-bit (r) registers"
 #define ASM_E_TOO_BIG "program too large (more than %d slots)"
 #define ASM_E_NOMEM "out of memory"
@@ -193,7 +194,8 @@ static int asm_lex(struct asm_state *st, const char *p, const char *end, struct 
 		} else {
 			unsigned n = asm_punct_len(p, end);
 			if (!n)
-				return asm_err(st, ASM_E_CHAR, *p);
+				return isprint((unsigned char)*p) ? asm_err(st, ASM_E_CHAR, *p)
+								  : asm_err(st, ASM_E_BYTE, (unsigned char)*p);
 			t->kind = T_PUNCT;
 			p += n;
 		}
@@ -403,6 +405,8 @@ static int asm_addr(struct asm_state *st, struct asm_line *l, const char *open, 
 static int asm_target(struct asm_state *st, struct asm_line *l, enum asm_width bits, struct asm_enc *e, int32_t *field)
 {
 	const struct asm_tok *t = asm_peek(l, 0);
+	if (asm_tok_is(t, "pc") && (asm_tok_is(asm_peek(l, 1), "+") || asm_tok_is(asm_peek(l, 1), "-")))
+		t = (asm_next(l), asm_peek(l, 0)); /* the kernel's "goto pc+3" */
 	if (t->kind == T_WORD && !asm_is_reg_next(l)) {
 		e->target = asm_next(l);
 		*field = 0;

@@ -497,6 +497,10 @@ static const struct fact facts[] = {
 	{"*(u32 *)(r10 - 0x8) = 0x5", "62 0a f8 ff 05 00 00 00"},
 	{"call 0x5", "85 00 00 00 05 00 00 00"},
 	{"goto -0x1 <f>", "05 00 ff ff 00 00 00 00"},
+	/* the kernel's verifier log writes jump targets as pc+N */
+	{"if r1 != 0x0 goto pc+2", "55 01 02 00 00 00 00 00"},
+	{"goto pc-1", "05 00 ff ff 00 00 00 00"},
+	{"pc: goto pc", "05 00 ff ff 00 00 00 00"},
 	/* labels, comments, listings */
 	{"  # comment only\nstart: mov %r0, 0 ; trailing\n// c++ style\n  ja start", "b7 00 00 00 00 00 00 00 05 00 fe ff 00 00 00 00"},
 	{"if r1 == 0 goto exit\nr0 = 1\nexit", "15 01 01 00 00 00 00 00 b7 00 00 00 01 00 00 00 95 00 00 00 00 00 00 00"},
@@ -640,6 +644,8 @@ static const struct bad bads[] = {
 	{"mov %r0, 12ab", "1: bad number: 12ab"},
 	{"mov %r0, 0xfg", "1: bad number: 0xfg"},
 	{"r0 = 1 @", "1: unexpected character '@'"},
+	{"r0 = \xc3\xa9", "1: unexpected byte 0xc3"},
+	{"r0 = 1 # caf\xc3\xa9 in a comment is fine\nr0 = 2 \x01", "2: unexpected byte 0x01"},
 	{"w0 += r1", "1: mixed 32-bit (w) and 64-bit (r) registers"},
 	{"if w0 > r1 goto +1", "1: mixed 32-bit (w) and 64-bit (r) registers"},
 	{"if r0 ~ 1 goto +1", "1: unexpected character '~'"},
@@ -738,6 +744,36 @@ static void test_asm_long_lines(void **state)
 	free(insns);
 }
 
+/* One slot past HIVE_MAX_INSNS is refused on the line that crosses it. */
+static void test_asm_too_large(void **state)
+{
+	(void)state;
+	size_t n = HIVE_MAX_INSNS + 1, len = 0;
+	char *text = malloc(n * 5 + 16);
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(text + len, "exit\n", 5);
+		len += 5;
+	}
+	text[len] = '\0';
+	struct hive_insn *insns = NULL;
+	size_t cnt = 0;
+	char err[128];
+	assert_int_equal(hive_asm(text, &insns, &cnt, err, sizeof(err)), -E2BIG);
+	assert_null(insns);
+	assert_string_equal(err, "1000001: program too large (more than 1000000 slots)");
+	/* exactly the limit is fine */
+	text[len - 5] = '\0';
+	assert_int_equal(hive_asm(text, &insns, &cnt, err, sizeof(err)), 0);
+	assert_int_equal(cnt, HIVE_MAX_INSNS);
+	free(insns);
+	/* an lddw that would cross the limit */
+	memcpy(text + len - 10, "r0 = 1 ll\n", 11);
+	assert_int_equal(hive_asm(text, &insns, &cnt, err, sizeof(err)), -E2BIG);
+	assert_string_equal(err, "1000000: program too large (more than 1000000 slots)");
+	free(text);
+}
+
 /* Many labels and jumps: resolution stays correct (and fast) past a few thousand. */
 static void test_asm_many_labels(void **state)
 {
@@ -772,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_asm_bad_args),
 		cmocka_unit_test(test_asm_long_lines),
 		cmocka_unit_test(test_asm_many_labels),
+		cmocka_unit_test(test_asm_too_large),
 		cmocka_unit_test(test_random_round_trip),
 		cmocka_unit_test(test_conformance_programs),
 		cmocka_unit_test(test_conformance_negative),
