@@ -14,6 +14,7 @@
 
 #include "hive/hive.h"
 #include "isa/isa.h"
+#include "isa_random.h"
 
 /* {===== a reader for the suite's .data files (see its README) */
 
@@ -556,29 +557,9 @@ static void test_random_round_trip(void **state)
 	size_t tried = 0, decoded = 0;
 	bool seen[OP__COUNT] = {false};
 	for (unsigned code = 0; code < 256; code++)
-		for (int n = 0; n < 128; n++) {
-			static const int32_t atomic_imms[12] = {0x00, 0x01, 0x40, 0x41, 0x50, 0x51,
-								0xa0, 0xa1, 0xe1, 0xf1, 0xe0, 0xf0};
+		for (int n = 0; n < ISA_RANDOM_PER_CODE; n++) {
 			struct hive_insn in[2];
-			for (int k = 0; k < 2; k++) {
-				seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
-				in[k] = (struct hive_insn){.code = (uint8_t)code, .dst_reg = (seed >> 8) % 11,
-							   .src_reg = (seed >> 16) % 11, .off = (int16_t)(seed >> 24),
-							   .imm = (int32_t)(seed >> 32)};
-			}
-			/* sometimes the small values that pick a form or make fields zero */
-			switch (n % 8) {
-			case 1: in[0].off = (int16_t)(8 << (n % 3)); in[0].imm = 0; break;
-			case 2: in[0].imm = 16 << (n % 3); in[0].src_reg = 0; in[0].off = 0; break;
-			case 3: in[0].imm = atomic_imms[(n >> 3) % 12]; break;
-			case 4: in[0].src_reg = (n >> 3) % 7; in[0].dst_reg = 0; in[0].off = 0; break;
-			case 5: in[0].off = (n >> 3) & 1; if ((n >> 4) & 1) in[0].src_reg = 0; else in[0].imm = 0; break;
-			case 7: in[0].off = 0; in[0].imm = 0; break;
-			case 0: in[0].dst_reg = in[0].src_reg = 0; in[0].imm = 0; if (n == 0) in[0].off = 0; break;
-			case 6: in[0].dst_reg = in[0].src_reg = 0; in[0].off = 0; break;
-			default: break;
-			}
-			in[1].code = 0, in[1].dst_reg = in[1].src_reg = 0, in[1].off = 0;
+			isa_random_slot(&seed, code, n, in);
 			tried++;
 			char buf[128];
 			int rc = hive_disasm_insn(in, 2, 0, buf, sizeof(buf));
