@@ -139,6 +139,13 @@ static void test_disasm_invalid_slot(void **state)
 	assert_int_equal(hive("disasm bad.bin", out, sizeof(out), err, sizeof(err)), 0);
 	assert_string_equal(out, "     0: 07 00 01 00 01 00 00 00  .insn 0x0000000100010007 # reserved field off must be 0\n"
 				 "     1: 95 00 00 00 00 00 00 00  exit\n");
+	/* no extension: told apart by content */
+	write_file("rawprog", raw + 8, 8);
+	assert_int_equal(hive("disasm rawprog", out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "     0: 95 00 00 00 00 00 00 00  exit\n");
+	write_file("textprog", "r0 = 2\nexit\n", 12);
+	assert_int_equal(hive("disasm textprog", out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "     0: b7 00 00 00 02 00 00 00  r0 = 2\n     1: 95 00 00 00 00 00 00 00  exit\n");
 	/* a truncated file is refused */
 	write_file("odd.bin", raw, 5);
 	assert_int_equal(hive("disasm odd.bin", out, sizeof(out), err, sizeof(err)), 1);

@@ -560,6 +560,80 @@ static void test_stores_unaligned(void **state)
 
 /* }===== */
 
+/* lddw: every 64-bit value comes back whole (the low imm is not sign-extended) */
+static void test_lddw(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NVALS; i++)
+		for (size_t j = 0; j < NVALS; j++) {
+			uint64_t v = (vals[i] & 0xffffffff) | vals[j] << 32, regs[11];
+			struct hive_insn p[] = {LD_IMM64(0, v), EXIT()};
+			char what[64];
+			snprintf(what, sizeof(what), "lddw 0x%llx", (unsigned long long)v);
+			run(p, ARRAY_LEN(p), NULL, 0, regs, what);
+			CHECK(what, regs[0], v);
+		}
+}
+
+/* Legacy packet loads: big-endian from the run's memory; an offset outside
+ * it ends the program with r0 = 0 (what the kernel does).  LD_IND adds src
+ * and imm in 32 bits and takes the sum as a signed offset. */
+static uint64_t ref_ld_pkt(const uint8_t *pkt, size_t len, int64_t off, unsigned n, bool *ok)
+{
+	*ok = off >= 0 && (uint64_t)off + n <= len;
+	uint64_t v = 0;
+	for (unsigned i = 0; *ok && i < n; i++)
+		v = v << 8 | pkt[off + i];
+	return v;
+}
+
+static void test_packet_loads(void **state)
+{
+	(void)state;
+	static const uint8_t sizes[] = {ISA_B, ISA_H, ISA_W};
+	uint8_t pkt[16];
+	fill_pattern(pkt, sizeof(pkt));
+	for (size_t s = 0; s < ARRAY_LEN(sizes); s++) {
+		unsigned n = isa_access_size(sizes[s]);
+		for (int32_t off = -2; off <= (int32_t)sizeof(pkt) + 1; off++) {
+			uint64_t regs[11];
+			bool ok;
+			char what[64];
+			/* r0 = 77 after the load tells whether the program went on */
+			struct hive_insn pa[] = {LD_ABS(sizes[s], off), MOV64_REG(6, 0), MOV64_IMM(0, 77), EXIT()};
+			snprintf(what, sizeof(what), "ldabs%u %d", n, off);
+			run(pa, ARRAY_LEN(pa), pkt, sizeof(pkt), regs, what);
+			uint64_t want = ref_ld_pkt(pkt, sizeof(pkt), off, n, &ok);
+			CHECK(what, regs[0], ok ? 77 : 0);
+			if (ok)
+				CHECK(what, regs[6], want);
+		}
+		static const struct {
+			uint64_t src;
+			int32_t imm;
+		} ind[] = {
+			{0, 0}, {1, 2}, {0xffffffff00000003, 0}, {5, -6}, {5, -5}, {UINT64_MAX, 1},
+			{0x80000000, INT32_MIN}, {0x7fffffff, 1}, {12, 3}, {0x100000000, 1}, {0xfffffff0, 0x14},
+		};
+		for (size_t k = 0; k < ARRAY_LEN(ind); k++) {
+			uint64_t regs[11];
+			bool ok;
+			char what[80];
+			struct hive_insn pi[] = {LD_IMM64(1, ind[k].src), LD_IND(sizes[s], 1, ind[k].imm), MOV64_REG(6, 0),
+						 MOV64_IMM(0, 77), EXIT()};
+			snprintf(what, sizeof(what), "ldind%u 0x%llx%+d", n, (unsigned long long)ind[k].src, ind[k].imm);
+			run(pi, ARRAY_LEN(pi), pkt, sizeof(pkt), regs, what);
+			int64_t off = s32((uint32_t)ind[k].src + (uint32_t)ind[k].imm);
+			uint64_t want = ref_ld_pkt(pkt, sizeof(pkt), off, n, &ok);
+			CHECK(what, regs[0], ok ? 77 : 0);
+			if (ok)
+				CHECK(what, regs[6], want);
+		}
+	}
+}
+
+/* }===== */
+
 /* {===== atomics */
 
 static uint64_t ref_atomic_op(int aop_imm, uint64_t a, uint64_t b)
@@ -673,6 +747,8 @@ int main(void)
 		cmocka_unit_test(test_jumps),
 		cmocka_unit_test(test_loads_unaligned),
 		cmocka_unit_test(test_stores_unaligned),
+		cmocka_unit_test(test_lddw),
+		cmocka_unit_test(test_packet_loads),
 		cmocka_unit_test(test_atomics),
 		cmocka_unit_test(test_xchg_cmpxchg),
 	};
