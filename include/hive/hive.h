@@ -169,8 +169,10 @@ HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog);
 HIVE_API int hive_disasm_insn(const struct hive_insn *insns, size_t cnt, size_t pc, char *buf, size_t size);
 
 /** @brief Assemble text in the conformance-suite syntax or llvm-objdump
- *  syntax. On success *out is malloc'd (free() it). On failure returns
- *  -EINVAL and writes "LINE: message" to errbuf. */
+ *  syntax (mixed freely; labels, +N/-N targets, `#`, `;` and `//` comments,
+ *  `.insn 0x<u64>` raw slots). On success *out is malloc'd (free() it).
+ *  On failure returns -EINVAL (bad text), -E2BIG (more than HIVE_MAX_INSNS
+ *  slots) or -ENOMEM, and writes "LINE: message" to errbuf. */
 HIVE_API int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, char *errbuf, size_t errsize);
 
 /* }===== */
