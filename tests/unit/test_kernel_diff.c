@@ -4,10 +4,12 @@
  * A generator makes random straight-line programs with forward branches
  * (ALU64/ALU32 with every operation, byte swaps, sign-extending moves,
  * JMP/JMP32 with every condition, loads and stores of every size over a
- * packet and the stack, atomics on the stack).  Each runs once in the kernel
- * as an XDP program under BPF_PROG_TEST_RUN and once in hive over a copy of
- * the same bytes; the epilogue stores r0..r8 and the stack into the buffer,
- * so comparing the buffers compares the whole final state.
+ * packet and the stack, atomics on the stack, and in one program of four
+ * LD_ABS/LD_IND).  Each runs once in the kernel under BPF_PROG_TEST_RUN, as
+ * an XDP program or, with LD_ABS/LD_IND, a tc (SCHED_CLS) one, and once in
+ * hive over a copy of the same bytes; the epilogue stores r0..r8 and the
+ * stack into the buffer, so comparing the buffers compares the whole final
+ * state.
  *
  * Buffer layout (KD_PKT bytes):
  *   [0, KD_DATA)                  random bytes the body loads and stores
@@ -16,10 +18,11 @@
  *                                 entry (the prologue copies it in), final
  *                                 contents at exit
  *
- * Kernel program: XDP prologue (data/data_end, range check, r9 = data),
- * common part.  hive program: r9 = r1, common part.  Common part: stack
- * init, r0..r8 = constants (lddw), body, epilogue, exit.  The body never
- * writes r9 or r10.
+ * Kernel program: XDP or tc prologue (data/data_end, range check, r9 =
+ * data; tc: r6 = ctx), common part.  hive program: r9 = r1, common part.
+ * Common part: stack init, r0..r8 = constants (lddw), body, epilogue, exit.
+ * The body never writes r9 or r10, nor r6 in a tc program; hive's LD_ABS
+ * reads the run's memory, which is the kernel's skb data here.
  *
  * Environment: HIVE_KDIFF_N (programs, default KD_DEFAULT_N: a few seconds
  * under ASan), HIVE_KDIFF_SEED.
@@ -68,6 +71,7 @@ enum {
 struct kd_features {
 	bool v4;          /* sdiv/smod, movsx, ldsx, bswap, gotol */
 	bool pkt_atomics; /* atomics on packet memory */
+	bool tc_ldabs;    /* SCHED_CLS programs with LD_ABS/LD_IND */
 };
 
 /* The generator's state for one program.  Values and immediates are drawn
@@ -76,6 +80,7 @@ struct kd_features {
 struct kd_gen {
 	uint64_t s;
 	struct kd_features f;
+	bool tc; /* this program is a tc one: r6 is the context */
 	int npool;
 	uint64_t pool[8];
 };
@@ -170,15 +175,19 @@ struct kd_item {
 };
 
 struct kd_case {
-	uint64_t init[9]; /* r0..r8 */
+	bool tc;          /* SCHED_CLS in the kernel; else XDP */
+	uint64_t init[9]; /* r0..r8 (r6 unused in a tc program) */
 	int nitems;
 	struct kd_item items[KD_ITEMS_CAP];
 	uint8_t pkt[KD_PKT];
 };
 
+/* A register the body may read and write: r0..r8, but r6 in a tc program,
+ * where LD_ABS and LD_IND take the context from it. */
 static uint8_t kd_reg(struct kd_gen *g)
 {
-	return (uint8_t)kd_below(g, 9); /* r0..r8 */
+	static const uint8_t tc_regs[] = {0, 1, 2, 3, 4, 5, 7, 8};
+	return g->tc ? tc_regs[kd_below(g, sizeof(tc_regs))] : (uint8_t)kd_below(g, 9);
 }
 
 static const uint8_t kd_alu_ops[] = {
@@ -311,6 +320,7 @@ static struct bpf_insn kd_gen_atomic(struct kd_gen *g)
 static void kd_gen_case(struct kd_gen *g, struct kd_case *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->tc = g->tc;
 	g->npool = 0;
 	for (int k = 0; k < 8; k++)
 		g->pool[k] = kd_val64(g);
@@ -359,6 +369,23 @@ static void kd_gen_case(struct kd_gen *g, struct kd_case *c)
 				ja->jump_imm = true;
 			} else {
 				ja->insn[0] = kd_insn(BPF_JMP | BPF_JA, 0, 0, 0, 0);
+			}
+		} else if (k < 73 && g->tc && i + 6 <= n) {
+			/* LD_ABS and LD_IND scratch r1..r5 in the kernel (they
+			 * are calls there): give them fresh values at once. */
+			static const uint8_t sizes[] = {BPF_B, BPF_H, BPF_W};
+			uint8_t sz = sizes[kd_below(g, 3)];
+			int32_t off = (int32_t)kd_below(g, KD_PKT + 8); /* a few past the end */
+			if (kd_below(g, 2))
+				it->insn[0] = kd_insn(BPF_LD | BPF_ABS | sz, 0, 0, 0, off);
+			else
+				it->insn[0] = kd_insn(BPF_LD | BPF_IND | sz, 0, kd_reg(g), 0,
+						      kd_below(g, 2) ? off : kd_imm(g));
+			for (uint8_t r = 1; r <= 5; r++) {
+				struct kd_item *ld = &c->items[++i];
+				ld->nslots = 2;
+				ld->target = -1;
+				kd_lddw(ld->insn, r, kd_val64(g));
 			}
 		} else if (k < 92) {
 			it->insn[0] = kd_gen_mem(g);
@@ -413,13 +440,20 @@ static int kd_zext_cmpxchg32(struct kd_case *c)
 enum kd_side { KD_KERNEL, KD_HIVE };
 
 /* Returns the number of slots, and in *body_at the index of the body's
- * first slot. */
-static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_insn *p, size_t *body_at)
+ * first slot (in *epilogue_at, when given, that of the epilogue). */
+static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_insn *p, size_t *body_at,
+		       size_t *epilogue_at)
 {
 	size_t n = 0;
-	if (side == KD_KERNEL) {
+	if (side == KD_KERNEL && c->tc) {
+		p[n++] = kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
+		p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, offsetof(struct __sk_buff, data), 0);
+		p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_W, 3, 1, offsetof(struct __sk_buff, data_end), 0);
+	} else if (side == KD_KERNEL) {
 		p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, offsetof(struct xdp_md, data), 0);
 		p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_W, 3, 1, offsetof(struct xdp_md, data_end), 0);
+	}
+	if (side == KD_KERNEL) {
 		p[n++] = kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, KD_REG_BASE, 2, 0, 0);
 		p[n++] = kd_insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, KD_PKT);
 		p[n++] = kd_insn(BPF_JMP | BPF_JLE | BPF_X, 2, 3, 2, 0);
@@ -433,6 +467,8 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)(-KD_STACK + 8 * k), 0);
 	}
 	for (int r = 0; r < 9; r++) {
+		if (c->tc && r == 6)
+			continue;
 		kd_lddw(&p[n], (uint8_t)r, c->init[r]);
 		n += 2;
 	}
@@ -456,8 +492,12 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 		}
 	}
 
+	if (epilogue_at)
+		*epilogue_at = n;
 	for (int r = 0; r < 9; r++)
-		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, KD_REG_BASE, (uint8_t)r, (int16_t)(KD_REGS + 8 * r), 0);
+		if (!(c->tc && r == 6))
+			p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, KD_REG_BASE, (uint8_t)r,
+					 (int16_t)(KD_REGS + 8 * r), 0);
 	for (int k = 0; k < KD_STACK / 8; k++) {
 		p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_DW, 1, BPF_REG_10, (int16_t)(-KD_STACK + 8 * k), 0);
 		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, KD_REG_BASE, 1, (int16_t)(KD_STK + 8 * k), 0);
@@ -485,8 +525,8 @@ static int kd_kernel_run(const struct kd_case *c, struct kd_result *res, bool wa
 {
 	struct bpf_insn prog[KD_MAX_INSNS];
 	size_t body_at;
-	size_t n = kd_build(c, KD_KERNEL, prog, &body_at);
-	int fd = kbpf_prog_load(BPF_PROG_TYPE_XDP, prog, n, "GPL", want_log ? kd_log : NULL,
+	size_t n = kd_build(c, KD_KERNEL, prog, &body_at, NULL);
+	int fd = kbpf_prog_load(c->tc ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP, prog, n, "GPL", want_log ? kd_log : NULL,
 				want_log ? sizeof(kd_log) : 0, want_log ? 1 : 0);
 	if (fd < 0)
 		return fd;
@@ -514,7 +554,7 @@ static int kd_hive_run(const struct kd_case *c, enum hive_exec_mode mode, bool j
 {
 	struct bpf_insn prog[KD_MAX_INSNS];
 	size_t body_at;
-	size_t n = kd_build(c, KD_HIVE, prog, &body_at);
+	size_t n = kd_build(c, KD_HIVE, prog, &body_at, NULL);
 	memset(res, 0, sizeof(*res));
 	msg[0] = '\0';
 	HIVE_OPTS(hive_prog_opts, po, .mode = mode, .log_buf = msg, .log_size = msg_size);
@@ -595,32 +635,37 @@ static bool kd_is_kernel_quirk(const struct kd_case *c, const struct kd_result *
 
 /* {===== reporting */
 
-/* One slot in hex, then as hive disassembles it. */
-static void kd_dump_slot(const struct bpf_insn *p, size_t n, size_t i)
+/* One instruction in hex, then as hive disassembles it; returns its slots. */
+static size_t kd_dump_insn(const struct bpf_insn *p, size_t n, size_t i)
 {
 	char text[128];
-	if (hive_disasm_insn((const struct hive_insn *)p, n, i, text, sizeof(text)) < 0)
+	int slots = hive_disasm_insn((const struct hive_insn *)p, n, i, text, sizeof(text));
+	if (slots < 1)
 		snprintf(text, sizeof(text), "?");
 	fprintf(stderr, "  %4zu: %02x %x %x %6d %11d  %s\n", i, p[i].code, p[i].dst_reg, p[i].src_reg, p[i].off,
 		p[i].imm, text);
+	if (slots == 2 && i + 1 < n)
+		fprintf(stderr, "  %4zu: %02x %x %x %6d %11d\n", i + 1, p[i + 1].code, p[i + 1].dst_reg,
+			p[i + 1].src_reg, p[i + 1].off, p[i + 1].imm);
+	return slots == 2 ? 2 : 1;
 }
 
 /* A case as the hive program runs it, the fixed parts summarised. */
 static void kd_dump_case(const struct kd_case *c)
 {
 	struct bpf_insn p[KD_MAX_INSNS];
-	size_t body_at;
-	size_t n = kd_build(c, KD_HIVE, p, &body_at);
-	fprintf(stderr, "  prologue: r9 = r1; stack [fp-%d, fp) = buffer [%d, %d); then\n", KD_STACK, KD_STK,
-		KD_STK + KD_STACK);
+	size_t body_at, epilogue;
+	size_t n = kd_build(c, KD_HIVE, p, &body_at, &epilogue);
+	fprintf(stderr, "  %s program; prologue: r9 = r1%s; stack [fp-%d, fp) = buffer [%d, %d); then\n",
+		c->tc ? "tc" : "xdp", c->tc ? " (kernel: r6 = ctx)" : "", KD_STACK, KD_STK, KD_STK + KD_STACK);
 	for (int r = 0; r < 9; r++)
-		fprintf(stderr, "    r%d = 0x%016" PRIx64 " ll\n", r, c->init[r]);
+		if (!(c->tc && r == 6))
+			fprintf(stderr, "    r%d = 0x%016" PRIx64 " ll\n", r, c->init[r]);
 	fprintf(stderr, "  body:\n");
-	size_t epilogue = n - 9 - KD_STACK / 8 * 2 - 1;
-	for (size_t i = body_at; i < epilogue; i++)
-		kd_dump_slot(p, n, i);
-	fprintf(stderr, "  %4zu: epilogue: r0..r8 -> buffer [%d, %d); stack -> buffer [%d, %d); exit\n", epilogue,
-		KD_REGS, KD_REGS + 72, KD_STK, KD_STK + KD_STACK);
+	for (size_t i = body_at; i < epilogue;)
+		i += kd_dump_insn(p, n, i);
+	fprintf(stderr, "  %4zu: epilogue: r0..r8%s -> buffer [%d, %d); stack -> buffer [%d, %d); exit\n",
+		epilogue, c->tc ? " but r6" : "", KD_REGS, KD_REGS + 72, KD_STK, KD_STK + KD_STACK);
 }
 
 static void kd_dump_diff(const struct kd_result *want, const struct kd_result *got, const char *msg)
@@ -742,6 +787,15 @@ static void kd_probe_features(struct kd_features *f)
 	};
 	f->v4 = kd_probe(sdiv, 2) == 0;
 	f->pkt_atomics = kd_probe(patomic, 2) == 0;
+	struct bpf_insn tc[] = {
+		kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),
+		kd_insn(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 0),
+		kd_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	int fd = kbpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, tc, 3, "GPL", NULL, 0, 0);
+	f->tc_ldabs = fd >= 0;
+	if (fd >= 0)
+		close(fd);
 }
 
 /* The harness itself: an empty body leaves the constants in r0..r8 and the
@@ -784,7 +838,7 @@ static void kd_cover(const struct kd_case *c, bool *seen)
 {
 	struct bpf_insn p[KD_MAX_INSNS];
 	size_t body_at;
-	size_t n = kd_build(c, KD_HIVE, p, &body_at);
+	size_t n = kd_build(c, KD_HIVE, p, &body_at, NULL);
 	for (size_t i = 0; i < n; i++) {
 		int row = isa_decode((const struct hive_insn *)&p[i], NULL);
 		if (row != OP_INVALID)
@@ -874,16 +928,19 @@ static void test_kernel_diff_random(void **state)
 	kd_probe_features(&f);
 	uint64_t seed = kd_env_u64("HIVE_KDIFF_SEED", KD_DEFAULT_SEED);
 	uint64_t count = kd_env_u64("HIVE_KDIFF_N", KD_DEFAULT_N);
-	printf("kdiff: seed %#" PRIx64 ", %" PRIu64 " programs, cpu v4 %s, packet atomics %s\n", seed, count,
-	       f.v4 ? "yes" : "no", f.pkt_atomics ? "yes" : "no");
+	printf("kdiff: seed %#" PRIx64 ", %" PRIu64 " programs, cpu v4 %s, packet atomics %s, tc with LD_ABS %s\n",
+	       seed, count, f.v4 ? "yes" : "no", f.pkt_atomics ? "yes" : "no", f.tc_ldabs ? "yes" : "no");
 
 	static struct kd_case c;
 	struct kd_result kres;
-	uint64_t refused = 0, run_failed = 0, compared = 0, quirks = 0, mismatches[KD_NMODES] = {0};
+	uint64_t refused = 0, run_failed = 0, compared = 0, quirks = 0, tc_programs = 0;
+	uint64_t mismatches[KD_NMODES] = {0};
 	bool have_jit = true;
 	bool seen[OP__COUNT] = {false};
 	for (uint64_t i = 0; i < count; i++) {
 		struct kd_gen g = {.s = seed ^ (i * 0xd1b54a32d192ed03ull), .f = f};
+		g.tc = f.tc_ldabs && kd_below(&g, 4) == 0;
+		tc_programs += g.tc;
 		kd_gen_case(&g, &c);
 		int err = kd_kernel_run(&c, &kres, false);
 		if (err < 0) {
@@ -929,9 +986,9 @@ static void test_kernel_diff_random(void **state)
 				kd_report(&c, mode, i);
 		}
 	}
-	printf("kdiff: %" PRIu64 " programs compared, %" PRIu64 " refused by the kernel's verifier, %" PRIu64
-	       " kernel test runs failed\n",
-	       compared, refused, run_failed);
+	printf("kdiff: %" PRIu64 " programs compared (%" PRIu64 " tc, the others xdp), %" PRIu64
+	       " refused by the kernel's verifier, %" PRIu64 " kernel test runs failed\n",
+	       compared, tc_programs, refused, run_failed);
 	kd_print_coverage(seen);
 	printf("kdiff: %" PRIu64 " programs where the kernel's JIT skipped the zero-extension of a 32-bit "
 	       "cmpxchg (kernel bug; hive matched the kernel with an explicit w0 = w0)\n",
