@@ -1,6 +1,6 @@
 /* hive asm / hive disasm: text <-> bytecode on the command line.
  *
- *   hive asm FILE [-o OUT.bin]   assemble; without -o print the bytes as hex,
+ *   hive asm FILE [-o OUT.bin] [--no-validate]   assemble; without -o print the bytes as hex,
  *                                one 8-byte slot a line
  *   hive disasm FILE             FILE is bytecode (.bin) or assembly (.s);
  *                                print "   N: <bytes>  <text>" like llvm-objdump -d
@@ -35,22 +35,25 @@ static int cmd_asm_usage(const char *what)
 int cmd_asm(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL;
+	bool validate = true;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o")) {
+		if (!strcmp(argv[i], "--no-validate")) {
+			validate = false;
+		} else if (!strcmp(argv[i], "-o")) {
 			if (++i == argc || out)
-				return cmd_asm_usage("asm: usage: hive asm FILE [-o OUT.bin]");
+				return cmd_asm_usage("asm: usage: hive asm FILE [-o OUT.bin] [--no-validate]");
 			out = argv[i];
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "hive asm: unknown option %s\n", argv[i]);
 			return 2;
 		} else if (in) {
-			return cmd_asm_usage("asm: usage: hive asm FILE [-o OUT.bin]");
+			return cmd_asm_usage("asm: usage: hive asm FILE [-o OUT.bin] [--no-validate]");
 		} else {
 			in = argv[i];
 		}
 	}
 	if (!in)
-		return cmd_asm_usage("asm: usage: hive asm FILE [-o OUT.bin]");
+		return cmd_asm_usage("asm: usage: hive asm FILE [-o OUT.bin] [--no-validate]");
 
 	size_t len;
 	char *text = tool_read_file(in, &len);
@@ -70,6 +73,14 @@ int cmd_asm(int argc, char **argv)
 	free(text);
 	if (rc) {
 		fprintf(stderr, "%s:%s\n", in, err);
+		return 1;
+	}
+	/* Text that assembles into a program no VM would load is an error too
+	 * (a read of an undefined register, a jump off the end...). */
+	char log[512];
+	if (validate && hive_prog_validate(insns, cnt, log, sizeof(log))) {
+		fprintf(stderr, "%s: assembles, but the program is invalid: %s\n", in, log);
+		free(insns);
 		return 1;
 	}
 

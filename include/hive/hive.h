@@ -90,6 +90,9 @@ struct hive_prog_opts {
 HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const struct hive_prog_opts *opts,
 			    struct hive_prog **out);
 HIVE_API void hive_prog_free(struct hive_prog *prog);
+/** @brief The structural checks of hive_prog_load alone, without an
+ *  environment: helper ids are not checked. 0 or -EINVAL with the reason in log. */
+HIVE_API int hive_prog_validate(const struct hive_insn *insns, size_t cnt, char *log, size_t log_size);
 HIVE_API size_t hive_prog_insn_cnt(const struct hive_prog *prog);
 HIVE_API const struct hive_insn *hive_prog_insns(const struct hive_prog *prog);
 

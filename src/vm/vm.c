@@ -125,6 +125,29 @@ HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const str
 	return 0;
 }
 
+HIVE_API int hive_prog_validate(const struct hive_insn *insns, size_t cnt, char *log, size_t log_size)
+{
+	char dummy[1];
+	if (!log || !log_size) {
+		log = dummy;
+		log_size = sizeof(dummy);
+	}
+	log[0] = '\0';
+	if (!insns && cnt)
+		return -EINVAL;
+	if (cnt > HIVE_MAX_INSNS) {
+		snprintf(log, log_size, "program too large: %zu instructions (limit %d)", cnt, HIVE_MAX_INSNS);
+		return -E2BIG;
+	}
+	struct hive_prog prog = {.cnt = (uint32_t)cnt, .any_helper = true};
+	prog.code = malloc((cnt ? cnt : 1) * sizeof(*prog.code));
+	if (!prog.code)
+		return -ENOMEM;
+	int err = validate_prog(insns, (uint32_t)cnt, NULL, &prog, log, log_size);
+	free(prog.code);
+	return err;
+}
+
 HIVE_API void hive_prog_free(struct hive_prog *prog)
 {
 	if (!prog)

@@ -39,6 +39,7 @@ struct hive_prog {
 	hive_helper_fn *helpers;
 	uint32_t nhelpers;
 	struct jit_image *jit;
+	bool any_helper; /* validation only: accept calls to unregistered helpers */
 };
 
 /* One memory region a checked run may touch. */
