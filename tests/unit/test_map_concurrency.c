@@ -18,6 +18,13 @@
 #include "maps/map.h"
 #include "maps/mapmem.h"
 
+/* ThreadSanitizer runs ~10x slower: do less there */
+#ifdef __SANITIZE_THREAD__
+#define SCALE 4
+#else
+#define SCALE 1
+#endif
+
 enum { NKEYS = 64, VWORDS = 8 };
 
 struct ctx {
@@ -61,7 +68,7 @@ static void *hash_writer(void *arg)
 	struct ctx *c = arg;
 	uint64_t v[VWORDS], gen = 0;
 	uint32_t k = (uint32_t)c->id;
-	for (int i = 0; i < 20000; i++, k = (k + 13) % NKEYS) {
+	for (int i = 0; i < 10000 / SCALE; i++, k = (k + 13) % NKEYS) {
 		fill(v, k, ++gen);
 		int err;
 		if (i % 3 == 0)
@@ -112,7 +119,7 @@ static void test_hash_readers_vs_writers(void **state)
 
 /* {===== atomic adds on an array value */
 
-enum { ADD_THREADS = 4, ADDS = 100000 };
+enum { ADD_THREADS = 4, ADDS = 50000 / SCALE };
 
 static void *adder(void *arg)
 {
@@ -185,7 +192,7 @@ static void test_lpm_concurrent(void **state)
 	pthread_t r[2];
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&r[i], NULL, lpm_reader, &c), 0);
-	for (int i = 0; i < 20000; i++) {
+	for (int i = 0; i < 10000 / SCALE; i++) {
 		struct lpm_key k = {16, {10, (uint8_t)(i % 16)}};
 		uint32_t v = 16u << 16 | (uint32_t)(i % 16);
 		if (i % 2)
@@ -205,7 +212,7 @@ static void test_lpm_concurrent(void **state)
 
 /* {===== queue: nothing lost, nothing duplicated */
 
-enum { Q_ITEMS = 20000 };
+enum { Q_ITEMS = 5000 / SCALE };
 static atomic_ulong q_sum, q_popped;
 
 static void *q_producer(void *arg)
@@ -253,7 +260,7 @@ static void test_queue_concurrent(void **state)
 
 /* {===== ring buffer: several producers, one consumer */
 
-enum { RB_PRODUCERS = 3, RB_RECORDS = 20000 };
+enum { RB_PRODUCERS = 3, RB_RECORDS = 5000 / SCALE };
 
 struct rb_rec {
 	uint32_t producer, seq;
