@@ -81,15 +81,24 @@ struct hive_prog_opts {
 	unsigned groups;             /* conformance groups allowed; 0: all */
 	char *log_buf;               /* why a program was refused */
 	size_t log_size;
+	/* Maps the program refers to. LDDW with src = 1 (BPF_PSEUDO_MAP_FD) or
+	 * 5 (BPF_PSEUDO_MAP_IDX) loads maps[imm]; src = 2 (MAP_VALUE) or 6
+	 * (MAP_IDX_VALUE) loads the address of byte (second slot's imm) of the
+	 * value of a one-element array map maps[imm] (global data). */
+	struct hive_map **maps;
+	size_t nmaps;
 	size_t : 0;
 };
-#define hive_prog_opts__last_field log_size
+#define hive_prog_opts__last_field nmaps
 
 /** @brief Validate and load @cnt instructions. On refusal returns -EINVAL and
  *  writes "insn N: <disassembly>: <what is wrong>" to opts->log_buf. */
 HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const struct hive_prog_opts *opts,
 			    struct hive_prog **out);
 HIVE_API void hive_prog_free(struct hive_prog *prog);
+/** @brief The structural checks of hive_prog_load alone, without an
+ *  environment: helper ids are not checked. 0 or -EINVAL with the reason in log. */
+HIVE_API int hive_prog_validate(const struct hive_insn *insns, size_t cnt, char *log, size_t log_size);
 HIVE_API size_t hive_prog_insn_cnt(const struct hive_prog *prog);
 HIVE_API const struct hive_insn *hive_prog_insns(const struct hive_prog *prog);
 
@@ -160,8 +169,10 @@ HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog);
 HIVE_API int hive_disasm_insn(const struct hive_insn *insns, size_t cnt, size_t pc, char *buf, size_t size);
 
 /** @brief Assemble text in the conformance-suite syntax or llvm-objdump
- *  syntax. On success *out is malloc'd (free() it). On failure returns
- *  -EINVAL and writes "LINE: message" to errbuf. */
+ *  syntax (mixed freely; labels, +N/-N targets, `#`, `;` and `//` comments,
+ *  `.insn 0x<u64>` raw slots). On success *out is malloc'd (free() it).
+ *  On failure returns -EINVAL (bad text), -E2BIG (more than HIVE_MAX_INSNS
+ *  slots) or -ENOMEM, and writes "LINE: message" to errbuf. */
 HIVE_API int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, char *errbuf, size_t errsize);
 
 /* }===== */
