@@ -281,6 +281,26 @@ HIVE_API int hive_ringbuf_consume(struct hive_map *map, hive_ringbuf_sample_fn f
 /** @brief An eventfd that becomes readable when producers wake the consumer
  *  (poll it, then hive_ringbuf_consume). Owned by the map. */
 HIVE_API int hive_ringbuf_fd(const struct hive_map *map);
+
+/* Built-in helpers (src/helpers): Linux's helpers with Linux's ids, for
+ * programs that call them (a map argument is the struct hive_map pointer). */
+
+/** @brief Where trace_printk output goes: one formatted line per call. */
+typedef void (*hive_print_fn)(void *ctx, const char *line, size_t len);
+
+struct hive_helpers_opts {
+	size_t sz;
+	hive_print_fn print;   /* trace_printk/trace_vprintk sink; NULL: stderr.
+	                        * Process-wide: the last install that sets one wins. */
+	void *print_ctx;
+	size_t : 0;
+};
+#define hive_helpers_opts__last_field print_ctx
+
+/** @brief Register every built-in helper in @env (map_*_elem, ktime_*,
+ *  get_current_*, trace_printk, snprintf, ringbuf_*, spin_lock, strtol,
+ *  probe_read_*, ...). @opts may be NULL. */
+HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helpers_opts *opts);
 /* }===== */
 
 /* {===== objects: the ELF loader (issue 4: src/loader) */
