@@ -107,6 +107,7 @@ struct hive_run_opts {
 	/* results */
 	uint64_t retval;        /* r0 at exit */
 	uint32_t fault_pc;      /* instruction index of a fault */
+	uint64_t insns_executed; /* checked mode: instructions this run executed */
 	char errmsg[192];       /* what went wrong, for a failed run */
 	size_t : 0;
 };
@@ -152,7 +153,10 @@ HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog);
 /* {===== text forms */
 
 /** @brief Disassemble insn @pc of @insns (llvm-objdump syntax) into buf.
- *  Returns the number of slots it takes (2 for LDDW) or a negative errno. */
+ *  Returns the number of slots it takes (2 for LDDW) or a negative errno.
+ *  An invalid slot returns -EINVAL and still fills buf with
+ *  ".insn 0x<slot as a little-endian u64> # <reason>" (hive_asm reads it
+ *  back); buf is always NUL-terminated when size > 0. */
 HIVE_API int hive_disasm_insn(const struct hive_insn *insns, size_t cnt, size_t pc, char *buf, size_t size);
 
 /** @brief Assemble text in the conformance-suite syntax or llvm-objdump

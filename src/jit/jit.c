@@ -84,7 +84,7 @@ static bool jit_opts_valid(const struct hive_jit_opts *o)
 
 #define JIT_OPT(o, f) ((o) && (o)->sz >= offsetof(struct hive_jit_opts, f) + sizeof((o)->f) ? (o)->f : 0)
 
-int hive_prog_jit(struct hive_prog *prog, const struct hive_jit_opts *opts)
+int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 {
 	if (!prog || !jit_opts_valid(opts))
 		return -EINVAL;
@@ -122,7 +122,12 @@ int hive_prog_jit(struct hive_prog *prog, const struct hive_jit_opts *opts)
 	return 0;
 }
 
-bool hive_prog_is_jited(const struct hive_prog *prog)
+HIVE_API int hive_prog_jit(struct hive_prog *prog, const struct hive_jit_opts *opts)
+{
+	return jit_compile(prog, opts);
+}
+
+HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog)
 {
 	return prog && prog->jit;
 }
@@ -145,8 +150,9 @@ const uint8_t *jit_image_code(const struct jit_image *img, size_t *size)
 
 /* {===== run time */
 
-int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret)
+int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 {
+	uint64_t regs[11];
 	struct jit_ctx c = {
 		.run = run,
 		.budget = run->budget,
@@ -155,40 +161,56 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret)
 		.min_fp = (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE,
 		.mem = run->mem,
 		.mem_size = run->mem_size,
-		.regs = run->regs_at_exit,
+		.regs = regs_out ? regs_out : regs,
 	};
 	uint8_t *top = run->stack + (size_t)HIVE_MAX_FRAMES * HIVE_STACK_SIZE;
 	uint64_t r0 = img->entry(&c, run->mem, run->mem_size, top);
-	run->budget = c.budget;
-	if (run->err)
-		return run->err;
+	if (run->prog->mode == HIVE_EXEC_CHECKED)
+		run->budget = c.budget;
 	*ret = r0;
-	return 0;
+	return run->err;
 }
 
-int jit_rt_check(struct jit_ctx *c, uintptr_t addr, uint32_t info)
+/* The interpreter's messages (interp_loop.h), so a run faults alike under both. */
+int jit_rt_check(struct jit_ctx *c, uintptr_t addr, uint64_t info)
 {
-	unsigned size = (info >> 24) & 0xf;
-	bool write = (info >> 28) & 1;
-	if (vm_access_ok(c->run, addr, size, write))
-		return 0;
-	vm_fault(c->run, -EFAULT, info & 0xffffff, "invalid %s of %u bytes at 0x%lx", write ? "write" : "read",
-		 size, (unsigned long)addr);
+	unsigned size = (info >> JIT_CHK_SIZE_SHIFT) & 0xf;
+	bool write = info & JIT_CHK_WRITE, atomic = info & JIT_CHK_ATOMIC;
+	uint32_t pc = info & JIT_CHK_PC;
+	if (vm_access_ok(c->run, addr, size, write)) {
+		if (!atomic || !(addr & (size - 1)))
+			return 0;
+		vm_fault(c->run, -EFAULT, pc, "misaligned atomic access of %u bytes at 0x%llx", size,
+			 (unsigned long long)addr);
+	} else {
+		vm_fault(c->run, -EFAULT, pc, "invalid %s of %u bytes at 0x%llx (%s)", write ? "store" : "load", size,
+			 (unsigned long long)addr, atomic ? "atomic" : write ? "store" : "load");
+	}
+	/* the block was paid for in full; give back what will not run */
+	c->budget += info >> 32;
 	return 1;
 }
 
-void jit_rt_fault(struct jit_ctx *c, uint32_t pc, uint32_t kind, uint64_t aux)
+void jit_rt_fault(struct jit_ctx *c, uint32_t info, uint64_t aux)
 {
+	uint32_t pc = info & 0xffffff, kind = (info >> 24) & 0xf, reg = info >> 28;
 	switch (kind) {
 	case JIT_FAULT_BUDGET:
 		c->budget = 0;
-		vm_fault(c->run, -ELOOP, pc, "instruction budget exhausted");
+		vm_fault(c->run, -ELOOP, pc, "instruction budget of %llu exhausted",
+			 (unsigned long long)c->run->prog->insn_budget);
 		break;
 	case JIT_FAULT_DEPTH:
 		vm_fault(c->run, -E2BIG, pc, "call depth exceeds %d frames", HIVE_MAX_FRAMES);
 		break;
+	case JIT_FAULT_CALLX:
+		vm_fault(c->run, -ENOENT, pc, "callx r%u: no helper %llu", reg, (unsigned long long)aux);
+		break;
+	case JIT_FAULT_ABORTED:
+		c->run->fault_pc = pc;
+		break;
 	default:
-		vm_fault(c->run, -ENOENT, pc, "call of unknown helper %llu", (unsigned long long)aux);
+		vm_fault(c->run, -ENOENT, pc, "unknown helper %llu", (unsigned long long)aux);
 		break;
 	}
 }

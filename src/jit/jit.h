@@ -16,9 +16,11 @@
 
 struct jit_image;
 
-/* Run JIT code for run->prog; r0 in *ret. Returns 0 or run->err, exactly
- * like interp_run(). */
-int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret);
+/* Compile prog to native code (prog->jit on success). -EOPNOTSUPP without a backend. */
+int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts);
+/* Run JIT code for run->prog; r0 in *ret, r0..r10 at exit in regs_out when
+ * given. Returns 0 or run->err, exactly like interp_run(). */
+int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, uint64_t *regs_out);
 void jit_free(struct jit_image *img);
 
 /* The machine code of an image (tests look at it: blinding, retpolines). */
@@ -50,13 +52,25 @@ enum jit_fault {
 	JIT_FAULT_BUDGET = 1, /* -ELOOP */
 	JIT_FAULT_DEPTH,      /* -E2BIG */
 	JIT_FAULT_HELPER,     /* -ENOENT, aux = helper id */
+	JIT_FAULT_CALLX,      /* -ENOENT, aux = the register's value */
+	JIT_FAULT_ABORTED,    /* a helper stopped the run: only fault_pc */
 };
 
-/* Checked mode: may [addr, addr+size) be accessed? info = pc | size << 24 |
- * write << 28.  Returns 0, or records the fault and returns non-zero. */
-int jit_rt_check(struct jit_ctx *ctx, uintptr_t addr, uint32_t info);
-/* Record fault @kind at @pc. */
-void jit_rt_fault(struct jit_ctx *ctx, uint32_t pc, uint32_t kind, uint64_t aux);
+/* Bits of the word JIT code passes to jit_rt_check(). */
+enum {
+	JIT_CHK_PC = 0xffffff,     /* instruction index */
+	JIT_CHK_SIZE_SHIFT = 24,   /* access size 1, 2, 4, 8 */
+	JIT_CHK_WRITE = 1u << 28,
+	JIT_CHK_ATOMIC = 1u << 29, /* also must be aligned */
+};
+
+/* Checked mode: may [addr, addr+size) be accessed?  The low 32 bits of
+ * @info are JIT_CHK_*, the high 32 bits the instructions the block has
+ * paid for but will not run if this access faults.  Returns 0, or records
+ * the fault (the interpreter's message) and returns non-zero. */
+int jit_rt_check(struct jit_ctx *ctx, uintptr_t addr, uint64_t info);
+/* Record a fault: @info = pc | kind << 24 (kind | reg << 4 for callx). */
+void jit_rt_fault(struct jit_ctx *ctx, uint32_t info, uint64_t aux);
 
 struct jit_compile_opts {
 	bool harden;

@@ -51,15 +51,19 @@ static const uint8_t x86_map[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, 
 #define REG_BLIND R10 /* blinded constants (the kernel's BPF_REG_AX) */
 #define REG_AUX R11
 
-enum { LBL_AFTER, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL__COUNT };
+enum { LBL_AFTER, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL__COUNT };
 enum { NOLBL = UINT32_MAX };
 
 /* An out-of-line fault site: report @kind at @pc with aux (a register's
- * value when reg != 0xff, else the constant). */
+ * value when reg != 0xff, else the constant).  COLD_REFUND is not a fault:
+ * LD_ABS missed the packet, the program ends; give back the unrun part of
+ * the block (aux) first. */
+enum { COLD_REFUND = 15 };
 struct x86_cold {
 	uint32_t pc;
 	uint8_t kind;
-	uint8_t reg;
+	uint8_t reg;   /* host register holding aux, or 0xff */
+	uint8_t ebpf;  /* the eBPF register of a callx */
 	uint32_t aux;
 };
 
@@ -79,6 +83,8 @@ struct x86_jit {
 	uint32_t ncold, cold_cap;
 	uint8_t *leader;   /* pc starts a basic block */
 	uint32_t *blen;    /* at a leader: instructions in its block */
+	uint32_t *rest;    /* instructions after this one in its block */
+	bool precise;      /* emitting a precise copy: nothing to give back */
 	uint16_t used;     /* eBPF registers the program names */
 	int npush;         /* host registers pushed by the entry */
 	uint8_t pushed[8];
@@ -168,7 +174,7 @@ static void x86_call_abs(struct x86_jit *j, uintptr_t fn)
 		x86_call_r(&j->b, REG_AUX);
 }
 
-static uint32_t x86_add_cold(struct x86_jit *j, uint32_t pc, enum jit_fault kind, int reg, uint32_t aux)
+static uint32_t x86_add_cold(struct x86_jit *j, uint32_t pc, unsigned kind, int reg, uint32_t aux)
 {
 	if (j->ncold == j->cold_cap) {
 		uint32_t ncap = j->cold_cap ? j->cold_cap * 2 : 64;
@@ -181,6 +187,9 @@ static uint32_t x86_add_cold(struct x86_jit *j, uint32_t pc, enum jit_fault kind
 		j->cold_cap = ncap;
 	}
 	j->cold[j->ncold] = (struct x86_cold){.pc = pc, .kind = (uint8_t)kind, .reg = (uint8_t)reg, .aux = aux};
+	for (int r = 0; r <= 10; r++)
+		if (x86_map[r] == reg)
+			j->cold[j->ncold].ebpf = (uint8_t)r;
 	return x86_lbl_cold(j, j->ncold++);
 }
 
@@ -455,12 +464,13 @@ static void x86_movsx(struct x86_jit *j, bool w, int16_t bits, int dst, int src)
 /* {===== memory */
 
 /* Checked mode: fault unless [base+off, +size) is allowed. */
-static void x86_check(struct x86_jit *j, uint32_t pc, int base, int16_t off, unsigned size, bool write)
+static void x86_check(struct x86_jit *j, uint32_t pc, int base, int16_t off, unsigned size, uint32_t flags)
 {
 	if (!j->checked)
 		return;
+	uint64_t refund = j->precise ? 0 : j->rest[pc];
 	x86_rm(&j->b, true, 0x8d, REG_AUX, base, off, false); /* lea */
-	x86_mov_ri(&j->b, REG_BLIND, pc | (uint32_t)size << 24 | (uint32_t)write << 28);
+	x86_mov_ri(&j->b, REG_BLIND, refund << 32 | pc | (uint32_t)size << JIT_CHK_SIZE_SHIFT | flags);
 	x86_call_lbl(j, x86_lbl(j, LBL_CHECK));
 }
 
@@ -552,14 +562,17 @@ static void x86_atomic(struct x86_jit *j, int32_t aop, bool w, int dst, int16_t 
 }
 
 /* LD_ABS / LD_IND: r0 = big-endian packet[r11]; a miss ends the program with r0 = 0. */
-static void x86_ld_pkt(struct x86_jit *j, unsigned size)
+static void x86_ld_pkt(struct x86_jit *j, uint32_t pc, unsigned size)
 {
 	struct x86_buf *b = &j->b;
+	uint32_t miss = x86_lbl(j, LBL_ABS_MISS);
+	if (j->checked && !j->precise && j->rest[pc])
+		miss = x86_add_cold(j, pc, COLD_REFUND, 0xff, j->rest[pc]);
 	x86_rm(b, true, 0x8b, R10, REG_CTX, JIT_CTX_MEM_SIZE, false);
 	x86_alu_ri(b, true, ALU_SUB, R10, (int32_t)size);
-	x86_jump(j, CC_B, x86_lbl(j, LBL_ABS_MISS));
+	x86_jump(j, CC_B, miss);
 	x86_alu_rr(b, true, ALU_CMP, REG_AUX, R10);
-	x86_jump(j, CC_A, x86_lbl(j, LBL_ABS_MISS));
+	x86_jump(j, CC_A, miss);
 	x86_rm(b, true, 0x03, REG_AUX, REG_CTX, JIT_CTX_MEM, false); /* add r11, [ctx.mem] */
 	if (size == 4) {
 		x86_rm(b, false, 0x8b, RAX, REG_AUX, 0, false);
@@ -576,7 +589,7 @@ static void x86_ld_pkt(struct x86_jit *j, unsigned size)
 
 /* {===== calls */
 
-static void x86_helper_call(struct x86_jit *j, uintptr_t fn, bool indirect_in_aux)
+static void x86_helper_call(struct x86_jit *j, uint32_t pc, uintptr_t fn, bool indirect_in_aux)
 {
 	struct x86_buf *b = &j->b;
 	x86_rm(b, true, 0x8b, R9, REG_CTX, JIT_CTX_RUN, false); /* 6th argument: the run */
@@ -592,7 +605,7 @@ static void x86_helper_call(struct x86_jit *j, uintptr_t fn, bool indirect_in_au
 	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_RUN, false);
 	x86_rm(b, false, 0x83, ALU_CMP, REG_AUX, (int32_t)offsetof(struct hive_run, err), false);
 	x86_byte(b, 0);
-	x86_jump(j, CC_NE, x86_lbl(j, LBL_UNWIND));
+	x86_jump(j, CC_NE, x86_add_cold(j, pc, JIT_FAULT_ABORTED, 0xff, 0));
 }
 
 /* Tail calls: BPF_FUNC_tail_call (12) is, for now, an ordinary helper call.
@@ -600,9 +613,9 @@ static void x86_helper_call(struct x86_jit *j, uintptr_t fn, bool indirect_in_au
  * sequence: bounds-check the index, load the target's entry, check the
  * tail-call count in the ctx, then restore this frame and jmp (not call)
  * past the target's entry prologue. */
-static void x86_tail_call_hook(struct x86_jit *j, uintptr_t fn)
+static void x86_tail_call_hook(struct x86_jit *j, uint32_t pc, uintptr_t fn)
 {
-	x86_helper_call(j, fn, false);
+	x86_helper_call(j, pc, fn, false);
 }
 
 static void x86_call_local(struct x86_jit *j, uint32_t pc, uint32_t target)
@@ -693,13 +706,13 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		if (!fn)
 			x86_jump(j, -1, x86_add_cold(j, pc, JIT_FAULT_HELPER, 0xff, (uint32_t)in->imm));
 		else if (in->imm == 12)
-			x86_tail_call_hook(j, (uintptr_t)fn);
+			x86_tail_call_hook(j, pc, (uintptr_t)fn);
 		else
-			x86_helper_call(j, (uintptr_t)fn, false);
+			x86_helper_call(j, pc, (uintptr_t)fn, false);
 		break;
 	}
 	case FMT_CALLX: {
-		uint32_t bad = x86_add_cold(j, pc, JIT_FAULT_HELPER, dst, 0);
+		uint32_t bad = x86_add_cold(j, pc, JIT_FAULT_CALLX, dst, 0);
 		x86_alu_ri(b, true, ALU_CMP, dst, (int32_t)j->prog->nhelpers);
 		x86_jump(j, CC_AE, bad);
 		x86_movabs(b, REG_AUX, (uintptr_t)j->prog->helpers);
@@ -710,7 +723,7 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		x86_byte(b, (uint8_t)(3 << 6 | (dst & 7) << 3 | (REG_AUX & 7)));
 		x86_rr(b, true, 0x85, REG_AUX, REG_AUX, false);
 		x86_jump(j, CC_E, bad);
-		x86_helper_call(j, 0, true);
+		x86_helper_call(j, pc, 0, true);
 		break;
 	}
 	case FMT_CALL_LOCAL:
@@ -739,24 +752,27 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		} else {
 			x86_mov_ri(b, REG_AUX, (uint64_t)(int64_t)in->imm);
 		}
-		if (row->fmt == FMT_LDIND)
-			x86_alu_rr(b, true, ALU_ADD, REG_AUX, src);
-		x86_ld_pkt(j, isa_access_size(row->code));
+		if (row->fmt == FMT_LDIND) {
+			/* offset = (s32)((u32)src + (u32)imm) */
+			x86_alu_rr(b, false, ALU_ADD, REG_AUX, src);
+			x86_rr(b, true, 0x63, REG_AUX, REG_AUX, false); /* movsxd */
+		}
+		x86_ld_pkt(j, pc, isa_access_size(row->code));
 		break;
 	case FMT_LDX:
-		x86_check(j, pc, src, in->off, isa_access_size(row->code), false);
+		x86_check(j, pc, src, in->off, isa_access_size(row->code), 0);
 		x86_load(j, row->code, dst, src, in->off);
 		break;
 	case FMT_ST:
-		x86_check(j, pc, dst, in->off, isa_access_size(row->code), true);
+		x86_check(j, pc, dst, in->off, isa_access_size(row->code), JIT_CHK_WRITE);
 		x86_store_k(j, isa_access_size(row->code), dst, in->off, in->imm);
 		break;
 	case FMT_STX:
-		x86_check(j, pc, dst, in->off, isa_access_size(row->code), true);
+		x86_check(j, pc, dst, in->off, isa_access_size(row->code), JIT_CHK_WRITE);
 		x86_store_r(j, isa_access_size(row->code), dst, in->off, src);
 		break;
 	case FMT_ATOMIC:
-		x86_check(j, pc, dst, in->off, isa_access_size(row->code), true);
+		x86_check(j, pc, dst, in->off, isa_access_size(row->code), JIT_CHK_WRITE | JIT_CHK_ATOMIC);
 		x86_atomic(j, in->imm, isa_access_size(row->code) == 8, dst, in->off, src);
 		break;
 	}
@@ -781,7 +797,8 @@ static int x86_analyse(struct x86_jit *j)
 {
 	j->leader = calloc(j->cnt + 1, 1);
 	j->blen = calloc(j->cnt + 1, sizeof(*j->blen));
-	if (!j->leader || !j->blen)
+	j->rest = calloc(j->cnt + 1, sizeof(*j->rest));
+	if (!j->leader || !j->blen || !j->rest)
 		return -ENOMEM;
 	j->leader[0] = 1;
 	bool local_calls = false;
@@ -807,6 +824,14 @@ static int x86_analyse(struct x86_jit *j)
 			lead = pc;
 		j->blen[lead]++;
 	}
+	for (uint32_t pc = 0; pc < j->cnt; pc += x86_slots(&j->code[pc])) {
+		if (j->leader[pc])
+			lead = pc;
+		j->rest[pc] = --j->blen[lead] ; /* counts down; restored below */
+	}
+	for (uint32_t pc = 0; pc < j->cnt; pc += x86_slots(&j->code[pc]))
+		if (j->leader[pc])
+			j->blen[pc] = j->rest[pc] + 1;
 	static const uint8_t callee[4] = {RBX, R13, R14, R15};
 	for (int r = 6; r <= 9; r++)
 		if (local_calls && (j->used & (1u << r)))
@@ -821,6 +846,21 @@ static int x86_analyse(struct x86_jit *j)
 		if (j->used & (1u << r))
 			j->pushed[j->npush++] = callee[r - 6];
 	return 0;
+}
+
+/* ctx->regs[0..10] = r0..r10 */
+static void x86_store_regs(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
+	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_REGS, false);
+	for (int r = 0; r <= 10; r++) {
+		if (r >= 6 && r <= 9 && !(j->used & (1u << r))) {
+			x86_rm(b, true, 0xc7, 0, REG_AUX, r * 8, false);
+			x86_u32(b, 0);
+		} else {
+			x86_rm(b, true, 0x89, x86_map[r], REG_AUX, r * 8, false);
+		}
+	}
 }
 
 static void x86_entry(struct x86_jit *j)
@@ -842,15 +882,8 @@ static void x86_entry(struct x86_jit *j)
 			x86_alu_rr(b, false, ALU_XOR, zero[i], zero[i]);
 	x86_call_lbl(j, x86_lbl_pc(j, 0));
 	x86_place(j, x86_lbl(j, LBL_AFTER));
-	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_REGS, false);
-	for (int r = 0; r <= 10; r++) {
-		if (r >= 6 && r <= 9 && !(j->used & (1u << r))) {
-			x86_rm(b, true, 0xc7, 0, REG_AUX, r * 8, false);
-			x86_u32(b, 0);
-		} else {
-			x86_rm(b, true, 0x89, x86_map[r], REG_AUX, r * 8, false);
-		}
-	}
+	x86_store_regs(j);
+	x86_place(j, x86_lbl(j, LBL_DONE));
 	if (pad)
 		x86_alu_ri(b, true, ALU_ADD, RSP, 8);
 	for (int i = j->npush - 1; i >= 0; i--)
@@ -865,22 +898,30 @@ static void x86_stubs(struct x86_jit *j)
 	for (uint32_t i = 0; i < j->ncold; i++) {
 		const struct x86_cold *c = &j->cold[i];
 		x86_place(j, x86_lbl_cold(j, i));
+		if (c->kind == COLD_REFUND) {
+			x86_alu_mi(b, true, ALU_ADD, REG_CTX, JIT_CTX_BUDGET, (int32_t)c->aux);
+			x86_jump(j, -1, x86_lbl(j, LBL_ABS_MISS));
+			continue;
+		}
 		if (c->reg != 0xff)
-			x86_mov_rr(b, true, RCX, c->reg);
+			x86_mov_rr(b, true, R9, c->reg);
 		else
-			x86_mov_ri(b, RCX, c->aux);
-		x86_mov_ri(b, RSI, c->pc);
-		x86_mov_ri(b, RDX, c->kind);
+			x86_mov_ri(b, R9, c->aux);
+		x86_mov_ri(b, R10, c->pc | (uint32_t)c->kind << 24 | (uint32_t)c->ebpf << 28);
 		x86_jump(j, -1, x86_lbl(j, LBL_FAULT));
 	}
-	/* fault: esi = pc, edx = kind, rcx = aux; record it and unwind */
+	/* fault: r10d = pc | kind << 24, r9 = aux; keep the registers, record
+	 * the fault and unwind */
 	x86_place(j, x86_lbl(j, LBL_FAULT));
+	x86_store_regs(j);
 	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
 	x86_alu_ri(b, true, ALU_SUB, RSP, 8);
 	x86_mov_rr(b, true, RDI, REG_CTX);
+	x86_mov_rr(b, false, RSI, R10);
+	x86_mov_rr(b, true, RDX, R9);
 	x86_call_abs(j, (uintptr_t)jit_rt_fault);
 	x86_alu_ri(b, true, ALU_ADD, RSP, 8);
-	x86_jump(j, -1, x86_lbl(j, LBL_AFTER));
+	x86_jump(j, -1, x86_lbl(j, LBL_DONE));
 	/* LD_ABS/LD_IND outside the packet: the program ends with r0 = 0 */
 	x86_place(j, x86_lbl(j, LBL_ABS_MISS));
 	x86_alu_rr(b, false, ALU_XOR, RAX, RAX);
@@ -895,7 +936,7 @@ static void x86_stubs(struct x86_jit *j)
 		x86_push(b, save[i]);
 	x86_mov_rr(b, true, RDI, REG_CTX);
 	x86_mov_rr(b, true, RSI, REG_AUX);
-	x86_mov_rr(b, false, RDX, R10);
+	x86_mov_rr(b, true, RDX, R10);
 	x86_call_abs(j, (uintptr_t)jit_rt_check);
 	x86_rr(b, false, 0x85, RAX, RAX, false);
 	for (int i = (int)sizeof(save) - 1; i >= 0; i--)
@@ -927,6 +968,7 @@ static void x86_precise_block(struct x86_jit *j, uint32_t lead)
 	struct x86_buf *b = &j->b;
 	x86_place(j, x86_lbl_pre(j, lead));
 	uint32_t n = j->blen[lead];
+	j->precise = true;
 	x86_alu_mi(b, true, ALU_ADD, REG_CTX, JIT_CTX_BUDGET, (int32_t)n);
 	uint32_t pc = lead;
 	for (uint32_t i = 0; i + 1 < n; i++) {
@@ -935,6 +977,7 @@ static void x86_precise_block(struct x86_jit *j, uint32_t lead)
 		pc += x86_insn(j, pc);
 	}
 	x86_jump(j, -1, x86_add_cold(j, pc, JIT_FAULT_BUDGET, 0xff, 0));
+	j->precise = false;
 }
 
 static void x86_pass(struct x86_jit *j)
@@ -1044,6 +1087,7 @@ int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts
 	free(j.cold);
 	free(j.leader);
 	free(j.blen);
+	free(j.rest);
 	return err;
 }
 
