@@ -167,7 +167,8 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	uint64_t r0 = img->entry(&c, run->mem, run->mem_size, top);
 	if (run->prog->mode == HIVE_EXEC_CHECKED)
 		run->budget = c.budget;
-	*ret = r0;
+	/* after a fault the code returns whatever; r0 is in the registers kept */
+	*ret = run->err ? c.regs[0] : r0;
 	return run->err;
 }
 
