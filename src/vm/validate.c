@@ -283,7 +283,7 @@ int validate_prog(const struct hive_insn *insns, uint32_t cnt, const struct hive
 			is_hi[pc + 1] = 1;
 			break;
 		case FMT_CALL:
-			if (!vm_helper(prog, (uint32_t)in->imm)) {
+			if (!prog->any_helper && !vm_helper(prog, (uint32_t)in->imm)) {
 				err = validate_fail(&v, pc, -EINVAL, "unknown helper %d (not registered in the environment)",
 						    in->imm);
 				goto out;

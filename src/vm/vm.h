@@ -39,6 +39,7 @@ struct hive_prog {
 	hive_helper_fn *helpers;
 	uint32_t nhelpers;
 	struct jit_image *jit;
+	bool any_helper; /* validation only: accept calls to unregistered helpers */
 };
 
 /* One memory region a checked run may touch. */
@@ -57,12 +58,15 @@ struct hive_run {
 	uint64_t budget;        /* instructions left, checked mode */
 	int err;                /* 0, or the negative errno that stopped the run */
 	uint32_t fault_pc;
-	char errmsg[192];
 	uint32_t nregions;
-	struct vm_region regions[VM_MAX_REGIONS];
 	/* stack of all frames: frame i occupies [stack + i*512, stack + (i+1)*512),
 	 * the entry frame is the highest */
 	uint8_t *stack;
+	/* Add new fields above: hive_prog_run zeroes everything before errmsg
+	 * and leaves the two buffers below uninitialised (their size is most of
+	 * a short run's cost). */
+	char errmsg[192];
+	struct vm_region regions[VM_MAX_REGIONS];
 };
 
 /* Run the interpreter; r0 in *ret, r0..r10 at exit in regs_out (if not NULL).
