@@ -19,6 +19,7 @@ __u64 n_fail;
 
 extern unsigned int LINUX_KERNEL_VERSION __attribute__((section(".kconfig")));
 extern int CONFIG_HZ __attribute__((section(".kconfig"), weak));
+extern _Bool CONFIG_BPF_SYSCALL __attribute__((section(".kconfig")));
 
 static __noinline int emit(__u32 pid)
 {
@@ -27,7 +28,7 @@ static __noinline int emit(__u32 pid)
 		n_fail++;
 		return 0;
 	}
-	e->pid = pid;
+	e->pid = CONFIG_BPF_SYSCALL ? pid : 0;
 	e->ts = bpf_ktime_get_ns() + CONFIG_HZ + LINUX_KERNEL_VERSION;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
