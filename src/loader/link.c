@@ -315,8 +315,41 @@ static int lk_link_one(struct hive_object *obj, struct hive_program *p)
 	return 0;
 }
 
+/* Every relocation of a code section must sit on the first slot of an LDDW
+ * or on a call: one elsewhere (or on an LDDW's second half) would be
+ * silently lost by the walk in lk_link_one. */
+static int lk_check_relos(struct hive_object *obj)
+{
+	for (size_t si = 1; si < obj->elf.nsecs; si++) {
+		const struct ldr_sec *sec = &obj->elf.secs[si];
+		if ((sec->kind != SK_PROG && sec->kind != SK_TEXT) || !sec->nrelos)
+			continue;
+		size_t r = 0;
+		for (uint64_t off = 0; off < sec->size && r < sec->nrelos;) {
+			uint8_t code = sec->data[off];
+			uint64_t next = off + (code == LK_LDDW ? 16 : 8);
+			while (r < sec->nrelos && sec->relos[r].off < next) {
+				uint64_t ro = sec->relos[r].off;
+				if (ro != off || (code != LK_LDDW && code != LK_CALL))
+					return ldr_err(&obj->log, -EINVAL,
+						       "link: %s+0x%llx: relocation is not on an LDDW or a call",
+						       sec->name, (unsigned long long)ro);
+				r++;
+			}
+			off = next;
+		}
+		if (r < sec->nrelos)
+			return ldr_err(&obj->log, -EINVAL, "link: %s+0x%llx: relocation past the last instruction",
+				       sec->name, (unsigned long long)sec->relos[r].off);
+	}
+	return 0;
+}
+
 int link_all(struct hive_object *obj)
 {
+	int cerr = lk_check_relos(obj);
+	if (cerr)
+		return cerr;
 	for (size_t i = 0; i < obj->nr_progs; i++) {
 		int err = lk_link_one(obj, obj->progs[i]);
 		if (err)
