@@ -72,7 +72,8 @@ int link_collect_progs(struct hive_object *obj)
 			if (!p->name)
 				return -ENOMEM;
 			p->obj = obj;
-			p->sec_name = sec->name;
+			/* SEC("?xdp"): not loaded by default; the name is shown without '?' as libbpf does */
+			p->sec_name = sec->name[0] == '?' ? sec->name + 1 : sec->name;
 			p->sec_idx = (uint32_t)si;
 			p->sec_insn = (uint32_t)(s->value / 8);
 			p->sec_cnt = (uint32_t)(s->size / 8);

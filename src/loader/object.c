@@ -146,7 +146,10 @@ static int ob_open(uint8_t *data, size_t size, const char *path, const char *nam
 	obj->kcfg_map = -1;
 	const char *kc = OB_OPTS_GET(opts, hive_object_open_opts, kconfig, NULL);
 	const char *bp = OB_OPTS_GET(opts, hive_object_open_opts, btf_custom_path, NULL);
-	obj->name = ldr_strdup(name);
+	/* libbpf keeps BPF_OBJ_NAME_LEN - 1 characters, and so do internal map names */
+	char short_name[16];
+	snprintf(short_name, sizeof(short_name), "%s", name);
+	obj->name = ldr_strdup(short_name);
 	obj->path = ldr_strdup(path);
 	obj->kconfig = ldr_strdup(kc ? kc : "");
 	obj->btf_custom_path = bp ? ldr_strdup(bp) : NULL;

@@ -566,6 +566,22 @@ static uint32_t om_kernel_version(void)
 	return 0;
 }
 
+static uint32_t om_kcfg_align(const struct kcfg_ext *e)
+{
+	return e->is_char_arr ? 1 : e->size > 8 ? 8 : e->size;
+}
+
+static int om_cmp_kcfg(const void *a, const void *b)
+{
+	const struct kcfg_ext *x = a, *y = b;
+	uint32_t ax = om_kcfg_align(x), ay = om_kcfg_align(y);
+	if (ax != ay)
+		return ax > ay ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
 static int om_collect_externs(struct hive_object *obj)
 {
 	struct ldr_log *log = &obj->log;
@@ -606,9 +622,6 @@ static int om_collect_externs(struct hive_object *obj)
 			return ldr_err(log, -EINVAL, "externs: '%s': unsupported .kconfig type %s", s->name,
 				       btf_kind_name(btf_kind(t)));
 		}
-		uint32_t align = e.is_char_arr ? 1 : e.size;
-		e.off = (end + align - 1) / align * align;
-		end = e.off + e.size;
 		e.name = ldr_strdup(s->name);
 		struct kcfg_ext *n = e.name ? ldr_reallocarray(obj->kcfg, obj->nr_kcfg + 1, sizeof(*n)) : NULL;
 		if (!n) {
@@ -620,6 +633,14 @@ static int om_collect_externs(struct hive_object *obj)
 	}
 	if (!obj->nr_kcfg)
 		return 0;
+	/* libbpf's layout: by alignment (descending), size, then name */
+	qsort(obj->kcfg, obj->nr_kcfg, sizeof(*obj->kcfg), om_cmp_kcfg);
+	for (size_t i = 0; i < obj->nr_kcfg; i++) {
+		struct kcfg_ext *e = &obj->kcfg[i];
+		uint32_t align = om_kcfg_align(e);
+		e->off = (end + align - 1) / align * align;
+		end = e->off + e->size;
+	}
 	char name[OM_NAME_LEN];
 	om_internal_name(obj->name, ".kconfig", name);
 	struct hive_object_map *m;

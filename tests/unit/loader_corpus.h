@@ -17,7 +17,7 @@
 static const char *const corpus_names[] = {"xdp_parser", "tc_config", "trace_ringbuf", "subprogs", "map_in_map"};
 enum { CORPUS_N = sizeof(corpus_names) / sizeof(corpus_names[0]) };
 
-static bool corpus_has(const char *cmd)
+static __attribute__((unused)) bool corpus_has(const char *cmd)
 {
 	char buf[256];
 	snprintf(buf, sizeof(buf), "command -v %s >/dev/null 2>&1", cmd);
@@ -69,7 +69,7 @@ static const char *corpus_obj(const char *name, int cpu, bool g)
 }
 
 /* Read a whole file into a malloc'd buffer. */
-static void *corpus_read(const char *path, size_t *size)
+static __attribute__((unused)) void *corpus_read(const char *path, size_t *size)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)

@@ -242,7 +242,7 @@ static void test_trace_sections_kconfig(void **state)
 		{"trace_usdt", "usdt/./app:provider:probe", "./app:provider:probe", HIVE_PROG_KPROBE, HIVE_ATTACH_NONE},
 		{"trace_perf", "perf_event", "", HIVE_PROG_PERF_EVENT, HIVE_ATTACH_NONE},
 		{"run_syscall", "syscall", "", HIVE_PROG_SYSCALL, HIVE_ATTACH_NONE},
-		{"off_by_default", "?socket", "", HIVE_PROG_SOCKET_FILTER, HIVE_ATTACH_NONE},
+		{"off_by_default", "socket", "", HIVE_PROG_SOCKET_FILTER, HIVE_ATTACH_NONE},
 	};
 	assert_int_equal(hive_object_prog_cnt(obj), sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
