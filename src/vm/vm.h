@@ -39,6 +39,7 @@ struct hive_prog {
 	hive_helper_fn *helpers;
 	uint32_t nhelpers;
 	struct jit_image *jit;
+	bool any_helper; /* validation only: accept calls to unregistered helpers */
 };
 
 /* One memory region a checked run may touch. */
@@ -63,11 +64,11 @@ struct hive_run {
 	/* stack of all frames: frame i occupies [stack + i*512, stack + (i+1)*512),
 	 * the entry frame is the highest */
 	uint8_t *stack;
-	uint64_t regs_at_exit[11];
 };
 
-/* Run the interpreter; r0 in *ret. Returns 0 or run->err. */
-int interp_run(struct hive_run *run, uint64_t *ret);
+/* Run the interpreter; r0 in *ret, r0..r10 at exit in regs_out (if not NULL).
+ * Returns 0 or run->err. */
+int interp_run(struct hive_run *run, uint64_t *ret, uint64_t *regs_out);
 
 /* Record a fault (first one wins) and return its errno. */
 int vm_fault(struct hive_run *run, int err, uint32_t pc, const char *fmt, ...)
@@ -93,6 +94,6 @@ static inline hive_helper_fn vm_helper(const struct hive_prog *prog, uint64_t id
 /* Validation: the structural checks done before any run (see validate.c).
  * On failure writes "insn N: <disasm>: <reason>" to log. */
 int validate_prog(const struct hive_insn *insns, uint32_t cnt, const struct hive_prog_opts *opts,
-		  struct vm_insn *decoded, char *log, size_t log_size);
+		  struct hive_prog *prog, char *log, size_t log_size);
 
 #endif
