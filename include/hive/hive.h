@@ -288,7 +288,10 @@ HIVE_API int hive_ringbuf_fd(const struct hive_map *map);
  *   src = ISA_PSEUDO_MAP_VALUE (2): imm = map index; the next slot's imm = byte
  *     offset into the value of element 0 (global variables in .data, .rodata,
  *     .bss, .kconfig and their .data.* / .rodata.* variants).
- * The VM resolves indexes to its map pointers when the program is loaded.
+ * hive_object_load gives the VM a copy in which, as the kernel does with map
+ * fds, each such LDDW becomes a plain constant (src = 0): the struct
+ * hive_map * for MAP_FD (helpers get it in r1), the address of element 0's
+ * value plus the offset for MAP_VALUE.
  * Calls to subprograms are `call pc+imm+1` with src = ISA_PSEUDO_CALL, each
  * called function appended once after the program's own instructions, as
  * the kernel expects.
@@ -389,11 +392,13 @@ struct hive_object_load_opts {
 };
 #define hive_object_load_opts__last_field log_size
 
-/** @brief Relocate (CO-RE, .kconfig), create every map with its initial
- *  value, load every program whose autoload is on with hive_prog_load.
- *  @return 0 or the first error: -EINVAL/-EACCES (refused program, logged as
- *  "prog NAME: insn N: ..."), -EOPNOTSUPP (runtime part not available),
- *  -EBUSY (already loaded). */
+/** @brief Create every map (hive_map_create) with its initial value and
+ *  map-in-map slots, then load every program whose autoload is on with
+ *  hive_prog_load. On failure everything created is freed again.
+ *  @return 0 or the first error: -EINVAL/-EACCES (refused map or program,
+ *  logged as "load: map 'NAME': ..." / "load: prog 'NAME': insn N: ..."),
+ *  -ENOENT (a strong .kconfig extern without a value), -EOPNOTSUPP (CO-RE
+ *  relocations: not yet), -EBUSY (already loaded). */
 HIVE_API int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts *opts);
 
 /** @brief Function name of the program. */

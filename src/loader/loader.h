@@ -315,10 +315,11 @@ int link_collect_progs(struct hive_object *obj);
 int link_all(struct hive_object *obj);
 void link_prog_free(struct hive_program *p);
 
-/* backend.c: the runtime, kept behind one interface so the loader builds
- * before the map and VM branches land. */
+/* backend.c: the runtime (src/maps, src/vm), behind one interface. */
 int backend_map_create(struct hive_object_map *m, struct ldr_log *log);
 void backend_map_free(struct hive_object_map *m);
+/* Fill a map-in-map's `.values` slots; all maps must exist. */
+int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, struct ldr_log *log);
 int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts *opts,
 		      struct ldr_log *log);
 void backend_prog_free(struct hive_program *p);

@@ -296,6 +296,9 @@ int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts
 		if (!err)
 			err = backend_map_create(m, &obj->log);
 	}
+	for (size_t i = 0; !err && i < obj->nr_maps; i++)
+		if (obj->maps[i]->nr_init_slots)
+			err = backend_map_init_slots(obj, obj->maps[i], &obj->log);
 	for (size_t i = 0; !err && i < obj->nr_progs; i++)
 		if (obj->progs[i]->autoload)
 			err = backend_prog_load(obj->progs[i], opts, &obj->log);
