@@ -124,53 +124,6 @@ int cmd_map(int argc, char **argv)
 	return 0;
 }
 
-/* One instruction in a compact form (mnemonic and operands); the shared
- * disassembler (hive_disasm_insn) replaces this once it is on main. */
-static void obj_insn_str(const struct hive_insn *in, size_t cnt, size_t pc, char *buf, size_t size)
-{
-	const char *why;
-	int op = isa_decode(&in[pc], &why);
-	if (op == OP_INVALID) {
-		snprintf(buf, size, ".insn 0x%02x  ; %s", in[pc].code, why ? why : "invalid");
-		return;
-	}
-	const struct isa_row *r = &isa_rows[op];
-	const struct hive_insn *i = &in[pc];
-	switch (r->fmt) {
-	case FMT_ALU_K: snprintf(buf, size, "%s r%u, %d", r->mnemonic, i->dst_reg, i->imm); break;
-	case FMT_ALU_X: case FMT_MOVSX: snprintf(buf, size, "%s r%u, r%u", r->mnemonic, i->dst_reg, i->src_reg); break;
-	case FMT_NEG: case FMT_END: case FMT_CALLX: snprintf(buf, size, "%s r%u", r->mnemonic, i->dst_reg); break;
-	case FMT_JA: snprintf(buf, size, "ja %+d", i->off); break;
-	case FMT_JA32: snprintf(buf, size, "ja32 %+d", i->imm); break;
-	case FMT_JCOND_K: snprintf(buf, size, "%s r%u, %d, %+d", r->mnemonic, i->dst_reg, i->imm, i->off); break;
-	case FMT_JCOND_X: snprintf(buf, size, "%s r%u, r%u, %+d", r->mnemonic, i->dst_reg, i->src_reg, i->off); break;
-	case FMT_CALL: snprintf(buf, size, "call %d", i->imm); break;
-	case FMT_CALL_LOCAL: snprintf(buf, size, "call pc%+d  ; -> %lld", i->imm, (long long)pc + i->imm + 1); break;
-	case FMT_EXIT: snprintf(buf, size, "exit"); break;
-	case FMT_LDDW: {
-		int32_t hi = pc + 1 < cnt ? in[pc + 1].imm : 0;
-		if (i->src_reg == ISA_PSEUDO_MAP_FD)
-			snprintf(buf, size, "lddw r%u, map[%d]", i->dst_reg, i->imm);
-		else if (i->src_reg == ISA_PSEUDO_MAP_VALUE)
-			snprintf(buf, size, "lddw r%u, map[%d]+%d", i->dst_reg, i->imm, hi);
-		else if (i->src_reg == ISA_PSEUDO_FUNC)
-			snprintf(buf, size, "lddw r%u, func pc%+d", i->dst_reg, i->imm);
-		else
-			snprintf(buf, size, "lddw r%u, 0x%llx", i->dst_reg,
-				 (unsigned long long)((uint64_t)(uint32_t)hi << 32 | (uint32_t)i->imm));
-		break;
-	}
-	case FMT_LDABS: snprintf(buf, size, "%s %d", r->mnemonic, i->imm); break;
-	case FMT_LDIND: snprintf(buf, size, "%s r%u, %d", r->mnemonic, i->src_reg, i->imm); break;
-	case FMT_LDX: snprintf(buf, size, "%s r%u, [r%u%+d]", r->mnemonic, i->dst_reg, i->src_reg, i->off); break;
-	case FMT_ST: snprintf(buf, size, "%s [r%u%+d], %d", r->mnemonic, i->dst_reg, i->off, i->imm); break;
-	case FMT_STX: case FMT_ATOMIC:
-		snprintf(buf, size, "%s [r%u%+d], r%u", r->mnemonic, i->dst_reg, i->off, i->src_reg);
-		break;
-	default: snprintf(buf, size, "%s", r->mnemonic); break;
-	}
-}
-
 int cmd_objdump(int argc, char **argv)
 {
 	if (argc != 2)
@@ -198,8 +151,9 @@ int cmd_objdump(int argc, char **argv)
 				last_line = li.line;
 				last_file = li.file;
 			}
-			char text[128];
-			obj_insn_str(in, cnt, pc, text, sizeof(text));
+			char text[160];
+			if (hive_disasm_insn(in, cnt, pc, text, sizeof(text)) < 0)
+				snprintf(text, sizeof(text), "<invalid>");
 			printf("%6zu: %02x %x %x %6d %11d  %s\n", pc, in[pc].code, in[pc].dst_reg, in[pc].src_reg, in[pc].off,
 			       in[pc].imm, text);
 			if (in[pc].code == (ISA_LD | ISA_IMM | ISA_DW) && pc + 1 < cnt) {
