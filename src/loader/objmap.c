@@ -22,6 +22,7 @@ enum {
 	OM_F_MMAPABLE = 1u << 10,
 	OM_LEGACY_DEF = 20, /* five u32 */
 	OM_MAX_KCFG = 1u << 20,
+	OM_MAX_DATA = 1u << 25,
 };
 
 void objmap_free(struct hive_object_map *m)
@@ -443,9 +444,11 @@ static int om_collect_data(struct hive_object *obj)
 		}
 		if (s->size == 0)
 			continue;
-		if (s->size > UINT32_MAX / 2)
-			return ldr_err(&obj->log, -E2BIG, "maps: %s: %llu bytes is too large", s->name,
-				       (unsigned long long)s->size);
+		/* the kernel refuses values above KMALLOC_MAX_SIZE (a few MiB); a
+		 * NOBITS .bss can claim any size without the file holding it */
+		if (s->size > OM_MAX_DATA)
+			return ldr_err(&obj->log, -E2BIG, "maps: %s: %llu bytes is larger than a map value may be (%u MiB)",
+				       s->name, (unsigned long long)s->size, OM_MAX_DATA >> 20);
 		char name[OM_NAME_LEN];
 		om_internal_name(obj->name, s->name, name);
 		struct hive_object_map *m;

@@ -166,6 +166,18 @@ static void test_bad_indexes(void **state)
 	x->sh_size = 1ull << 40;
 	assert_int_equal(try_open(m, size), -EINVAL);
 
+	/* a NOBITS .bss claiming a gigabyte (no file bytes needed) */
+	{
+		size_t tsize;
+		uint8_t *t = load_obj("trace_ringbuf", true, &tsize);
+		Elf64_Shdr *bss = find_sec(t, ".bss", SHT_NOBITS);
+		assert_non_null(bss);
+		bss->sh_size = 1u << 30;
+		assert_int_equal(try_open(t, tsize), -E2BIG);
+		assert_non_null(strstr(logbuf, ".bss"));
+		free(t);
+	}
+
 	/* code not a multiple of 8 */
 	memcpy(m, buf, size);
 	x = find_sec(m, "xdp", 0);
