@@ -159,8 +159,8 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 		/* a call moves r10 down one frame; the callee's frame must still be
 		 * inside the stack: caller r10 >= stack + 2 frames */
 		.min_fp = (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE,
-		.mem = run->mem,
-		.mem_size = run->mem_size,
+		.mem = run->pkt,
+		.mem_size = run->pkt_size,
 		.regs = regs_out ? regs_out : regs,
 	};
 	uint8_t *top = run->stack + (size_t)HIVE_MAX_FRAMES * HIVE_STACK_SIZE;
