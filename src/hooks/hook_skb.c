@@ -74,6 +74,12 @@ int hook_skb_prepare(struct hive_test_run_opts *o, struct hook_state *st, struct
 		return err;
 	if (has_user && user->ifindex > HOOK_LO_IFINDEX)
 		return hook_refuse(o, -ENODEV, "skb: ctx ifindex %u: no such device (hive has lo = 1)", user->ifindex);
+	/* eth_type_trans, then the network header must be there */
+	uint16_t ethertype = (uint16_t)(((const uint8_t *)o->data_in)[12] << 8 | ((const uint8_t *)o->data_in)[13]);
+	if (ethertype == 0x0800 && size - HOOK_ETH_HLEN < 20)
+		return hook_refuse(o, -EINVAL, "skb: an IPv4 frame of %u bytes has no room for the IP header", size);
+	if (ethertype == 0x86dd && size - HOOK_ETH_HLEN < 40)
+		return hook_refuse(o, -EINVAL, "skb: an IPv6 frame of %u bytes has no room for the IPv6 header", size);
 	if (has_user && (err = skb_check_user(o, user)))
 		return err;
 	uint32_t len = is_l2 ? size : size - HOOK_ETH_HLEN;
@@ -195,8 +201,8 @@ uint64_t hook_skb_store_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 		return (uint64_t)-EINVAL;
 	if (off > INT_MAX)
 		return (uint64_t)-EFAULT;
-	if ((uint64_t)off + len > skb_len(st)) /* skb_ensure_writable: pskb_may_pull fails */
-		return (uint64_t)-ENOMEM;
+	if ((uint64_t)off + len > skb_len(st)) /* past the packet: as the kernel of 6.18 */
+		return (uint64_t)-EFAULT;
 	/* CHECKSUM_NONE in a test run: BPF_F_RECOMPUTE_CSUM has nothing to update;
 	 * BPF_F_INVALIDATE_HASH clears a hash that is 0 already */
 	memmove(st->data + off, from, len);

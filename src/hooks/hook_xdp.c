@@ -29,19 +29,26 @@ int hook_xdp_prepare(struct hive_test_run_opts *o, struct hook_state *st, struct
 		/* no user data before the metadata; the metadata is in data_in */
 		if (user->data_meta)
 			return hook_refuse(o, -EINVAL, "xdp: ctx data_meta %u must be 0", user->data_meta);
-		if (user->data_end != size)
-			return hook_refuse(o, -EINVAL, "xdp: ctx data_end %u must equal data_size_in %u", user->data_end,
+		if (user->data_end > size)
+			return hook_refuse(o, -EINVAL, "xdp: ctx data_end %u is past data_size_in %u", user->data_end,
 					   size);
 		if (user->data > user->data_end)
 			return hook_refuse(o, -EINVAL, "xdp: ctx data %u is past data_end %u", user->data, user->data_end);
 		if (xdp_metalen_invalid(user->data))
-			return hook_refuse(o, -EINVAL, "xdp: ctx data %u: metadata must be a multiple of 4, at most 32",
+			return hook_refuse(o, -EINVAL, "xdp: ctx data %u: metadata must be a multiple of 4, at most 252",
+					   user->data);
+		if (user->data > HOOK_XDP_HEADROOM - HOOK_XDP_FRAME_HDR)
+			return hook_refuse(o, -EINVAL, "xdp: ctx data %u: metadata larger than the headroom (216)",
 					   user->data);
 		headroom -= user->data;
 	}
 	uint32_t max_data = HOOK_PAGE - headroom - HOOK_TAILROOM;
 	if (size < HOOK_ETH_HLEN)
 		return hook_refuse(o, -EINVAL, "xdp: data_size_in %u is less than an Ethernet header (14)", size);
+	/* the kernel puts what follows data_end (or the first page) in fragments */
+	if ((o->ctx_in || o->ctx_out) && user->data_end < size)
+		return hook_refuse(o, -EOPNOTSUPP, "xdp: ctx data_end %u < data_size_in %u: multi-buffer packets "
+				   "are not supported", user->data_end, size);
 	if (size > max_data)
 		return hook_refuse(o, -EOPNOTSUPP, "xdp: data_size_in %u: multi-buffer packets (more than %u bytes) "
 				   "are not supported", size, max_data);

@@ -24,7 +24,7 @@ enum {
 	HOOK_TAILROOM = 320,      /* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) */
 	HOOK_XDP_HEADROOM = 256,  /* XDP_PACKET_HEADROOM */
 	HOOK_XDP_FRAME_HDR = 40,  /* sizeof(struct xdp_frame): adjust_head keeps it free */
-	HOOK_XDP_META_MAX = 32,
+	HOOK_XDP_META_MAX = 255,  /* skb_shared_info's u8 meta_len */
 	HOOK_SKB_HEADROOM = 64,   /* NET_SKB_PAD + NET_IP_ALIGN */
 	HOOK_LO_IFINDEX = 1,      /* the one device hive models: loopback */
 };
