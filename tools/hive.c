@@ -19,6 +19,7 @@ static const struct tool_cmd {
 	{"disasm", cmd_disasm, "disasm FILE | OBJ.o [--prog NAME]   (ELF objects: with source lines)"},
 	{"prog", cmd_prog, "prog show OBJ.o"},
 	{"map", cmd_map, "map show OBJ.o"},
+	{"test-run", cmd_test_run, "test-run OBJ.o [--prog NAME] [--type T] [--data FILE] [--ctx FILE] [--repeat N] [--interpret|--jit] [--trusted] [--json]"},
 };
 
 static void tool_usage(FILE *f)
