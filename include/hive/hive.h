@@ -126,7 +126,8 @@ struct hive_run_opts {
 	uint32_t fault_pc;      /* instruction index of a fault */
 	uint64_t insns_executed; /* checked mode: instructions this run executed */
 	char errmsg[192];       /* what went wrong, for a failed run */
-	/* Checked mode: further regions (at most 22), consulted before mem, so
+	/* Checked mode: further regions (at most 30 less the program's global
+	 * data regions, else -E2BIG), consulted before mem, so
 	 * that a writable field may sit inside a read-only mem (a context). */
 	const struct hive_region *regions;
 	size_t nregions;
