@@ -56,7 +56,7 @@ static const char *hc_obj(const char *name)
 
 /* Open and load @name in @mode with every helper; JIT each program if
  * @jit. NULL (and a message) on failure. */
-static struct hive_object *hc_load(const char *name, enum hive_exec_mode mode, bool jit, struct hive_env **envp)
+static __attribute__((unused)) struct hive_object *hc_load(const char *name, enum hive_exec_mode mode, bool jit, struct hive_env **envp)
 {
 	const char *path = hc_obj(name);
 	if (!path)
