@@ -255,9 +255,11 @@ struct hive_verify_opts {
 	char *log_buf;                       /* first error, registers and hint */
 	size_t log_size;
 	uint32_t log_level;                  /* 0: errors only, 1: + statistics, 2: + every insn */
+	bool allow_uninit_stack;             /* as Linux for CAP_PERFMON: reading unwritten stack
+						yields an unknown value instead of an error */
 	size_t : 0;
 };
-#define hive_verify_opts__last_field log_level
+#define hive_verify_opts__last_field allow_uninit_stack
 
 /** @brief What verification cost (as the kernel's "processed N insns" line). */
 struct hive_verify_stats {

@@ -113,6 +113,8 @@ static int stack_read(struct verifier_env *env, int regno, int32_t off, unsigned
 		int b;
 		struct stack_slot *s = slot_at(f, o, &b);
 		uint8_t k = s ? s->kind[b] : STACK_INVALID;
+		if (k == STACK_INVALID && env->allow_uninit_stack)
+			k = STACK_MISC;
 		if (k == STACK_INVALID)
 			return verr(env, (uint16_t)(1u << regno), "write the stack slot before reading it",
 				    "invalid read from stack R%d off %lld+%d size %u", regno, (long long)(o - off), off,
@@ -128,13 +130,13 @@ static int stack_read(struct verifier_env *env, int regno, int32_t off, unsigned
 			    "misaligned stack access off %d+%d size %u", ptr->off, off, size);
 	int b;
 	struct stack_slot *s = slot_at(f, lo, &b);
-	if (range_is_const(ptr->v) && size == 8 && s->kind[0] == STACK_SPILL) {
+	if (range_is_const(ptr->v) && size == 8 && s && s->kind[0] == STACK_SPILL) {
 		*out = s->spill;
 		return 0;
 	}
 	if (all_zero)
 		reg_mark_const(out, 0);
-	else if (range_is_const(ptr->v) && s->kind[0] == STACK_SPILL && s->spill.type == SCALAR_VALUE &&
+	else if (range_is_const(ptr->v) && s && s->kind[0] == STACK_SPILL && s->spill.type == SCALAR_VALUE &&
 		 range_is_const(s->spill.v) && b == 0)
 		/* a narrow fill of a known spilled scalar: its low bytes */
 		reg_set_scalar(out, sext ? range_sext(s->spill.v, size) : range_cast(s->spill.v, size));
@@ -384,7 +386,7 @@ int check_helper_mem(struct verifier_env *env, int regno, int64_t size, bool wri
 		for (int64_t o = lo; o < hi; o++) {
 			int b;
 			struct stack_slot *s = slot_at(f, o, &b);
-			if (!s || s->kind[b] == STACK_INVALID)
+			if ((!s || s->kind[b] == STACK_INVALID) && !env->allow_uninit_stack)
 				return verr(env, (uint16_t)(1u << regno),
 					    "initialise the whole buffer before passing it to the helper",
 					    "invalid indirect read from stack R%d off %lld+%d size %lld", regno,

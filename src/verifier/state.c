@@ -192,7 +192,8 @@ static bool spill_is_unknown_scalar(const struct stack_slot *s)
 	       range_eq(s->spill.v, range_unknown());
 }
 
-static bool stacksafe(struct idmap *map, const struct frame *old, const struct frame *cur, bool exact)
+static bool stacksafe(struct idmap *map, const struct frame *old, const struct frame *cur, bool exact,
+		      bool uninit_readable)
 {
 	static const struct stack_slot invalid;
 	uint32_t n = old->nslots > cur->nslots ? old->nslots : cur->nslots;
@@ -214,9 +215,15 @@ static bool stacksafe(struct idmap *map, const struct frame *old, const struct f
 		bool old_any_scalar = spill_is_unknown_scalar(o);
 		for (int b = 0; b < 8; b++) {
 			uint8_t ok = o->kind[b], ck = c->kind[b];
-			if (ok == STACK_INVALID)
+			if (ok == STACK_INVALID && !uninit_readable)
+				continue; /* never read on the old path: anything goes */
+			if (ok == STACK_INVALID) {
+				/* read as an unknown scalar on the old path */
+				if (ck == STACK_SPILL && c->spill.type != SCALAR_VALUE)
+					return false;
 				continue;
-			if (ck == STACK_INVALID)
+			}
+			if (ck == STACK_INVALID && !uninit_readable)
 				return false;
 			if (ok == STACK_MISC || old_any_scalar) {
 				if (ck == STACK_SPILL && c->spill.type != SCALAR_VALUE)
@@ -261,7 +268,7 @@ bool states_equal(struct verifier_env *env, const struct vstate *old, const stru
 			if (live & (1u << r))
 				eq = regsafe(map, &fo->regs[r], &fc->regs[r], exact);
 		if (eq)
-			eq = stacksafe(map, fo, fc, exact);
+			eq = stacksafe(map, fo, fc, exact, env->allow_uninit_stack);
 	}
 	return eq;
 }

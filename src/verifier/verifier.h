@@ -159,6 +159,7 @@ struct verifier_env {
 	const struct hive_verify_map *maps;
 	uint32_t nmaps;
 	verifier_proto_fn proto;
+	bool allow_uninit_stack;     /* unwritten stack reads as unknown (CAP_PERFMON) */
 
 	/* exploration */
 	struct vstate *cur;

@@ -79,6 +79,15 @@ static void test_stats_and_loop(void **state)
 	assert_true(st.total_states > 0);
 }
 
+static void test_uninit_stack_option(void **state)
+{
+	(void)state;
+	struct hive_insn p[] = {LDX(ISA_DW, 0, 10, -8), EXIT};
+	HIVE_OPTS(hive_verify_opts, o, .allow_uninit_stack = true);
+	assert_int_equal(hive_verify(p, 2, &o, NULL), 0);
+	assert_int_equal(hive_verify(p, 2, NULL, NULL), -EACCES);
+}
+
 static void test_bad_args(void **state)
 {
 	(void)state;
@@ -95,6 +104,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases), cmocka_unit_test(test_log_format),
 		cmocka_unit_test(test_stats_and_loop), cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_uninit_stack_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
