@@ -259,6 +259,18 @@ int check_alu(struct verifier_env *env, const struct hive_insn *insn, uint8_t op
 		return adjust_ptr(env, insn, s, src, *dst);
 	}
 
+	/* Linux computes bounds only for add, sub, mul, and, or, xor and shifts by
+	 * a known amount below the width; every other result (div, mod, variable
+	 * shifts) is unknown in all 64 bits, even for 32-bit operations.  range.c
+	 * could do better; agreeing with the kernel matters more. */
+	bool kernel_tracks = opc == ISA_ADD || opc == ISA_SUB || opc == ISA_MUL || opc == ISA_AND ||
+			     opc == ISA_OR || opc == ISA_XOR ||
+			     ((opc == ISA_LSH || opc == ISA_RSH || opc == ISA_ARSH) && range_is_const(src.v) &&
+			      src.v.umax < (is32 ? 32u : 64u));
+	if (!kernel_tracks) {
+		reg_mark_unknown(dst);
+		return 0;
+	}
 	struct range r = range_alu(range_op_of(insn->code, row->flags & ISA_F_SIGNED), dst->v, src.v, is32);
 	reg_set_scalar(dst, r);
 	return 0;
