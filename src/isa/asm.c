@@ -42,6 +42,25 @@
 #define ASM_E_WIDTH "mixed 32-bit (w) and 64-bit (r) registers"
 #define ASM_E_TOO_BIG "program too large (more than %d slots)"
 #define ASM_E_NOMEM "out of memory"
+#define ASM_E_LINE_LONG "line too long (more than %d tokens)"
+#define ASM_E_NUM_BIG "number too large: %.*s"
+#define ASM_E_JUMP_OFF "jump offset out of range: %.*s"
+#define ASM_E_ENCODE "cannot encode %s: %s"
+#define ASM_E_MANY_OPERANDS "too many operands"
+#define ASM_E_ATOMIC_OP "Invalid atomic operation: %.*s"
+#define ASM_E_CALL_RUNTIME "unsupported call mode: runtime"
+#define ASM_E_STORE_SIGNED "stores take u8, u16, u32 or u64"
+#define ASM_E_CMPXCHG_R0 "cmpxchg compares with and returns in r0"
+#define ASM_E_FETCH_SRC "%s returns the old value in its source register r%u"
+#define ASM_E_ATOMIC_SIZE "atomic operations are on u32 or u64"
+#define ASM_E_ATOMIC_WIDTH "%s on %s uses %c registers"
+#define ASM_E_ATOMIC_FN "unknown atomic operation %s"
+#define ASM_E_PACKET "packet loads are r0 = *(u8|u16|u32 *)skb[...]"
+#define ASM_E_MOVSX32 "no 32-bit sign extension from s32"
+#define ASM_E_NEG_PLACE "neg works in place: r%u = -r%u"
+#define ASM_E_SWAP_PLACE "byte swaps work in place: r%u = %.*s r%u"
+#define ASM_E_LDDW_W "lddw loads a 64-bit register"
+#define ASM_E_NULL "hive_asm: NULL argument"
 /* }===== */
 
 enum { ASM_MAX_TOKS = 48 };
@@ -172,7 +191,7 @@ static int asm_lex(struct asm_state *st, const char *p, const char *end, struct 
 			continue;
 		}
 		if (l->n == ASM_MAX_TOKS)
-			return asm_err(st, "line too long (more than %d tokens)", ASM_MAX_TOKS);
+			return asm_err(st, ASM_E_LINE_LONG, ASM_MAX_TOKS);
 		struct asm_tok *t = &l->t[l->n++];
 		t->s = p;
 		if (asm_is_word_start(p, end)) {
@@ -329,7 +348,7 @@ static int asm_num(struct asm_state *st, const struct asm_tok *t, uint64_t *v, b
 		if (d < 0)
 			return asm_err(st, ASM_E_NUMBER, (int)len, s);
 		if (acc > (UINT64_MAX - (unsigned)d) / (unsigned)base)
-			return asm_err(st, "number too large: %.*s", (int)len, s);
+			return asm_err(st, ASM_E_NUM_BIG, (int)len, s);
 		acc = acc * (unsigned)base + (unsigned)d;
 	}
 	*v = acc;
@@ -415,7 +434,7 @@ static int asm_target(struct asm_state *st, struct asm_line *l, enum asm_width b
 	if (!asm_tok_is(t, "+") && !asm_tok_is(t, "-"))
 		return asm_unexpected(st, t, "a jump target (+N, -N or a label)");
 	int64_t v;
-	int rc = asm_signed(st, l, bits, bits == W16 ? "jump offset out of range: %.*s" : ASM_E_IMM32, &v);
+	int rc = asm_signed(st, l, bits, bits == W16 ? ASM_E_JUMP_OFF : ASM_E_IMM32, &v);
 	*field = (int32_t)v;
 	/* llvm-objdump's annotation of the target: "goto +3 <LBB0_2>" */
 	if (!rc && asm_tok_is(asm_peek(l, 0), "<") && asm_peek(l, 1)->kind == T_WORD &&
@@ -584,7 +603,7 @@ static int asm_emit(struct asm_state *st, struct asm_enc *e)
 	/* The encoding must decode back to the row it was built from. */
 	const char *why = NULL;
 	if (isa_decode(in, &why) != e->row)
-		return asm_err(st, "cannot encode %s: %s", row->mnemonic, why ? why : "decodes as another form");
+		return asm_err(st, ASM_E_ENCODE, row->mnemonic, why ? why : "decodes as another form");
 	if (row->fmt == FMT_EXIT && !st->have_exit) {
 		st->have_exit = true;
 		st->first_exit = st->cnt;
@@ -627,7 +646,7 @@ static int asm_split(struct asm_state *st, struct asm_line *l, struct asm_opnds 
 			continue;
 		}
 		if (o->n == sizeof(o->first) / sizeof(o->first[0]))
-			return asm_err(st, "too many operands");
+			return asm_err(st, ASM_E_MANY_OPERANDS);
 		o->first[o->n++] = i;
 		if (asm_tok_is(t, "[")) {
 			while (i < l->n && !asm_tok_is(&l->t[i], "]"))
@@ -642,12 +661,13 @@ static int asm_split(struct asm_state *st, struct asm_line *l, struct asm_opnds 
 	return 0;
 }
 
-/* Position the cursor at operand @k and check it ends where the next begins. */
+/* Position the cursor at operand @k. */
 static void asm_goto_opnd(struct asm_line *l, const struct asm_opnds *o, unsigned k)
 {
 	l->i = o->first[k];
 }
 
+/* Check that operand @k ends where the next one begins. */
 static int asm_opnd_done(struct asm_state *st, struct asm_line *l, const struct asm_opnds *o, unsigned k)
 {
 	unsigned stop = k + 1 < o->n ? o->first[k + 1] : l->n;
@@ -709,7 +729,7 @@ static int asm_conf_lock(struct asm_state *st, struct asm_line *l)
 		row = asm_find(&w);
 	}
 	if (row < 0)
-		return asm_err(st, "Invalid atomic operation: %.*s", (int)op->len, op->s);
+		return asm_err(st, ASM_E_ATOMIC_OP, (int)op->len, op->s);
 	struct asm_enc e = {.row = row};
 	asm_goto_opnd(l, &o, 0);
 	if ((rc = asm_conf_mem(st, l, &e.dst, &e.off)) || (rc = asm_opnd_done(st, l, &o, 0)))
@@ -736,7 +756,7 @@ static int asm_call(struct asm_state *st, struct asm_line *l)
 			rc = asm_reg(st, l, &e.dst, NULL);
 		} else if (t->kind == T_WORD) {
 			if (asm_tok_is(t, "runtime"))
-				return asm_err(st, "unsupported call mode: runtime");
+				return asm_err(st, ASM_E_CALL_RUNTIME);
 			e.row = OP_CALL_LOCAL; /* call LABEL: a local function */
 			rc = asm_target(st, l, W32, &e, &e.imm);
 		} else {
@@ -899,7 +919,7 @@ static int asm_llvm_store(struct asm_state *st, struct asm_line *l)
 	    (rc = asm_expect(st, l, "=")))
 		return rc;
 	if (sgn)
-		return asm_err(st, "stores take u8, u16, u32 or u64");
+		return asm_err(st, ASM_E_STORE_SIGNED);
 	bool x = asm_is_reg_next(l);
 	e.row = asm_find(&ASM_WANT(.fmt = x ? FMT_STX : FMT_ST, .size = size));
 	rc = x ? asm_reg(st, l, &e.src, NULL) : asm_imm32(st, l, &e.imm);
@@ -992,21 +1012,21 @@ static int asm_llvm_atomic_fn(struct asm_state *st, struct asm_line *l, const st
 		if ((rc = asm_reg(st, l, &cmp_reg, &ws)) || (rc = asm_expect(st, l, ",")))
 			return rc;
 		if (cmp_reg != 0 || dst != 0)
-			return asm_err(st, "cmpxchg compares with and returns in r0");
+			return asm_err(st, ASM_E_CMPXCHG_R0);
 	}
 	if ((rc = asm_reg(st, l, &e.src, &ws)) || (rc = asm_expect(st, l, ")")) || (rc = asm_expect_end(st, l)))
 		return rc;
 	if (!cmpxchg && e.src != dst)
-		return asm_err(st, "%s returns the old value in its source register r%u", name, e.src);
+		return asm_err(st, ASM_E_FETCH_SRC, name, e.src);
 	if (sgn || (size != 4 && size != 8))
-		return asm_err(st, "atomic operations are on u32 or u64");
+		return asm_err(st, ASM_E_ATOMIC_SIZE);
 	if ((rc = asm_same_width(st, wd, ws)))
 		return rc;
 	if (wd != (size == 4 ? 'w' : 'r'))
-		return asm_err(st, "%s on %s uses %c registers", name, size == 4 ? "u32" : "u64", size == 4 ? 'w' : 'r');
+		return asm_err(st, ASM_E_ATOMIC_WIDTH, name, size == 4 ? "u32" : "u64", size == 4 ? 'w' : 'r');
 	e.row = asm_find(&ASM_WANT(.fmt = FMT_ATOMIC, .size = size, .fetch = TRI(1), .op = op));
 	if (e.row < 0)
-		return asm_err(st, "unknown atomic operation %s", name);
+		return asm_err(st, ASM_E_ATOMIC_FN, name);
 	return asm_emit(st, &e);
 }
 
@@ -1051,7 +1071,7 @@ static int asm_llvm_load(struct asm_state *st, struct asm_line *l, struct asm_en
 		return rc;
 	if (asm_accept(l, "skb")) {
 		if (e->dst != 0 || sgn || size == 8)
-			return asm_err(st, "packet loads are r0 = *(u8|u16|u32 *)skb[...]");
+			return asm_err(st, ASM_E_PACKET);
 		if ((rc = asm_expect(st, l, "[")))
 			return rc;
 		bool ind = asm_is_reg_next(l);
@@ -1116,7 +1136,7 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 				return rc;
 			e.row = asm_find(&ASM_WANT(.fmt = FMT_MOVSX, .alu32 = TRI(alu32), .has_disc = true, .disc = bits));
 			if (e.row < 0)
-				return asm_err(st, "no 32-bit sign extension from s32");
+				return asm_err(st, ASM_E_MOVSX32);
 			return asm_emit(st, &e);
 		}
 		if (asm_tok_is(t, "-") && asm_peek(l, 1)->kind == T_WORD) {
@@ -1126,7 +1146,7 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 			if ((rc = asm_reg(st, l, &s, &ws)) || (rc = asm_same_width(st, wd, ws)) || (rc = asm_expect_end(st, l)))
 				return rc;
 			if (s != e.dst)
-				return asm_err(st, "neg works in place: r%u = -r%u", e.dst, e.dst);
+				return asm_err(st, ASM_E_NEG_PLACE, e.dst, e.dst);
 			e.row = asm_find(&ASM_WANT(.fmt = FMT_NEG, .alu32 = TRI(alu32)));
 			return asm_emit(st, &e);
 		}
@@ -1148,7 +1168,7 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 				if ((rc = asm_reg(st, l, &s, &ws)) || (rc = asm_expect_end(st, l)))
 					return rc;
 				if (s != e.dst)
-					return asm_err(st, "byte swaps work in place: r%u = %.*s r%u", e.dst, (int)t->len,
+					return asm_err(st, ASM_E_SWAP_PLACE, e.dst, (int)t->len,
 						       t->s, e.dst);
 				e.row = asm_find(&ASM_WANT(.fmt = FMT_END, .cls = CLS(ends[k].cls), .src_x = TRI(ends[k].x),
 							   .has_disc = true, .disc = width));
@@ -1162,6 +1182,8 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 					return rc;
 				l->i = save;
 			}
+			if (alu32)
+				return asm_err(st, ASM_E_LDDW_W);
 			return asm_llvm_lddw(st, l, &e);
 		}
 		if (asm_is_reg_next(l)) {
@@ -1178,7 +1200,7 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 			k++;
 		if (asm_tok_is(asm_peek(l, k), "ll")) {
 			if (alu32)
-				return asm_err(st, "lddw loads a 64-bit register");
+				return asm_err(st, ASM_E_LDDW_W);
 			return asm_llvm_lddw(st, l, &e);
 		}
 		if ((rc = asm_imm32(st, l, &e.imm)) || (rc = asm_expect_end(st, l)))
@@ -1368,7 +1390,7 @@ int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, char *errbuf
 	if (cnt)
 		*cnt = 0;
 	if (!text || !out || !cnt) {
-		asm_err(&st, "hive_asm: NULL argument");
+		asm_err(&st, ASM_E_NULL);
 		return -EINVAL;
 	}
 	struct asm_line *l = malloc(sizeof(*l));

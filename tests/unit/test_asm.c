@@ -647,6 +647,14 @@ static const struct bad bads[] = {
 	{"lock *(u16 *)(r1 + 0) += r2", "1: expected an atomic operator (+= |= &= ^=) on u32 or u64, got '+='"},
 	{"lock *(u64 *)(r1 + 0) -= r2", "1: expected an atomic operator (+= |= &= ^=) on u32 or u64, got '-='"},
 	{"w0 = 1 ll", "1: lddw loads a 64-bit register"},
+	{"w1 = map_fd(1) ll", "1: lddw loads a 64-bit register"},
+	{"add %r0, 1, 2, 3, 4, 5, 6, 7, 8", "1: too many operands"},
+	{"r0 = atomic_fetch_add((u16 *)(r1 + 0), r0)", "1: atomic operations are on u32 or u64"},
+	{"r0 = atomic_fetch_add((s32 *)(r1 + 0), r0)", "1: atomic operations are on u32 or u64"},
+	{"r0 = atomic_fetch_nand((u64 *)(r1 + 0), r0)", "1: unknown atomic operation atomic_fetch_nand"},
+	{"r0 = xchg_16(r1 + 0, r0)", "1: expected a 64-bit value, got 'xchg_16'"},
+	{"r0 = xchg_64(r1 + 0, r0", "1: expected ')', got 'end of line'"},
+	{"r0 = cmpxchg_64(r1 + 0, r0 r2)", "1: expected ',', got 'r2'"},
 	{"r0 = 0x1122334455667788", "1: imm32 out of range: 0x1122334455667788"},
 	{"r0 = 1 ll x", "1: expected end of line, got 'x'"},
 	{"r0 = nonsense(1) ll", "1: expected a 64-bit value, got 'nonsense'"},
@@ -725,6 +733,31 @@ static void test_asm_long_lines(void **state)
 	free(insns);
 }
 
+/* A label farther than a 16-bit offset reaches: refused for goto, fine for gotol. */
+static void test_asm_far_label(void **state)
+{
+	(void)state;
+	size_t n = 40000, len = 0;
+	char *text = malloc(n * 8 + 64);
+	assert_non_null(text);
+	len += (size_t)sprintf(text, "goto far\n");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "r0 = 1\n");
+	sprintf(text + len, "far: exit\n");
+	struct hive_insn *insns = NULL;
+	size_t cnt = 0;
+	char err[128];
+	assert_int_equal(hive_asm(text, &insns, &cnt, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "1: jump to far out of range");
+	memcpy(text, "gotol", 5); /* "goto far" -> "gotolfar": keep a blank */
+	memmove(text + 6, text + 5, strlen(text + 5) + 1);
+	text[5] = ' ';
+	assert_int_equal(hive_asm(text, &insns, &cnt, err, sizeof(err)), 0);
+	assert_int_equal(insns[0].imm, (int32_t)n);
+	free(insns);
+	free(text);
+}
+
 /* One slot past HIVE_MAX_INSNS is refused on the line that crosses it. */
 static void test_asm_too_large(void **state)
 {
@@ -790,6 +823,7 @@ int main(void)
 		cmocka_unit_test(test_asm_long_lines),
 		cmocka_unit_test(test_asm_many_labels),
 		cmocka_unit_test(test_asm_too_large),
+		cmocka_unit_test(test_asm_far_label),
 		cmocka_unit_test(test_random_round_trip),
 		cmocka_unit_test(test_conformance_programs),
 		cmocka_unit_test(test_conformance_negative),
