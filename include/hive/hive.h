@@ -81,9 +81,15 @@ struct hive_prog_opts {
 	unsigned groups;             /* conformance groups allowed; 0: all */
 	char *log_buf;               /* why a program was refused */
 	size_t log_size;
+	/* Maps the program refers to. LDDW with src = 1 (BPF_PSEUDO_MAP_FD) or
+	 * 5 (BPF_PSEUDO_MAP_IDX) loads maps[imm]; src = 2 (MAP_VALUE) or 6
+	 * (MAP_IDX_VALUE) loads the address of byte (second slot's imm) of the
+	 * value of a one-element array map maps[imm] (global data). */
+	struct hive_map **maps;
+	size_t nmaps;
 	size_t : 0;
 };
-#define hive_prog_opts__last_field log_size
+#define hive_prog_opts__last_field nmaps
 
 /** @brief Validate and load @cnt instructions. On refusal returns -EINVAL and
  *  writes "insn N: <disassembly>: <what is wrong>" to opts->log_buf. */
