@@ -9,9 +9,10 @@
  *    assembler refuses them by design).
  *
  * Built with libFuzzer when the compiler has it (cmake -DHIVE_FUZZ=ON with
- * clang); otherwise, and always under CTest, a small deterministic driver
- * feeds it seeds (the suite's -- asm sections and built-in lines) and
- * mutations of them. */
+ * clang: target fuzz_asm, see tests/fuzz_asm/CMakeLists.txt); otherwise, and
+ * always under CTest (fuzz_asm_smoke), a small deterministic driver feeds it
+ * seeds (the suite's -- asm sections and built-in lines) and mutations of
+ * them, and random slots. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
