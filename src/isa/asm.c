@@ -12,6 +12,7 @@
  * prints invalid slots).
  */
 #include "disasm.h"
+#include "helpers/proto.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -49,6 +50,7 @@
 #define ASM_E_MANY_OPERANDS "too many operands"
 #define ASM_E_ATOMIC_OP "Invalid atomic operation: %.*s"
 #define ASM_E_CALL_RUNTIME "unsupported call mode: runtime"
+#define ASM_E_HELPER "unknown helper: %.*s"
 #define ASM_E_STORE_SIGNED "stores take u8, u16, u32 or u64"
 #define ASM_E_CMPXCHG_R0 "cmpxchg compares with and returns in r0"
 #define ASM_E_FETCH_SRC "%s returns the old value in its source register r%u"
@@ -740,7 +742,21 @@ static int asm_conf_lock(struct asm_state *st, struct asm_line *l)
 	return asm_emit(st, &e);
 }
 
-/* call N | call helper N | call local T | call %rN | call helper %rN | call pc+N */
+/* The id of helper "bpf_NAME". */
+static int asm_helper_id(struct asm_state *st, const struct asm_tok *t, int32_t *id)
+{
+	for (uint32_t i = 0; i <= helper_proto_max_id(); i++) {
+		const struct helper_proto *p = helper_proto(i);
+		if (p && strlen(p->name) == t->len - 4 && !memcmp(p->name, t->s + 4, t->len - 4)) {
+			*id = (int32_t)p->id;
+			return 0;
+		}
+	}
+	return asm_err(st, ASM_E_HELPER, (int)t->len, t->s);
+}
+
+/* call N | call helper N | call local T | call %rN | call helper %rN | call pc+N
+ * | call bpf_NAME | call LABEL */
 static int asm_call(struct asm_state *st, struct asm_line *l)
 {
 	struct asm_enc e = {0};
@@ -757,8 +773,15 @@ static int asm_call(struct asm_state *st, struct asm_line *l)
 		} else if (t->kind == T_WORD) {
 			if (asm_tok_is(t, "runtime"))
 				return asm_err(st, ASM_E_CALL_RUNTIME);
-			e.row = OP_CALL_LOCAL; /* call LABEL: a local function */
-			rc = asm_target(st, l, W32, &e, &e.imm);
+			if (t->len > 4 && !memcmp(t->s, "bpf_", 4)) {
+				/* call bpf_map_lookup_elem: a helper by its Linux name (the
+				 * kernel log's "call bpf_map_lookup_elem#1" too: # starts a comment) */
+				e.row = OP_CALL;
+				rc = asm_helper_id(st, asm_next(l), &e.imm);
+			} else {
+				e.row = OP_CALL_LOCAL; /* call LABEL: a local function */
+				rc = asm_target(st, l, W32, &e, &e.imm);
+			}
 		} else {
 			e.row = OP_CALL;
 			rc = asm_imm32(st, l, &e.imm);
