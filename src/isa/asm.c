@@ -7,9 +7,10 @@
  * A line is   [label:]... [statement] [# ; or // comment]
  * Jump targets are +N / -N (slots, relative to the next one) or a label; the
  * first `exit` also defines the label `exit` unless the program defines one.
- * A line of `hive disasm` output ("   3:  b7 00 .. 00  r0 = 1") assembles as
- * its text, and `.insn 0x<u64>` gives one raw slot (as the disassembler
- * prints invalid slots).
+ * A line of `hive disasm` output ("   3:  b7 00 .. 00  r0 = 1") or of a
+ * kernel verifier log ("3: (b7) r0 = 1", "goto pc+1", "call bpf_NAME#ID")
+ * assembles as its text, and `.insn 0x<u64>` gives one raw slot (as the
+ * disassembler prints invalid slots).
  */
 #include "disasm.h"
 #include "helpers/proto.h"
@@ -102,6 +103,7 @@ struct asm_state {
 	unsigned line;
 	bool have_exit;
 	size_t first_exit;
+	int annot; /* opcode of a verifier log's "(18)" annotation, or -1 */
 	char *err;
 	size_t errsize;
 };
@@ -1079,7 +1081,9 @@ static int asm_llvm_lddw(struct asm_state *st, struct asm_line *l, struct asm_en
 		e->imm = (int32_t)(uint32_t)(uint64_t)v;
 		e->imm_hi = (int32_t)(uint32_t)((uint64_t)v >> 32);
 	}
-	if ((rc = asm_expect(st, l, "ll")) || (rc = asm_expect_end(st, l)))
+	if (!(st->annot == (ISA_LD | ISA_IMM | ISA_DW) && asm_peek(l, 0)->kind == T_END) && (rc = asm_expect(st, l, "ll")))
+		return rc;
+	if ((rc = asm_expect_end(st, l)))
 		return rc;
 	return asm_emit(st, e);
 }
@@ -1221,7 +1225,8 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 		unsigned k = 0;
 		while (asm_peek(l, k)->kind != T_END && !asm_tok_is(asm_peek(l, k), "ll"))
 			k++;
-		if (asm_tok_is(asm_peek(l, k), "ll")) {
+		/* the kernel's log writes lddw without ll: "(18) r1 = 0x1122334455667788" */
+		if (asm_tok_is(asm_peek(l, k), "ll") || st->annot == (ISA_LD | ISA_IMM | ISA_DW)) {
 			if (alu32)
 				return asm_err(st, ASM_E_LDDW_W);
 			return asm_llvm_lddw(st, l, &e);
@@ -1261,21 +1266,33 @@ static int asm_label(struct asm_state *st, const struct asm_tok *t)
 	return 0;
 }
 
-/* Skip the "  12:  b7 00 00 00 01 00 00 00  " prefix of a disassembly listing. */
-static void asm_skip_listing(struct asm_line *l)
+static bool asm_is_hex_byte(const struct asm_tok *t)
 {
+	return t->len == 2 && t->kind != T_PUNCT && isxdigit((unsigned char)t->s[0]) && isxdigit((unsigned char)t->s[1]);
+}
+
+/* Skip the prefix of a disassembly listing, "  12:  b7 00 00 00 01 00 00 00",
+ * or of a kernel verifier log line, "12: (b7)"; the opcode in parentheses is
+ * kept in st->annot (-1: none). */
+static void asm_skip_listing(struct asm_state *st, struct asm_line *l)
+{
+	st->annot = -1;
 	if (asm_peek(l, 0)->kind != T_NUM || !asm_tok_is(asm_peek(l, 1), ":"))
 		return;
 	l->i += 2;
-	for (const struct asm_tok *t; (t = asm_peek(l, 0))->len == 2 && t->kind != T_PUNCT &&
-				     isxdigit((unsigned char)t->s[0]) && isxdigit((unsigned char)t->s[1]);)
+	if (asm_tok_is(asm_peek(l, 0), "(") && asm_is_hex_byte(asm_peek(l, 1)) && asm_tok_is(asm_peek(l, 2), ")")) {
+		st->annot = (int)strtol(asm_peek(l, 1)->s, NULL, 16);
+		l->i += 3;
+		return;
+	}
+	while (asm_is_hex_byte(asm_peek(l, 0)))
 		asm_next(l);
 }
 
 static int asm_statement(struct asm_state *st, struct asm_line *l)
 {
 	int rc;
-	asm_skip_listing(l);
+	asm_skip_listing(st, l);
 	/* labels */
 	while (asm_peek(l, 0)->kind == T_WORD && asm_tok_is(asm_peek(l, 1), ":")) {
 		if ((rc = asm_label(st, asm_next(l))))

@@ -513,6 +513,15 @@ static const struct fact facts[] = {
 	{"   0:\tb7 00 00 00 01 00 00 00\tr0 = 1\n   1:\t95 00 00 00 00 00 00 00\texit",
 	 "b7 00 00 00 01 00 00 00 95 00 00 00 00 00 00 00"},
 	{"r0 = 1\r\nexit\r\n", "b7 00 00 00 01 00 00 00 95 00 00 00 00 00 00 00"},
+	/* lines of a kernel verifier log */
+	{"0: (b7) r0 = 0\n"
+	 "1: (18) r1 = 0xffffffff00000001\n"
+	 "3: (85) call bpf_map_lookup_elem#1\n"
+	 "4: (15) if r0 == 0x0 goto pc+1\n"
+	 "5: (79) r0 = *(u64 *)(r0 +0)\n"
+	 "6: (95) exit",
+	 "b7 00 00 00 00 00 00 00 18 01 00 00 01 00 00 00 00 00 00 00 ff ff ff ff "
+	 "85 00 00 00 01 00 00 00 15 00 01 00 00 00 00 00 79 00 00 00 00 00 00 00 95 00 00 00 00 00 00 00"},
 	{"a: b: exit\nja a\nja b", "95 00 00 00 00 00 00 00 05 00 fe ff 00 00 00 00 05 00 fd ff 00 00 00 00"},
 };
 
@@ -651,6 +660,8 @@ static const struct bad bads[] = {
 	{"lock *(u64 *)(r1 + 0) -= r2", "1: expected an atomic operator (+= |= &= ^=) on u32 or u64, got '-='"},
 	{"w0 = 1 ll", "1: lddw loads a 64-bit register"},
 	{"w1 = map_fd(1) ll", "1: lddw loads a 64-bit register"},
+	{"0: (b7) r1 = 0x100000000", "1: imm32 out of range: 0x100000000"},
+	{"0: (18) r1 = 1 x", "1: expected 'll', got 'x'"},
 	{"add %r0, 1, 2, 3, 4, 5, 6, 7, 8", "1: too many operands"},
 	{"r0 = atomic_fetch_add((u16 *)(r1 + 0), r0)", "1: atomic operations are on u32 or u64"},
 	{"r0 = atomic_fetch_add((s32 *)(r1 + 0), r0)", "1: atomic operations are on u32 or u64"},
