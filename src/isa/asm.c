@@ -12,6 +12,7 @@
  * assembles as its text, and `.insn 0x<u64>` gives one raw slot (as the
  * disassembler prints invalid slots).
  */
+#include "asm.h"
 #include "disasm.h"
 #include "helpers/proto.h"
 
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +132,34 @@ __attribute__((format(printf, 2, 3))) static int asm_err(struct asm_state *st, c
 	return -EINVAL;
 }
 
+/* {===== allocation, with failures injected by tests */
+
+static atomic_ulong asm_fail_n, asm_alloc_n;
+static atomic_bool asm_fail_sticky;
+
+void asm_fail_at(unsigned long n, bool sticky)
+{
+	atomic_store(&asm_alloc_n, 0);
+	atomic_store(&asm_fail_sticky, sticky);
+	atomic_store(&asm_fail_n, n);
+}
+
+static bool asm_alloc_fails(void)
+{
+	unsigned long n = atomic_load_explicit(&asm_fail_n, memory_order_relaxed);
+	if (!n)
+		return false;
+	unsigned long k = atomic_fetch_add(&asm_alloc_n, 1) + 1;
+	return atomic_load(&asm_fail_sticky) ? k >= n : k == n;
+}
+
+static void *asm_realloc(void *p, size_t size)
+{
+	return asm_alloc_fails() ? NULL : realloc(p, size);
+}
+
+/* }===== */
+
 static int asm_grow(struct asm_state *st, void **arr, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
@@ -137,7 +167,7 @@ static int asm_grow(struct asm_state *st, void **arr, size_t *cap, size_t need, 
 	size_t ncap = *cap ? *cap * 2 : 64;
 	while (ncap < need)
 		ncap *= 2;
-	void *p = realloc(*arr, ncap * elem);
+	void *p = asm_realloc(*arr, ncap * elem);
 	if (!p) {
 		asm_err(st, ASM_E_NOMEM);
 		return -ENOMEM;
@@ -1433,7 +1463,7 @@ int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, char *errbuf
 		asm_err(&st, ASM_E_NULL);
 		return -EINVAL;
 	}
-	struct asm_line *l = malloc(sizeof(*l));
+	struct asm_line *l = asm_realloc(NULL, sizeof(*l));
 	if (!l) {
 		asm_err(&st, ASM_E_NOMEM);
 		return -ENOMEM;

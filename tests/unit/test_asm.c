@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hive/hive.h"
+#include "isa/asm.h"
 #include "isa/isa.h"
 #include "isa_random.h"
 
@@ -749,6 +750,49 @@ static void test_asm_long_lines(void **state)
 	free(insns);
 }
 
+/* Allocation N fails (once, then from N on) for N = 1, 2, ... until the
+ * assembly completes: each failure is -ENOMEM with a message, no output,
+ * and nothing leaks (LeakSanitizer checks at exit). */
+static void test_asm_oom(void **state)
+{
+	(void)state;
+	/* enough lines, labels and jumps that every array grows more than once */
+	size_t cap = 64 * 1024, len = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	for (int i = 0; i < 300; i++)
+		len += (size_t)snprintf(text + len, cap - len, "L%d: r1 = 0x%x ll\nif r1 > %d goto L%d\n", i, i, i,
+					(i * 7) % 300);
+	snprintf(text + len, cap - len, "exit\n");
+	struct hive_insn *ref = NULL, *insns;
+	size_t ref_cnt = 0, cnt;
+	char err[128];
+	assert_int_equal(hive_asm(text, &ref, &ref_cnt, err, sizeof(err)), 0);
+	for (int sticky = 0; sticky < 2; sticky++) {
+		unsigned long n;
+		for (n = 1; n < 1000; n++) {
+			asm_fail_at(n, sticky);
+			insns = (struct hive_insn *)&insns;
+			int rc = hive_asm(text, &insns, &cnt, err, sizeof(err));
+			asm_fail_at(0, false);
+			if (rc == 0) {
+				assert_int_equal(cnt, ref_cnt);
+				assert_memory_equal(insns, ref, cnt * sizeof(*insns));
+				free(insns);
+				break;
+			}
+			if (rc != -ENOMEM)
+				fail_msg("allocation %lu failing: rc %d (%s)", n, rc, err);
+			assert_null(insns);
+			assert_int_equal(cnt, 0);
+			assert_non_null(strstr(err, ": out of memory"));
+		}
+		assert_true(n > 3 && n < 1000); /* it did allocate, and it did finish */
+	}
+	free(ref);
+	free(text);
+}
+
 /* A label farther than a 16-bit offset reaches: refused for goto, fine for gotol. */
 static void test_asm_far_label(void **state)
 {
@@ -840,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_asm_many_labels),
 		cmocka_unit_test(test_asm_too_large),
 		cmocka_unit_test(test_asm_far_label),
+		cmocka_unit_test(test_asm_oom),
 		cmocka_unit_test(test_random_round_trip),
 		cmocka_unit_test(test_conformance_programs),
 		cmocka_unit_test(test_conformance_negative),
