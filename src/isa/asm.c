@@ -831,8 +831,6 @@ static int asm_conf(struct asm_state *st, struct asm_line *l)
 		return asm_unexpected(st, mn, "an instruction");
 	if (asm_tok_is(mn, "lock"))
 		return asm_conf_lock(st, l);
-	if (asm_tok_is(mn, "call"))
-		return asm_call(st, l);
 
 	struct asm_opnds o;
 	int rc = asm_split(st, l, &o);
@@ -1378,6 +1376,8 @@ static int asm_statement(struct asm_state *st, struct asm_line *l)
 			return rc;
 		return asm_emit_raw(st, w);
 	}
+	if (asm_is_reg_next(l)) /* no conformance mnemonic looks like a register */
+		return asm_llvm_assign(st, l);
 	if (t->kind == T_WORD && asm_peek(l, 1)->kind == T_PUNCT && !asm_tok_is(asm_peek(l, 1), "[") &&
 	    !asm_tok_is(asm_peek(l, 1), "-") && !asm_tok_is(asm_peek(l, 1), "+") && !asm_tok_is(asm_peek(l, 1), ","))
 		return asm_llvm_assign(st, l);
