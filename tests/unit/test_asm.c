@@ -3,6 +3,7 @@
  * both syntaxes, and the error paths. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -807,6 +808,39 @@ static void test_asm_oom(void **state)
 	free(text);
 }
 
+/* hive_asm and hive_disasm_insn from several threads at once (the first
+ * calls race to build the lookup tables). */
+static void *asm_thread(void *arg)
+{
+	const char *text = arg;
+	for (int i = 0; i < 50; i++) {
+		struct hive_insn *insns;
+		size_t cnt;
+		char err[64];
+		if (hive_asm(text, &insns, &cnt, err, sizeof(err)) != 0 || cnt != 4)
+			return (void *)1;
+		char buf[64];
+		if (hive_disasm_insn(insns, cnt, 3, buf, sizeof(buf)) != 1 || strcmp(buf, "if r1 s> -1 goto +0"))
+			return (void *)1;
+		free(insns);
+	}
+	return NULL;
+}
+
+static void test_asm_threads(void **state)
+{
+	(void)state;
+	char text[] = "mov %r0, 1\nlddw %r1, 5\njsgt %r1, -1, +0\n";
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, asm_thread, text), 0);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		assert_int_equal(pthread_join(t[i], &r), 0);
+		assert_null(r);
+	}
+}
+
 /* A label farther than a 16-bit offset reaches: refused for goto, fine for gotol. */
 static void test_asm_far_label(void **state)
 {
@@ -891,6 +925,7 @@ static void test_asm_many_labels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_asm_threads), /* first: the tables are built on first use */
 		cmocka_unit_test(test_asm_facts),
 		cmocka_unit_test(test_asm_errors),
 		cmocka_unit_test(test_asm_bad_args),
