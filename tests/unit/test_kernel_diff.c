@@ -17,6 +17,8 @@
  *   [KD_STK, KD_STK + KD_STACK)   the stack [fp - KD_STACK, fp): random at
  *                                 entry (the prologue copies it in), final
  *                                 contents at exit
+ *   [KD_INIT, KD_INIT + 72)       the initial r0..r8, for the variant that
+ *                                 loads them instead of lddw
  *
  * Kernel program: XDP or tc prologue (data/data_end, range check, r9 =
  * data; tc: r6 = ctx), common part.  hive program: r9 = r1, common part.
@@ -25,7 +27,9 @@
  * reads the run's memory, which is the kernel's skb data here.
  *
  * Environment: HIVE_KDIFF_N (programs, default KD_DEFAULT_N: a few seconds
- * under ASan), HIVE_KDIFF_SEED.
+ * under ASan), HIVE_KDIFF_SEED, HIVE_KDIFF_FIRST (index of the first
+ * program: HIVE_KDIFF_FIRST=i HIVE_KDIFF_N=1 replays program i),
+ * HIVE_KDIFF_LOG (print the kernel verifier's log of a shrunk mismatch).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -56,7 +60,8 @@ enum {
 	KD_REGS = 128,
 	KD_STK = KD_REGS + 9 * 8,
 	KD_STACK = 64,
-	KD_PKT = KD_STK + KD_STACK,
+	KD_INIT = KD_STK + KD_STACK,
+	KD_PKT = KD_INIT + 9 * 8,
 	KD_MAX_ITEMS = 64,            /* body items the generator makes */
 	KD_ITEMS_CAP = 2 * KD_MAX_ITEMS, /* room for the kernel-quirk variant */
 	KD_MAX_SUB = 24,              /* subprogram items */
@@ -180,6 +185,7 @@ struct kd_item {
 
 struct kd_case {
 	bool tc;          /* SCHED_CLS in the kernel; else XDP */
+	bool opaque_init; /* r0..r8 loaded from the packet: the verifier knows nothing of them */
 	uint64_t init[9]; /* r0..r8 (r6 unused in a tc program) */
 	int nitems;
 	struct kd_item items[KD_ITEMS_CAP];
@@ -446,6 +452,7 @@ static void kd_gen_case(struct kd_gen *g, struct kd_case *c)
 		uint64_t v = kd_val64(g);
 		memcpy(c->pkt + 8 * kd_below(g, KD_DATA / 8), &v, 8);
 	}
+	memcpy(c->pkt + KD_INIT, c->init, sizeof(c->init));
 	c->nitems = kd_gen_body(g, c, c->items, 8 + (int)kd_below(g, KD_MAX_ITEMS - 8 - 1));
 }
 
@@ -546,6 +553,10 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 	for (int r = 0; r < 9; r++) {
 		if (c->tc && r == 6)
 			continue;
+		if (c->opaque_init) {
+			p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_DW, (uint8_t)r, KD_REG_BASE, (int16_t)(KD_INIT + 8 * r), 0);
+			continue;
+		}
 		kd_lddw(&p[n], (uint8_t)r, c->init[r]);
 		n += 2;
 	}
@@ -605,15 +616,15 @@ struct kd_result {
 
 static char kd_log[1 << 16];
 
-/* Load and run in the kernel.  Returns 0, -EACCES-like errno if the verifier
- * refused the program (log in kd_log when @want_log). */
-static int kd_kernel_run(const struct kd_case *c, struct kd_result *res, bool want_log)
+/* Load and run in the kernel.  Returns 0, or the errno of a refusal by the
+ * verifier; its log (at @log_level, 0 for none) is in kd_log. */
+static int kd_kernel_run(const struct kd_case *c, struct kd_result *res, uint32_t log_level)
 {
 	struct bpf_insn prog[KD_MAX_INSNS];
 	size_t body_at;
 	size_t n = kd_build(c, KD_KERNEL, prog, &body_at, NULL, NULL);
-	int fd = kbpf_prog_load(c->tc ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP, prog, n, "GPL", want_log ? kd_log : NULL,
-				want_log ? sizeof(kd_log) : 0, want_log ? 1 : 0);
+	int fd = kbpf_prog_load(c->tc ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP, prog, n, "GPL", log_level ? kd_log : NULL,
+				log_level ? sizeof(kd_log) : 0, log_level);
 	if (fd < 0)
 		return fd;
 	uint8_t out[KD_PKT + 256];
@@ -712,7 +723,26 @@ static bool kd_is_kernel_quirk(const struct kd_case *c, const struct kd_result *
 	if (hres->err || !kd_zext_cmpxchg32(&t))
 		return false;
 	struct kd_result kres;
-	if (kd_kernel_run(&t, &kres, false) < 0 || kres.err)
+	if (kd_kernel_run(&t, &kres, 0) < 0 || kres.err)
+		return false;
+	return (uint32_t)hres->r0 == (uint32_t)kres.r0 && memcmp(hres->pkt, kres.pkt, KD_PKT) == 0;
+}
+
+/* The kernel disagreeing with itself: hive's result is what the kernel gives
+ * for the same program with r0..r8 loaded from the packet instead of set by
+ * lddw, the same values but unknown to the verifier.  A sound verifier
+ * makes no difference between the two; a difference means it pruned a path
+ * or hard-wired a branch on wrong knowledge (seen on 6.18: precision not
+ * propagated from the register an atomic fetch op loads to the stack slot
+ * it loads from, so a path with another value in that slot was pruned and
+ * a conditional jump hard-wired). */
+static bool kd_is_kernel_inconsistent(const struct kd_case *c, const struct kd_result *hres)
+{
+	static struct kd_case t;
+	t = *c;
+	t.opaque_init = true;
+	struct kd_result kres;
+	if (hres->err || kd_kernel_run(&t, &kres, 0) < 0 || kres.err)
 		return false;
 	return (uint32_t)hres->r0 == (uint32_t)kres.r0 && memcmp(hres->pkt, kres.pkt, KD_PKT) == 0;
 }
@@ -795,7 +825,7 @@ static void kd_report(struct kd_case *c, int mode, uint64_t index)
 
 	fprintf(stderr, "kdiff: MISMATCH program %" PRIu64 " in hive %s mode:\n", index, kd_mode_names[mode]);
 	kd_dump_case(c);
-	kd_kernel_run(c, &kres, false);
+	kd_kernel_run(c, &kres, 0);
 	kd_differs(c, mode, &kres, &hres, msg, sizeof(msg));
 	kd_dump_diff(&kres, &hres, msg);
 
@@ -809,7 +839,7 @@ static void kd_report(struct kd_case *c, int mode, uint64_t index)
 				kd_remove_item(t.items, &t.nitems, k);
 			else
 				kd_remove_item(t.sub, &t.nsub, k - t.nitems);
-			if (kd_kernel_run(&t, &kres, false) < 0 || kres.err)
+			if (kd_kernel_run(&t, &kres, 0) < 0 || kres.err)
 				continue;
 			if (kd_differs(&t, mode, &kres, &hres, msg, sizeof(msg)) == 1) {
 				*c = t;
@@ -820,7 +850,9 @@ static void kd_report(struct kd_case *c, int mode, uint64_t index)
 	fprintf(stderr, "kdiff: program %" PRIu64 " shrunk to %d body items (%d in the subprogram):\n", index,
 		c->nitems, c->nsub);
 	kd_dump_case(c);
-	kd_kernel_run(c, &kres, false);
+	if (getenv("HIVE_KDIFF_LOG") && kd_kernel_run(c, &kres, 2) == 0)
+		fprintf(stderr, "kdiff: the kernel verifier's log:\n%s\n", kd_log);
+	kd_kernel_run(c, &kres, 0);
 	kd_differs(c, mode, &kres, &hres, msg, sizeof(msg));
 	kd_dump_diff(&kres, &hres, msg);
 }
@@ -911,7 +943,7 @@ static void test_kernel_diff_harness(void **state)
 	c.items[1] = (struct kd_item){.nslots = 1, .target = -1,
 				      .insn[0] = kd_insn(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_10, 4, -KD_STACK,
 							 BPF_ADD | BPF_FETCH)};
-	assert_int_equal(kd_kernel_run(&c, &kres, false), 0);
+	assert_int_equal(kd_kernel_run(&c, &kres, 0), 0);
 	assert_int_equal(kres.err, 0);
 	uint64_t want[9], got[9], fp64, old_fp64;
 	memcpy(want, c.init, sizeof(want));
@@ -991,11 +1023,11 @@ static void test_kernel_diff_cmpxchg32_zext(void **state)
 	c.nitems = n;
 
 	struct kd_result kres, kzext, hres;
-	assert_int_equal(kd_kernel_run(&c, &kres, false), 0);
+	assert_int_equal(kd_kernel_run(&c, &kres, 0), 0);
 	assert_int_equal(kres.err, 0);
 	z = c;
 	assert_int_equal(kd_zext_cmpxchg32(&z), 1);
-	assert_int_equal(kd_kernel_run(&z, &kzext, false), 0);
+	assert_int_equal(kd_kernel_run(&z, &kzext, 0), 0);
 	assert_int_equal(kzext.err, 0);
 	uint64_t r0_raw, r0_zext;
 	memcpy(&r0_raw, kres.pkt + KD_REGS, 8);
@@ -1014,6 +1046,77 @@ static void test_kernel_diff_cmpxchg32_zext(void **state)
 	}
 }
 
+/* The verifier bug behind kd_is_kernel_inconsistent(), small (found as
+ * program 35592 of seed 12345 before the packet grew): fp-64 holds a known
+ * negative constant on the fall-through path and an unknown value on the
+ * other; r8 = atomic_fetch_and(fp-64, r8) then decides a signed branch.
+ * Backtracking marks the old r8 precise instead of fp-64, so the second
+ * path is pruned at the callee's entry and the branch is hard-wired as
+ * taken; at run time fp-64 holds a positive value and the kernel still
+ * takes it.  hive must give the kernel's answer for the same program with
+ * r0..r8 loaded from the packet. */
+static void test_kernel_diff_atomic_fetch_precision(void **state)
+{
+	(void)state;
+	if (kd_skip_if_no_bpf())
+		skip();
+	static struct kd_case c, o;
+	struct kd_gen g = {.s = 3};
+	kd_gen_case(&g, &c);
+	const uint64_t init[9] = {
+		0x5aa46560103b9146ull, 0x1f, 0xfffffffffb795a3full, 0xaeb8f3757add3ebcull, 0x8000,
+		0x95d714c5, 0xa, 0x18dcd9ac7c1ecc39ull, 0x4c19110703b4ac8full,
+	};
+	memcpy(c.init, init, sizeof(init));
+	memcpy(c.pkt + KD_INIT, init, sizeof(init));
+	c.pkt[55] = 0; /* r2 != r1: the store to fp-64 is skipped */
+	uint64_t fp64 = 0x7dba5eade1848e95ull;
+	memcpy(c.pkt + KD_STK, &fp64, 8);
+	int n = 0;
+	c.items[n++] = kd_item1(kd_insn(BPF_LDX | BPF_MEMSX | BPF_B, 2, KD_REG_BASE, 55, 0), -1);
+	c.items[n++] = kd_item1(kd_insn(BPF_JMP | BPF_JNE | BPF_X, 2, 1, 0, 0), 3);
+	c.items[n++] = kd_item1(kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 3, -64, 0), -1);
+	c.items[n] = kd_item1(kd_insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0), -1);
+	c.items[n++].call = true;
+	struct kd_gen rg = {.s = 4};
+	kd_gen_reload(&rg, &c.items[n]);
+	kd_lddw(c.items[n + 3].insn, 4, 0x5734de2be07ef5e4ull);
+	kd_lddw(c.items[n + 4].insn, 5, 0xffffffffd0a35bdeull);
+	n += 5;
+	c.items[n++] = kd_item1(kd_insn(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_10, 8, -64, BPF_AND | BPF_FETCH), -1);
+	c.items[n] = kd_item1(kd_insn(BPF_JMP | BPF_JSLE | BPF_X, 8, 4, 0, 0), n + 2);
+	n++;
+	c.items[n] = kd_item1(kd_insn(BPF_JMP | BPF_JA, 0, 0, 0, 0), n + 2);
+	n++;
+	c.items[n++] = kd_item1(kd_insn(BPF_ALU | BPF_MOV | BPF_X, 0, 5, 0, 0), -1);
+	c.nitems = n;
+	c.nsub = 0;
+	memcpy(c.sub_init, init, sizeof(init));
+
+	struct kd_result kres, kopaque, hres;
+	assert_int_equal(kd_kernel_run(&c, &kres, 0), 0);
+	assert_int_equal(kres.err, 0);
+	o = c;
+	o.opaque_init = true;
+	assert_int_equal(kd_kernel_run(&o, &kopaque, 0), 0);
+	assert_int_equal(kopaque.err, 0);
+	uint64_t r0, r0_opaque;
+	memcpy(&r0, kres.pkt + KD_REGS, 8);
+	memcpy(&r0_opaque, kopaque.pkt + KD_REGS, 8);
+	printf("kdiff: atomic fetch from a stack slot pruned on: kernel r0 %#" PRIx64 " (%s), "
+	       "with r0..r8 from the packet %#" PRIx64 "\n",
+	       r0, r0 == r0_opaque ? "consistent" : "branch hard-wired: kernel bug", r0_opaque);
+	for (int mode = 0; mode < KD_NMODES; mode++) {
+		char msg[512];
+		int d = kd_differs(&c, mode, &kopaque, &hres, msg, sizeof(msg));
+		if (d == -EOPNOTSUPP)
+			continue;
+		if (d)
+			kd_dump_diff(&kopaque, &hres, msg);
+		assert_int_equal(d, 0);
+	}
+}
+
 static void test_kernel_diff_random(void **state)
 {
 	(void)state;
@@ -1023,24 +1126,26 @@ static void test_kernel_diff_random(void **state)
 	kd_probe_features(&f);
 	uint64_t seed = kd_env_u64("HIVE_KDIFF_SEED", KD_DEFAULT_SEED);
 	uint64_t count = kd_env_u64("HIVE_KDIFF_N", KD_DEFAULT_N);
+	uint64_t first = kd_env_u64("HIVE_KDIFF_FIRST", 0);
 	printf("kdiff: seed %#" PRIx64 ", %" PRIu64 " programs, cpu v4 %s, packet atomics %s, tc with LD_ABS %s\n",
 	       seed, count, f.v4 ? "yes" : "no", f.pkt_atomics ? "yes" : "no", f.tc_ldabs ? "yes" : "no");
 
 	static struct kd_case c;
 	struct kd_result kres;
-	uint64_t refused = 0, run_failed = 0, compared = 0, quirks = 0, tc_programs = 0, with_calls = 0;
+	uint64_t refused = 0, run_failed = 0, compared = 0, quirks = 0, inconsistent = 0, tc_programs = 0;
+	uint64_t with_calls = 0;
 	uint64_t mismatches[KD_NMODES] = {0};
 	bool have_jit = true;
 	bool seen[OP__COUNT] = {false};
-	for (uint64_t i = 0; i < count; i++) {
+	for (uint64_t i = first; i < first + count; i++) {
 		struct kd_gen g = {.s = seed ^ (i * 0xd1b54a32d192ed03ull), .f = f};
 		g.tc = f.tc_ldabs && kd_below(&g, 4) == 0;
 		tc_programs += g.tc;
 		kd_gen_case(&g, &c);
-		int err = kd_kernel_run(&c, &kres, false);
+		int err = kd_kernel_run(&c, &kres, 0);
 		if (err < 0) {
 			if (refused++ == 0) {
-				kd_kernel_run(&c, &kres, true);
+				kd_kernel_run(&c, &kres, 1);
 				fprintf(stderr, "kdiff: program %" PRIu64 " refused by the kernel (%s):\n", i,
 					strerror(-err));
 				kd_dump_case(&c);
@@ -1057,7 +1162,7 @@ static void test_kernel_diff_random(void **state)
 		compared++;
 		with_calls += c.nsub > 0;
 		kd_cover(&c, seen);
-		bool quirk = false;
+		bool quirk = false, unsound = false;
 		for (int mode = 0; mode < KD_NMODES; mode++) {
 			if (mode == KD_JIT && !have_jit)
 				continue;
@@ -1078,6 +1183,17 @@ static void test_kernel_diff_random(void **state)
 				quirk = true;
 				continue;
 			}
+			if (d == 1 && kd_is_kernel_inconsistent(&c, &hres)) {
+				if (!unsound && inconsistent++ == 0) {
+					fprintf(stderr, "kdiff: program %" PRIu64 ": the kernel's result changes when "
+						"r0..r8 come from the packet instead of lddw (a kernel verifier bug; "
+						"hive gives the latter, not counted):\n", i);
+					kd_dump_case(&c);
+					kd_dump_diff(&kres, &hres, msg);
+				}
+				unsound = true;
+				continue;
+			}
 			if (d == 1 && mismatches[mode]++ < KD_MAX_REPORTS)
 				kd_report(&c, mode, i);
 		}
@@ -1090,6 +1206,9 @@ static void test_kernel_diff_random(void **state)
 	printf("kdiff: %" PRIu64 " programs where the kernel's JIT skipped the zero-extension of a 32-bit "
 	       "cmpxchg (kernel bug; hive matched the kernel with an explicit w0 = w0)\n",
 	       quirks);
+	printf("kdiff: %" PRIu64 " programs where the kernel disagreed with itself (kernel verifier bug; hive "
+	       "matched the kernel with r0..r8 loaded from the packet)\n",
+	       inconsistent);
 	for (int mode = 0; mode < KD_NMODES; mode++) {
 		if (mode == KD_JIT && !have_jit)
 			printf("kdiff: hive jit: not available, not compared\n");
@@ -1108,6 +1227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_diff_harness),
 		cmocka_unit_test(test_kernel_diff_cmpxchg32_zext),
+		cmocka_unit_test(test_kernel_diff_atomic_fetch_precision),
 		cmocka_unit_test(test_kernel_diff_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
