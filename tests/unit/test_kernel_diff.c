@@ -66,7 +66,7 @@ enum {
 	KD_ITEMS_CAP = 2 * KD_MAX_ITEMS, /* room for the kernel-quirk variant */
 	KD_MAX_SUB = 24,              /* subprogram items */
 	KD_MAX_INSNS = 640,
-	KD_DEFAULT_N = 20000,
+	KD_DEFAULT_N = 10000,
 	KD_DEFAULT_SEED = 0x6b646966, /* "kdif" */
 	KD_REG_BASE = 9,              /* the buffer; the body never writes it */
 	KD_MAX_REPORTS = 3,           /* mismatches printed per mode */
