@@ -15,7 +15,7 @@ static const struct tool_cmd {
 } tool_cmds[] = {
 	{"run", cmd_run, "run PROG [--mem FILE | --mem-hex HEX] [--interpret|--jit] [--trusted] [--budget N]"},
 	{"conformance-plugin", cmd_conformance_plugin, "conformance-plugin [MEMHEX] [--interpret|--jit]  (bytecode as hex on stdin)"},
-	{"asm", cmd_asm, "asm FILE [-o OUT.bin]"},
+	{"asm", cmd_asm, "asm FILE [-o OUT.bin] [--no-validate]"},
 	{"disasm", cmd_disasm, "disasm FILE"},
 };
 

@@ -81,15 +81,24 @@ struct hive_prog_opts {
 	unsigned groups;             /* conformance groups allowed; 0: all */
 	char *log_buf;               /* why a program was refused */
 	size_t log_size;
+	/* Maps the program refers to. LDDW with src = 1 (BPF_PSEUDO_MAP_FD) or
+	 * 5 (BPF_PSEUDO_MAP_IDX) loads maps[imm]; src = 2 (MAP_VALUE) or 6
+	 * (MAP_IDX_VALUE) loads the address of byte (second slot's imm) of the
+	 * value of a one-element array map maps[imm] (global data). */
+	struct hive_map **maps;
+	size_t nmaps;
 	size_t : 0;
 };
-#define hive_prog_opts__last_field log_size
+#define hive_prog_opts__last_field nmaps
 
 /** @brief Validate and load @cnt instructions. On refusal returns -EINVAL and
  *  writes "insn N: <disassembly>: <what is wrong>" to opts->log_buf. */
 HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const struct hive_prog_opts *opts,
 			    struct hive_prog **out);
 HIVE_API void hive_prog_free(struct hive_prog *prog);
+/** @brief The structural checks of hive_prog_load alone, without an
+ *  environment: helper ids are not checked. 0 or -EINVAL with the reason in log. */
+HIVE_API int hive_prog_validate(const struct hive_insn *insns, size_t cnt, char *log, size_t log_size);
 HIVE_API size_t hive_prog_insn_cnt(const struct hive_prog *prog);
 HIVE_API const struct hive_insn *hive_prog_insns(const struct hive_prog *prog);
 
@@ -160,8 +169,10 @@ HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog);
 HIVE_API int hive_disasm_insn(const struct hive_insn *insns, size_t cnt, size_t pc, char *buf, size_t size);
 
 /** @brief Assemble text in the conformance-suite syntax or llvm-objdump
- *  syntax. On success *out is malloc'd (free() it). On failure returns
- *  -EINVAL and writes "LINE: message" to errbuf. */
+ *  syntax (mixed freely; labels, +N/-N targets, `#`, `;` and `//` comments,
+ *  `.insn 0x<u64>` raw slots). On success *out is malloc'd (free() it).
+ *  On failure returns -EINVAL (bad text), -E2BIG (more than HIVE_MAX_INSNS
+ *  slots) or -ENOMEM, and writes "LINE: message" to errbuf. */
 HIVE_API int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, char *errbuf, size_t errsize);
 
 /* }===== */
@@ -180,22 +191,116 @@ enum hive_map_type {
 	HIVE_MAP_USER_RINGBUF = 31,
 };
 
+/* Map creation flags, as Linux's BPF_F_* (map_flags). */
+enum {
+	HIVE_F_NO_PREALLOC = 1U << 0,
+	HIVE_F_NO_COMMON_LRU = 1U << 1,
+	HIVE_F_NUMA_NODE = 1U << 2,
+	HIVE_F_RDONLY = 1U << 3,       /* user API may only read */
+	HIVE_F_WRONLY = 1U << 4,       /* user API may only write */
+	HIVE_F_STACK_BUILD_ID = 1U << 5,
+	HIVE_F_ZERO_SEED = 1U << 6,    /* hash/bloom: hash seed 0, reproducible layout */
+	HIVE_F_RDONLY_PROG = 1U << 7,  /* programs may only read */
+	HIVE_F_WRONLY_PROG = 1U << 8,
+	HIVE_F_CLONE = 1U << 9,
+	HIVE_F_MMAPABLE = 1U << 10,
+	HIVE_F_PRESERVE_ELEMS = 1U << 11,
+	HIVE_F_INNER_MAP = 1U << 12,
+};
+
+/* Update flags, as Linux's BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK. */
+enum {
+	HIVE_ANY = 0,      /* create or replace */
+	HIVE_NOEXIST = 1,  /* create only: -EEXIST if present */
+	HIVE_EXIST = 2,    /* replace only: -ENOENT if absent */
+	HIVE_F_LOCK = 4,   /* refused (-EINVAL): hive maps carry no BTF spin lock */
+};
+
+/* Linux's -ENOTSUPP (kernel-internal errno 524), returned where the kernel does. */
+#define HIVE_ENOTSUPP 524
+
 struct hive_map_opts {
 	size_t sz;
-	uint32_t map_flags;            /* BPF_F_* as Linux */
-	uint32_t numa_node;
+	uint32_t map_flags;            /* HIVE_F_* (= BPF_F_*) */
+	uint32_t numa_node;            /* with HIVE_F_NUMA_NODE */
 	const struct hive_map *inner;  /* map-in-map: the template inner map */
-	uint64_t map_extra;            /* bloom filter: number of hash functions */
+	uint64_t map_extra;            /* bloom filter: number of hash functions (0: 5) */
+	char *log_buf;                 /* why creation failed, one line */
+	size_t log_size;
 	size_t : 0;
 };
-#define hive_map_opts__last_field map_extra
+#define hive_map_opts__last_field log_size
 
-/** @brief Create a map as BPF_MAP_CREATE would; -EINVAL names the bad
- *  attribute in the return of hive_map_strerror-like logs. */
+/** @brief Create a map as BPF_MAP_CREATE would: the same attribute checks in
+ *  the same order, the same errors (-EINVAL, -E2BIG, -HIVE_ENOTSUPP, -ENOMEM).
+ *  On failure a line naming the bad attribute goes to opts->log_buf.
+ *  @name may be NULL; otherwise at most 15 characters of [A-Za-z0-9_.]. */
 HIVE_API int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size,
 			     uint32_t value_size, uint32_t max_entries, const struct hive_map_opts *opts,
 			     struct hive_map **out);
+/** @brief Free @map. No program may be running with it. */
 HIVE_API void hive_map_free(struct hive_map *map);
+
+/* The user API mirrors the bpf() syscall commands. Values of per-CPU maps
+ * are hive_map_user_value_size() bytes: one slot of value_size rounded up
+ * to 8 per possible CPU, CPU 0 first. Queue, stack and bloom filter take a
+ * NULL key (lookup = peek, update = push, lookup_and_delete = pop). */
+
+/** @brief Copy the value of @key to @value: 0, -ENOENT, -EPERM (WRONLY map). */
+HIVE_API int hive_map_lookup(struct hive_map *map, const void *key, void *value);
+/** @brief Create or replace: @flags HIVE_ANY/NOEXIST/EXIST. 0, -EEXIST,
+ *  -ENOENT, -E2BIG (full hash or index out of range), -EINVAL. */
+HIVE_API int hive_map_update(struct hive_map *map, const void *key, const void *value, uint64_t flags);
+/** @brief 0, -ENOENT, -EINVAL (arrays cannot delete). */
+HIVE_API int hive_map_delete(struct hive_map *map, const void *key);
+/** @brief The key after @key in iteration order into @next_key; @key NULL
+ *  or absent gives the first key. -ENOENT after the last one. */
+HIVE_API int hive_map_get_next_key(struct hive_map *map, const void *key, void *next_key);
+/** @brief Copy then delete (hash maps), or pop (queue/stack, key NULL). */
+HIVE_API int hive_map_lookup_and_delete(struct hive_map *map, const void *key, void *value);
+
+HIVE_API enum hive_map_type hive_map_get_type(const struct hive_map *map);
+HIVE_API uint32_t hive_map_key_size(const struct hive_map *map);
+HIVE_API uint32_t hive_map_value_size(const struct hive_map *map);
+/** @brief Bytes of a value through the user API (all CPUs for per-CPU maps). */
+HIVE_API size_t hive_map_user_value_size(const struct hive_map *map);
+HIVE_API uint32_t hive_map_max_entries(const struct hive_map *map);
+HIVE_API uint32_t hive_map_flags(const struct hive_map *map);
+HIVE_API const char *hive_map_name(const struct hive_map *map);
+/** @brief Number of possible CPUs (/sys/devices/system/cpu/possible), as the
+ *  kernel's num_possible_cpus(): the slots of a per-CPU value. */
+HIVE_API int hive_num_possible_cpus(void);
+
+/** @brief Ring buffer consumer: called for each submitted record, in order.
+ *  A non-zero return stops consumption and is returned by hive_ringbuf_consume. */
+typedef int (*hive_ringbuf_sample_fn)(void *ctx, void *data, size_t size);
+/** @brief Consume all available records of a RINGBUF map (single consumer).
+ *  Returns the number of records handed to @fn (discarded ones are skipped)
+ *  or @fn's non-zero return. */
+HIVE_API int hive_ringbuf_consume(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx);
+/** @brief An eventfd that becomes readable when producers wake the consumer
+ *  (poll it, then hive_ringbuf_consume). Owned by the map. */
+HIVE_API int hive_ringbuf_fd(const struct hive_map *map);
+
+/* Built-in helpers (src/helpers): Linux's helpers with Linux's ids, for
+ * programs that call them (a map argument is the struct hive_map pointer). */
+
+/** @brief Where trace_printk output goes: one formatted line per call. */
+typedef void (*hive_print_fn)(void *ctx, const char *line, size_t len);
+
+struct hive_helpers_opts {
+	size_t sz;
+	hive_print_fn print;   /* trace_printk/trace_vprintk sink; NULL: stderr.
+	                        * Process-wide: the last install that sets one wins. */
+	void *print_ctx;
+	size_t : 0;
+};
+#define hive_helpers_opts__last_field print_ctx
+
+/** @brief Register every built-in helper in @env (map_*_elem, ktime_*,
+ *  get_current_*, trace_printk, snprintf, ringbuf_*, spin_lock, strtol,
+ *  probe_read_*, ...). @opts may be NULL. */
+HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helpers_opts *opts);
 /* }===== */
 
 /* {===== objects: the ELF loader (issue 4: src/loader) */

@@ -82,7 +82,7 @@ static inline int conf_read(const char *path, struct conf_test *t)
 				if (t->mem_len < sizeof(t->mem))
 					t->mem[t->mem_len++] = (uint8_t)strtoul(tok, NULL, 16);
 			break;
-		case RESULT: snprintf(result, sizeof(result), "%s", p); t->has_result = true; break;
+		case RESULT: snprintf(result, sizeof(result), "%.127s", p); t->has_result = true; break;
 		default: break;
 		}
 	}
