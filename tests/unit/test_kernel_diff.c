@@ -428,8 +428,40 @@ static int kd_gen_body(struct kd_gen *g, struct kd_case *c, struct kd_item *item
 			it->call = true;
 			kd_gen_reload(g, &items[i + 1]);
 			i += 5;
-		} else if (k < 92) {
+		} else if (k < 88) {
 			it->insn[0] = kd_gen_mem(g);
+		} else if (k < 92 && i + 3 <= n) {
+			/* The stack through another register than r10, which is
+			 * then a stack pointer: a load, store or atomic based on
+			 * it, then a constant again (it must not reach the
+			 * epilogue, nor be stored: its value differs between the
+			 * kernel and hive). */
+			uint8_t tmp;
+			do /* not r0: cmpxchg reads and writes it */
+				tmp = kd_reg(g);
+			while (tmp == 0);
+			it->insn[0] = kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, tmp, BPF_REG_10, 0, 0);
+			struct kd_item *use = &items[++i];
+			memset(use, 0, sizeof(*use));
+			use->nslots = 1;
+			use->target = -1;
+			use->no_entry = true;
+			do
+				use->insn[0] = kd_below(g, 2) ? kd_gen_atomic(g) : kd_gen_mem(g);
+			while (use->insn[0].dst_reg != BPF_REG_10 && use->insn[0].src_reg != BPF_REG_10);
+			struct bpf_insn *u = &use->insn[0];
+			if (BPF_CLASS(u->code) == BPF_LDX) {
+				u->src_reg = tmp;
+			} else {
+				u->dst_reg = tmp;
+				if (BPF_CLASS(u->code) == BPF_STX && u->src_reg == tmp)
+					u->src_reg = (uint8_t)((tmp + 1) % 9 == 6 && g->tc ? 7 : (tmp + 1) % 9);
+			}
+			struct kd_item *reset = &items[++i];
+			memset(reset, 0, sizeof(*reset));
+			reset->nslots = 2;
+			reset->target = -1;
+			kd_lddw(reset->insn, tmp, kd_val64(g));
 		} else {
 			it->insn[0] = kd_gen_atomic(g);
 		}
@@ -953,6 +985,7 @@ static void test_kernel_diff_harness(void **state)
 	struct kd_gen g = {.s = 1};
 	kd_gen_case(&g, &c);
 	c.nitems = 2;
+	c.nsub = 0;
 	c.items[0] = (struct kd_item){.nslots = 1, .target = -1,
 				      .insn[0] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, KD_REG_BASE, 3, 16, 0)};
 	c.items[1] = (struct kd_item){.nslots = 1, .target = -1,
@@ -1038,6 +1071,7 @@ static void test_kernel_diff_cmpxchg32_zext(void **state)
 	c.items[n++] = kd_item1(kd_insn(BPF_LDX | BPF_MEM | BPF_DW, 0, BPF_REG_10, -8, 0), -1);
 	c.items[n++] = kd_item1(kd_insn(BPF_STX | BPF_ATOMIC | BPF_W, BPF_REG_10, 1, -8, BPF_CMPXCHG), -1);
 	c.nitems = n;
+	c.nsub = 0;
 
 	struct kd_result kres, kzext, hres;
 	assert_int_equal(kd_kernel_run(&c, &kres, 0), 0);
