@@ -4,8 +4,9 @@
  * A generator makes random straight-line programs with forward branches
  * (ALU64/ALU32 with every operation, byte swaps, sign-extending moves,
  * JMP/JMP32 with every condition, loads and stores of every size over a
- * packet and the stack, atomics on the stack, calls of a subprogram, and in
- * one program of four LD_ABS/LD_IND instead of calls).  Each runs once in
+ * packet, the stack and a map value, atomics on the stack and the map value,
+ * calls of a subprogram, and in one program of four LD_ABS/LD_IND instead
+ * of calls).  Each runs once in
  * the kernel under BPF_PROG_TEST_RUN, as an XDP program or, with
  * LD_ABS/LD_IND, a tc (SCHED_CLS) one, and in hive over a copy of the same
  * bytes, in checked and trusted mode and JIT-compiled when hive has a JIT;
@@ -24,6 +25,8 @@
  *                                 contents at exit
  *   [KD_INIT, KD_INIT + 72)       the initial r0..r8, for the variant that
  *                                 loads them instead of lddw
+ * and a one-element array map of KD_MAPVAL bytes (random before each run,
+ * compared after it), reached by lddw of its value's address.
  *
  * Kernel program: XDP or tc prologue (data/data_end, range check, r9 =
  * data; tc: r6 = ctx), common part.  hive program: r9 = r1, common part.
@@ -76,6 +79,7 @@ enum {
 	KD_DEFAULT_SEED = 0x6b646966, /* "kdif" */
 	KD_REG_BASE = 9,              /* the buffer; the body never writes it */
 	KD_MAX_REPORTS = 3,           /* mismatches printed per mode */
+	KD_MAPVAL = 64,               /* the value of a one-element array map */
 };
 
 /* {===== random numbers: splitmix64, one stream per program */
@@ -186,6 +190,7 @@ struct kd_item {
 	bool jump_imm; /* gotol: the offset is in imm */
 	bool call;     /* call the subprogram (imm computed) */
 	bool no_entry; /* no jump may land here (between a mask and its use) */
+	bool map_value; /* lddw of the map value's address (encoded per side) */
 	int target;
 };
 
@@ -200,6 +205,7 @@ struct kd_case {
 	int nsub;
 	struct kd_item sub[KD_SUB_CAP];
 	uint8_t pkt[KD_PKT];
+	uint8_t mapval[KD_MAPVAL]; /* the map value before the run */
 };
 
 /* A register the body may read and write: r0..r8, but r6 in a tc program,
@@ -440,7 +446,16 @@ static int kd_gen_body(struct kd_gen *g, struct kd_case *c, struct kd_item *item
 			do /* not r0: cmpxchg reads and writes it */
 				tmp = kd_reg(g);
 			while (tmp == 0);
-			it->insn[0] = kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, tmp, BPF_REG_10, 0, 0);
+			bool map = kd_below(g, 2);
+			if (map) {
+				/* or a map value: atomics on other memory than
+				 * the stack (the kernel refuses them on packets) */
+				kd_lddw(it->insn, tmp, 0);
+				it->nslots = 2;
+				it->map_value = true;
+			} else {
+				it->insn[0] = kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, tmp, BPF_REG_10, 0, 0);
+			}
 			struct kd_item *use = &items[++i];
 			memset(use, 0, sizeof(*use));
 			use->nslots = 1;
@@ -450,6 +465,10 @@ static int kd_gen_body(struct kd_gen *g, struct kd_case *c, struct kd_item *item
 				use->insn[0] = kd_below(g, 2) ? kd_gen_atomic(g) : kd_gen_mem(g);
 			while (use->insn[0].dst_reg != BPF_REG_10 && use->insn[0].src_reg != BPF_REG_10);
 			struct bpf_insn *u = &use->insn[0];
+			if (map) { /* same size, an aligned offset in the value */
+				unsigned bytes = kd_size_bytes(BPF_SIZE(u->code));
+				u->off = (int16_t)(bytes * kd_below(g, KD_MAPVAL / bytes));
+			}
 			if (BPF_CLASS(u->code) == BPF_LDX) {
 				u->src_reg = tmp;
 			} else {
@@ -491,6 +510,8 @@ static void kd_gen_case(struct kd_gen *g, struct kd_case *c)
 		memcpy(c->pkt + 8 * kd_below(g, KD_DATA / 8), &v, 8);
 	}
 	memcpy(c->pkt + KD_INIT, c->init, sizeof(c->init));
+	for (size_t i = 0; i < sizeof(c->mapval); i++)
+		c->mapval[i] = (uint8_t)kd_next(g);
 	c->nitems = kd_gen_body(g, c, c->items, 8 + (int)kd_below(g, KD_MAX_ITEMS - 8 - 1));
 }
 
@@ -546,7 +567,10 @@ enum kd_side { KD_KERNEL, KD_HIVE };
 
 /* Lay @nitems items out from slot @n of @p, their slots in @at (one more
  * for the end); jumps get their offsets.  Returns the next free slot. */
-static size_t kd_place(const struct kd_item *items, int nitems, struct bpf_insn *p, size_t n, size_t *at)
+static int kd_map_fd = -1; /* the kernel's array map, one value of KD_MAPVAL bytes */
+
+static size_t kd_place(const struct kd_item *items, int nitems, struct bpf_insn *p, size_t n, size_t *at,
+		       enum kd_side side)
 {
 	for (int i = 0; i < nitems; i++) {
 		at[i] = n;
@@ -556,6 +580,11 @@ static size_t kd_place(const struct kd_item *items, int nitems, struct bpf_insn 
 	for (int i = 0; i < nitems; i++) {
 		const struct kd_item *it = &items[i];
 		memcpy(&p[at[i]], it->insn, it->nslots * sizeof(p[0]));
+		if (it->map_value) { /* hive: index 0 of opts->maps; kernel: the fd */
+			p[at[i]].src_reg = BPF_PSEUDO_MAP_VALUE;
+			p[at[i]].imm = side == KD_KERNEL ? kd_map_fd : 0;
+			p[at[i] + 1].imm = 0;
+		}
 		if (it->jump) {
 			long rel = (long)at[it->target] - (long)at[i] - 1;
 			if (it->jump_imm)
@@ -608,7 +637,7 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 
 	*body_at = n;
 	size_t at[KD_ITEMS_CAP + 1];
-	n = kd_place(c->items, c->nitems, p, n, at);
+	n = kd_place(c->items, c->nitems, p, n, at, side);
 
 	if (epilogue_at)
 		*epilogue_at = n;
@@ -640,7 +669,7 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 	for (int k = 0; k < KD_STACK / 8; k++)
 		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, stack_regs[k], (int16_t)(-KD_STACK + 8 * k), 0);
 	size_t sat[KD_SUB_CAP + 1];
-	n = kd_place(c->sub, c->nsub, p, n, sat);
+	n = kd_place(c->sub, c->nsub, p, n, sat, side);
 	p[n++] = kd_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	for (int i = 0; i < c->nitems; i++)
 		if (c->items[i].call)
@@ -656,8 +685,16 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 struct kd_result {
 	int err; /* 0, or why the run did not happen */
 	uint8_t pkt[KD_PKT];
+	uint8_t mapval[KD_MAPVAL];
 	uint64_t r0;
 };
+
+/* Same final state: buffer, map value and r0 (as u32: the kernel's retval). */
+static bool kd_same(const struct kd_result *a, const struct kd_result *b)
+{
+	return (uint32_t)a->r0 == (uint32_t)b->r0 && memcmp(a->pkt, b->pkt, KD_PKT) == 0 &&
+	       memcmp(a->mapval, b->mapval, KD_MAPVAL) == 0;
+}
 
 static char kd_log[1 << 16];
 
@@ -667,6 +704,11 @@ static int kd_kernel_run(const struct kd_case *c, struct kd_result *res, uint32_
 {
 	struct bpf_insn prog[KD_MAX_INSNS];
 	size_t body_at;
+	uint32_t key = 0;
+	if (kd_map_fd < 0)
+		kd_map_fd = kbpf_map_create(BPF_MAP_TYPE_ARRAY, sizeof(key), KD_MAPVAL, 1, 0);
+	assert_true(kd_map_fd >= 0);
+	assert_int_equal(kbpf_map_update(kd_map_fd, &key, c->mapval, BPF_ANY), 0);
 	size_t n = kd_build(c, KD_KERNEL, prog, &body_at, NULL, NULL);
 	int fd = kbpf_prog_load(c->tc ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP, prog, n, "GPL", log_level ? kd_log : NULL,
 				log_level ? sizeof(kd_log) : 0, log_level);
@@ -684,6 +726,8 @@ static int kd_kernel_run(const struct kd_case *c, struct kd_result *res, uint32_
 	res->err = err;
 	if (err == 0)
 		memcpy(res->pkt, out, KD_PKT);
+	if (err == 0)
+		err = res->err = kbpf_map_lookup(kd_map_fd, &key, res->mapval);
 	res->r0 = t.retval;
 	return 0;
 }
@@ -699,7 +743,12 @@ static int kd_hive_run(const struct kd_case *c, enum hive_exec_mode mode, bool j
 	size_t n = kd_build(c, KD_HIVE, prog, &body_at, NULL, NULL);
 	memset(res, 0, sizeof(*res));
 	msg[0] = '\0';
-	HIVE_OPTS(hive_prog_opts, po, .mode = mode, .log_buf = msg, .log_size = msg_size);
+	static struct hive_map *map;
+	uint32_t key = 0;
+	if (!map)
+		assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, "kdiff", sizeof(key), KD_MAPVAL, 1, NULL, &map), 0);
+	assert_int_equal(hive_map_update(map, &key, c->mapval, 0), 0);
+	HIVE_OPTS(hive_prog_opts, po, .mode = mode, .log_buf = msg, .log_size = msg_size, .maps = &map, .nmaps = 1);
 	struct hive_prog *hp = NULL;
 	int err = hive_prog_load((const struct hive_insn *)prog, n, &po, &hp);
 	if (err) {
@@ -725,6 +774,7 @@ static int kd_hive_run(const struct kd_case *c, enum hive_exec_mode mode, bool j
 	res->err = hive_prog_run(hp, &ro);
 	res->r0 = ro.retval;
 	memcpy(res->pkt, mem, KD_PKT);
+	assert_int_equal(hive_map_lookup(map, &key, res->mapval), 0);
 	if (res->err)
 		snprintf(msg, msg_size, "pc %u: %s", ro.fault_pc, ro.errmsg);
 	free(mem);
@@ -746,7 +796,7 @@ static int kd_differs(const struct kd_case *c, int mode, const struct kd_result 
 		return err;
 	if (hres->err)
 		return 1;
-	return (uint32_t)hres->r0 != (uint32_t)kres->r0 || memcmp(hres->pkt, kres->pkt, KD_PKT) != 0;
+	return !kd_same(hres, kres);
 }
 
 /* }===== */
@@ -771,7 +821,7 @@ static bool kd_is_kernel_quirk(const struct kd_case *c, const struct kd_result *
 	struct kd_result kres;
 	if (kd_kernel_run(&t, &kres, 0) < 0 || kres.err)
 		return false;
-	return (uint32_t)hres->r0 == (uint32_t)kres.r0 && memcmp(hres->pkt, kres.pkt, KD_PKT) == 0;
+	return kd_same(hres, &kres);
 }
 
 /* The kernel disagreeing with itself: hive's result is what the kernel gives
@@ -790,7 +840,7 @@ static bool kd_is_kernel_inconsistent(const struct kd_case *c, const struct kd_r
 	struct kd_result kres;
 	if (hres->err || kd_kernel_run(&t, &kres, 0) < 0 || kres.err)
 		return false;
-	return (uint32_t)hres->r0 == (uint32_t)kres.r0 && memcmp(hres->pkt, kres.pkt, KD_PKT) == 0;
+	return kd_same(hres, &kres);
 }
 
 /* }===== */
@@ -860,6 +910,10 @@ static void kd_dump_diff(const struct kd_result *want, const struct kd_result *g
 	for (int i = 0; i < KD_DATA; i++)
 		if (want->pkt[i] != got->pkt[i])
 			fprintf(stderr, "  data[%d] kernel %#04x hive %#04x  <--\n", i, want->pkt[i], got->pkt[i]);
+	for (int i = 0; i < KD_MAPVAL; i++)
+		if (want->mapval[i] != got->mapval[i])
+			fprintf(stderr, "  map value[%d] kernel %#04x hive %#04x  <--\n", i, want->mapval[i],
+				got->mapval[i]);
 }
 
 /* Print a failing case, then shrink it (drop body items while the kernel
@@ -1184,7 +1238,7 @@ static void test_kernel_diff_random(void **state)
 	static struct kd_case c;
 	struct kd_result kres;
 	uint64_t refused = 0, run_failed = 0, compared = 0, quirks = 0, inconsistent = 0, tc_programs = 0;
-	uint64_t with_calls = 0;
+	uint64_t with_calls = 0, map_written = 0;
 	uint64_t mismatches[KD_NMODES] = {0};
 	bool have_jit = true;
 	bool seen[OP__COUNT] = {false};
@@ -1212,6 +1266,7 @@ static void test_kernel_diff_random(void **state)
 		}
 		compared++;
 		with_calls += c.nsub > 0;
+		map_written += memcmp(kres.mapval, c.mapval, KD_MAPVAL) != 0;
 		kd_cover(&c, seen);
 		bool quirk = false, unsound = false;
 		for (int mode = 0; mode < KD_NMODES; mode++) {
@@ -1250,9 +1305,9 @@ static void test_kernel_diff_random(void **state)
 		}
 	}
 	printf("kdiff: %" PRIu64 " programs compared (%" PRIu64 " tc, the others xdp; %" PRIu64
-	       " with a subprogram), %" PRIu64 " refused by the kernel's verifier, %" PRIu64
-	       " kernel test runs failed\n",
-	       compared, tc_programs, with_calls, refused, run_failed);
+	       " with a subprogram; %" PRIu64 " wrote the map value), %" PRIu64
+	       " refused by the kernel's verifier, %" PRIu64 " kernel test runs failed\n",
+	       compared, tc_programs, with_calls, map_written, refused, run_failed);
 	kd_print_coverage(seen);
 	printf("kdiff: %" PRIu64 " programs where the kernel's JIT skipped the zero-extension of a 32-bit "
 	       "cmpxchg (kernel bug; hive matched the kernel with an explicit w0 = w0)\n",
