@@ -1243,6 +1243,8 @@ static void test_kernel_diff_random(void **state)
 	bool have_jit = true;
 	bool seen[OP__COUNT] = {false};
 	for (uint64_t i = first; i < first + count; i++) {
+		if (i > first && (i - first) % 100000 == 0)
+			fprintf(stderr, "kdiff: %" PRIu64 " programs so far\n", i - first);
 		struct kd_gen g = {.s = seed ^ (i * 0xd1b54a32d192ed03ull), .f = f};
 		g.tc = f.tc_ldabs && kd_below(&g, 4) == 0;
 		tc_programs += g.tc;
