@@ -191,6 +191,8 @@ struct kd_item {
 	bool call;     /* call the subprogram (imm computed) */
 	bool no_entry; /* no jump may land here (between a mask and its use) */
 	bool map_value; /* lddw of the map value's address (encoded per side) */
+	bool member;   /* part of the group that starts before it */
+	uint8_t group; /* items in the group starting here: shrinking drops them together */
 	int target;
 };
 
@@ -362,6 +364,7 @@ static int kd_gen_body(struct kd_gen *g, struct kd_case *c, struct kd_item *item
 {
 	int i = 0;
 	while (i < n) {
+		int start = i;
 		struct kd_item *it = &items[i];
 		memset(it, 0, sizeof(*it));
 		it->nslots = 1;
@@ -484,6 +487,9 @@ static int kd_gen_body(struct kd_gen *g, struct kd_case *c, struct kd_item *item
 		} else {
 			it->insn[0] = kd_gen_atomic(g);
 		}
+		items[start].group = (uint8_t)(i - start + 1);
+		for (int j = start + 1; j <= i; j++)
+			items[j].member = true;
 		i++;
 	}
 	for (int j = 0; j < i; j++)
@@ -934,11 +940,17 @@ static void kd_report(struct kd_case *c, int mode, uint64_t index)
 	while (shrunk) {
 		shrunk = false;
 		for (int k = c->nitems + c->nsub - 1; k >= 0; k--) {
+			/* a group goes as a whole: a stack pointer left without
+			 * its reset, or an LD_IND without its mask, would make a
+			 * difference of its own */
 			t = *c;
-			if (k < t.nitems)
-				kd_remove_item(t.items, &t.nitems, k);
-			else
-				kd_remove_item(t.sub, &t.nsub, k - t.nitems);
+			struct kd_item *items = k < t.nitems ? t.items : t.sub;
+			int *nitems = k < t.nitems ? &t.nitems : &t.nsub;
+			int at = k < t.nitems ? k : k - t.nitems;
+			if (items[at].member)
+				continue;
+			for (int m = items[at].group ? items[at].group : 1; m > 0; m--)
+				kd_remove_item(items, nitems, at);
 			if (kd_kernel_run(&t, &kres, 0) < 0 || kres.err)
 				continue;
 			if (kd_differs(&t, mode, &kres, &hres, msg, sizeof(msg)) == 1 &&
