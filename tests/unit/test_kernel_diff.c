@@ -37,7 +37,9 @@
  * Environment: HIVE_KDIFF_N (programs, default KD_DEFAULT_N: a few seconds
  * under ASan), HIVE_KDIFF_SEED, HIVE_KDIFF_FIRST (index of the first
  * program: HIVE_KDIFF_FIRST=i HIVE_KDIFF_N=1 replays program i),
- * HIVE_KDIFF_LOG (print the kernel verifier's log of a shrunk mismatch).
+ * HIVE_KDIFF_LOG (print the kernel verifier's log of a shrunk mismatch),
+ * HIVE_KDIFF_EQUIVALENT=1 (the kernel runs every program in the equivalent
+ * form of kd_is_kernel_inconsistent: a check of that form).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -74,7 +76,7 @@ enum {
 	KD_ITEMS_CAP = 2 * KD_MAX_ITEMS, /* room for the kernel-quirk variant */
 	KD_MAX_SUB = 24,              /* subprogram items */
 	KD_SUB_CAP = 2 * KD_MAX_SUB,
-	KD_MAX_INSNS = 640,
+	KD_MAX_INSNS = 1024,
 	KD_DEFAULT_N = 10000,
 	KD_DEFAULT_SEED = 0x6b646966, /* "kdif" */
 	KD_REG_BASE = 9,              /* the buffer; the body never writes it */
@@ -199,6 +201,7 @@ struct kd_item {
 struct kd_case {
 	bool tc;          /* SCHED_CLS in the kernel; else XDP */
 	bool opaque_init; /* r0..r8 loaded from the packet: the verifier knows nothing of them */
+	bool plain_atomics; /* atomics as plain loads and stores (kd_plain_atomic) */
 	uint64_t init[9]; /* r0..r8 (r6 unused in a tc program) */
 	int nitems;
 	struct kd_item items[KD_ITEMS_CAP];
@@ -575,16 +578,62 @@ enum kd_side { KD_KERNEL, KD_HIVE };
  * for the end); jumps get their offsets.  Returns the next free slot. */
 static int kd_map_fd = -1; /* the kernel's array map, one value of KD_MAPVAL bytes */
 
+static bool kd_is_atomic(const struct bpf_insn *i)
+{
+	return BPF_CLASS(i->code) == BPF_STX && BPF_MODE(i->code) == BPF_ATOMIC;
+}
+
+/* An atomic operation as plain loads and stores (the same thing in a single
+ * thread), with a scratch register saved at fp-72 and the old value kept at
+ * fp-80, below the area the programs use.  Writes up to 7 slots to @out if
+ * given; returns how many. */
+static size_t kd_plain_atomic(const struct bpf_insn *a, struct bpf_insn *out)
+{
+	struct bpf_insn tmp[8];
+	struct bpf_insn *o = out ? out : tmp;
+	uint8_t sz = BPF_SIZE(a->code), base = a->dst_reg, src = a->src_reg, x = 1;
+	while (x == base || x == src || x == 6) /* r6 may be a tc program's context */
+		x++;
+	size_t n = 0;
+	o[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, x, -72, 0);
+	o[n++] = kd_insn(BPF_LDX | BPF_MEM | sz, x, base, a->off, 0);
+	if (a->imm == BPF_CMPXCHG) {
+		o[n++] = kd_insn((sz == BPF_W ? BPF_JMP32 : BPF_JMP) | BPF_JNE | BPF_X, x, 0, 1, 0);
+		o[n++] = kd_insn(BPF_STX | BPF_MEM | sz, base, src, a->off, 0);
+		o[n++] = kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, 0, x, 0, 0);
+	} else {
+		o[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, x, -80, 0);
+		if (a->imm == BPF_XCHG)
+			o[n++] = kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, x, src, 0, 0);
+		else
+			o[n++] = kd_insn(BPF_ALU64 | (uint8_t)(a->imm & ~BPF_FETCH) | BPF_X, x, src, 0, 0);
+		o[n++] = kd_insn(BPF_STX | BPF_MEM | sz, base, x, a->off, 0);
+		if (a->imm & BPF_FETCH)
+			o[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_DW, src, BPF_REG_10, -80, 0);
+	}
+	o[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_DW, x, BPF_REG_10, -72, 0);
+	return n;
+}
+
+static size_t kd_item_slots(const struct kd_item *it, bool plain_atomics)
+{
+	return plain_atomics && kd_is_atomic(&it->insn[0]) ? kd_plain_atomic(&it->insn[0], NULL) : it->nslots;
+}
+
 static size_t kd_place(const struct kd_item *items, int nitems, struct bpf_insn *p, size_t n, size_t *at,
-		       enum kd_side side)
+		       enum kd_side side, bool plain_atomics)
 {
 	for (int i = 0; i < nitems; i++) {
 		at[i] = n;
-		n += items[i].nslots;
+		n += kd_item_slots(&items[i], plain_atomics);
 	}
 	at[nitems] = n;
 	for (int i = 0; i < nitems; i++) {
 		const struct kd_item *it = &items[i];
+		if (plain_atomics && kd_is_atomic(&it->insn[0])) {
+			kd_plain_atomic(&it->insn[0], &p[at[i]]);
+			continue;
+		}
 		memcpy(&p[at[i]], it->insn, it->nslots * sizeof(p[0]));
 		if (it->map_value) { /* hive: index 0 of opts->maps; kernel: the fd */
 			p[at[i]].src_reg = BPF_PSEUDO_MAP_VALUE;
@@ -643,7 +692,7 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 
 	*body_at = n;
 	size_t at[KD_ITEMS_CAP + 1];
-	n = kd_place(c->items, c->nitems, p, n, at, side);
+	n = kd_place(c->items, c->nitems, p, n, at, side, c->plain_atomics);
 
 	if (epilogue_at)
 		*epilogue_at = n;
@@ -675,7 +724,7 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 	for (int k = 0; k < KD_STACK / 8; k++)
 		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, stack_regs[k], (int16_t)(-KD_STACK + 8 * k), 0);
 	size_t sat[KD_SUB_CAP + 1];
-	n = kd_place(c->sub, c->nsub, p, n, sat, side);
+	n = kd_place(c->sub, c->nsub, p, n, sat, side, c->plain_atomics);
 	p[n++] = kd_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	for (int i = 0; i < c->nitems; i++)
 		if (c->items[i].call)
@@ -831,20 +880,27 @@ static bool kd_is_kernel_quirk(const struct kd_case *c, const struct kd_result *
 }
 
 /* The kernel disagreeing with itself: hive's result is what the kernel gives
- * for the same program with r0..r8 loaded from the packet instead of set by
- * lddw, the same values but unknown to the verifier.  A sound verifier
- * makes no difference between the two; a difference means it pruned a path
- * or hard-wired a branch on wrong knowledge (seen on 6.18: precision not
- * propagated from the register an atomic fetch op loads to the stack slot
- * it loads from, so a path with another value in that slot was pruned and
- * a conditional jump hard-wired). */
-static bool kd_is_kernel_inconsistent(const struct kd_case *c, const struct kd_result *hres)
+ * for an equivalent program, with r0..r8 loaded from the packet instead of
+ * set by lddw (the same values, unknown to the verifier) and atomics done
+ * as plain loads and stores.  A sound verifier makes no difference between
+ * the two; a difference means it pruned a path or hard-wired a branch on
+ * wrong knowledge (seen on 6.18: precision not propagated from the register
+ * an atomic fetch op loads to the stack slot it loads from, so a path with
+ * another value in that slot was pruned and a conditional jump
+ * hard-wired). */
+static const struct kd_case *kd_equivalent(const struct kd_case *c)
 {
 	static struct kd_case t;
 	t = *c;
 	t.opaque_init = true;
+	t.plain_atomics = true;
+	return &t;
+}
+
+static bool kd_is_kernel_inconsistent(const struct kd_case *c, const struct kd_result *hres)
+{
 	struct kd_result kres;
-	if (hres->err || kd_kernel_run(&t, &kres, 0) < 0 || kres.err)
+	if (hres->err || kd_kernel_run(kd_equivalent(c), &kres, 0) < 0 || kres.err)
 		return false;
 	return kd_same(hres, &kres);
 }
@@ -1244,6 +1300,7 @@ static void test_kernel_diff_random(void **state)
 	uint64_t seed = kd_env_u64("HIVE_KDIFF_SEED", KD_DEFAULT_SEED);
 	uint64_t count = kd_env_u64("HIVE_KDIFF_N", KD_DEFAULT_N);
 	uint64_t first = kd_env_u64("HIVE_KDIFF_FIRST", 0);
+	bool equivalent = kd_env_u64("HIVE_KDIFF_EQUIVALENT", 0);
 	printf("kdiff: seed %#" PRIx64 ", %" PRIu64 " programs, cpu v4 %s, packet atomics %s, tc with LD_ABS %s\n",
 	       seed, count, f.v4 ? "yes" : "no", f.pkt_atomics ? "yes" : "no", f.tc_ldabs ? "yes" : "no");
 
@@ -1261,7 +1318,7 @@ static void test_kernel_diff_random(void **state)
 		g.tc = f.tc_ldabs && kd_below(&g, 4) == 0;
 		tc_programs += g.tc;
 		kd_gen_case(&g, &c);
-		int err = kd_kernel_run(&c, &kres, 0);
+		int err = kd_kernel_run(equivalent ? kd_equivalent(&c) : &c, &kres, 0);
 		if (err < 0) {
 			if (refused++ == 0) {
 				kd_kernel_run(&c, &kres, 1);
@@ -1306,7 +1363,7 @@ static void test_kernel_diff_random(void **state)
 			if (d == 1 && kd_is_kernel_inconsistent(&c, &hres)) {
 				if (!unsound && inconsistent++ == 0) {
 					fprintf(stderr, "kdiff: program %" PRIu64 ": the kernel's result changes when "
-						"r0..r8 come from the packet instead of lddw (a kernel verifier bug; "
+						"r0..r8 come from the packet and atomics are loads and stores (a kernel verifier bug; "
 						"hive gives the latter, not counted):\n", i);
 					kd_dump_case(&c);
 					kd_dump_diff(&kres, &hres, msg);
@@ -1327,7 +1384,7 @@ static void test_kernel_diff_random(void **state)
 	       "cmpxchg (kernel bug; hive matched the kernel with an explicit w0 = w0)\n",
 	       quirks);
 	printf("kdiff: %" PRIu64 " programs where the kernel disagreed with itself (kernel verifier bug; hive "
-	       "matched the kernel with r0..r8 loaded from the packet)\n",
+	       "matched it on an equivalent program: r0..r8 from the packet, atomics as loads and stores)\n",
 	       inconsistent);
 	for (int mode = 0; mode < KD_NMODES; mode++) {
 		if (mode == KD_JIT && !have_jit)
