@@ -683,7 +683,8 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 		if (c->tc && r == 6)
 			continue;
 		if (c->opaque_init) {
-			p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_DW, (uint8_t)r, KD_REG_BASE, (int16_t)(KD_INIT + 8 * r), 0);
+			p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_DW, (uint8_t)r, KD_REG_BASE,
+					 (int16_t)(KD_INIT + 8 * r), 0);
 			continue;
 		}
 		kd_lddw(&p[n], (uint8_t)r, c->init[r]);
@@ -722,7 +723,8 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 	/* its own stack frame, from the arguments and the values above */
 	static const uint8_t stack_regs[] = {1, 2, 3, 4, 5, 0, 6, 7};
 	for (int k = 0; k < KD_STACK / 8; k++)
-		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, stack_regs[k], (int16_t)(-KD_STACK + 8 * k), 0);
+		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, stack_regs[k],
+				 (int16_t)(-KD_STACK + 8 * k), 0);
 	size_t sat[KD_SUB_CAP + 1];
 	n = kd_place(c->sub, c->nsub, p, n, sat, side, c->plain_atomics);
 	p[n++] = kd_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
@@ -765,8 +767,8 @@ static int kd_kernel_run(const struct kd_case *c, struct kd_result *res, uint32_
 	assert_true(kd_map_fd >= 0);
 	assert_int_equal(kbpf_map_update(kd_map_fd, &key, c->mapval, BPF_ANY), 0);
 	size_t n = kd_build(c, KD_KERNEL, prog, &body_at, NULL, NULL);
-	int fd = kbpf_prog_load(c->tc ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP, prog, n, "GPL", log_level ? kd_log : NULL,
-				log_level ? sizeof(kd_log) : 0, log_level);
+	int fd = kbpf_prog_load(c->tc ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP, prog, n, "GPL",
+				log_level ? kd_log : NULL, log_level ? sizeof(kd_log) : 0, log_level);
 	if (fd < 0)
 		return fd;
 	uint8_t out[KD_PKT + 256];
@@ -1256,7 +1258,8 @@ static void test_kernel_diff_atomic_fetch_precision(void **state)
 	kd_lddw(c.items[n + 3].insn, 4, 0x5734de2be07ef5e4ull);
 	kd_lddw(c.items[n + 4].insn, 5, 0xffffffffd0a35bdeull);
 	n += 5;
-	c.items[n++] = kd_item1(kd_insn(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_10, 8, -64, BPF_AND | BPF_FETCH), -1);
+	c.items[n++] =
+		kd_item1(kd_insn(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_10, 8, -64, BPF_AND | BPF_FETCH), -1);
 	c.items[n] = kd_item1(kd_insn(BPF_JMP | BPF_JSLE | BPF_X, 8, 4, 0, 0), n + 2);
 	n++;
 	c.items[n] = kd_item1(kd_insn(BPF_JMP | BPF_JA, 0, 0, 0, 0), n + 2);
@@ -1363,7 +1366,8 @@ static void test_kernel_diff_random(void **state)
 			if (d == 1 && kd_is_kernel_inconsistent(&c, &hres)) {
 				if (!unsound && inconsistent++ == 0) {
 					fprintf(stderr, "kdiff: program %" PRIu64 ": the kernel's result changes when "
-						"r0..r8 come from the packet and atomics are loads and stores (a kernel verifier bug; "
+						"r0..r8 come from the packet and atomics are loads and stores "
+						"(a kernel verifier bug; "
 						"hive gives the latter, not counted):\n", i);
 					kd_dump_case(&c);
 					kd_dump_diff(&kres, &hres, msg);

@@ -75,7 +75,9 @@ static int64_t skf_kernel(const struct skf_case *c, const uint8_t *pkt)
 	if (fd < 0)
 		return fd;
 	uint8_t out[SKF_PKT + 64];
-	struct kbpf_test_run t = {.data_in = pkt, .data_size_in = SKF_PKT, .data_out = out, .data_size_out = sizeof(out)};
+	struct kbpf_test_run t = {
+		.data_in = pkt, .data_size_in = SKF_PKT, .data_out = out, .data_size_out = sizeof(out),
+	};
 	int err = kbpf_prog_test_run(fd, &t);
 	close(fd);
 	return err ? err : (int64_t)t.retval;
