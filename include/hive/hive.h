@@ -267,6 +267,11 @@ HIVE_API size_t hive_map_user_value_size(const struct hive_map *map);
 HIVE_API uint32_t hive_map_max_entries(const struct hive_map *map);
 HIVE_API uint32_t hive_map_flags(const struct hive_map *map);
 HIVE_API const char *hive_map_name(const struct hive_map *map);
+/** @brief A number unique among live maps (never 0), as Linux's map ids.
+ *  Map-in-map values are map ids through the user API (Linux: fds). */
+HIVE_API uint32_t hive_map_id(const struct hive_map *map);
+/** @brief The live map with @id, or NULL. */
+HIVE_API struct hive_map *hive_map_from_id(uint32_t id);
 /** @brief Number of possible CPUs (/sys/devices/system/cpu/possible), as the
  *  kernel's num_possible_cpus(): the slots of a per-CPU value. */
 HIVE_API int hive_num_possible_cpus(void);

@@ -3,6 +3,7 @@
  * for BPF_F_RDONLY_PROG maps). */
 #include "helpers/helpers.h"
 #include "maps/map.h"
+#include "maps/registry.h"
 
 static bool helper_map_ok(struct hive_run *run, struct hive_map *map, const void *key)
 {
@@ -10,6 +11,8 @@ static bool helper_map_ok(struct hive_run *run, struct hive_map *map, const void
 		hive_run_abort(run, -EINVAL, "helper: NULL map");
 		return false;
 	}
+	if (!helper_map_live(run, map))
+		return false;
 	return !map->key_size || helper_mem_ok(run, key, map->key_size, false, "map key");
 }
 

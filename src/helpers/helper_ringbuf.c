@@ -7,7 +7,9 @@ HELPER(ringbuf_output)
 	(void)r5;
 	struct hive_map *map = (struct hive_map *)(uintptr_t)r1;
 	const void *data = (const void *)(uintptr_t)r2;
-	if (!map || map->type != HIVE_MAP_RINGBUF) {
+	if (!map || !helper_map_live(run, map))
+		return 0;
+	if (map->type != HIVE_MAP_RINGBUF) {
 		hive_run_abort(run, -EINVAL, "helper: ringbuf_output needs a ringbuf map");
 		return 0;
 	}
@@ -20,7 +22,9 @@ HELPER(ringbuf_reserve)
 {
 	(void)r4, (void)r5;
 	struct hive_map *map = (struct hive_map *)(uintptr_t)r1;
-	if (!map || map->type != HIVE_MAP_RINGBUF) {
+	if (!map || !helper_map_live(run, map))
+		return 0;
+	if (map->type != HIVE_MAP_RINGBUF) {
 		hive_run_abort(run, -EINVAL, "helper: ringbuf_reserve needs a ringbuf map");
 		return 0;
 	}
@@ -36,6 +40,8 @@ HELPER(ringbuf_submit)
 		hive_run_abort(run, -EINVAL, "helper: ringbuf_submit of NULL");
 		return 0;
 	}
+	if (!helper_mem_ok(run, (void *)(uintptr_t)r1, 1, true, "ringbuf sample"))
+		return 0;
 	ringbuf_commit((void *)(uintptr_t)r1, r2, false);
 	return 0;
 }
@@ -47,6 +53,8 @@ HELPER(ringbuf_discard)
 		hive_run_abort(run, -EINVAL, "helper: ringbuf_discard of NULL");
 		return 0;
 	}
+	if (!helper_mem_ok(run, (void *)(uintptr_t)r1, 1, true, "ringbuf sample"))
+		return 0;
 	ringbuf_commit((void *)(uintptr_t)r1, r2, true);
 	return 0;
 }
@@ -59,5 +67,7 @@ HELPER(ringbuf_query)
 		hive_run_abort(run, -EINVAL, "helper: ringbuf_query of NULL");
 		return 0;
 	}
+	if (!helper_map_live(run, map))
+		return 0;
 	return ringbuf_query(map, r2);
 }

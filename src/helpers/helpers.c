@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "helpers/proto.h"
+#include "maps/registry.h"
 #include "vm/vm.h"
 
 HELPER(map_lookup_elem); HELPER(map_update_elem); HELPER(map_delete_elem);
@@ -125,6 +126,16 @@ bool helper_mem_ok(struct hive_run *run, const void *p, uint64_t size, bool writ
 	char msg[128];
 	snprintf(msg, sizeof msg, "helper: %s %p (%llu bytes) is not %s memory of this run", what, p,
 		 (unsigned long long)size, write ? "writable" : "readable");
+	hive_run_abort(run, -EFAULT, msg);
+	return false;
+}
+
+bool helper_map_live(struct hive_run *run, const void *map)
+{
+	if (!run || run->prog->mode == HIVE_EXEC_TRUSTED || registry_is_live(map))
+		return true;
+	char msg[96];
+	snprintf(msg, sizeof msg, "helper: %p is not a live map", map);
 	hive_run_abort(run, -EFAULT, msg);
 	return false;
 }

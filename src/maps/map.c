@@ -13,6 +13,7 @@
 
 #include "maps/epoch.h"
 #include "maps/mapmem.h"
+#include "maps/registry.h"
 
 /* Indexed by enum hive_map_type; NULL: not supported (-EINVAL, as an
  * unknown type in the kernel). */
@@ -196,6 +197,11 @@ int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size
 		map->ncpus = 1;
 	if (name)
 		strcpy(map->name, name);
+	err = registry_add(map);
+	if (err) {
+		ops->free(map);
+		return map_log(&attr, err, "%s map: out of memory", ops->name);
+	}
 	*out = map;
 	return 0;
 }
@@ -204,6 +210,7 @@ void hive_map_free(struct hive_map *map)
 {
 	if (!map)
 		return;
+	registry_remove(map);
 	map->ops->free(map);
 	epoch_reclaim();
 }
@@ -333,6 +340,16 @@ uint32_t hive_map_flags(const struct hive_map *map)
 const char *hive_map_name(const struct hive_map *map)
 {
 	return map->name;
+}
+
+uint32_t hive_map_id(const struct hive_map *map)
+{
+	return map->id;
+}
+
+struct hive_map *hive_map_from_id(uint32_t id)
+{
+	return registry_by_id(id);
 }
 
 /* }===== */

@@ -76,6 +76,7 @@ struct hive_map {
 	uint32_t map_flags;
 	uint32_t numa_node;
 	uint64_t map_extra;
+	uint32_t id;          /* registry.c: unique while the map lives */
 	uint32_t ncpus;       /* per-CPU maps: slots per value */
 	bool percpu;
 	char name[MAP_NAME_LEN];

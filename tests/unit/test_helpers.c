@@ -420,6 +420,21 @@ static void test_prog_bad_pointers(void **state)
 	/* a NULL map */
 	const struct hive_insn n[] = {MOV64_IMM(1, 0), MOV64_REG(2, 10), CALL_HELPER(1), EXIT()};
 	assert_int_equal(run(n, ARRAY_LEN(n), HIVE_EXEC_CHECKED, &r0, msg), -EINVAL);
+	/* r1 is not a map: checked mode refuses it before any dereference */
+	const struct hive_insn nm[] = {
+		LD_IMM64(1, (uintptr_t)&outside), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -8), CALL_HELPER(1), EXIT(),
+	};
+	assert_int_equal(run(nm, ARRAY_LEN(nm), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
+	assert_non_null(strstr(msg, "not a live map"));
+	const struct hive_insn nr[] = {
+		LD_IMM64(1, (uintptr_t)&outside), MOV64_IMM(2, 8), MOV64_IMM(3, 0), CALL_HELPER(131), EXIT(),
+	};
+	assert_int_equal(run(nr, ARRAY_LEN(nr), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
+	/* submit of something never reserved */
+	const struct hive_insn ns[] = {
+		LD_IMM64(1, (uintptr_t)&outside), MOV64_IMM(2, 0), CALL_HELPER(132), EXIT(),
+	};
+	assert_int_equal(run(ns, ARRAY_LEN(ns), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
 	/* probe_read into memory the program may not write */
 	const struct hive_insn pr[] = {
 		LD_IMM64(1, (uintptr_t)&outside), MOV64_IMM(2, 4), MOV64_IMM(3, 0), CALL_HELPER(4), EXIT(),

@@ -14,6 +14,7 @@
 #include "maps/epoch.h"
 #include "maps/map.h"
 #include "maps/mapmem.h"
+#include "maps/registry.h"
 
 static struct hive_map *mk(enum hive_map_type t, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags)
 {
@@ -95,12 +96,21 @@ static void test_accessors(void **state)
 	assert_int_equal(hive_map_max_entries(m), 10);
 	assert_int_equal(hive_map_flags(m), HIVE_F_ZERO_SEED);
 	assert_string_equal(hive_map_name(m), "t");
+	assert_true(hive_map_id(m) != 0);
+	assert_ptr_equal(hive_map_from_id(hive_map_id(m)), m);
+	assert_true(registry_is_live(m));
+	uint32_t id = hive_map_id(m);
 	assert_int_equal(hive_map_user_value_size(m), 8 * (size_t)hive_num_possible_cpus());
 	assert_true(hive_num_possible_cpus() >= 1);
+	struct hive_map *m2 = mk(HIVE_MAP_HASH, 6, 5, 10, 0);
+	assert_int_equal(hive_map_user_value_size(m2), 5);
+	assert_true(hive_map_id(m2) != id);
 	hive_map_free(m);
-	m = mk(HIVE_MAP_HASH, 6, 5, 10, 0);
-	assert_int_equal(hive_map_user_value_size(m), 5);
-	hive_map_free(m);
+	assert_null(hive_map_from_id(id));
+	assert_false(registry_is_live(m));
+	assert_ptr_equal(hive_map_from_id(hive_map_id(m2)), m2);
+	hive_map_free(m2);
+	assert_false(registry_is_live(NULL));
 }
 
 /* }===== */
