@@ -276,6 +276,12 @@ HIVE_API struct hive_map *hive_map_from_id(uint32_t id);
  *  kernel's num_possible_cpus(): the slots of a per-CPU value. */
 HIVE_API int hive_num_possible_cpus(void);
 
+/** @brief Put @prog in slot @index of a PROG_ARRAY map (NULL empties it),
+ *  for tail calls. -EINVAL (not a prog array), -E2BIG (index), -EPERM.
+ *  The program must outlive the slot. */
+struct hive_prog;
+HIVE_API int hive_prog_array_set(struct hive_map *map, uint32_t index, const struct hive_prog *prog);
+
 /** @brief Ring buffer consumer: called for each submitted record, in order.
  *  A non-zero return stops consumption and is returned by hive_ringbuf_consume. */
 typedef int (*hive_ringbuf_sample_fn)(void *ctx, void *data, size_t size);

@@ -67,6 +67,12 @@ struct map_ops {
 	int (*lookup_and_delete)(struct hive_map *map, const void *key, void *value, uint64_t flags);
 };
 
+/* Map-in-map: what an inner map must look like (bpf_map_meta_equal). */
+struct map_meta {
+	enum hive_map_type type;
+	uint32_t key_size, value_size, max_entries, map_flags;
+};
+
 struct hive_map {
 	const struct map_ops *ops;
 	enum hive_map_type type;
@@ -79,6 +85,10 @@ struct hive_map {
 	uint32_t id;          /* registry.c: unique while the map lives */
 	uint32_t ncpus;       /* per-CPU maps: slots per value */
 	bool percpu;
+	/* values hold pointers (map-in-map, prog array): 8 bytes stored per
+	 * value, the user API speaks ids */
+	bool holds_ptrs;
+	struct map_meta inner;   /* map-in-map */
 	char name[MAP_NAME_LEN];
 };
 
@@ -86,6 +96,20 @@ struct hive_map {
 extern const struct map_ops map_array_ops, map_percpu_array_ops;
 extern const struct map_ops map_hash_ops, map_percpu_hash_ops, map_lru_hash_ops, map_lru_percpu_hash_ops;
 extern const struct map_ops map_lpm_ops, map_queue_ops, map_stack_ops, map_bloom_ops, map_ringbuf_ops;
+extern const struct map_ops map_prog_array_ops, map_array_of_maps_ops, map_hash_of_maps_ops;
+
+/* {===== map-in-map and prog arrays (map_of_maps.c) */
+/* fd_array_map_alloc_check's extra rules: value_size 4, no *_PROG flags */
+int map_fd_check(const struct map_attr *attr);
+/* Record the template inner map of attr (bpf_map_meta_alloc). */
+int map_meta_init(const struct map_attr *attr, struct map_meta *meta);
+/* The live inner map with @id if it fits @outer's template: 0, -EBADF, -EINVAL. */
+int map_inner_get(const struct hive_map *outer, uint32_t id, struct hive_map **inner);
+/* }===== */
+
+/* Tail calls: the program in slot @index of a PROG_ARRAY map, or NULL
+ * (index out of range, empty slot, not a prog array). */
+const struct hive_prog *map_prog_array_get(struct hive_map *map, uint32_t index);
 
 /* Write "map 'name': msg" to the attr's log; returns @err. */
 int map_log(const struct map_attr *attr, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

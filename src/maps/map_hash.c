@@ -118,6 +118,12 @@ static uint32_t htab_random_seed(void)
 
 static int htab_alloc(const struct map_attr *a, struct hive_map **out)
 {
+	struct map_meta meta = {0};
+	if (a->type == HIVE_MAP_HASH_OF_MAPS) {
+		int err = map_meta_init(a, &meta);
+		if (err)
+			return err;
+	}
 	bool percpu = htab_is_percpu(a->type);
 	uint32_t ncpus = percpu ? (uint32_t)hive_num_possible_cpus() : 1;
 	uint32_t max_entries = a->max_entries;
@@ -149,6 +155,8 @@ static int htab_alloc(const struct map_attr *a, struct hive_map **out)
 	h->lru_head.lru_next = h->lru_head.lru_prev = &h->lru_head;
 	h->map.ncpus = ncpus;
 	h->map.percpu = percpu;
+	h->map.holds_ptrs = a->type == HIVE_MAP_HASH_OF_MAPS;
+	h->map.inner = meta;
 	h->map.max_entries = max_entries;
 	*out = &h->map;
 	return 0;
@@ -312,7 +320,7 @@ static void htab_fill(struct htab *h, struct htab_elem *e, const void *value, en
 {
 	uint8_t *v = htab_value(h, e);
 	if (!h->map.percpu) {
-		memcpy(v, value, h->map.value_size);
+		memcpy(v, value, h->map.holds_ptrs ? sizeof(void *) : h->map.value_size);
 		return;
 	}
 	uint32_t slot = map_round8(h->map.value_size);
@@ -463,6 +471,61 @@ static int htab_get_next_key(struct hive_map *map, const void *key, void *next_k
 	}
 	return -ENOENT;
 }
+
+/* {===== HASH_OF_MAPS (see map_of_maps.c): values are inner map pointers */
+
+static int htab_of_maps_check(const struct map_attr *a)
+{
+	int err = map_fd_check(a);
+	return err ? err : htab_check(a);
+}
+
+static void *htab_of_maps_lookup(struct hive_map *map, const void *key)
+{
+	struct hive_map **slot = htab_lookup_cpu(map, key, 0);
+	return slot ? *slot : NULL;
+}
+
+static long htab_of_maps_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
+{
+	(void)map, (void)key, (void)value, (void)flags;
+	return -EINVAL; /* not from programs */
+}
+
+static int htab_of_maps_user_lookup(struct hive_map *map, const void *key, void *value)
+{
+	struct hive_map *inner = htab_of_maps_lookup(map, key);
+	if (!inner)
+		return -ENOENT;
+	memcpy(value, &inner->id, 4);
+	return 0;
+}
+
+static int htab_of_maps_user_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
+{
+	uint32_t id;
+	memcpy(&id, value, 4);
+	struct hive_map *inner;
+	int err = map_inner_get(map, id, &inner);
+	if (err)
+		return err;
+	return (int)htab_update_how(map, key, &inner, flags, HTAB_USER);
+}
+
+const struct map_ops map_hash_of_maps_ops = {
+	.name = "hash_of_maps",
+	.check = htab_of_maps_check,
+	.alloc = htab_alloc,
+	.free = htab_free,
+	.lookup = htab_of_maps_lookup,
+	.update = htab_of_maps_update,
+	.delete = htab_delete,
+	.get_next_key = htab_get_next_key,
+	.user_lookup = htab_of_maps_user_lookup,
+	.user_update = htab_of_maps_user_update,
+};
+
+/* }===== */
 
 #define HTAB_OPS(NAME)                                                                             \
 	{                                                                                          \

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "hive/hive.h"
+#include "maps/map.h"
 
 static uint64_t rng_state;
 
@@ -450,6 +451,147 @@ static void test_seq_ringbuf_user_ops(void **state)
 	hive_map_free(m);
 }
 
+/* {===== maps of maps and prog arrays */
+
+static int k_create_outer(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags, int inner_fd)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.map_type = type;
+	a.key_size = ks;
+	a.value_size = vs;
+	a.max_entries = max;
+	a.map_flags = flags;
+	a.inner_map_fd = (uint32_t)inner_fd;
+	return sys_bpf(BPF_MAP_CREATE, &a);
+}
+
+static void test_map_in_map(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	/* inner candidates: [0] the template's twin, [1] another size, [2] another type */
+	struct {
+		uint32_t type, ks, vs, max, flags;
+	} inner[] = {{BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0}, {BPF_MAP_TYPE_ARRAY, 4, 8, 5, 0}, {BPF_MAP_TYPE_HASH, 4, 8, 4, 0},
+		     {BPF_MAP_TYPE_ARRAY, 4, 8, 5, BPF_F_INNER_MAP}};
+	enum { NIN = 4 };
+	for (int tmpl = 0; tmpl < NIN; tmpl++) {
+		int kfd[NIN];
+		uint32_t kid[NIN];
+		struct hive_map *hm[NIN];
+		for (int i = 0; i < NIN; i++) {
+			kfd[i] = k_create(inner[i].type, inner[i].ks, inner[i].vs, inner[i].max, inner[i].flags, 0, NULL);
+			assert_true(kfd[i] >= 0);
+			struct bpf_map_info info;
+			union bpf_attr a;
+			memset(&a, 0, sizeof a);
+			memset(&info, 0, sizeof info);
+			a.info.bpf_fd = (uint32_t)kfd[i];
+			a.info.info_len = sizeof info;
+			a.info.info = (uint64_t)(uintptr_t)&info;
+			assert_int_equal(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a), 0);
+			kid[i] = info.id;
+			HIVE_OPTS(hive_map_opts, o, .map_flags = inner[i].flags);
+			assert_int_equal(hive_map_create((enum hive_map_type)inner[i].type, NULL, inner[i].ks, inner[i].vs,
+							 inner[i].max, &o, &hm[i]), 0);
+		}
+		static const uint32_t outer_types[] = {BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS};
+		for (int ot = 0; ot < 2; ot++) {
+			uint32_t type = outer_types[ot];
+			/* creation rules */
+			static const uint32_t vss[] = {4, 8};
+			static const uint32_t fls[] = {0, BPF_F_RDONLY_PROG, BPF_F_NO_PREALLOC};
+			for (size_t v = 0; v < 2; v++)
+				for (size_t f = 0; f < 3; f++) {
+					int k = k_create_outer(type, 4, vss[v], 3, fls[f], kfd[tmpl]);
+					if (k >= 0)
+						close(k);
+					HIVE_OPTS(hive_map_opts, o, .map_flags = fls[f], .inner = hm[tmpl]);
+					struct hive_map *m = NULL;
+					int h = hive_map_create((enum hive_map_type)type, NULL, 4, vss[v], 3, &o, &m);
+					hive_map_free(m);
+					if ((k >= 0 ? 0 : k) != h)
+						fail_msg("outer %u vs %u flags %x: kernel %d hive %d", type, vss[v], fls[f], k, h);
+				}
+			int ofd = k_create_outer(type, 4, 4, 3, 0, kfd[tmpl]);
+			assert_true(ofd >= 0);
+			HIVE_OPTS(hive_map_opts, o, .inner = hm[tmpl]);
+			struct hive_map *om;
+			assert_int_equal(hive_map_create((enum hive_map_type)type, NULL, 4, 4, 3, &o, &om), 0);
+			rng_state = 0xabc + (uint64_t)tmpl;
+			for (int step = 0; step < 300; step++) {
+				uint32_t key = rnd(5), which = rnd(NIN), flags = rnd(4) == 0 ? rnd(3) : 0;
+				int kerr, herr;
+				uint32_t kv = 0, hv = 0;
+				switch (rnd(4)) {
+				case 0: case 1:
+					kerr = k_elem(BPF_MAP_UPDATE_ELEM, ofd, &key, &(uint32_t){(uint32_t)kfd[which]}, flags);
+					herr = hive_map_update(om, &key, &(uint32_t){hive_map_id(hm[which])}, flags);
+					break;
+				case 2:
+					kerr = k_elem(BPF_MAP_LOOKUP_ELEM, ofd, &key, &kv, 0);
+					herr = hive_map_lookup(om, &key, &hv);
+					if (!kerr && !herr) { /* the same inner map on both sides */
+						int ki = -1, hi = -1;
+						for (int i = 0; i < NIN; i++) {
+							ki = kid[i] == kv ? i : ki;
+							hi = hive_map_id(hm[i]) == hv ? i : hi;
+						}
+						assert_true(ki >= 0);
+						assert_int_equal(ki, hi);
+						/* a program's lookup yields the inner map itself */
+						assert_ptr_equal(map_prog_lookup(om, &key), hm[hi]);
+					}
+					break;
+				default:
+					kerr = k_elem(BPF_MAP_DELETE_ELEM, ofd, &key, NULL, 0);
+					herr = hive_map_delete(om, &key);
+					break;
+				}
+				if (kerr != herr)
+					fail_msg("tmpl %d outer %u step %d: kernel %d hive %d", tmpl, type, step, kerr, herr);
+			}
+			close(ofd);
+			hive_map_free(om);
+		}
+		for (int i = 0; i < NIN; i++) {
+			close(kfd[i]);
+			hive_map_free(hm[i]);
+		}
+	}
+}
+
+static void test_prog_array_rules(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	static const uint32_t kss[] = {3, 4}, vss[] = {4, 8}, fls[] = {0, BPF_F_RDONLY_PROG, BPF_F_MMAPABLE};
+	for (size_t k = 0; k < 2; k++)
+		for (size_t v = 0; v < 2; v++)
+			for (size_t f = 0; f < 3; f++) {
+				int kfd = k_create(BPF_MAP_TYPE_PROG_ARRAY, kss[k], vss[v], 4, fls[f], 0, NULL);
+				if (kfd >= 0)
+					close(kfd);
+				HIVE_OPTS(hive_map_opts, o, .map_flags = fls[f]);
+				struct hive_map *m = NULL;
+				int h = hive_map_create(HIVE_MAP_PROG_ARRAY, NULL, kss[k], vss[v], 4, &o, &m);
+				hive_map_free(m);
+				assert_int_equal(kfd >= 0 ? 0 : kfd, h);
+			}
+	int kfd = k_create(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4, 0, 0, NULL);
+	struct hive_map *m;
+	assert_int_equal(hive_map_create(HIVE_MAP_PROG_ARRAY, NULL, 4, 4, 4, NULL, &m), 0);
+	for (uint32_t key = 0; key < 6; key++) {
+		assert_int_equal(k_elem(BPF_MAP_DELETE_ELEM, kfd, &key, NULL, 0), hive_map_delete(m, &key));
+		uint32_t nk1 = 0, nk2 = 0;
+		assert_int_equal(k_elem(BPF_MAP_GET_NEXT_KEY, kfd, &key, &nk1, 0), hive_map_get_next_key(m, &key, &nk2));
+		assert_int_equal(nk1, nk2);
+	}
+	close(kfd);
+	hive_map_free(m);
+}
+
 /* }===== */
 
 int main(void)
@@ -462,6 +604,8 @@ int main(void)
 		cmocka_unit_test(test_seq_lpm),
 		cmocka_unit_test(test_seq_queue_stack_bloom),
 		cmocka_unit_test(test_seq_ringbuf_user_ops),
+		cmocka_unit_test(test_map_in_map),
+		cmocka_unit_test(test_prog_array_rules),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

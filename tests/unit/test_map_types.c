@@ -50,7 +50,7 @@ static void test_create_errors(void **state)
 	assert_int_equal(hive_map_create(HIVE_MAP_UNSPEC, NULL, 4, 4, 1, &o, &m), -EINVAL);
 	assert_non_null(strstr(log, "type 0"));
 	assert_int_equal(hive_map_create((enum hive_map_type)99, NULL, 4, 4, 1, &o, &m), -EINVAL);
-	assert_int_equal(hive_map_create(HIVE_MAP_PROG_ARRAY, NULL, 4, 4, 1, &o, &m), -EINVAL);
+	assert_int_equal(hive_map_create(HIVE_MAP_USER_RINGBUF, NULL, 0, 0, 4096, &o, &m), -EINVAL);
 	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, "bad name", 4, 4, 1, &o, &m), -EINVAL);
 	assert_non_null(strstr(log, "name"));
 	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, "0123456789abcdef", 4, 4, 1, &o, &m), -EINVAL);
@@ -500,6 +500,94 @@ static void test_bloom(void **state)
 
 /* }===== */
 
+/* {===== maps of maps, prog arrays */
+
+static void test_map_in_map(void **state)
+{
+	(void)state;
+	struct hive_map *tmpl = mk(HIVE_MAP_HASH, 4, 4, 8, 0), *in1 = mk(HIVE_MAP_HASH, 4, 4, 100, 0);
+	struct hive_map *bad = mk(HIVE_MAP_HASH, 4, 8, 8, 0), *om;
+	char log[128];
+	HIVE_OPTS(hive_map_opts, o, .log_buf = log, .log_size = sizeof log);
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY_OF_MAPS, NULL, 4, 4, 2, &o, &om), -EBADF);
+	assert_non_null(strstr(log, "inner"));
+	o.inner = (struct hive_map *)&o; /* not a map */
+	assert_int_equal(hive_map_create(HIVE_MAP_HASH_OF_MAPS, NULL, 4, 4, 2, &o, &om), -EBADF);
+	o.inner = tmpl;
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY_OF_MAPS, NULL, 4, 8, 2, &o, &om), -EINVAL);
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY_OF_MAPS, NULL, 4, 4, 2, &o, &om), 0);
+	struct hive_map *nest;
+	o.inner = om;
+	assert_int_equal(hive_map_create(HIVE_MAP_HASH_OF_MAPS, NULL, 4, 4, 2, &o, &nest), -EINVAL);
+	uint32_t k = 1, id = hive_map_id(in1), got;
+	assert_int_equal(hive_map_lookup(om, &k, &got), -ENOENT);
+	assert_null(map_prog_lookup(om, &k));
+	assert_int_equal(hive_map_update(om, &k, &id, HIVE_NOEXIST), -EINVAL);
+	assert_int_equal(hive_map_update(om, &k, &id, HIVE_ANY), 0);
+	assert_int_equal(hive_map_lookup(om, &k, &got), 0);
+	assert_int_equal(got, id);
+	assert_ptr_equal(map_prog_lookup(om, &k), in1);
+	uint32_t bid = hive_map_id(bad), nid = 0xfffffff0;
+	assert_int_equal(hive_map_update(om, &k, &bid, HIVE_ANY), -EINVAL);
+	assert_int_equal(hive_map_update(om, &k, &nid, HIVE_ANY), -EBADF);
+	k = 2;
+	assert_int_equal(hive_map_update(om, &k, &id, HIVE_ANY), -E2BIG);
+	assert_int_equal(map_prog_update(om, &k, &in1, 0), -EINVAL);
+	k = 1;
+	assert_int_equal(hive_map_delete(om, &k), 0);
+	assert_int_equal(hive_map_delete(om, &k), -ENOENT);
+	k = 5;
+	assert_int_equal(hive_map_delete(om, &k), -E2BIG);
+	hive_map_free(om);
+
+	o.inner = tmpl;
+	assert_int_equal(hive_map_create(HIVE_MAP_HASH_OF_MAPS, NULL, 8, 4, 2, &o, &om), 0);
+	uint64_t hk = 77;
+	assert_int_equal(hive_map_update(om, &hk, &id, HIVE_EXIST), -ENOENT);
+	assert_int_equal(hive_map_update(om, &hk, &id, HIVE_ANY), 0);
+	assert_ptr_equal(map_prog_lookup(om, &hk), in1);
+	assert_int_equal(hive_map_lookup(om, &hk, &got), 0);
+	assert_int_equal(got, id);
+	assert_int_equal(hive_map_lookup_and_delete(om, &hk, &got), -HIVE_ENOTSUPP);
+	assert_int_equal(map_prog_delete(om, &hk), 0);
+	assert_null(map_prog_lookup(om, &hk));
+	hive_map_free(om);
+	hive_map_free(tmpl);
+	hive_map_free(in1);
+	hive_map_free(bad);
+}
+
+static void test_prog_array(void **state)
+{
+	(void)state;
+	struct hive_map *pa = mk(HIVE_MAP_PROG_ARRAY, 4, 4, 2, 0), *arr = mk(HIVE_MAP_ARRAY, 4, 4, 2, 0);
+	const struct hive_prog *fake = (const struct hive_prog *)(uintptr_t)0x1000;
+	assert_null(map_prog_array_get(pa, 0));
+	assert_int_equal(hive_prog_array_set(pa, 0, fake), 0);
+	assert_ptr_equal(map_prog_array_get(pa, 0), fake);
+	assert_null(map_prog_array_get(pa, 2));
+	assert_null(map_prog_array_get(arr, 0));
+	assert_null(map_prog_array_get(NULL, 0));
+	assert_int_equal(hive_prog_array_set(pa, 2, fake), -E2BIG);
+	assert_int_equal(hive_prog_array_set(arr, 0, fake), -EINVAL);
+	uint32_t k = 0, v = 0;
+	assert_int_equal(hive_map_update(pa, &k, &v, 0), -EOPNOTSUPP);
+	assert_int_equal(hive_map_lookup(pa, &k, &v), -EOPNOTSUPP);
+	assert_null(map_prog_lookup(pa, &k));
+	assert_int_equal(hive_map_delete(pa, &k), 0);
+	assert_int_equal(hive_map_delete(pa, &k), -ENOENT);
+	assert_null(map_prog_array_get(pa, 0));
+	hive_map_free(pa);
+	hive_map_free(arr);
+	struct hive_map *ro;
+	HIVE_OPTS(hive_map_opts, o, .map_flags = HIVE_F_RDONLY);
+	assert_int_equal(hive_map_create(HIVE_MAP_PROG_ARRAY, NULL, 4, 4, 1, &o, &ro), 0);
+	assert_int_equal(hive_prog_array_set(ro, 0, fake), -EPERM);
+	hive_map_free(ro);
+}
+
+/* }===== */
+
 /* {===== access flags */
 
 static void test_access_flags(void **state)
@@ -545,6 +633,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_lpm, teardown_check),
 		cmocka_unit_test_teardown(test_queue_stack, teardown_check),
 		cmocka_unit_test_teardown(test_bloom, teardown_check),
+		cmocka_unit_test_teardown(test_map_in_map, teardown_check),
+		cmocka_unit_test_teardown(test_prog_array, teardown_check),
 		cmocka_unit_test_teardown(test_access_flags, teardown_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
