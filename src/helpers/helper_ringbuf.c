@@ -1,4 +1,5 @@
-/* Ring buffer helpers (the ring itself is src/maps/map_ringbuf.c). */
+/* Ring buffer and perf event output helpers (the rings are
+ * src/maps/map_ringbuf.c; perf event arrays hold ring buffers). */
 #include "helpers/helpers.h"
 #include "maps/map.h"
 
@@ -70,4 +71,17 @@ HELPER(ringbuf_query)
 	if (!helper_map_live(run, map))
 		return 0;
 	return ringbuf_query(map, r2);
+}
+
+/* perf_event_output(ctx, map, flags, data, size): ctx is not used */
+HELPER(perf_event_output)
+{
+	(void)r1;
+	struct hive_map *map = (struct hive_map *)(uintptr_t)r2;
+	const void *data = (const void *)(uintptr_t)r4;
+	if (!map || !helper_map_live(run, map))
+		return 0;
+	if (!helper_mem_ok(run, data, r5, false, "perf_event_output data"))
+		return 0;
+	return (uint64_t)perf_event_output(map, r3, data, r5);
 }

@@ -21,7 +21,7 @@ HELPER(get_current_pid_tgid); HELPER(get_current_uid_gid); HELPER(get_current_co
 HELPER(csum_diff); HELPER(strtol); HELPER(strtoul); HELPER(strncmp);
 HELPER(ringbuf_output); HELPER(ringbuf_reserve); HELPER(ringbuf_submit); HELPER(ringbuf_discard);
 HELPER(ringbuf_query);
-HELPER(spin_lock); HELPER(spin_unlock);
+HELPER(spin_lock); HELPER(spin_unlock); HELPER(perf_event_output);
 
 struct helper_impl {
 	uint32_t id;
@@ -40,6 +40,7 @@ static const struct helper_impl helper_impls[] = {
 	{14, helper_get_current_pid_tgid},
 	{15, helper_get_current_uid_gid},
 	{16, helper_get_current_comm},
+	{25, helper_perf_event_output},
 	{28, helper_csum_diff},
 	{42, helper_get_numa_node_id},
 	{45, helper_probe_read_str},

@@ -30,6 +30,7 @@ static const struct map_ops *const map_types[MAP_TYPE_MAX] = {
 	[HIVE_MAP_RINGBUF] = &map_ringbuf_ops,
 	[HIVE_MAP_BLOOM_FILTER] = &map_bloom_ops,
 	[HIVE_MAP_PROG_ARRAY] = &map_prog_array_ops,
+	[HIVE_MAP_PERF_EVENT_ARRAY] = &map_perf_event_array_ops,
 	[HIVE_MAP_ARRAY_OF_MAPS] = &map_array_of_maps_ops,
 	[HIVE_MAP_HASH_OF_MAPS] = &map_hash_of_maps_ops,
 };

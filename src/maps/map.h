@@ -97,6 +97,11 @@ extern const struct map_ops map_array_ops, map_percpu_array_ops;
 extern const struct map_ops map_hash_ops, map_percpu_hash_ops, map_lru_hash_ops, map_lru_percpu_hash_ops;
 extern const struct map_ops map_lpm_ops, map_queue_ops, map_stack_ops, map_bloom_ops, map_ringbuf_ops;
 extern const struct map_ops map_prog_array_ops, map_array_of_maps_ops, map_hash_of_maps_ops;
+extern const struct map_ops map_perf_event_array_ops;
+
+/* perf_event_output: a raw sample into the ring buffer in slot
+ * (flags & 0xffffffff, BPF_F_CURRENT_CPU = this CPU) of a PERF_EVENT_ARRAY. */
+long perf_event_output(struct hive_map *map, uint64_t flags, const void *data, uint64_t size);
 
 /* {===== map-in-map and prog arrays (map_of_maps.c) */
 /* fd_array_map_alloc_check's extra rules: value_size 4, no *_PROG flags */

@@ -42,7 +42,7 @@ static int array_check(const struct map_attr *a)
 		return map_log(a, -EINVAL, "percpu array map: map_flags: NUMA_NODE not allowed");
 	if (a->type != HIVE_MAP_ARRAY && (a->map_flags & (HIVE_F_MMAPABLE | HIVE_F_INNER_MAP)))
 		return map_log(a, -EINVAL, "percpu array map: map_flags: MMAPABLE/INNER_MAP only for arrays");
-	if (a->map_flags & HIVE_F_PRESERVE_ELEMS)
+	if (a->type != HIVE_MAP_PERF_EVENT_ARRAY && (a->map_flags & HIVE_F_PRESERVE_ELEMS))
 		return map_log(a, -EINVAL, "array map: map_flags: PRESERVE_ELEMS only for perf event arrays");
 	if (a->value_size > INT_MAX)
 		return map_log(a, -E2BIG, "array map: value_size %u too large", a->value_size);
@@ -77,7 +77,8 @@ static int array_alloc(const struct map_attr *a, struct hive_map **out)
 	arr->elem_size = (uint32_t)elem;
 	arr->map.ncpus = ncpus;
 	arr->map.percpu = percpu;
-	arr->map.holds_ptrs = a->type == HIVE_MAP_ARRAY_OF_MAPS || a->type == HIVE_MAP_PROG_ARRAY;
+	arr->map.holds_ptrs = a->type == HIVE_MAP_ARRAY_OF_MAPS || a->type == HIVE_MAP_PROG_ARRAY ||
+			      a->type == HIVE_MAP_PERF_EVENT_ARRAY;
 	arr->map.inner = meta;
 	*out = &arr->map;
 	return 0;
@@ -232,7 +233,7 @@ static void *prog_array_lookup(struct hive_map *map, const void *key)
 {
 	(void)map;
 	(void)key;
-	return NULL; /* programs tail-call through it, they do not look up */
+	return NULL; /* programs tail-call or output through these, they do not look up */
 }
 
 static long fd_array_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
@@ -307,6 +308,63 @@ const struct hive_prog *map_prog_array_get(struct hive_map *map, uint32_t index)
 		return NULL;
 	return atomic_load_explicit(fd_array_slot(map, &index), memory_order_acquire);
 }
+
+/* PERF_EVENT_ARRAY: in user space a "perf event" is a RINGBUF map; slot i
+ * (a CPU, usually) holds one, set through the user API with its map id
+ * (Linux: a perf event fd). perf_event_output appends raw samples to it. */
+static int perf_array_user_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
+{
+	uint32_t index, id;
+	memcpy(&index, key, 4);
+	memcpy(&id, value, 4);
+	if (flags != HIVE_ANY)
+		return -EINVAL;
+	if (index >= map->max_entries)
+		return -E2BIG;
+	struct hive_map *rb = registry_by_id(id);
+	if (!rb || rb->type != HIVE_MAP_RINGBUF)
+		return -EBADF;
+	atomic_store_explicit(fd_array_slot(map, key), rb, memory_order_release);
+	return 0;
+}
+
+static int perf_array_user_lookup(struct hive_map *map, const void *key, void *value)
+{
+	(void)map, (void)key, (void)value;
+	return -HIVE_ENOTSUPP;
+}
+
+long perf_event_output(struct hive_map *map, uint64_t flags, const void *data, uint64_t size)
+{
+	if (map->type != HIVE_MAP_PERF_EVENT_ARRAY)
+		return -EINVAL;
+	uint64_t index = flags & 0xffffffffu; /* BPF_F_INDEX_MASK */
+	if (flags & ~(uint64_t)0xffffffffu)
+		return -EINVAL;
+	if (index == 0xffffffffu) /* BPF_F_CURRENT_CPU */
+		index = map_this_cpu(map);
+	if (index >= map->max_entries)
+		return -E2BIG;
+	uint32_t i = (uint32_t)index;
+	struct hive_map *rb = atomic_load_explicit(fd_array_slot(map, &i), memory_order_acquire);
+	if (!rb)
+		return -ENOENT;
+	long err = ringbuf_output(rb, data, size, 0);
+	return err == -EAGAIN ? -ENOSPC : err;
+}
+
+const struct map_ops map_perf_event_array_ops = {
+	.name = "perf_event_array",
+	.check = fd_array_check,
+	.alloc = array_alloc,
+	.free = array_free,
+	.lookup = prog_array_lookup,
+	.update = fd_array_update,
+	.delete = fd_array_delete,
+	.get_next_key = array_get_next_key,
+	.user_lookup = perf_array_user_lookup,
+	.user_update = perf_array_user_update,
+};
 
 const struct map_ops map_array_of_maps_ops = {
 	.name = "array_of_maps",

@@ -299,6 +299,14 @@ static void test_spin_lock(void **state)
 
 /* }===== */
 
+static int count_cb(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	assert_true(size == 3 || size == 4);
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
 static void test_map_helpers_direct(void **state)
 {
 	(void)state;
@@ -350,6 +358,43 @@ static void test_ringbuf_helpers_direct(void **state)
 	assert_int_equal(call(134, P(rb), 0, 0, 0, 0), 16 + 24 + 24);
 	hive_map_free(rb);
 	hive_map_free(arr);
+}
+
+static void test_perf_event_output(void **state)
+{
+	(void)state;
+	int ncpu = hive_num_possible_cpus();
+	struct hive_map *pa, *rb[64];
+	assert_int_equal(hive_map_create(HIVE_MAP_PERF_EVENT_ARRAY, NULL, 4, 4, (uint32_t)ncpu + 1, NULL, &pa), 0);
+	uint32_t k = 0, v = 0;
+	assert_int_equal(hive_map_lookup(pa, &k, &v), -HIVE_ENOTSUPP);
+	v = 12345678;
+	assert_int_equal(hive_map_update(pa, &k, &v, 0), -EBADF);
+	for (int c = 0; c < ncpu && c < 64; c++) {
+		assert_int_equal(hive_map_create(HIVE_MAP_RINGBUF, NULL, 0, 0, 4096, NULL, &rb[c]), 0);
+		k = (uint32_t)c;
+		v = hive_map_id(rb[c]);
+		assert_int_equal(hive_map_update(pa, &k, &v, HIVE_EXIST), -EINVAL);
+		assert_int_equal(hive_map_update(pa, &k, &v, HIVE_ANY), 0);
+	}
+	assert_int_equal(call(25, 0, P(pa), 0xffffffffu, P("cur"), 3), 0); /* BPF_F_CURRENT_CPU */
+	assert_int_equal(call(25, 0, P(pa), 0, P("zero"), 4), 0);
+	assert_int_equal((int64_t)call(25, 0, P(pa), (uint64_t)ncpu, P("x"), 1), (int64_t)-ENOENT);
+	assert_int_equal((int64_t)call(25, 0, P(pa), (uint64_t)ncpu + 1, P("x"), 1), (int64_t)-E2BIG);
+	assert_int_equal((int64_t)call(25, 0, P(pa), 1ull << 40, P("x"), 1), (int64_t)-EINVAL);
+	assert_int_equal((int64_t)call(25, 0, P(pa), 0, 0, 5000), (int64_t)-ENOSPC);
+	uint64_t got = 0;
+	for (int c = 0; c < ncpu && c < 64; c++) {
+		int n = hive_ringbuf_consume(rb[c], count_cb, &got);
+		assert_true(n >= 0);
+	}
+	assert_int_equal(got, 2);
+	k = 0;
+	assert_int_equal(hive_map_delete(pa, &k), 0);
+	assert_int_equal((int64_t)call(25, 0, P(pa), 0, P("x"), 1), (int64_t)-ENOENT);
+	hive_map_free(pa);
+	for (int c = 0; c < ncpu && c < 64; c++)
+		hive_map_free(rb[c]);
 }
 
 /* {===== through the interpreter */
@@ -554,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_spin_lock),
 		cmocka_unit_test(test_map_helpers_direct),
 		cmocka_unit_test(test_ringbuf_helpers_direct),
+		cmocka_unit_test(test_perf_event_output),
 		cmocka_unit_test(test_prog_lookup_checked),
 		cmocka_unit_test(test_prog_bad_pointers),
 		cmocka_unit_test(test_prog_ringbuf),

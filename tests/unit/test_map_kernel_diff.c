@@ -96,7 +96,8 @@ static void test_create_grid(void **state)
 	static const uint32_t types[] = {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
 					 BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH,
 					 BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_QUEUE,
-					 BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_BLOOM_FILTER};
+					 BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_BLOOM_FILTER,
+					 BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY};
 	static const uint32_t kss[] = {0, 1, 3, 4, 5, 8, 260, 261, 512, 513};
 	static const uint32_t vss[] = {0, 1, 4, 8, 32768, 32769};
 	static const uint32_t maxs[] = {0, 1, 3, 4096, 8192};
