@@ -363,8 +363,10 @@ struct hive_map *hive_map_from_id(uint32_t id)
 
 void *map_prog_lookup(struct hive_map *map, const void *key)
 {
+	if (map->ops->no_reclaim)
+		return map->ops->lookup(map, key);
 	epoch_enter();
-	void *p = map->ops->lookup ? map->ops->lookup(map, key) : NULL;
+	void *p = map->ops->lookup(map, key);
 	epoch_exit();
 	return p;
 }
@@ -373,6 +375,8 @@ void *map_prog_lookup_percpu(struct hive_map *map, const void *key, uint64_t cpu
 {
 	if (!map->percpu || cpu >= map->ncpus || !map->ops->lookup_cpu)
 		return NULL;
+	if (map->ops->no_reclaim)
+		return map->ops->lookup_cpu(map, key, (uint32_t)cpu);
 	epoch_enter();
 	void *p = map->ops->lookup_cpu(map, key, (uint32_t)cpu);
 	epoch_exit();
@@ -383,8 +387,10 @@ long map_prog_update(struct hive_map *map, const void *key, const void *value, u
 {
 	if (map->map_flags & HIVE_F_RDONLY_PROG)
 		return -EPERM;
+	if (map->ops->no_reclaim)
+		return map->ops->update(map, key, value, flags);
 	epoch_enter();
-	long err = map->ops->update ? map->ops->update(map, key, value, flags) : -EINVAL;
+	long err = map->ops->update(map, key, value, flags);
 	epoch_exit();
 	return err;
 }
@@ -393,8 +399,10 @@ long map_prog_delete(struct hive_map *map, const void *key)
 {
 	if (map->map_flags & HIVE_F_RDONLY_PROG)
 		return -EPERM;
+	if (map->ops->no_reclaim)
+		return map->ops->delete(map, key);
 	epoch_enter();
-	long err = map->ops->delete ? map->ops->delete(map, key) : -EINVAL;
+	long err = map->ops->delete(map, key);
 	epoch_exit();
 	return err;
 }

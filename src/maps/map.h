@@ -44,6 +44,9 @@ struct map_attr {
 
 struct map_ops {
 	const char *name;  /* "hash", as bpftool prints map types */
+	/* nothing is ever freed before the map: program-side calls need no
+	 * epoch section (arrays, queues, bloom filters, ring buffers) */
+	bool no_reclaim;
 	/* attribute checks, before any allocation (map_alloc_check) */
 	int (*check)(const struct map_attr *attr);
 	/* allocate; the common fields are filled by map.c afterwards */

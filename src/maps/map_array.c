@@ -182,6 +182,7 @@ static int percpu_array_user_update(struct hive_map *map, const void *key, const
 
 const struct map_ops map_array_ops = {
 	.name = "array",
+	.no_reclaim = true,
 	.check = array_check,
 	.alloc = array_alloc,
 	.free = array_free,
@@ -193,6 +194,7 @@ const struct map_ops map_array_ops = {
 
 const struct map_ops map_percpu_array_ops = {
 	.name = "percpu_array",
+	.no_reclaim = true,
 	.check = array_check,
 	.alloc = array_alloc,
 	.free = array_free,
@@ -355,6 +357,7 @@ long perf_event_output(struct hive_map *map, uint64_t flags, const void *data, u
 
 const struct map_ops map_perf_event_array_ops = {
 	.name = "perf_event_array",
+	.no_reclaim = true,
 	.check = fd_array_check,
 	.alloc = array_alloc,
 	.free = array_free,
@@ -368,6 +371,7 @@ const struct map_ops map_perf_event_array_ops = {
 
 const struct map_ops map_array_of_maps_ops = {
 	.name = "array_of_maps",
+	.no_reclaim = true,
 	.check = fd_array_check,
 	.alloc = array_alloc,
 	.free = array_free,
@@ -381,6 +385,7 @@ const struct map_ops map_array_of_maps_ops = {
 
 const struct map_ops map_prog_array_ops = {
 	.name = "prog_array",
+	.no_reclaim = true,
 	.check = fd_array_check,
 	.alloc = array_alloc,
 	.free = array_free,

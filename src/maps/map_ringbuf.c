@@ -311,6 +311,7 @@ static int rb_get_next_key(struct hive_map *map, const void *key, void *next_key
 
 const struct map_ops map_ringbuf_ops = {
 	.name = "ringbuf",
+	.no_reclaim = true,
 	.check = rb_check,
 	.alloc = rb_alloc,
 	.free = rb_free,
