@@ -164,6 +164,35 @@ static void test_create_names(void **state)
 	}
 }
 
+/* Access flags: the user API obeys RDONLY/WRONLY as the syscall does. */
+static void test_access_flags(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	static const uint32_t types[] = {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_QUEUE};
+	static const uint32_t flags[] = {0, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG};
+	for (size_t t = 0; t < 3; t++)
+		for (size_t f = 0; f < 5; f++) {
+			uint32_t ks = types[t] == BPF_MAP_TYPE_QUEUE ? 0 : 4;
+			int fd = k_create(types[t], ks, 8, 4, flags[f], 0, NULL);
+			assert_true(fd >= 0);
+			HIVE_OPTS(hive_map_opts, o, .map_flags = flags[f]);
+			struct hive_map *m;
+			assert_int_equal(hive_map_create((enum hive_map_type)types[t], NULL, ks, 8, 4, &o, &m), 0);
+			uint32_t key = 1, nk1, nk2;
+			uint64_t v1 = 5, v2 = 5;
+			const void *kp = ks ? &key : NULL;
+			assert_int_equal(k_elem(BPF_MAP_UPDATE_ELEM, fd, kp, &v1, 0), hive_map_update(m, kp, &v2, 0));
+			assert_int_equal(k_elem(BPF_MAP_LOOKUP_ELEM, fd, kp, &v1, 0), hive_map_lookup(m, kp, &v2));
+			assert_int_equal(k_elem(BPF_MAP_GET_NEXT_KEY, fd, NULL, &nk1, 0), hive_map_get_next_key(m, NULL, &nk2));
+			assert_int_equal(k_elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd, kp, &v1, 0),
+					 hive_map_lookup_and_delete(m, kp, &v2));
+			assert_int_equal(k_elem(BPF_MAP_DELETE_ELEM, fd, kp, NULL, 0), hive_map_delete(m, kp));
+			close(fd);
+			hive_map_free(m);
+		}
+}
+
 /* }===== */
 
 /* {===== random operation sequences */
@@ -600,6 +629,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_grid),
 		cmocka_unit_test(test_create_names),
+		cmocka_unit_test(test_access_flags),
 		cmocka_unit_test(test_seq_hash),
 		cmocka_unit_test(test_seq_array),
 		cmocka_unit_test(test_seq_lpm),
