@@ -85,7 +85,9 @@ HELPER(map_peek_elem)
 	(void)r3, (void)r4, (void)r5;
 	struct hive_map *map = (struct hive_map *)(uintptr_t)r1;
 	void *value = (void *)(uintptr_t)r2;
-	if (!helper_map_ok(run, map, NULL) || !helper_mem_ok(run, value, map->value_size, true, "map value"))
+	/* a bloom filter reads the value it is asked about */
+	bool write = !map || map->type != HIVE_MAP_BLOOM_FILTER;
+	if (!helper_map_ok(run, map, NULL) || !helper_mem_ok(run, value, map->value_size, write, "map value"))
 		return 0;
 	return (uint64_t)map_prog_peek(map, value);
 }

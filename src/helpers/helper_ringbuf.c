@@ -2,6 +2,19 @@
  * src/maps/map_ringbuf.c; perf event arrays hold ring buffers). */
 #include "helpers/helpers.h"
 #include "maps/map.h"
+#include "vm/vm.h"
+
+/* Checked runs: submit/discard only what reserve handed out, once. */
+static bool helper_sample_ok(struct hive_run *run, void *sample)
+{
+	if (!helper_mem_ok(run, sample, 1, true, "ringbuf sample"))
+		return false;
+	if (run && run->prog->mode != HIVE_EXEC_TRUSTED && !ringbuf_is_reserved_sample(sample)) {
+		hive_run_abort(run, -EFAULT, "helper: not a reserved ring buffer sample (or committed twice)");
+		return false;
+	}
+	return true;
+}
 
 HELPER(ringbuf_output)
 {
@@ -41,7 +54,7 @@ HELPER(ringbuf_submit)
 		hive_run_abort(run, -EINVAL, "helper: ringbuf_submit of NULL");
 		return 0;
 	}
-	if (!helper_mem_ok(run, (void *)(uintptr_t)r1, 1, true, "ringbuf sample"))
+	if (!helper_sample_ok(run, (void *)(uintptr_t)r1))
 		return 0;
 	ringbuf_commit((void *)(uintptr_t)r1, r2, false);
 	return 0;
@@ -54,7 +67,7 @@ HELPER(ringbuf_discard)
 		hive_run_abort(run, -EINVAL, "helper: ringbuf_discard of NULL");
 		return 0;
 	}
-	if (!helper_mem_ok(run, (void *)(uintptr_t)r1, 1, true, "ringbuf sample"))
+	if (!helper_sample_ok(run, (void *)(uintptr_t)r1))
 		return 0;
 	ringbuf_commit((void *)(uintptr_t)r1, r2, true);
 	return 0;

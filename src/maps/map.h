@@ -149,6 +149,8 @@ long map_prog_peek(struct hive_map *map, void *value);
 /* Ring buffer, program side (map_ringbuf.c). */
 void *ringbuf_reserve(struct hive_map *map, uint64_t size, uint64_t flags);
 void ringbuf_commit(void *sample, uint64_t flags, bool discard);
+/* Checked runs: is @sample a reserved, uncommitted record of a live ring? */
+bool ringbuf_is_reserved_sample(const void *sample);
 long ringbuf_output(struct hive_map *map, const void *data, uint64_t size, uint64_t flags);
 uint64_t ringbuf_query(struct hive_map *map, uint64_t flags);
 

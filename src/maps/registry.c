@@ -128,3 +128,15 @@ struct hive_map *registry_by_id(uint32_t id)
 	epoch_exit();
 	return found;
 }
+
+struct hive_map *registry_find_if(bool (*pred)(struct hive_map *map, const void *arg), const void *arg)
+{
+	struct hive_map *found = NULL;
+	epoch_enter();
+	const struct registry_table *t = atomic_load_explicit(&registry_live, memory_order_acquire);
+	for (size_t i = 0; t && i < t->n && !found; i++)
+		if (!atomic_load(&t->e[i].dead) && pred(t->e[i].map, arg))
+			found = t->e[i].map;
+	epoch_exit();
+	return found;
+}

@@ -14,5 +14,7 @@ void registry_remove(struct hive_map *map);
 bool registry_is_live(const void *p);
 /* The live map with @id, or NULL. */
 struct hive_map *registry_by_id(uint32_t id);
+/* The first live map @pred accepts, or NULL. */
+struct hive_map *registry_find_if(bool (*pred)(struct hive_map *map, const void *arg), const void *arg);
 
 #endif

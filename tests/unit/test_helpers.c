@@ -485,6 +485,20 @@ static void test_prog_bad_pointers(void **state)
 		LD_IMM64(1, (uintptr_t)&outside), MOV64_IMM(2, 0), CALL_HELPER(132), EXIT(),
 	};
 	assert_int_equal(run(ns, ARRAY_LEN(ns), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
+	/* submit of a stack address, and a double submit */
+	struct hive_map *rb;
+	assert_int_equal(hive_map_create(HIVE_MAP_RINGBUF, NULL, 0, 0, 4096, NULL, &rb), 0);
+	const struct hive_insn st[] = {MOV64_REG(1, 10), ALU64_IMM(ISA_ADD, 1, -8), MOV64_IMM(2, 0), CALL_HELPER(132), EXIT()};
+	assert_int_equal(run(st, ARRAY_LEN(st), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
+	assert_non_null(strstr(msg, "not a reserved"));
+	const struct hive_insn twice[] = {
+		LD_IMM64(1, (uintptr_t)rb), MOV64_IMM(2, 8), MOV64_IMM(3, 0), CALL_HELPER(131), JMP_IMM(ISA_JEQ, 0, 0, 7),
+		MOV64_REG(6, 0), MOV64_REG(1, 6), MOV64_IMM(2, 0), CALL_HELPER(132), MOV64_REG(1, 6), MOV64_IMM(2, 0),
+		CALL_HELPER(133), EXIT(),
+	};
+	assert_int_equal(run(twice, ARRAY_LEN(twice), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
+	assert_non_null(strstr(msg, "committed twice"));
+	hive_map_free(rb);
 	/* probe_read into memory the program may not write */
 	const struct hive_insn pr[] = {
 		LD_IMM64(1, (uintptr_t)&outside), MOV64_IMM(2, 4), MOV64_IMM(3, 0), CALL_HELPER(4), EXIT(),
