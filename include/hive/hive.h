@@ -244,7 +244,16 @@ HIVE_API void hive_map_free(struct hive_map *map);
 /* The user API mirrors the bpf() syscall commands. Values of per-CPU maps
  * are hive_map_user_value_size() bytes: one slot of value_size rounded up
  * to 8 per possible CPU, CPU 0 first. Queue, stack and bloom filter take a
- * NULL key (lookup = peek, update = push, lookup_and_delete = pop). */
+ * NULL key (lookup = peek, update = push, lookup_and_delete = pop).
+ * Where Linux stores file descriptors, hive stores ids: the values of
+ * ARRAY_OF_MAPS/HASH_OF_MAPS are inner map ids (hive_map_id), those of
+ * PERF_EVENT_ARRAY are ids of RINGBUF maps that receive the samples;
+ * PROG_ARRAY slots are set with hive_prog_array_set.
+ *
+ * Programs see maps through the helpers (r1 = the struct hive_map *):
+ * map_lookup_elem returns a pointer into the value (this CPU's slot of a
+ * per-CPU map) that stays valid until the run ends, even if another
+ * thread deletes or replaces the element meanwhile. */
 
 /** @brief Copy the value of @key to @value: 0, -ENOENT, -EPERM (WRONLY map). */
 HIVE_API int hive_map_lookup(struct hive_map *map, const void *key, void *value);

@@ -52,7 +52,7 @@ static int map_ncpus_cached;
 
 /* Parse a cpulist ("0-3,5") and return the highest CPU + 1, as
  * num_possible_cpus() sees it on a machine without holes. */
-static int map_parse_cpulist(const char *s)
+int map_parse_cpulist(const char *s)
 {
 	int max = -1;
 	while (*s && *s != '\n') {

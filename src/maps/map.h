@@ -133,6 +133,9 @@ static inline uint32_t map_round8(uint32_t n)
 	return (uint32_t)(((uint64_t)n + 7) & ~(uint64_t)7);
 }
 
+/* Highest CPU + 1 of a cpulist such as "0-3,5\n"; -1 if malformed. */
+int map_parse_cpulist(const char *s);
+
 /* The slot of the calling thread in a per-CPU value: sched_getcpu(). */
 uint32_t map_this_cpu(const struct hive_map *map);
 
