@@ -407,6 +407,16 @@ long map_prog_delete(struct hive_map *map, const void *key)
 	return err;
 }
 
+long map_prog_for_each(struct hive_map *map, map_each_fn cb, void *ctx, uint64_t flags)
+{
+	if (flags || !map->ops->for_each)
+		return -EINVAL;
+	epoch_enter();
+	long n = map->ops->for_each(map, cb, ctx);
+	epoch_exit();
+	return n;
+}
+
 long map_prog_push(struct hive_map *map, const void *value, uint64_t flags)
 {
 	if (map->map_flags & HIVE_F_RDONLY_PROG)

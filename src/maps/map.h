@@ -42,6 +42,9 @@ struct map_attr {
 	size_t log_size;
 };
 
+/* A for_each_map_elem callback: 0 continues, 1 stops (the program's r0). */
+typedef long (*map_each_fn)(struct hive_map *map, const void *key, void *value, void *ctx);
+
 struct map_ops {
 	const char *name;  /* "hash", as bpftool prints map types */
 	/* nothing is ever freed before the map: program-side calls need no
@@ -68,6 +71,9 @@ struct map_ops {
 	int (*user_lookup)(struct hive_map *map, const void *key, void *value);
 	int (*user_update)(struct hive_map *map, const void *key, const void *value, uint64_t flags);
 	int (*lookup_and_delete)(struct hive_map *map, const void *key, void *value, uint64_t flags);
+	/* for_each_map_elem: call @cb on each element, this CPU's slot of
+	 * per-CPU values, until it returns non-zero; the number visited */
+	long (*for_each)(struct hive_map *map, map_each_fn cb, void *ctx);
 };
 
 /* Map-in-map: what an inner map must look like (bpf_map_meta_equal). */
@@ -148,6 +154,11 @@ long map_prog_push(struct hive_map *map, const void *value, uint64_t flags);
 long map_prog_pop(struct hive_map *map, void *value);
 long map_prog_peek(struct hive_map *map, void *value);
 /* }===== */
+
+/* bpf_for_each_map_elem for the interpreter, which turns the program's
+ * callback into @cb: the number of elements visited, or -EINVAL (flags,
+ * or a map type Linux does not iterate: only arrays and hashes). */
+long map_prog_for_each(struct hive_map *map, map_each_fn cb, void *ctx, uint64_t flags);
 
 /* Ring buffer, program side (map_ringbuf.c). */
 void *ringbuf_reserve(struct hive_map *map, uint64_t size, uint64_t flags);

@@ -156,6 +156,19 @@ static int array_get_next_key(struct hive_map *map, const void *key, void *next_
 	return 0;
 }
 
+static long array_for_each(struct hive_map *map, map_each_fn cb, void *ctx)
+{
+	uint32_t cpu = map->percpu ? map_this_cpu(map) : 0;
+	long n = 0;
+	for (uint32_t i = 0; i < map->max_entries;) {
+		uint32_t key = i++;
+		n++;
+		if (cb(map, &key, array_elem(array_of(map), key, cpu), ctx))
+			break;
+	}
+	return n;
+}
+
 /* per-CPU, user side: every slot, round_up(value_size, 8) bytes each */
 static int percpu_array_user_lookup(struct hive_map *map, const void *key, void *value)
 {
@@ -190,6 +203,7 @@ const struct map_ops map_array_ops = {
 	.update = array_update,
 	.delete = array_delete,
 	.get_next_key = array_get_next_key,
+	.for_each = array_for_each,
 };
 
 const struct map_ops map_percpu_array_ops = {
@@ -205,6 +219,7 @@ const struct map_ops map_percpu_array_ops = {
 	.get_next_key = array_get_next_key,
 	.user_lookup = percpu_array_user_lookup,
 	.user_update = percpu_array_user_update,
+	.for_each = array_for_each,
 };
 
 /* {===== slots holding pointers: ARRAY_OF_MAPS and PROG_ARRAY (see map_of_maps.c) */

@@ -472,6 +472,23 @@ static int htab_get_next_key(struct hive_map *map, const void *key, void *next_k
 	return -ENOENT;
 }
 
+/* Elements seen in bucket order; one added or removed meanwhile may or
+ * may not be visited, as in the kernel. */
+static long htab_for_each(struct hive_map *map, map_each_fn cb, void *ctx)
+{
+	struct htab *h = htab_of(map);
+	size_t off = map->percpu ? (size_t)map_round8(map->value_size) * map_this_cpu(map) : 0;
+	long n = 0;
+	for (uint32_t i = 0; i < h->n_buckets; i++)
+		for (struct htab_elem *e = atomic_load_explicit(&h->buckets[i].head, memory_order_acquire); e;
+		     e = atomic_load_explicit(&e->next, memory_order_acquire)) {
+			n++;
+			if (cb(map, htab_key(e), htab_value(h, e) + off, ctx))
+				return n;
+		}
+	return n;
+}
+
 /* {===== HASH_OF_MAPS (see map_of_maps.c): values are inner map pointers */
 
 static int htab_of_maps_check(const struct map_attr *a)
@@ -533,6 +550,7 @@ const struct map_ops map_hash_of_maps_ops = {
 		.lookup = htab_lookup, .lookup_cpu = htab_lookup_cpu, .update = htab_update, .delete = htab_delete,               \
 		.get_next_key = htab_get_next_key, .user_lookup = htab_user_lookup,                \
 		.user_update = htab_user_update, .lookup_and_delete = htab_lookup_and_delete,      \
+		.for_each = htab_for_each,                                                         \
 	}
 
 const struct map_ops map_hash_ops = HTAB_OPS("hash");

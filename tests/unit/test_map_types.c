@@ -588,6 +588,53 @@ static void test_prog_array(void **state)
 
 /* }===== */
 
+/* {===== for_each_map_elem */
+
+static long each_sum(struct hive_map *map, const void *key, void *value, void *ctx)
+{
+	(void)map;
+	uint32_t k;
+	memcpy(&k, key, 4);
+	uint64_t *acc = ctx;
+	acc[0] += k;
+	acc[1] += *(uint32_t *)value;
+	*(uint32_t *)value += 1; /* programs may write through the pointer */
+	return acc[2] && acc[0] >= acc[2];
+}
+
+static void test_for_each(void **state)
+{
+	(void)state;
+	struct hive_map *h = mk(HIVE_MAP_HASH, 4, 4, 8, 0), *a = mk(HIVE_MAP_ARRAY, 4, 4, 5, 0);
+	struct hive_map *pa = mk(HIVE_MAP_PERCPU_ARRAY, 4, 4, 3, 0), *q = mk(HIVE_MAP_QUEUE, 0, 4, 3, 0);
+	for (uint32_t k = 1; k <= 4; k++) {
+		uint32_t v = 10 * k;
+		assert_int_equal(hive_map_update(h, &k, &v, 0), 0);
+		assert_int_equal(hive_map_update(a, &k, &v, 0), 0);
+	}
+	uint64_t acc[3] = {0};
+	assert_int_equal(map_prog_for_each(h, each_sum, acc, 0), 4);
+	assert_int_equal(acc[0], 10);
+	assert_int_equal(acc[1], 100);
+	uint32_t k = 2, v;
+	assert_int_equal(hive_map_lookup(h, &k, &v), 0);
+	assert_int_equal(v, 21);
+	memset(acc, 0, sizeof acc);
+	assert_int_equal(map_prog_for_each(a, each_sum, acc, 0), 5); /* every index */
+	assert_int_equal(acc[0], 0 + 1 + 2 + 3 + 4);
+	uint64_t stop[3] = {0, 0, 3}; /* stop once the keys add up to 3: after 0, 1, 2 */
+	assert_int_equal(map_prog_for_each(a, each_sum, stop, 0), 3);
+	assert_int_equal(map_prog_for_each(pa, each_sum, acc, 0), 3);
+	assert_int_equal(map_prog_for_each(h, each_sum, acc, 1), -EINVAL);
+	assert_int_equal(map_prog_for_each(q, each_sum, acc, 0), -EINVAL);
+	hive_map_free(h);
+	hive_map_free(a);
+	hive_map_free(pa);
+	hive_map_free(q);
+}
+
+/* }===== */
+
 /* {===== access flags */
 
 static void test_access_flags(void **state)
@@ -635,6 +682,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bloom, teardown_check),
 		cmocka_unit_test_teardown(test_map_in_map, teardown_check),
 		cmocka_unit_test_teardown(test_prog_array, teardown_check),
+		cmocka_unit_test_teardown(test_for_each, teardown_check),
 		cmocka_unit_test_teardown(test_access_flags, teardown_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
