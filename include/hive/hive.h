@@ -213,7 +213,7 @@ enum {
 	HIVE_ANY = 0,      /* create or replace */
 	HIVE_NOEXIST = 1,  /* create only: -EEXIST if present */
 	HIVE_EXIST = 2,    /* replace only: -ENOENT if absent */
-	HIVE_F_LOCK = 4,   /* refused (-EINVAL): hive maps carry no BTF spin lock */
+	HIVE_F_LOCK = 4,   /* copy under the value's bpf_spin_lock (opts->spin_lock) */
 };
 
 /* Linux's -ENOTSUPP (kernel-internal errno 524), returned where the kernel does. */
@@ -227,9 +227,14 @@ struct hive_map_opts {
 	uint64_t map_extra;            /* bloom filter: number of hash functions (0: 5) */
 	char *log_buf;                 /* why creation failed, one line */
 	size_t log_size;
+	/* The value holds a struct bpf_spin_lock at spin_lock_off (what BTF
+	 * says in Linux): hash and array maps only. Copies in and out skip
+	 * it, lookups return it as zero, HIVE_F_LOCK copies under it. */
+	bool spin_lock;
+	uint32_t spin_lock_off;
 	size_t : 0;
 };
-#define hive_map_opts__last_field log_size
+#define hive_map_opts__last_field spin_lock_off
 
 /** @brief Create a map as BPF_MAP_CREATE would: the same attribute checks in
  *  the same order, the same errors (-EINVAL, -E2BIG, -HIVE_ENOTSUPP, -ENOMEM).
@@ -257,6 +262,8 @@ HIVE_API void hive_map_free(struct hive_map *map);
 
 /** @brief Copy the value of @key to @value: 0, -ENOENT, -EPERM (WRONLY map). */
 HIVE_API int hive_map_lookup(struct hive_map *map, const void *key, void *value);
+/** @brief hive_map_lookup with BPF_MAP_LOOKUP_ELEM's flags: 0 or HIVE_F_LOCK. */
+HIVE_API int hive_map_lookup_flags(struct hive_map *map, const void *key, void *value, uint64_t flags);
 /** @brief Create or replace: @flags HIVE_ANY/NOEXIST/EXIST. 0, -EEXIST,
  *  -ENOENT, -E2BIG (full hash or index out of range), -EINVAL. */
 HIVE_API int hive_map_update(struct hive_map *map, const void *key, const void *value, uint64_t flags);

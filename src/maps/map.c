@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "maps/epoch.h"
+#include "maps/lock.h"
 #include "maps/mapmem.h"
 #include "maps/registry.h"
 
@@ -153,6 +154,8 @@ int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size
 		.numa_node = MAP_OPT(opts, numa_node, 0),
 		.map_extra = MAP_OPT(opts, map_extra, 0),
 		.inner = MAP_OPT(opts, inner, NULL),
+		.spin_lock = MAP_OPT(opts, spin_lock, false),
+		.spin_lock_off = MAP_OPT(opts, spin_lock_off, 0),
 		.log = MAP_OPT(opts, log_buf, NULL),
 		.log_size = MAP_OPT(opts, log_size, 0),
 	};
@@ -183,6 +186,14 @@ int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size
 		return err;
 	if (!map_name_ok(name))
 		return map_log(&attr, -EINVAL, "map: name: at most 15 characters of [A-Za-z0-9_.]");
+	if (attr.spin_lock) { /* map_check_btf */
+		if (type != HIVE_MAP_HASH && type != HIVE_MAP_ARRAY)
+			return map_log(&attr, -EOPNOTSUPP, "%s map: spin_lock: only hash and array values hold one",
+				       ops->name);
+		if (attr.spin_lock_off % 4 || (uint64_t)attr.spin_lock_off + 4 > value_size)
+			return map_log(&attr, -EINVAL, "%s map: spin_lock_off %u: not a 4-byte slot of the value",
+				       ops->name, attr.spin_lock_off);
+	}
 
 	struct hive_map *map;
 	err = ops->alloc(&attr, &map);
@@ -197,6 +208,8 @@ int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size
 	map->map_flags = attr.map_flags;
 	map->numa_node = attr.numa_node;
 	map->map_extra = attr.map_extra;
+	map->has_lock = attr.spin_lock;
+	map->lock_off = attr.spin_lock_off;
 	if (!map->ncpus)
 		map->ncpus = 1;
 	if (name)
@@ -221,6 +234,35 @@ void hive_map_free(struct hive_map *map)
 
 /* }===== */
 
+/* {===== values with a bpf_spin_lock */
+
+void map_copy_value(const struct hive_map *map, void *dst, const void *src)
+{
+	if (!map->has_lock) {
+		memcpy(dst, src, map->value_size);
+		return;
+	}
+	uint32_t end = map->lock_off + 4;
+	memcpy(dst, src, map->lock_off);
+	memcpy((uint8_t *)dst + end, (const uint8_t *)src + end, map->value_size - end);
+}
+
+void map_copy_value_locked(const struct hive_map *map, void *dst, const void *src, bool lock_src)
+{
+	_Atomic uint32_t *lock = (_Atomic uint32_t *)((uint8_t *)(lock_src ? (void *)(uintptr_t)src : dst) + map->lock_off);
+	lock_spin(lock);
+	map_copy_value(map, dst, src);
+	lock_unspin(lock);
+}
+
+void map_init_value(const struct hive_map *map, void *dst)
+{
+	if (map->has_lock)
+		memset((uint8_t *)dst + map->lock_off, 0, 4);
+}
+
+/* }===== */
+
 /* {===== user API (the bpf() commands) */
 
 static bool map_is_queue_like(const struct hive_map *map)
@@ -229,28 +271,42 @@ static bool map_is_queue_like(const struct hive_map *map)
 	       map->type == HIVE_MAP_BLOOM_FILTER;
 }
 
-int hive_map_lookup(struct hive_map *map, const void *key, void *value)
+int hive_map_lookup_flags(struct hive_map *map, const void *key, void *value, uint64_t flags)
 {
 	if (!map || !value || (!key && map->key_size))
 		return -EINVAL;
+	if (flags & ~(uint64_t)HIVE_F_LOCK)
+		return -EINVAL;
 	if (map->map_flags & HIVE_F_WRONLY)
 		return -EPERM;
+	if ((flags & HIVE_F_LOCK) && !map->has_lock)
+		return -EINVAL;
 	epoch_enter();
 	int err;
 	if (map_is_queue_like(map)) {
 		err = (int)map->ops->peek(map, value);
-	} else if (map->ops->user_lookup) {
+	} else if (map->ops->user_lookup && !map->has_lock) {
 		err = map->ops->user_lookup(map, key, value);
 	} else {
 		void *p = map->ops->lookup(map, key);
 		err = 0;
-		if (!p)
+		if (!p) {
 			err = -ENOENT;
-		else
-			memcpy(value, p, map->value_size);
+		} else {
+			if (flags & HIVE_F_LOCK)
+				map_copy_value_locked(map, value, p, true);
+			else
+				map_copy_value(map, value, p);
+			map_init_value(map, value);
+		}
 	}
 	epoch_exit();
 	return err;
+}
+
+int hive_map_lookup(struct hive_map *map, const void *key, void *value)
+{
+	return hive_map_lookup_flags(map, key, value, 0);
 }
 
 int hive_map_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
@@ -259,8 +315,8 @@ int hive_map_update(struct hive_map *map, const void *key, const void *value, ui
 		return -EINVAL;
 	if (map->map_flags & HIVE_F_RDONLY)
 		return -EPERM;
-	if (flags & HIVE_F_LOCK)
-		return -EINVAL; /* no map has a bpf_spin_lock without BTF */
+	if ((flags & HIVE_F_LOCK) && !map->has_lock)
+		return -EINVAL; /* no bpf_spin_lock in the value */
 	epoch_enter();
 	int err;
 	if (map_is_queue_like(map))

@@ -38,6 +38,8 @@ struct map_attr {
 	uint32_t key_size, value_size, max_entries, map_flags, numa_node;
 	uint64_t map_extra;
 	const struct hive_map *inner;
+	bool spin_lock;
+	uint32_t spin_lock_off;
 	char *log;          /* may be NULL */
 	size_t log_size;
 };
@@ -97,6 +99,8 @@ struct hive_map {
 	/* values hold pointers (map-in-map, prog array): 8 bytes stored per
 	 * value, the user API speaks ids */
 	bool holds_ptrs;
+	bool has_lock;           /* a bpf_spin_lock at lock_off in each value */
+	uint32_t lock_off;
 	struct map_meta inner;   /* map-in-map */
 	char name[MAP_NAME_LEN];
 };
@@ -141,6 +145,15 @@ static inline uint32_t map_round8(uint32_t n)
 
 /* Highest CPU + 1 of a cpulist such as "0-3,5\n"; -1 if malformed. */
 int map_parse_cpulist(const char *s);
+
+/* {===== values with a bpf_spin_lock (as the kernel's copy_map_value*) */
+/* Copy value_size bytes, except the lock word when the map has one. */
+void map_copy_value(const struct hive_map *map, void *dst, const void *src);
+/* The same under the lock of @src (lock_src) or of @dst. */
+void map_copy_value_locked(const struct hive_map *map, void *dst, const void *src, bool lock_src);
+/* Zero the lock word of a value copied out (check_and_init_map_value). */
+void map_init_value(const struct hive_map *map, void *dst);
+/* }===== */
 
 /* The slot of the calling thread in a per-CPU value: sched_getcpu(). */
 uint32_t map_this_cpu(const struct hive_map *map);

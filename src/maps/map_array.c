@@ -117,7 +117,7 @@ static long array_update_check(struct hive_map *map, uint32_t index, uint64_t fl
 		return -E2BIG;
 	if (flags & HIVE_NOEXIST)
 		return -EEXIST;
-	if (flags & HIVE_F_LOCK)
+	if ((flags & HIVE_F_LOCK) && !map->has_lock)
 		return -EINVAL;
 	return 0;
 }
@@ -129,7 +129,11 @@ static long array_update(struct hive_map *map, const void *key, const void *valu
 	long err = array_update_check(map, index, flags);
 	if (err)
 		return err;
-	memcpy(array_elem(array_of(map), index, map->percpu ? map_this_cpu(map) : 0), value, map->value_size);
+	uint8_t *val = array_elem(array_of(map), index, map->percpu ? map_this_cpu(map) : 0);
+	if (flags & HIVE_F_LOCK)
+		map_copy_value_locked(map, val, value, false);
+	else
+		map_copy_value(map, val, value);
 	return 0;
 }
 

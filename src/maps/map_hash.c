@@ -319,8 +319,12 @@ enum htab_how { HTAB_PROG, HTAB_USER };
 static void htab_fill(struct htab *h, struct htab_elem *e, const void *value, enum htab_how how, bool fresh)
 {
 	uint8_t *v = htab_value(h, e);
+	if (h->map.holds_ptrs) {
+		memcpy(v, value, sizeof(void *));
+		return;
+	}
 	if (!h->map.percpu) {
-		memcpy(v, value, h->map.holds_ptrs ? sizeof(void *) : h->map.value_size);
+		map_copy_value(&h->map, v, value); /* a new element's lock word stays 0 */
 		return;
 	}
 	uint32_t slot = map_round8(h->map.value_size);
@@ -337,8 +341,12 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 			    enum htab_how how)
 {
 	struct htab *h = htab_of(map);
-	if ((flags & ~(uint64_t)HIVE_F_LOCK) > HIVE_EXIST || (flags & HIVE_F_LOCK))
+	if ((flags & ~(uint64_t)HIVE_F_LOCK) > HIVE_EXIST)
 		return -EINVAL;
+	bool locked = flags & HIVE_F_LOCK;
+	if (locked && !map->has_lock)
+		return -EINVAL;
+	flags &= ~(uint64_t)HIVE_F_LOCK;
 	uint32_t hash = htab_hash(h, key);
 	struct htab_bucket *b = htab_bucket(h, hash);
 	long err = 0;
@@ -351,6 +359,10 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 	}
 	if (!old && flags == HIVE_EXIST) {
 		err = -ENOENT;
+		goto out;
+	}
+	if (old && locked) { /* in place, under the value's own lock */
+		map_copy_value_locked(map, htab_value(h, old), value, false);
 		goto out;
 	}
 	if (old && map->percpu) { /* in place, as pcpu_copy_value */
@@ -439,7 +451,12 @@ static int htab_lookup_and_delete(struct hive_map *map, const void *key, void *v
 	htab_writer_lock(h, b);
 	struct htab_elem *e = htab_find(h, b, hash, key);
 	if (e) {
-		memcpy(value, htab_value(h, e), hive_map_user_value_size(map));
+		if (map->has_lock) {
+			map_copy_value(map, value, htab_value(h, e));
+			map_init_value(map, value);
+		} else {
+			memcpy(value, htab_value(h, e), hive_map_user_value_size(map));
+		}
 		htab_remove(h, b, e);
 	}
 	htab_writer_unlock(h, b);

@@ -635,6 +635,76 @@ static void test_for_each(void **state)
 
 /* }===== */
 
+/* {===== values with a bpf_spin_lock */
+
+struct locked_val {
+	uint32_t a;
+	uint32_t lock;
+	uint64_t b;
+};
+
+static void test_spin_lock_values(void **state)
+{
+	(void)state;
+	char log[128];
+	HIVE_OPTS(hive_map_opts, o, .spin_lock = true, .spin_lock_off = 4, .log_buf = log, .log_size = sizeof log);
+	struct hive_map *m;
+	assert_int_equal(hive_map_create(HIVE_MAP_PERCPU_HASH, NULL, 4, 16, 4, &o, &m), -EOPNOTSUPP);
+	assert_int_equal(hive_map_create(HIVE_MAP_LRU_HASH, NULL, 4, 16, 4, &o, &m), -EOPNOTSUPP);
+	o.spin_lock_off = 2;
+	assert_int_equal(hive_map_create(HIVE_MAP_HASH, NULL, 4, 16, 4, &o, &m), -EINVAL);
+	assert_non_null(strstr(log, "spin_lock_off"));
+	o.spin_lock_off = 16;
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, NULL, 4, 16, 4, &o, &m), -EINVAL);
+	o.spin_lock_off = 4;
+	for (int t = 0; t < 2; t++) {
+		assert_int_equal(hive_map_create(t ? HIVE_MAP_HASH : HIVE_MAP_ARRAY, NULL, 4, 16, 4, &o, &m), 0);
+		uint32_t k = 1;
+		struct locked_val v = {7, 0xdead, 9}, got;
+		assert_int_equal(hive_map_update(m, &k, &v, HIVE_ANY), 0);
+		struct locked_val *p = map_prog_lookup(m, &k);
+		assert_int_equal(p->lock, 0); /* never copied in */
+		assert_int_equal(p->a, 7);
+		p->lock = 1; /* as if a program held it: a plain update does not touch it */
+		v.a = 8;
+		assert_int_equal(hive_map_update(m, &k, &v, HIVE_EXIST), t ? 0 : 0);
+		p = map_prog_lookup(m, &k);
+		if (!t)
+			assert_int_equal(p->lock, 1);
+		memset(&got, 0xff, sizeof got);
+		assert_int_equal(hive_map_lookup(m, &k, &got), 0);
+		assert_int_equal(got.a, 8);
+		assert_int_equal(got.lock, 0); /* comes out as zero */
+		assert_int_equal(got.b, 9);
+		p->lock = 0;
+		v.a = 10;
+		assert_int_equal(hive_map_update(m, &k, &v, HIVE_F_LOCK), 0);
+		assert_int_equal(hive_map_update(m, &k, &v, HIVE_F_LOCK | HIVE_NOEXIST), -EEXIST);
+		assert_int_equal(hive_map_update(m, &k, &v, HIVE_F_LOCK | 3), -EINVAL);
+		assert_int_equal(hive_map_lookup_flags(m, &k, &got, HIVE_F_LOCK), 0);
+		assert_int_equal(got.a, 10);
+		assert_int_equal(got.lock, 0);
+		assert_int_equal(hive_map_lookup_flags(m, &k, &got, 8), -EINVAL);
+		assert_int_equal(map_prog_update(m, &k, &v, HIVE_F_LOCK), 0);
+		if (t) {
+			assert_int_equal(hive_map_lookup_and_delete(m, &k, &got), 0);
+			assert_int_equal(got.lock, 0);
+			k = 2; /* F_LOCK on a new key: inserted normally */
+			assert_int_equal(hive_map_update(m, &k, &v, HIVE_F_LOCK), 0);
+		}
+		hive_map_free(m);
+	}
+	/* no lock in the value: F_LOCK is refused */
+	m = mk(HIVE_MAP_HASH, 4, 16, 4, 0);
+	uint32_t k = 1;
+	struct locked_val v = {0};
+	assert_int_equal(hive_map_update(m, &k, &v, HIVE_F_LOCK), -EINVAL);
+	assert_int_equal(hive_map_lookup_flags(m, &k, &v, HIVE_F_LOCK), -EINVAL);
+	hive_map_free(m);
+}
+
+/* }===== */
+
 /* {===== access flags */
 
 static void test_access_flags(void **state)
@@ -683,6 +753,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_map_in_map, teardown_check),
 		cmocka_unit_test_teardown(test_prog_array, teardown_check),
 		cmocka_unit_test_teardown(test_for_each, teardown_check),
+		cmocka_unit_test_teardown(test_spin_lock_values, teardown_check),
 		cmocka_unit_test_teardown(test_access_flags, teardown_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
