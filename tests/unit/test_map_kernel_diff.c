@@ -481,6 +481,111 @@ static void test_seq_ringbuf_user_ops(void **state)
 	hive_map_free(m);
 }
 
+/* {===== values with a bpf_spin_lock (the kernel learns it from BTF) */
+
+/* BTF for: int; struct bpf_spin_lock { int val; };
+ * struct val { int a; struct bpf_spin_lock lock; int b; int c; } */
+static int btf_load_spin_lock_value(void)
+{
+	static const char strs[] = "\0int\0bpf_spin_lock\0val\0a\0lock\0b\0c";
+	enum { S_INT = 1, S_LOCK = 5, S_VAL = 19, S_A = 23, S_LK = 25, S_B = 30, S_C = 32 };
+	uint32_t types[] = {
+		/* [1] int */ S_INT, 1u << 24, 4, (1u << 24) | 32,
+		/* [2] struct bpf_spin_lock */ S_LOCK, (4u << 24) | 1, 4, S_VAL, 1, 0,
+		/* [3] struct val */ S_VAL, (4u << 24) | 4, 16, S_A, 1, 0, S_LK, 2, 32, S_B, 1, 64, S_C, 1, 96,
+	};
+	uint8_t blob[24 + sizeof types + sizeof strs];
+	struct {
+		uint16_t magic;
+		uint8_t version, flags;
+		uint32_t hdr_len, type_off, type_len, str_off, str_len;
+	} hdr = {0xeB9F, 1, 0, 24, 0, sizeof types, sizeof types, sizeof strs};
+	memcpy(blob, &hdr, 24);
+	memcpy(blob + 24, types, sizeof types);
+	memcpy(blob + 24 + sizeof types, strs, sizeof strs);
+	char log[4096] = "";
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.btf = (uint64_t)(uintptr_t)blob;
+	a.btf_size = sizeof blob;
+	a.btf_log_buf = (uint64_t)(uintptr_t)log;
+	a.btf_log_size = sizeof log;
+	a.btf_log_level = 1;
+	int fd = sys_bpf(BPF_BTF_LOAD, &a);
+	if (fd < 0)
+		print_message("BTF: %s\n", log);
+	return fd;
+}
+
+struct lval {
+	int32_t a;
+	uint32_t lock;
+	int32_t b, c;
+};
+
+static void test_spin_lock_values(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	int btf = btf_load_spin_lock_value();
+	assert_true(btf >= 0);
+	static const uint32_t types[] = {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY};
+	for (int t = 0; t < 2; t++) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof a);
+		a.map_type = types[t];
+		a.key_size = 4;
+		a.value_size = sizeof(struct lval);
+		a.max_entries = 4;
+		a.btf_fd = (uint32_t)btf;
+		a.btf_key_type_id = 1;
+		a.btf_value_type_id = 3;
+		int fd = sys_bpf(BPF_MAP_CREATE, &a);
+		assert_true(fd >= 0);
+		HIVE_OPTS(hive_map_opts, o, .spin_lock = true, .spin_lock_off = 4);
+		struct hive_map *m;
+		assert_int_equal(hive_map_create((enum hive_map_type)types[t], NULL, 4, sizeof(struct lval), 4, &o, &m), 0);
+		rng_state = 0x5151 + (uint64_t)t;
+		for (int step = 0; step < 1500; step++) {
+			uint32_t key = rnd(6);
+			uint64_t flags = rnd(3) | (rnd(2) ? BPF_F_LOCK : 0);
+			if (rnd(10) == 0)
+				flags |= 8; /* unknown */
+			struct lval v = {(int32_t)rnd(1000), rnd(2) ? 0xffffffffu : 0, (int32_t)rnd(1000), step}, kv, hv;
+			int kerr, herr;
+			memset(&kv, 0xaa, sizeof kv);
+			memset(&hv, 0xaa, sizeof hv);
+			switch (rnd(4)) {
+			case 0: case 1:
+				kerr = k_elem(BPF_MAP_UPDATE_ELEM, fd, &key, &v, flags);
+				herr = hive_map_update(m, &key, &v, flags);
+				break;
+			case 2:
+				flags &= BPF_F_LOCK | 8;
+				kerr = k_elem(BPF_MAP_LOOKUP_ELEM, fd, &key, &kv, flags);
+				herr = hive_map_lookup_flags(m, &key, &hv, flags);
+				if (!kerr && !herr)
+					assert_memory_equal(&kv, &hv, sizeof kv);
+				break;
+			default:
+				kerr = k_elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd, &key, &kv, 0);
+				herr = hive_map_lookup_and_delete(m, &key, &hv);
+				if (!kerr && !herr)
+					assert_memory_equal(&kv, &hv, sizeof kv);
+				break;
+			}
+			if (kerr != herr)
+				fail_msg("type %u step %d flags %llx: kernel %d hive %d", types[t], step,
+					 (unsigned long long)flags, kerr, herr);
+		}
+		close(fd);
+		hive_map_free(m);
+	}
+	close(btf);
+}
+
+/* }===== */
+
 /* {===== maps of maps and prog arrays */
 
 static int k_create_outer(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags, int inner_fd)
@@ -635,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_seq_lpm),
 		cmocka_unit_test(test_seq_queue_stack_bloom),
 		cmocka_unit_test(test_seq_ringbuf_user_ops),
+		cmocka_unit_test(test_spin_lock_values),
 		cmocka_unit_test(test_map_in_map),
 		cmocka_unit_test(test_prog_array_rules),
 	};
