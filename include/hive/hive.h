@@ -81,9 +81,15 @@ struct hive_prog_opts {
 	unsigned groups;             /* conformance groups allowed; 0: all */
 	char *log_buf;               /* why a program was refused */
 	size_t log_size;
+	/* Maps the program refers to. LDDW with src = 1 (BPF_PSEUDO_MAP_FD) or
+	 * 5 (BPF_PSEUDO_MAP_IDX) loads maps[imm]; src = 2 (MAP_VALUE) or 6
+	 * (MAP_IDX_VALUE) loads the address of byte (second slot's imm) of the
+	 * value of a one-element array map maps[imm] (global data). */
+	struct hive_map **maps;
+	size_t nmaps;
 	size_t : 0;
 };
-#define hive_prog_opts__last_field log_size
+#define hive_prog_opts__last_field nmaps
 
 /** @brief Validate and load @cnt instructions. On refusal returns -EINVAL and
  *  writes "insn N: <disassembly>: <what is wrong>" to opts->log_buf. */
@@ -163,8 +169,10 @@ HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog);
 HIVE_API int hive_disasm_insn(const struct hive_insn *insns, size_t cnt, size_t pc, char *buf, size_t size);
 
 /** @brief Assemble text in the conformance-suite syntax or llvm-objdump
- *  syntax. On success *out is malloc'd (free() it). On failure returns
- *  -EINVAL and writes "LINE: message" to errbuf. */
+ *  syntax (mixed freely; labels, +N/-N targets, `#`, `;` and `//` comments,
+ *  `.insn 0x<u64>` raw slots). On success *out is malloc'd (free() it).
+ *  On failure returns -EINVAL (bad text), -E2BIG (more than HIVE_MAX_INSNS
+ *  slots) or -ENOMEM, and writes "LINE: message" to errbuf. */
 HIVE_API int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, char *errbuf, size_t errsize);
 
 /* }===== */
@@ -273,6 +281,26 @@ HIVE_API int hive_ringbuf_consume(struct hive_map *map, hive_ringbuf_sample_fn f
 /** @brief An eventfd that becomes readable when producers wake the consumer
  *  (poll it, then hive_ringbuf_consume). Owned by the map. */
 HIVE_API int hive_ringbuf_fd(const struct hive_map *map);
+
+/* Built-in helpers (src/helpers): Linux's helpers with Linux's ids, for
+ * programs that call them (a map argument is the struct hive_map pointer). */
+
+/** @brief Where trace_printk output goes: one formatted line per call. */
+typedef void (*hive_print_fn)(void *ctx, const char *line, size_t len);
+
+struct hive_helpers_opts {
+	size_t sz;
+	hive_print_fn print;   /* trace_printk/trace_vprintk sink; NULL: stderr.
+	                        * Process-wide: the last install that sets one wins. */
+	void *print_ctx;
+	size_t : 0;
+};
+#define hive_helpers_opts__last_field print_ctx
+
+/** @brief Register every built-in helper in @env (map_*_elem, ktime_*,
+ *  get_current_*, trace_printk, snprintf, ringbuf_*, spin_lock, strtol,
+ *  probe_read_*, ...). @opts may be NULL. */
+HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helpers_opts *opts);
 /* }===== */
 
 /* {===== objects: the ELF loader (issue 4: src/loader)

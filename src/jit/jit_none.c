@@ -1,7 +1,5 @@
 /* Hosts without a JIT backend: programs run on the interpreter. */
-/* Until the x86-64 backend lands, every host uses this file; the backend
- * will restrict it to !defined(__x86_64__). */
-#if 1
+#if !defined(__x86_64__)
 #include <errno.h>
 
 #include "jit/jit.h"
