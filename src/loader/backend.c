@@ -1,20 +1,13 @@
 /* The loader's one door to the runtime: creating maps (src/maps) and
- * loading programs (src/vm).
- *
- * Map references. After open, LDDW instructions name maps by index (see
- * hive.h). The VM takes only plain 64-bit constants, so at load each
- * program gets a copy in which, as the kernel does with fds:
- *   src = MAP_FD,    imm = i        ->  src = 0, imm64 = the struct hive_map *
- *   src = MAP_VALUE, imm = i, off   ->  src = 0, imm64 = &value of element 0 + off
- * The helpers receive the map pointer in r1, as in the kernel. */
+ * loading programs (src/vm). Programs go to hive_prog_load as linked, with
+ * the object's maps in hive_prog_opts.maps: the LDDW map indexes (hive.h)
+ * are indexes into that array. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "isa/isa.h"
 #include "loader/loader.h"
-#include "maps/map.h"
 
 /* A name the runtime accepts: 15 characters of [A-Za-z0-9_.]. */
 static void be_map_name(const char *in, char out[16])
@@ -76,56 +69,22 @@ int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, s
 	return 0;
 }
 
-/* The copy of @p's instructions with map indexes replaced by pointers. */
-static int be_resolve(const struct hive_program *p, struct hive_insn **out, struct ldr_log *log)
-{
-	const struct hive_object *obj = p->obj;
-	struct hive_insn *in = ldr_calloc(p->cnt, sizeof(*in));
-	if (!in)
-		return -ENOMEM;
-	memcpy(in, p->insns, p->cnt * sizeof(*in));
-	for (size_t pc = 0; pc + 1 < p->cnt; pc++) {
-		if (in[pc].code != (ISA_LD | ISA_IMM | ISA_DW))
-			continue;
-		uint8_t src = in[pc].src_reg;
-		if (src == ISA_PSEUDO_MAP_FD || src == ISA_PSEUDO_MAP_VALUE) {
-			struct hive_map *map = obj->maps[in[pc].imm]->map;
-			uint64_t v = (uintptr_t)map;
-			if (src == ISA_PSEUDO_MAP_VALUE) {
-				uint32_t zero = 0;
-				uint8_t *val = map_prog_lookup(map, &zero);
-				if (!val) {
-					const char *mn = obj->maps[in[pc].imm]->name;
-					free(in);
-					return ldr_err(log, -EINVAL, "load: prog '%s': insn %zu: map '%s' has no value to point at",
-						       p->name, pc, mn);
-				}
-				v = (uintptr_t)(val + (uint32_t)in[pc + 1].imm);
-			}
-			in[pc].src_reg = 0;
-			in[pc].imm = (int32_t)(uint32_t)v;
-			in[pc + 1].imm = (int32_t)(uint32_t)(v >> 32);
-		}
-		pc++;
-	}
-	*out = in;
-	return 0;
-}
-
 int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts *opts, struct ldr_log *log)
 {
-	struct hive_insn *in;
-	int err = be_resolve(p, &in, log);
-	if (err)
-		return err;
+	const struct hive_object *obj = p->obj;
+	struct hive_map **maps = ldr_calloc(obj->nr_maps, sizeof(*maps));
+	if (!maps)
+		return ldr_err(log, -ENOMEM, "load: prog '%s': out of memory", p->name);
+	for (size_t i = 0; i < obj->nr_maps; i++)
+		maps[i] = obj->maps[i]->map;
 	char why[512] = "";
-	HIVE_OPTS(hive_prog_opts, o, .log_buf = why, .log_size = sizeof(why));
+	HIVE_OPTS(hive_prog_opts, o, .log_buf = why, .log_size = sizeof(why), .maps = maps, .nmaps = obj->nr_maps);
 	if (opts && opts->sz > offsetof(struct hive_object_load_opts, env))
 		o.env = opts->env;
 	if (opts && opts->sz > offsetof(struct hive_object_load_opts, mode))
 		o.mode = opts->mode;
-	err = hive_prog_load(in, p->cnt, &o, &p->prog);
-	free(in);
+	int err = hive_prog_load(p->insns, p->cnt, &o, &p->prog);
+	free(maps);
 	if (err)
 		return ldr_err(log, err, "load: prog '%s': %s", p->name, why[0] ? why : strerror(-err));
 	return 0;
