@@ -358,10 +358,9 @@ HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helper
  *   src = ISA_PSEUDO_MAP_VALUE (2): imm = map index; the next slot's imm = byte
  *     offset into the value of element 0 (global variables in .data, .rodata,
  *     .bss, .kconfig and their .data.* / .rodata.* variants).
- * hive_object_load gives the VM a copy in which, as the kernel does with map
- * fds, each such LDDW becomes a plain constant (src = 0): the struct
- * hive_map * for MAP_FD (helpers get it in r1), the address of element 0's
- * value plus the offset for MAP_VALUE.
+ * hive_object_load passes the created maps, in this order, as
+ * hive_prog_opts.maps: the VM resolves each index to the map (MAP_FD) or to
+ * the address of element 0's value plus the offset (MAP_VALUE).
  * Calls to subprograms are `call pc+imm+1` with src = ISA_PSEUDO_CALL, each
  * called function appended once after the program's own instructions, as
  * the kernel expects.
