@@ -55,10 +55,12 @@ enum { LBL_AFTER, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_
 enum { NOLBL = UINT32_MAX };
 
 /* An out-of-line fault site: report @kind at @pc with aux (a register's
- * value when reg != 0xff, else the constant).  COLD_REFUND is not a fault:
+ * value when reg != 0xff, else the constant).  COLD_DIV is not a fault
+ * either: the rare divisors 0 and -1, out of the hot path; it goes on at the
+ * next instruction.  COLD_REFUND is not a fault:
  * LD_ABS missed the packet, the program ends; give back the unrun part of
  * the block (aux) first. */
-enum { COLD_REFUND = 15 };
+enum { COLD_DIV = 14, COLD_REFUND = 15 };
 struct x86_cold {
 	uint32_t pc;
 	uint8_t kind;
@@ -85,6 +87,7 @@ struct x86_jit {
 	uint32_t *blen;    /* at a leader: instructions in its block */
 	uint32_t *rest;    /* instructions after this one in its block */
 	bool precise;      /* emitting a precise copy: nothing to give back */
+	uint32_t pc;       /* the instruction being emitted */
 	uint16_t used;     /* eBPF registers the program names */
 	int npush;         /* host registers pushed by the entry */
 	uint8_t pushed[8];
@@ -248,6 +251,17 @@ static void x86_divmod_x(struct x86_jit *j, bool w, bool sgn, bool mod, int dst,
 	struct x86_buf *b = &j->b;
 	x86_mov_rr(b, w, REG_AUX, src);
 	x86_rr(b, w, 0x85, REG_AUX, REG_AUX, false); /* test */
+	if (!j->precise) {
+		/* the hot path falls through; 0 and -1 are handled out of line */
+		uint32_t what = (uint32_t)dst | (uint32_t)w << 8 | (uint32_t)mod << 9;
+		x86_jump(j, CC_E, x86_add_cold(j, j->pc, COLD_DIV, 0xff, what));
+		if (sgn) {
+			x86_alu_ri(b, w, ALU_CMP, REG_AUX, -1);
+			x86_jump(j, CC_E, x86_add_cold(j, j->pc, COLD_DIV, 0xff, what | 1u << 10));
+		}
+		x86_div(j, w, sgn, mod, dst);
+		return;
+	}
 	size_t jz = x86_jcc8(b, CC_E);
 	size_t jm1 = 0;
 	if (sgn) {
@@ -639,6 +653,7 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 {
 	struct x86_buf *b = &j->b;
 	const struct vm_insn *in = &j->code[pc];
+	j->pc = pc;
 	const struct isa_row *row = &isa_rows[in->op];
 	bool w = !(row->flags & ISA_F_ALU32);
 	bool sgn = row->flags & ISA_F_SIGNED;
@@ -898,6 +913,18 @@ static void x86_stubs(struct x86_jit *j)
 	for (uint32_t i = 0; i < j->ncold; i++) {
 		const struct x86_cold *c = &j->cold[i];
 		x86_place(j, x86_lbl_cold(j, i));
+		if (c->kind == COLD_DIV) {
+			int dst = (int)(c->aux & 0xff);
+			bool w = (c->aux >> 8) & 1, mod = (c->aux >> 9) & 1, m1 = (c->aux >> 10) & 1;
+			if (m1 ? mod : !mod)
+				x86_alu_rr(b, false, ALU_XOR, dst, dst); /* x/0 = 0; x%-1 = 0 */
+			else if (m1)
+				x86_rr(b, w, 0xf7, 3, dst, false);       /* x/-1 = -x */
+			else if (!w)
+				x86_zext(j, dst);                        /* x%0 = x */
+			x86_jump(j, -1, x86_lbl_pc(j, c->pc + 1));
+			continue;
+		}
 		if (c->kind == COLD_REFUND) {
 			x86_alu_mi(b, true, ALU_ADD, REG_CTX, JIT_CTX_BUDGET, (int32_t)c->aux);
 			x86_jump(j, -1, x86_lbl(j, LBL_ABS_MISS));
