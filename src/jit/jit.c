@@ -163,6 +163,8 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 		.mem_size = run->mem_size,
 		.regs = regs_out ? regs_out : regs,
 	};
+	if (run->prog->mode == HIVE_EXEC_CHECKED)
+		jit_rt_refresh(&c);
 	uint8_t *top = run->stack + (size_t)HIVE_MAX_FRAMES * HIVE_STACK_SIZE;
 	uint64_t r0 = img->entry(&c, run->mem, run->mem_size, top);
 	if (run->prog->mode == HIVE_EXEC_CHECKED)
@@ -170,6 +172,32 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	/* after a fault the code returns whatever; r0 is in the registers kept */
 	*ret = run->err ? c.regs[0] : r0;
 	return run->err;
+}
+
+_Static_assert(offsetof(struct jit_ctx, regs) == JIT_CTX_REGS && offsetof(struct jit_ctx, win_start) == JIT_CTX_WIN_START &&
+		       offsetof(struct jit_ctx, win_len) == JIT_CTX_WIN_LEN &&
+		       offsetof(struct jit_ctx, win_writable) == JIT_CTX_WIN_WRITABLE &&
+		       offsetof(struct jit_ctx, mem_size) == JIT_CTX_MEM_SIZE,
+	       "jit_ctx offsets");
+
+/* The windows mirror vm_access_ok() over regions 0 and 1: the first region
+ * holding the access decides, so window 1 is only tried when window 0 does
+ * not hold it, and writes go inline only if neither region is read-only. */
+void jit_rt_refresh(struct jit_ctx *c)
+{
+	const struct hive_run *run = c->run;
+	bool writable = true;
+	for (unsigned i = 0; i < 2; i++) {
+		if (i < run->nregions && run->regions[i].end > run->regions[i].start) {
+			c->win_start[i] = run->regions[i].start;
+			c->win_len[i] = run->regions[i].end - run->regions[i].start;
+			writable = writable && run->regions[i].writable;
+		} else {
+			c->win_start[i] = UINTPTR_MAX / 2;
+			c->win_len[i] = 0;
+		}
+	}
+	c->win_writable = writable;
 }
 
 /* The interpreter's messages (interp_loop.h), so a run faults alike under both. */

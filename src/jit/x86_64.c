@@ -51,7 +51,8 @@ static const uint8_t x86_map[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, 
 #define REG_BLIND R10 /* blinded constants (the kernel's BPF_REG_AX) */
 #define REG_AUX R11
 
-enum { LBL_AFTER, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL__COUNT };
+/* LBL_WIN + 2*log2(size) + write: the inline-window checks */
+enum { LBL_AFTER, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL_WIN, LBL__COUNT = LBL_WIN + 8 };
 enum { NOLBL = UINT32_MAX };
 
 /* An out-of-line fault site: report @kind at @pc with aux (a register's
@@ -485,7 +486,10 @@ static void x86_check(struct x86_jit *j, uint32_t pc, int base, int16_t off, uns
 	uint64_t refund = j->precise ? 0 : j->rest[pc];
 	x86_rm(&j->b, true, 0x8d, REG_AUX, base, off, false); /* lea */
 	x86_mov_ri(&j->b, REG_BLIND, refund << 32 | pc | (uint32_t)size << JIT_CHK_SIZE_SHIFT | flags);
-	x86_call_lbl(j, x86_lbl(j, LBL_CHECK));
+	if (flags & JIT_CHK_ATOMIC)
+		x86_call_lbl(j, x86_lbl(j, LBL_CHECK));
+	else
+		x86_call_lbl(j, x86_lbl(j, LBL_WIN + 2 * x86_log2(size) + !!(flags & JIT_CHK_WRITE)));
 }
 
 static void x86_load(struct x86_jit *j, uint8_t code, int dst, int src, int16_t off)
@@ -614,6 +618,15 @@ static void x86_helper_call(struct x86_jit *j, uint32_t pc, uintptr_t fn, bool i
 			x86_call_r(b, REG_AUX);
 	} else {
 		x86_call_abs(j, fn);
+	}
+	if (j->checked) {
+		/* the helper may have opened regions (hive_run_allow) */
+		x86_push(b, RAX);
+		x86_alu_ri(b, true, ALU_SUB, RSP, 8);
+		x86_mov_rr(b, true, RDI, REG_CTX);
+		x86_call_abs(j, (uintptr_t)jit_rt_refresh);
+		x86_alu_ri(b, true, ALU_ADD, RSP, 8);
+		x86_pop(b, RAX);
 	}
 	/* a helper may have stopped the run (hive_run_abort) */
 	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_RUN, false);
@@ -970,6 +983,36 @@ static void x86_stubs(struct x86_jit *j)
 		x86_pop(b, save[i]);
 	x86_jump(j, CC_NE, x86_lbl(j, LBL_UNWIND));
 	x86_ret(b);
+	/* inline windows: r11 = address; accept or go on to the full check */
+	for (unsigned k = 0; k < 8; k++) {
+		unsigned size = 1u << (k / 2);
+		bool write = k & 1;
+		x86_place(j, x86_lbl(j, LBL_WIN + k));
+		if (write) {
+			x86_alu_mi(b, false, ALU_CMP, REG_CTX, JIT_CTX_WIN_WRITABLE, 0);
+			x86_jump(j, CC_E, x86_lbl(j, LBL_CHECK));
+		}
+		size_t next = 0;
+		for (int w = 0; w < 2; w++) {
+			x86_mov_rr(b, true, R9, REG_AUX);
+			x86_rm(b, true, 0x2b, R9, REG_CTX, JIT_CTX_WIN_START + 8 * w, false); /* sub r9, start */
+			if (w == 0)
+				next = x86_jcc8(b, CC_B);
+			else
+				x86_jump(j, CC_B, x86_lbl(j, LBL_CHECK));
+			x86_alu_ri(b, true, ALU_ADD, R9, (int32_t)size);
+			x86_rm(b, true, 0x3b, R9, REG_CTX, JIT_CTX_WIN_LEN + 8 * w, false); /* cmp r9, len */
+			if (w == 0) {
+				size_t ok = x86_jcc8(b, CC_A);
+				x86_ret(b);
+				x86_patch8(b, ok);
+				x86_patch8(b, next);
+			} else {
+				x86_jump(j, CC_A, x86_lbl(j, LBL_CHECK));
+				x86_ret(b);
+			}
+		}
+	}
 	/* retpoline thunk for `call *r11`: the return predictor is sent to a
 	 * pause loop while the real target is swapped into the return slot */
 	if (j->retpoline) {

@@ -60,6 +60,7 @@ struct opts {
 	enum hive_exec_mode mode;
 	uint64_t budget;
 	bool harden, retpoline;
+	bool readonly;
 };
 
 static int run_one(const struct hive_insn *insns, size_t cnt, const struct opts *o, bool jit, const uint8_t *mem_in,
@@ -86,7 +87,7 @@ static int run_one(const struct hive_insn *insns, size_t cnt, const struct opts 
 	memset(res, 0, sizeof(*res));
 	memcpy(res->mem, mem_in, sizeof(res->mem));
 	HIVE_OPTS(hive_run_opts, ro, .mem = res->mem, .mem_size = sizeof(res->mem), .use_jit = jit,
-		  .regs_out = res->regs);
+		  .regs_out = res->regs, .mem_readonly = o->readonly);
 	res->err = hive_prog_run(prog, &ro);
 	res->r0 = ro.retval;
 	res->fault_pc = ro.fault_pc;
@@ -444,6 +445,45 @@ static void test_checked(void **state)
 	r = RUN(CHECKED, MOV64_IMM(0, 1), MOV64_IMM(2, 1), ATOMIC_OP(ISA_W, ISA_AADD, 10, 2, -6), EXIT());
 	assert_int_equal(r.err, -EFAULT);
 	assert_non_null(strstr(r.msg, "misaligned atomic access of 4 bytes"));
+
+	/* read-only memory: loads go, stores fault (also on the stack's far side) */
+	struct opts ro = {.mode = HIVE_EXEC_CHECKED, .readonly = true};
+	r = RUN(ro, LDX_MEM(ISA_DW, 0, 1, 56), STX_MEM(ISA_DW, 10, 0, -8), LDX_MEM(ISA_DW, 0, 10, -8), EXIT());
+	assert_int_equal(r.err, 0);
+	r = RUN(ro, LDX_MEM(ISA_DW, 0, 1, 8), STX_MEM(ISA_B, 1, 0, 63), EXIT());
+	assert_int_equal(r.err, -EFAULT);
+	assert_int_equal(r.fault_pc, 1);
+	/* a region a helper opens: usable after the call, and only its bytes */
+	memset(allowed, 0, sizeof(allowed));
+	r = RUN(CHECKED, CALL_HELPER(3), MOV64_IMM(2, 77), STX_MEM(ISA_DW, 0, 2, 24), LDX_MEM(ISA_DW, 3, 0, 24),
+		ALU64_REG(ISA_ADD, 3, 3), MOV64_REG(0, 3), EXIT());
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.r0, 154);
+	r = RUN(CHECKED, CALL_HELPER(3), MOV64_IMM(2, 77), STX_MEM(ISA_DW, 0, 2, 25), MOV64_IMM(0, 0), EXIT());
+	assert_int_equal(r.err, -EFAULT);
+	assert_int_equal(r.fault_pc, 2);
+	r = RUN(CHECKED, MOV64_IMM(2, 77), STX_MEM(ISA_DW, 10, 2, -8), LD_IMM64(0, (uintptr_t)allowed),
+		STX_MEM(ISA_DW, 0, 2, 0), EXIT());
+	assert_int_equal(r.err, -EFAULT);
+	assert_int_equal(r.fault_pc, 4);
+	/* the budget counts alike when a block faults half-way (memory, LD_ABS miss) */
+	struct opts small = {.mode = HIVE_EXEC_CHECKED, .budget = 5};
+	r = RUN(small, MOV64_IMM(0, 1), ALU64_IMM(ISA_ADD, 0, 1), ALU64_IMM(ISA_ADD, 0, 1), ALU64_IMM(ISA_ADD, 0, 1),
+		ALU64_IMM(ISA_ADD, 0, 1), ALU64_IMM(ISA_ADD, 0, 1), EXIT());
+	assert_int_equal(r.err, -ELOOP);
+	assert_int_equal(r.fault_pc, 5);
+	assert_int_equal(r.executed, 5);
+	r = RUN(CHECKED, MOV64_IMM(0, 1), LD_ABS(ISA_W, 62), ALU64_IMM(ISA_ADD, 0, 1), ALU64_IMM(ISA_ADD, 0, 1), EXIT());
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.r0, 0);
+	assert_int_equal(r.executed, 2);
+	r = RUN(CHECKED, MOV64_IMM(0, 1), LD_IND(ISA_H, 0, 62), ALU64_IMM(ISA_ADD, 0, 1), EXIT());
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.r0, 0);
+	r = RUN(CHECKED, MOV64_IMM(6, -2), LD_IND(ISA_B, 6, 3), EXIT());
+	assert_int_equal(r.r0, (uint8_t)(1 * 37 + 11));
+	r = RUN(TRUSTED, LD_IMM64(6, 0x100000002ull), LD_IND(ISA_H, 6, 0), EXIT()); /* 32-bit offset sum */
+	assert_int_equal(r.r0, (uint16_t)((2 * 37 + 11) << 8 | (uint8_t)(3 * 37 + 11)));
 }
 
 int main(void)
