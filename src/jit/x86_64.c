@@ -89,6 +89,7 @@ struct x86_jit {
 	uint32_t *rest;    /* instructions after this one in its block */
 	bool precise;      /* emitting a precise copy: nothing to give back */
 	uint32_t pc;       /* the instruction being emitted */
+	bool leaf;         /* no local calls: the body runs in the entry's frame */
 	uint16_t used;     /* eBPF registers the program names */
 	int npush;         /* host registers pushed by the entry */
 	uint8_t pushed[8];
@@ -758,7 +759,10 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		x86_call_local(j, pc, pc + (uint32_t)in->imm + 1);
 		break;
 	case FMT_EXIT:
-		x86_ret(b);
+		if (!j->leaf)
+			x86_ret(b);
+		else if (pc + 1 < j->cnt)
+			x86_jump(j, -1, x86_lbl(j, LBL_AFTER)); /* the last one falls into it */
 		break;
 	case FMT_LDDW: {
 		uint64_t v = (uint32_t)in->imm | (uint64_t)(uint32_t)j->code[pc + 1].imm << 32;
@@ -805,6 +809,38 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		break;
 	}
 	return 1;
+}
+
+/* Two instructions as one: `rD = rA; rD += rB` or `rD += k` is one lea.
+ * Only inside a block (nothing jumps to the second) and outside precise
+ * copies (which count instructions one by one).  Returns the slots taken, 0
+ * when the pair does not fuse. */
+static unsigned x86_fuse(struct x86_jit *j, uint32_t pc)
+{
+	if (pc + 1 >= j->cnt || j->leader[pc + 1])
+		return 0;
+	const struct vm_insn *a = &j->code[pc], *n = &j->code[pc + 1];
+	if (a->op != OP_MOV64_X || a->dst == a->src || n->dst != a->dst)
+		return 0;
+	int dst = x86_map[a->dst], base = x86_map[a->src];
+	if (n->op == OP_ADD64_X) {
+		int idx = n->src == a->dst ? base : x86_map[n->src];
+		struct x86_buf *b = &j->b;
+		/* lea dst, [base + idx]; idx is never rsp; [rbp/r13 + x] needs a disp8 */
+		x86_byte(b, (uint8_t)(0x48 | (dst >> 3) << 2 | (idx >> 3) << 1 | (base >> 3)));
+		x86_byte(b, 0x8d);
+		bool d8 = (base & 7) == RBP;
+		x86_byte(b, (uint8_t)((d8 ? 1 : 0) << 6 | (dst & 7) << 3 | 4));
+		x86_byte(b, (uint8_t)((idx & 7) << 3 | (base & 7)));
+		if (d8)
+			x86_byte(b, 0);
+	} else if (n->op == OP_ADD64_K && !j->harden) {
+		x86_rm(&j->b, true, 0x8d, dst, base, n->imm, false);
+	} else {
+		return 0;
+	}
+	j->pc = pc;
+	return 2;
 }
 
 /* {===== layout */
@@ -867,6 +903,7 @@ static int x86_analyse(struct x86_jit *j)
 	/* keep native sp 16-aligned in the callee: odd number of pushes */
 	if (local_calls && j->ncallee % 2 == 0)
 		j->callee_saved[j->ncallee++] = R11;
+	j->leaf = !local_calls;
 	/* host callee-saved registers the entry saves */
 	j->pushed[j->npush++] = RBP;
 	j->pushed[j->npush++] = R12;
@@ -875,6 +912,8 @@ static int x86_analyse(struct x86_jit *j)
 			j->pushed[j->npush++] = callee[r - 6];
 	return 0;
 }
+
+static void x86_epilogue(struct x86_jit *j);
 
 /* ctx->regs[0..10] = r0..r10 */
 static void x86_store_regs(struct x86_jit *j)
@@ -891,13 +930,19 @@ static void x86_store_regs(struct x86_jit *j)
 	}
 }
 
+/* Native sp in a body is 16-aligned: with local calls the entry calls pc 0
+ * (sp 8 mod 16 before the call), a leaf program runs in the entry's frame. */
+static bool x86_entry_pad(const struct x86_jit *j)
+{
+	return j->leaf ? j->npush % 2 == 0 : j->npush % 2 != 0;
+}
+
 static void x86_entry(struct x86_jit *j)
 {
 	struct x86_buf *b = &j->b;
 	for (int i = 0; i < j->npush; i++)
 		x86_push(b, j->pushed[i]);
-	bool pad = j->npush % 2 != 0; /* at the call below sp must be 8 mod 16 */
-	if (pad)
+	if (x86_entry_pad(j))
 		x86_alu_ri(b, true, ALU_SUB, RSP, 8);
 	x86_mov_rr(b, true, REG_CTX, RDI);
 	x86_mov_rr(b, true, RBP, RCX);
@@ -908,11 +953,20 @@ static void x86_entry(struct x86_jit *j)
 	for (unsigned i = 0; i < sizeof(zero); i++)
 		if (i < 4 || (j->used & (1u << (i + 2))))
 			x86_alu_rr(b, false, ALU_XOR, zero[i], zero[i]);
-	x86_call_lbl(j, x86_lbl_pc(j, 0));
+	if (!j->leaf) {
+		x86_call_lbl(j, x86_lbl_pc(j, 0));
+		x86_epilogue(j);
+	}
+}
+
+/* Where every exit ends: r0..r10 to ctx->regs, host registers back. */
+static void x86_epilogue(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
 	x86_place(j, x86_lbl(j, LBL_AFTER));
 	x86_store_regs(j);
 	x86_place(j, x86_lbl(j, LBL_DONE));
-	if (pad)
+	if (x86_entry_pad(j))
 		x86_alu_ri(b, true, ALU_ADD, RSP, 8);
 	for (int i = j->npush - 1; i >= 0; i--)
 		x86_pop(b, j->pushed[i]);
@@ -955,12 +1009,12 @@ static void x86_stubs(struct x86_jit *j)
 	x86_place(j, x86_lbl(j, LBL_FAULT));
 	x86_store_regs(j);
 	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
-	x86_alu_ri(b, true, ALU_SUB, RSP, 8);
+	x86_alu_ri(b, true, ALU_AND, RSP, -16);
 	x86_mov_rr(b, true, RDI, REG_CTX);
 	x86_mov_rr(b, false, RSI, R10);
 	x86_mov_rr(b, true, RDX, R9);
 	x86_call_abs(j, (uintptr_t)jit_rt_fault);
-	x86_alu_ri(b, true, ALU_ADD, RSP, 8);
+	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
 	x86_jump(j, -1, x86_lbl(j, LBL_DONE));
 	/* LD_ABS/LD_IND outside the packet: the program ends with r0 = 0 */
 	x86_place(j, x86_lbl(j, LBL_ABS_MISS));
@@ -1069,12 +1123,16 @@ static void x86_pass(struct x86_jit *j)
 			x86_alu_mi(&j->b, true, ALU_SUB, REG_CTX, JIT_CTX_BUDGET, (int32_t)j->blen[pc]);
 			x86_jump(j, CC_B, x86_lbl_pre(j, pc));
 		}
-		uint32_t n = x86_insn(j, pc);
+		uint32_t n = x86_fuse(j, pc);
+		if (!n)
+			n = x86_insn(j, pc);
 		if (n == 2)
 			x86_place(j, x86_lbl_pc(j, pc + 1));
 		pc += n;
 	}
 	x86_place(j, x86_lbl_pc(j, j->cnt));
+	if (j->leaf)
+		x86_epilogue(j);
 	if (j->checked)
 		for (uint32_t pc = 0; pc < j->cnt; pc++)
 			if (j->leader[pc] && j->code[pc].op != OP_INVALID)

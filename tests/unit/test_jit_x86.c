@@ -221,6 +221,31 @@ static void test_alu(void **state)
 	EXPECT(0x80000000, MOV64_IMM(0, 0), ALU32_IMM(ISA_OR, 0, (int32_t)0x80000000), EXIT());
 }
 
+/* mov + add pairs become one lea: every base (rbp and r13 need a disp8) */
+static void test_lea_fusion(void **state)
+{
+	(void)state;
+	for (int a = 0; a <= 10; a++)
+		for (int bsrc = 0; bsrc <= 9; bsrc++) {
+			int d = a == 7 ? 6 : 7;
+			const struct hive_insn p[] = {
+				MOV64_IMM(0, 1), MOV64_IMM(1, 2), MOV64_IMM(2, 4), MOV64_IMM(3, 8), MOV64_IMM(4, 16),
+				MOV64_IMM(5, 32), MOV64_IMM(6, 64), MOV64_IMM(7, 128), MOV64_IMM(8, 256), MOV64_IMM(9, 512),
+				MOV64_REG(d, a), ALU64_REG(ISA_ADD, d, bsrc),
+				MOV64_REG(9, a), ALU64_IMM(ISA_ADD, 9, -1000),
+				MOV64_REG(8, a), ALU64_IMM(ISA_ADD, 8, 100000),
+				ALU64_REG(ISA_SUB, d, 10), ALU64_REG(ISA_SUB, 9, 10), ALU64_REG(ISA_SUB, 8, 10),
+				MOV64_REG(0, d), ALU64_REG(ISA_XOR, 0, 9), ALU64_REG(ISA_ADD, 0, 8), EXIT(),
+			};
+			struct result r = both(p, ARRAY_LEN(p), TRUSTED);
+			assert_int_equal(r.err, 0);
+		}
+	/* a jump into the add: the pair must not be fused */
+	EXPECT(5 + 1, MOV64_IMM(2, 3), MOV64_IMM(0, 1), JMP_IMM(ISA_JEQ, 0, 1, 1), MOV64_REG(0, 2),
+	       ALU64_IMM(ISA_ADD, 0, 5), EXIT());
+	EXPECT(6, MOV64_IMM(2, 3), MOV64_IMM(0, 1), MOV64_REG(0, 2), ALU64_REG(ISA_ADD, 0, 0), EXIT());
+}
+
 static void test_div_mod(void **state)
 {
 	(void)state;
@@ -491,6 +516,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alu),
 		cmocka_unit_test(test_div_mod),
+		cmocka_unit_test(test_lea_fusion),
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_atomics),
