@@ -82,6 +82,8 @@ static bool jit_opts_valid(const struct hive_jit_opts *o)
 	return true;
 }
 
+bool jit_test_no_bmi2;
+
 #define JIT_OPT(o, f) ((o) && (o)->sz >= offsetof(struct hive_jit_opts, f) + sizeof((o)->f) ? (o)->f : 0)
 
 int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
@@ -92,6 +94,7 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 		.harden = JIT_OPT(opts, harden),
 		.retpoline = JIT_OPT(opts, retpoline),
 		.seed = jit_seed(),
+		.no_bmi2 = jit_test_no_bmi2,
 	};
 	struct jit_image *img = calloc(1, sizeof(*img));
 	if (!img)

@@ -86,7 +86,11 @@ struct jit_compile_opts {
 	bool harden;
 	bool retpoline;
 	uint64_t seed; /* constant blinding keys */
+	bool no_bmi2;  /* shifts by register through cl even when the CPU has BMI2 */
 };
+
+/* Tests: compile as for a CPU without BMI2 (both shift paths get run). */
+extern bool jit_test_no_bmi2;
 
 /* Writable code memory of an image being built. */
 struct jit_mem {

@@ -90,6 +90,7 @@ struct x86_jit {
 	bool precise;      /* emitting a precise copy: nothing to give back */
 	uint32_t pc;       /* the instruction being emitted */
 	bool leaf;         /* no local calls: the body runs in the entry's frame */
+	bool bmi2;         /* shlx/shrx/sarx */
 	uint16_t used;     /* eBPF registers the program names */
 	int npush;         /* host registers pushed by the entry */
 	uint8_t pushed[8];
@@ -227,7 +228,8 @@ static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
 	struct x86_buf *b = &j->b;
 	if (dst != RAX)
 		x86_mov_rr(b, true, R9, RAX);
-	if (dst != RDX)
+	bool keep_rdx = dst != RDX && (j->used & (1u << 3)); /* r3 never named: rdx is free */
+	if (keep_rdx)
 		x86_mov_rr(b, true, R10, RDX);
 	if (dst != RAX)
 		x86_mov_rr(b, w, RAX, dst);
@@ -241,7 +243,7 @@ static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
 	int res = mod ? RDX : RAX;
 	if (dst != res)
 		x86_mov_rr(b, w, dst, res); /* a 32-bit div already zero-extended res */
-	if (dst != RDX)
+	if (keep_rdx)
 		x86_mov_rr(b, true, RDX, R10);
 	if (dst != RAX)
 		x86_mov_rr(b, true, RAX, R9);
@@ -295,7 +297,22 @@ static void x86_divmod_x(struct x86_jit *j, bool w, bool sgn, bool mod, int dst,
 static void x86_shift_x(struct x86_jit *j, bool w, enum x86_shift op, int dst, int src)
 {
 	struct x86_buf *b = &j->b;
+	if (j->bmi2 && op != SH_ROR) {
+		/* shlx/shrx/sarx dst, dst, src: any count register, masked like eBPF */
+		static const uint8_t pp[8] = {[SH_SHL] = 1, [SH_SHR] = 3, [SH_SAR] = 2};
+		x86_byte(b, 0xc4);
+		x86_byte(b, (uint8_t)((~dst & 8) << 4 | 0x40 | (~dst & 8) << 2 | 0x02));
+		x86_byte(b, (uint8_t)((w ? 0x80 : 0) | (~src & 15) << 3 | pp[op]));
+		x86_byte(b, 0xf7);
+		x86_byte(b, (uint8_t)(0xc0 | (dst & 7) << 3 | (dst & 7)));
+		return;
+	}
 	if (src == RCX) {
+		x86_rr(b, w, 0xd3, op, dst, false);
+		return;
+	}
+	if (!(j->used & (1u << 4))) { /* r4 is never named: rcx is free */
+		x86_mov_rr(b, false, RCX, src);
 		x86_rr(b, w, 0xd3, op, dst, false);
 		return;
 	}
@@ -870,6 +887,8 @@ static int x86_analyse(struct x86_jit *j)
 		const struct vm_insn *in = &j->code[pc];
 		const struct isa_row *row = &isa_rows[in->op];
 		j->used |= (uint16_t)(1u << in->dst | 1u << in->src);
+		if (row->fmt == FMT_CALL || row->fmt == FMT_CALLX)
+			j->used |= 0x3e; /* helpers read r1-r5, named or not */
 		int64_t t = -1;
 		if (row->fmt == FMT_JA || row->fmt == FMT_JCOND_K || row->fmt == FMT_JCOND_X)
 			t = (int64_t)pc + in->off + 1;
@@ -921,7 +940,7 @@ static void x86_store_regs(struct x86_jit *j)
 	struct x86_buf *b = &j->b;
 	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_REGS, false);
 	for (int r = 0; r <= 10; r++) {
-		if (r >= 6 && r <= 9 && !(j->used & (1u << r))) {
+		if (r >= 3 && r <= 9 && !(j->used & (1u << r))) {
 			x86_rm(b, true, 0xc7, 0, REG_AUX, r * 8, false);
 			x86_u32(b, 0);
 		} else {
@@ -949,9 +968,11 @@ static void x86_entry(struct x86_jit *j)
 	x86_mov_rr(b, true, RDI, RSI);
 	x86_mov_rr(b, true, RSI, RDX);
 	x86_rm(b, true, 0x89, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
+	/* r0 and the registers the program names start at 0; the others are
+	 * reported as 0 at exit */
 	static const uint8_t zero[] = {RAX, RDX, RCX, R8, RBX, R13, R14, R15};
 	for (unsigned i = 0; i < sizeof(zero); i++)
-		if (i < 4 || (j->used & (1u << (i + 2))))
+		if (i == 0 || (j->used & (1u << (i + 2))))
 			x86_alu_rr(b, false, ALU_XOR, zero[i], zero[i]);
 	if (!j->leaf) {
 		x86_call_lbl(j, x86_lbl_pc(j, 0));
@@ -1023,6 +1044,8 @@ static void x86_stubs(struct x86_jit *j)
 	x86_place(j, x86_lbl(j, LBL_UNWIND));
 	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
 	x86_jump(j, -1, x86_lbl(j, LBL_AFTER));
+	if (!j->checked)
+		goto thunk;
 	/* region check: r11 = address, r10d = info; preserves r0..r5 */
 	x86_place(j, x86_lbl(j, LBL_CHECK));
 	static const uint8_t save[] = {RAX, RDI, RSI, RDX, RCX, R8, R9}; /* 7: sp 16-aligned */
@@ -1067,6 +1090,7 @@ static void x86_stubs(struct x86_jit *j)
 			}
 		}
 	}
+thunk:
 	/* retpoline thunk for `call *r11`: the return predictor is sent to a
 	 * pause loop while the real target is swapped into the return slot */
 	if (j->retpoline) {
@@ -1168,6 +1192,7 @@ int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts
 		.prog = prog, .code = prog->code, .cnt = prog->cnt,
 		.checked = prog->mode == HIVE_EXEC_CHECKED,
 		.harden = opts->harden, .retpoline = opts->retpoline, .seed = opts->seed,
+		.bmi2 = !opts->no_bmi2 && __builtin_cpu_supports("bmi2"),
 	};
 	int err = x86_analyse(&j);
 	bool mapped = false;

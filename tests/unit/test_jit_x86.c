@@ -194,6 +194,8 @@ static void expect_r0(struct opts o, uint64_t want, const struct hive_insn *p, s
 static void test_alu(void **state)
 {
 	(void)state;
+	for (int bmi2 = 0; bmi2 < 2; bmi2++) {
+	jit_test_no_bmi2 = !bmi2;
 	EXPECT(0, LD_IMM64(0, -1), ALU32_IMM(ISA_ADD, 0, 1), EXIT());
 	EXPECT(0xfffffffeull, LD_IMM64(0, -1), ALU32_IMM(ISA_ADD, 0, -1), EXIT());
 	EXPECT(0xffffffff00000000ull, LD_IMM64(0, -1), ALU64_IMM(ISA_LSH, 0, 32), EXIT());
@@ -219,6 +221,25 @@ static void test_alu(void **state)
 	EXPECT(-1, MOV64_IMM(0, -1), EXIT());
 	EXPECT(0xffffffff, MOV32_IMM(0, -1), EXIT());
 	EXPECT(0x80000000, MOV64_IMM(0, 0), ALU32_IMM(ISA_OR, 0, (int32_t)0x80000000), EXIT());
+	/* shifts by every register into every register, 64 and 32 bit */
+	for (int d = 0; d <= 9; d++)
+		for (int sreg = 0; sreg <= 9; sreg++)
+			for (int op = 0; op < 3; op++) {
+				static const uint8_t ops[] = {ISA_LSH, ISA_RSH, ISA_ARSH};
+				const struct hive_insn p[] = {
+					LD_IMM64(0, 0x8765432187654321ull), LD_IMM64(1, 0x1111111111111103ull),
+					MOV64_IMM(2, 33), MOV64_IMM(3, -1), MOV64_IMM(4, 7), MOV64_IMM(5, 64 + 9),
+					MOV64_REG(6, 0), MOV64_REG(7, 1), MOV64_REG(8, 5), LD_IMM64(9, 0xfedcba9876543210ull),
+					ALU64_REG(ops[op], d, sreg), ALU32_REG(ops[op], 9 - d, sreg),
+					ALU64_REG(ISA_ADD, 0, 1), ALU64_REG(ISA_ADD, 0, 2), ALU64_REG(ISA_ADD, 0, 3),
+					ALU64_REG(ISA_ADD, 0, 4), ALU64_REG(ISA_ADD, 0, 5), ALU64_REG(ISA_ADD, 0, 6),
+					ALU64_REG(ISA_ADD, 0, 7), ALU64_REG(ISA_ADD, 0, 8), ALU64_REG(ISA_ADD, 0, 9), EXIT(),
+				};
+				struct result r = both(p, ARRAY_LEN(p), TRUSTED);
+				assert_int_equal(r.err, 0);
+			}
+	}
+	jit_test_no_bmi2 = false;
 }
 
 /* mov + add pairs become one lea: every base (rbp and r13 need a disp8) */
