@@ -20,6 +20,39 @@ struct jit_image {
 	jit_entry_fn entry;
 };
 
+/* {===== allocation, with a failure switch for tests */
+
+static _Thread_local unsigned long jit_alloc_count, jit_alloc_fail_at;
+static _Thread_local bool jit_alloc_sticky;
+
+unsigned long jit_test_fail_alloc(unsigned long nth, bool sticky)
+{
+	unsigned long n = jit_alloc_count;
+	jit_alloc_count = 0;
+	jit_alloc_fail_at = nth;
+	jit_alloc_sticky = sticky;
+	return n;
+}
+
+static bool jit_alloc_fails(void)
+{
+	jit_alloc_count++;
+	return jit_alloc_fail_at &&
+	       (jit_alloc_count == jit_alloc_fail_at || (jit_alloc_sticky && jit_alloc_count > jit_alloc_fail_at));
+}
+
+void *jit_zalloc(size_t n)
+{
+	return jit_alloc_fails() ? NULL : calloc(1, n ? n : 1);
+}
+
+void *jit_realloc(void *p, size_t n)
+{
+	return jit_alloc_fails() ? NULL : realloc(p, n ? n : 1);
+}
+
+/* }===== */
+
 /* {===== code memory: never writable and executable at once */
 
 static size_t jit_page(void)
@@ -36,7 +69,8 @@ int jit_mem_alloc(struct jit_mem *mem, size_t size)
 	 * with us fit a rel32; the kernel may put it anywhere else. */
 	uintptr_t near = (uintptr_t)&jit_rt_check & ~(uintptr_t)(page - 1);
 	void *hint = near > (256u << 20) ? (void *)(near - (256u << 20)) : NULL;
-	void *p = mmap(hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = jit_alloc_fails() ? MAP_FAILED
+				    : mmap(hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	mem->base = p;
@@ -96,7 +130,7 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 		.seed = jit_seed(),
 		.no_bmi2 = jit_test_no_bmi2,
 	};
-	struct jit_image *img = calloc(1, sizeof(*img));
+	struct jit_image *img = jit_zalloc(sizeof(*img));
 	if (!img)
 		return -ENOMEM;
 	size_t entry_off = 0;

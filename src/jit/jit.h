@@ -105,6 +105,14 @@ struct jit_mem {
 int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts *opts, struct jit_mem *mem,
 		     size_t *code_size, size_t *entry_off);
 
+/* The JIT's allocations (heap and code memory) all go through here, so
+ * that tests can make the nth fail: jit_test_fail_alloc(n, sticky) fails
+ * allocation n from now on (and every later one if @sticky); 0 turns it
+ * off.  Returns the number of allocations since the last call. */
+void *jit_zalloc(size_t n);
+void *jit_realloc(void *p, size_t n);
+unsigned long jit_test_fail_alloc(unsigned long nth, bool sticky);
+
 /* Map @size bytes read-write, near the code JIT output calls if possible. */
 int jit_mem_alloc(struct jit_mem *mem, size_t size);
 void jit_mem_release(struct jit_mem *mem);

@@ -107,7 +107,7 @@ static void x86_place(struct x86_jit *j, uint32_t id)
 {
 	if (id >= j->ncap) {
 		size_t ncap = (id + 1) * 2;
-		uint32_t *n = realloc(j->cur, ncap * sizeof(*n));
+		uint32_t *n = jit_realloc(j->cur, ncap * sizeof(*n));
 		if (!n) {
 			j->b.oom = true;
 			return;
@@ -184,7 +184,7 @@ static uint32_t x86_add_cold(struct x86_jit *j, uint32_t pc, unsigned kind, int 
 {
 	if (j->ncold == j->cold_cap) {
 		uint32_t ncap = j->cold_cap ? j->cold_cap * 2 : 64;
-		struct x86_cold *n = realloc(j->cold, ncap * sizeof(*n));
+		struct x86_cold *n = jit_realloc(j->cold, ncap * sizeof(*n));
 		if (!n) {
 			j->b.oom = true;
 			return x86_lbl_cold(j, 0);
@@ -876,9 +876,9 @@ static uint32_t x86_slots(const struct vm_insn *in)
 /* Basic blocks (for the budget), registers named, local calls. */
 static int x86_analyse(struct x86_jit *j)
 {
-	j->leader = calloc(j->cnt + 1, 1);
-	j->blen = calloc(j->cnt + 1, sizeof(*j->blen));
-	j->rest = calloc(j->cnt + 1, sizeof(*j->rest));
+	j->leader = jit_zalloc(j->cnt + 1);
+	j->blen = jit_zalloc((j->cnt + 1) * sizeof(*j->blen));
+	j->rest = jit_zalloc((j->cnt + 1) * sizeof(*j->rest));
 	if (!j->leader || !j->blen || !j->rest)
 		return -ENOMEM;
 	j->leader[0] = 1;
@@ -1174,7 +1174,7 @@ static bool x86_converged(const struct x86_jit *j)
 
 static int x86_keep(struct x86_jit *j)
 {
-	uint32_t *p = realloc(j->prev, (j->nlbl ? j->nlbl : 1) * sizeof(*p));
+	uint32_t *p = jit_realloc(j->prev, (j->nlbl ? j->nlbl : 1) * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	memcpy(p, j->cur, j->nlbl * sizeof(*p));
