@@ -496,6 +496,18 @@ static void bench_print(const struct bench_case *cases, const struct bench_cfg *
 	uname(&u);
 	printf("hive-bench: %s, Linux %s, packet %d bytes, median of %u batches of ~%u ms\n", cpu,
 	       u.release, BENCH_PKT_SIZE, cfg->repeats, cfg->batch_ms);
+	if (bench_kernel_floor >= 0) {
+		FILE *f = fopen("/proc/sys/net/core/bpf_jit_enable", "r");
+		int jit = -1;
+
+		if (f) {
+			if (fscanf(f, "%d", &jit) != 1)
+				jit = -1;
+			fclose(f);
+		}
+		printf("  kernel: bpf_jit_enable = %d%s\n", jit,
+		       jit == 0 ? " (the kernel rows are its interpreter)" : jit < 0 ? " (unknown)" : "");
+	}
 	if (bench_kernel_floor >= 0)
 		printf("  floor: empty XDP program on the kernel %.1f ns/run (in the kernel rows)\n",
 		       bench_kernel_floor);

@@ -16,7 +16,9 @@ static const struct tool_cmd {
 	{"run", cmd_run, "run PROG [--mem FILE | --mem-hex HEX] [--interpret|--jit] [--trusted] [--budget N]"},
 	{"conformance-plugin", cmd_conformance_plugin, "conformance-plugin [MEMHEX] [--interpret|--jit]  (bytecode as hex on stdin)"},
 	{"asm", cmd_asm, "asm FILE [-o OUT.bin] [--no-validate]"},
-	{"disasm", cmd_disasm, "disasm FILE"},
+	{"disasm", cmd_disasm, "disasm FILE | OBJ.o [--prog NAME]   (ELF objects: with source lines)"},
+	{"prog", cmd_prog, "prog show OBJ.o"},
+	{"map", cmd_map, "map show OBJ.o"},
 };
 
 static void tool_usage(FILE *f)

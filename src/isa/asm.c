@@ -38,6 +38,7 @@
 #define ASM_E_FAR "jump to %.*s out of range"
 #define ASM_E_EXPECTED "expected %s, got '%.*s'"
 #define ASM_E_CHAR "unexpected character '%c'"
+#define ASM_E_BYTE "unexpected byte 0x%02x"
 #define ASM_E_WIDTH "mixed 32-bit (w) and 64-bit (r) registers"
 #define ASM_E_TOO_BIG "program too large (more than %d slots)"
 #define ASM_E_NOMEM "out of memory"
@@ -193,7 +194,8 @@ static int asm_lex(struct asm_state *st, const char *p, const char *end, struct 
 		} else {
 			unsigned n = asm_punct_len(p, end);
 			if (!n)
-				return asm_err(st, ASM_E_CHAR, *p);
+				return isprint((unsigned char)*p) ? asm_err(st, ASM_E_CHAR, *p)
+								  : asm_err(st, ASM_E_BYTE, (unsigned char)*p);
 			t->kind = T_PUNCT;
 			p += n;
 		}
@@ -259,8 +261,8 @@ static int asm_expect_end(struct asm_state *st, struct asm_line *l)
 /* {===== operands */
 
 /* Is @t a register name: %rN, rN or wN?  0: yes (*reg, *wide = 'r'/'w'),
- * 1: not register-like, -EINVAL: looks like one but is not (r11, %r50, %x). */
-static int asm_reg_tok(struct asm_state *st, const struct asm_tok *t, unsigned *reg, char *wide)
+ * 1: not register-like, 2: looks like one but is not (r11, %r50, %x, w01). */
+static int asm_reg_tok(const struct asm_tok *t, unsigned *reg, char *wide)
 {
 	if (t->kind != T_WORD)
 		return 1;
@@ -275,12 +277,12 @@ static int asm_reg_tok(struct asm_state *st, const struct asm_tok *t, unsigned *
 	for (unsigned i = 1; digits && i < len; i++)
 		digits = isdigit((unsigned char)s[i]);
 	if (!digits || (pct && s[0] != 'r'))
-		return pct ? asm_err(st, ASM_E_REGISTER, (int)t->len, t->s) : 1;
+		return pct ? 2 : 1;
 	unsigned v = 0;
 	for (unsigned i = 1; i < len && v <= 10; i++)
 		v = v * 10 + (unsigned)(s[i] - '0');
 	if (v > 10 || (len > 2 && s[1] == '0'))
-		return asm_err(st, ASM_E_REGISTER, (int)t->len, t->s);
+		return 2;
 	*reg = v;
 	*wide = s[0];
 	return 0;
@@ -290,28 +292,20 @@ static int asm_reg(struct asm_state *st, struct asm_line *l, unsigned *reg, char
 {
 	const struct asm_tok *t = asm_next(l);
 	char w;
-	int rc = asm_reg_tok(st, t, reg, wide ? wide : &w);
-	if (rc == 1)
-		return t->kind == T_WORD ? asm_err(st, ASM_E_REGISTER, (int)t->len, t->s)
-					 : asm_unexpected(st, t, "a register");
-	return rc;
+	int rc = asm_reg_tok(t, reg, wide ? wide : &w);
+	if (rc == 0)
+		return 0;
+	if (rc == 2 || t->kind == T_WORD)
+		return asm_err(st, ASM_E_REGISTER, (int)t->len, t->s);
+	return asm_unexpected(st, t, "a register");
 }
 
-static bool asm_is_reg_next(struct asm_state *st, const struct asm_line *l)
+/* Is the next token a register (or a bad one, to be reported as such)? */
+static bool asm_is_reg_next(const struct asm_line *l)
 {
 	unsigned r;
 	char w;
-	const struct asm_tok *t = asm_peek(l, 0);
-	if (t->kind != T_WORD)
-		return false;
-	if (t->s[0] == '%')
-		return true; /* a bad one is reported by asm_reg */
-	/* register-like words (r11 too) are registers, not labels */
-	char save_err = st->err && st->errsize ? st->err[0] : 0;
-	int rc = asm_reg_tok(st, t, &r, &w);
-	if (st->err && st->errsize)
-		st->err[0] = save_err;
-	return rc != 1;
+	return asm_reg_tok(asm_peek(l, 0), &r, &w) != 1;
 }
 
 /* A number token: decimal or 0x hex, no sign. */
@@ -411,7 +405,9 @@ static int asm_addr(struct asm_state *st, struct asm_line *l, const char *open, 
 static int asm_target(struct asm_state *st, struct asm_line *l, enum asm_width bits, struct asm_enc *e, int32_t *field)
 {
 	const struct asm_tok *t = asm_peek(l, 0);
-	if (t->kind == T_WORD && !asm_is_reg_next(st, l)) {
+	if (asm_tok_is(t, "pc") && (asm_tok_is(asm_peek(l, 1), "+") || asm_tok_is(asm_peek(l, 1), "-")))
+		t = (asm_next(l), asm_peek(l, 0)); /* the kernel's "goto pc+3" */
+	if (t->kind == T_WORD && !asm_is_reg_next(l)) {
 		e->target = asm_next(l);
 		*field = 0;
 		return 0;
@@ -421,6 +417,11 @@ static int asm_target(struct asm_state *st, struct asm_line *l, enum asm_width b
 	int64_t v;
 	int rc = asm_signed(st, l, bits, bits == W16 ? "jump offset out of range: %.*s" : ASM_E_IMM32, &v);
 	*field = (int32_t)v;
+	/* llvm-objdump's annotation of the target: "goto +3 <LBB0_2>" */
+	if (!rc && asm_tok_is(asm_peek(l, 0), "<") && asm_peek(l, 1)->kind == T_WORD &&
+	    asm_tok_is(asm_peek(l, 2), ">")) {
+		l->i += 3;
+	}
 	return rc;
 }
 
@@ -657,11 +658,11 @@ static int asm_opnd_done(struct asm_state *st, struct asm_line *l, const struct 
 	return 0;
 }
 
-static bool asm_opnd_is_reg(struct asm_state *st, struct asm_line *l, const struct asm_opnds *o, unsigned k)
+static bool asm_opnd_is_reg(struct asm_line *l, const struct asm_opnds *o, unsigned k)
 {
 	unsigned save = l->i;
 	l->i = o->first[k];
-	bool r = asm_is_reg_next(st, l);
+	bool r = asm_is_reg_next(l);
 	l->i = save;
 	return r;
 }
@@ -730,7 +731,7 @@ static int asm_call(struct asm_state *st, struct asm_line *l)
 	} else {
 		asm_accept(l, "helper");
 		const struct asm_tok *t = asm_peek(l, 0);
-		if (asm_is_reg_next(st, l)) {
+		if (asm_is_reg_next(l)) {
 			e.row = OP_CALLX;
 			rc = asm_reg(st, l, &e.dst, NULL);
 		} else if (t->kind == T_WORD) {
@@ -764,7 +765,7 @@ static int asm_conf(struct asm_state *st, struct asm_line *l)
 		return rc;
 	int x = -1;
 	if (o.n >= 2)
-		x = asm_opnd_is_reg(st, l, &o, 1);
+		x = asm_opnd_is_reg(l, &o, 1);
 
 	char name[20];
 	unsigned len = mn->len < sizeof(name) - 3 ? mn->len : (unsigned)sizeof(name) - 3;
@@ -899,7 +900,7 @@ static int asm_llvm_store(struct asm_state *st, struct asm_line *l)
 		return rc;
 	if (sgn)
 		return asm_err(st, "stores take u8, u16, u32 or u64");
-	bool x = asm_is_reg_next(st, l);
+	bool x = asm_is_reg_next(l);
 	e.row = asm_find(&ASM_WANT(.fmt = x ? FMT_STX : FMT_ST, .size = size));
 	rc = x ? asm_reg(st, l, &e.src, NULL) : asm_imm32(st, l, &e.imm);
 	if (rc || (rc = asm_expect_end(st, l)))
@@ -918,7 +919,7 @@ static int asm_llvm_if(struct asm_state *st, struct asm_line *l)
 	const struct asm_tok *op = asm_next(l);
 	char ops[8];
 	snprintf(ops, sizeof(ops), "%.*s", op->kind == T_PUNCT ? (int)op->len : 0, op->s);
-	bool x = asm_is_reg_next(st, l);
+	bool x = asm_is_reg_next(l);
 	e.row = asm_find(&ASM_WANT(.fmt = x ? FMT_JCOND_X : FMT_JCOND_K, .cls = CLS(w1 == 'w' ? ISA_JMP32 : ISA_JMP),
 				   .op = ops));
 	if (e.row < 0)
@@ -1053,7 +1054,7 @@ static int asm_llvm_load(struct asm_state *st, struct asm_line *l, struct asm_en
 			return asm_err(st, "packet loads are r0 = *(u8|u16|u32 *)skb[...]");
 		if ((rc = asm_expect(st, l, "[")))
 			return rc;
-		bool ind = asm_is_reg_next(st, l);
+		bool ind = asm_is_reg_next(l);
 		if (ind) {
 			int64_t v = 0;
 			if ((rc = asm_reg(st, l, &e->src, NULL)))
@@ -1129,7 +1130,7 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 			e.row = asm_find(&ASM_WANT(.fmt = FMT_NEG, .alu32 = TRI(alu32)));
 			return asm_emit(st, &e);
 		}
-		if (t->kind == T_WORD && !asm_is_reg_next(st, l)) {
+		if (t->kind == T_WORD && !asm_is_reg_next(l)) {
 			/* be16 rD, le32 rD, bswap64 rD, atomic functions, pseudo lddw */
 			static const struct {
 				const char *kind;
@@ -1163,7 +1164,7 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 			}
 			return asm_llvm_lddw(st, l, &e);
 		}
-		if (asm_is_reg_next(st, l)) {
+		if (asm_is_reg_next(l)) {
 			/* rD = rS: mov */
 			if ((rc = asm_reg(st, l, &e.src, &ws)) || (rc = asm_same_width(st, wd, ws)) ||
 			    (rc = asm_expect_end(st, l)))
@@ -1187,7 +1188,7 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 	}
 
 	/* compound assignment */
-	bool x = asm_is_reg_next(st, l);
+	bool x = asm_is_reg_next(l);
 	e.row = asm_find(&ASM_WANT(.fmt = x ? FMT_ALU_X : FMT_ALU_K, .alu32 = TRI(alu32), .op = ops));
 	if (e.row < 0)
 		return asm_unexpected(st, op, "an ALU operator");
@@ -1386,7 +1387,7 @@ int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, char *errbuf
 		if (rc)
 			break;
 		p = *eol ? eol + 1 : eol;
-		if (*eol)
+		if (*p)
 			st.line++;
 	}
 	if (!rc && st.cnt == 0)

@@ -348,6 +348,16 @@ void *map_prog_lookup(struct hive_map *map, const void *key)
 	return p;
 }
 
+void *map_prog_lookup_percpu(struct hive_map *map, const void *key, uint64_t cpu)
+{
+	if (!map->percpu || cpu >= map->ncpus || !map->ops->lookup_cpu)
+		return NULL;
+	epoch_enter();
+	void *p = map->ops->lookup_cpu(map, key, (uint32_t)cpu);
+	epoch_exit();
+	return p;
+}
+
 long map_prog_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
 {
 	if (map->map_flags & HIVE_F_RDONLY_PROG)

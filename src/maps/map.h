@@ -52,6 +52,8 @@ struct map_ops {
 
 	/* program side: one CPU slot of per-CPU maps */
 	void *(*lookup)(struct hive_map *map, const void *key);
+	/* per-CPU maps: the slot of @cpu (map_lookup_percpu_elem) */
+	void *(*lookup_cpu)(struct hive_map *map, const void *key, uint32_t cpu);
 	long (*update)(struct hive_map *map, const void *key, const void *value, uint64_t flags);
 	long (*delete)(struct hive_map *map, const void *key);
 	long (*push)(struct hive_map *map, const void *value, uint64_t flags);
@@ -103,6 +105,7 @@ uint32_t map_this_cpu(const struct hive_map *map);
 
 /* {===== program side: what the helpers call (r1 = the map) */
 void *map_prog_lookup(struct hive_map *map, const void *key);
+void *map_prog_lookup_percpu(struct hive_map *map, const void *key, uint64_t cpu);
 long map_prog_update(struct hive_map *map, const void *key, const void *value, uint64_t flags);
 long map_prog_delete(struct hive_map *map, const void *key);
 long map_prog_push(struct hive_map *map, const void *value, uint64_t flags);

@@ -84,13 +84,18 @@ static uint8_t *array_elem(struct array_map *arr, uint32_t index, uint32_t cpu)
 	return arr->values + ((size_t)index * arr->map.ncpus + cpu) * arr->elem_size;
 }
 
-static void *array_lookup(struct hive_map *map, const void *key)
+static void *array_lookup_cpu(struct hive_map *map, const void *key, uint32_t cpu)
 {
 	uint32_t index;
 	memcpy(&index, key, 4);
 	if (index >= map->max_entries)
 		return NULL;
-	return array_elem(array_of(map), index, map->percpu ? map_this_cpu(map) : 0);
+	return array_elem(array_of(map), index, cpu);
+}
+
+static void *array_lookup(struct hive_map *map, const void *key)
+{
+	return array_lookup_cpu(map, key, map->percpu ? map_this_cpu(map) : 0);
 }
 
 static long array_update_check(struct hive_map *map, uint32_t index, uint64_t flags)
@@ -181,6 +186,7 @@ const struct map_ops map_percpu_array_ops = {
 	.alloc = array_alloc,
 	.free = array_free,
 	.lookup = array_lookup,
+	.lookup_cpu = array_lookup_cpu,
 	.update = array_update,
 	.delete = array_delete,
 	.get_next_key = array_get_next_key,

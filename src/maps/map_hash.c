@@ -288,7 +288,7 @@ static struct htab_elem *htab_elem_new(struct htab *h, const void *key, uint32_t
 
 /* }===== */
 
-static void *htab_lookup(struct hive_map *map, const void *key)
+static void *htab_lookup_cpu(struct hive_map *map, const void *key, uint32_t cpu)
 {
 	struct htab *h = htab_of(map);
 	uint32_t hash = htab_hash(h, key);
@@ -297,8 +297,12 @@ static void *htab_lookup(struct hive_map *map, const void *key)
 		return NULL;
 	if (h->lru && !atomic_load_explicit(&e->ref, memory_order_relaxed))
 		atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
-	uint8_t *v = htab_value(h, e);
-	return map->percpu ? v + (size_t)map_round8(map->value_size) * map_this_cpu(map) : v;
+	return htab_value(h, e) + (size_t)map_round8(map->value_size) * cpu;
+}
+
+static void *htab_lookup(struct hive_map *map, const void *key)
+{
+	return htab_lookup_cpu(map, key, map->percpu ? map_this_cpu(map) : 0);
 }
 
 /* How the value is written: one CPU's slot (program) or all of them (user). */
@@ -463,7 +467,7 @@ static int htab_get_next_key(struct hive_map *map, const void *key, void *next_k
 #define HTAB_OPS(NAME)                                                                             \
 	{                                                                                          \
 		.name = NAME, .check = htab_check, .alloc = htab_alloc, .free = htab_free,         \
-		.lookup = htab_lookup, .update = htab_update, .delete = htab_delete,               \
+		.lookup = htab_lookup, .lookup_cpu = htab_lookup_cpu, .update = htab_update, .delete = htab_delete,               \
 		.get_next_key = htab_get_next_key, .user_lookup = htab_user_lookup,                \
 		.user_update = htab_user_update, .lookup_and_delete = htab_lookup_and_delete,      \
 	}

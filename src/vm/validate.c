@@ -39,6 +39,53 @@ static int validate_fail(struct validate *v, uint32_t pc, int err, const char *f
 	return err;
 }
 
+/* LDDW of a map or of a map value: the loader left an index into
+ * opts->maps; the pre-decoded pair gets the address itself. */
+static int validate_lddw_pseudo(struct validate *v, uint32_t pc, const struct hive_prog_opts *opts,
+				struct hive_prog *prog, struct vm_insn *lo, struct vm_insn *hi)
+{
+	const struct hive_insn *in = &v->insns[pc];
+	uint32_t src = in->src_reg;
+	if (src != ISA_PSEUDO_MAP_FD && src != ISA_PSEUDO_MAP_IDX && src != ISA_PSEUDO_MAP_VALUE &&
+	    src != ISA_PSEUDO_MAP_IDX_VALUE)
+		return validate_fail(v, pc, -EINVAL, "lddw with src %u (%s) is not supported here", src,
+				     src == ISA_PSEUDO_FUNC ? "a callback address" :
+				     src == ISA_PSEUDO_BTF_ID ? "a kernel symbol" : "unknown pseudo source");
+	size_t nmaps = opts ? opts->nmaps : 0;
+	if ((uint32_t)in->imm >= nmaps || !opts->maps[in->imm])
+		return validate_fail(v, pc, -EINVAL, "lddw refers to map %u, but the program has %zu maps",
+				     (uint32_t)in->imm, nmaps);
+	struct hive_map *map = opts->maps[in->imm];
+	uint64_t addr = (uintptr_t)map;
+	if (src == ISA_PSEUDO_MAP_VALUE || src == ISA_PSEUDO_MAP_IDX_VALUE) {
+		uint32_t off = (uint32_t)v->insns[pc + 1].imm;
+		void *base = NULL;
+		int err = vm_map_direct_value(map, off, &base);
+		if (err)
+			return validate_fail(v, pc, -EINVAL,
+					     "lddw of byte %u of map '%s': %s", off, hive_map_name(map),
+					     err == -ERANGE ? "offset beyond the value" :
+					     "direct value access needs an array map with one element");
+		addr = (uintptr_t)base + off;
+		uint32_t i = 0;
+		while (i < prog->ndata_regions && prog->data_regions[i].start != (uintptr_t)base)
+			i++;
+		if (i == prog->ndata_regions) {
+			if (i == sizeof(prog->data_regions) / sizeof(prog->data_regions[0]))
+				return validate_fail(v, pc, -E2BIG, "more than %u global data maps", i);
+			prog->data_regions[i] = (struct vm_region){
+				.start = (uintptr_t)base,
+				.end = (uintptr_t)base + hive_map_value_size(map),
+				.writable = !(hive_map_flags(map) & (HIVE_F_RDONLY_PROG)),
+			};
+			prog->ndata_regions++;
+		}
+	}
+	lo->imm = (int32_t)(uint32_t)addr;
+	hi->imm = (int32_t)(uint32_t)(addr >> 32);
+	return 0;
+}
+
 /* Which registers a row reads and writes, as bit masks over r0..r10. */
 static void validate_regs(const struct isa_row *row, const struct hive_insn *in, uint16_t *rd, uint16_t *wr)
 {
@@ -225,10 +272,8 @@ int validate_prog(const struct hive_insn *insns, uint32_t cnt, const struct hive
 	for (uint32_t pc = 0; pc < cnt; pc++) {
 		const struct hive_insn *in = &insns[pc];
 		struct vm_insn *out = &prog->code[pc];
-		if (is_hi[pc]) {
-			*out = (struct vm_insn){.op = OP_INVALID, .imm = in->imm};
-			continue;
-		}
+		if (is_hi[pc])
+			continue; /* filled with its LDDW */
 		const char *why = NULL;
 		int op = isa_decode(in, &why);
 		if (op == OP_INVALID) {
@@ -266,12 +311,6 @@ int validate_prog(const struct hive_insn *insns, uint32_t cnt, const struct hive
 		}
 		switch (row->fmt) {
 		case FMT_LDDW:
-			if (in->src_reg != 0) {
-				err = validate_fail(&v, pc, -EINVAL,
-						    "lddw with src %u (a map or BTF reference) must be resolved by the loader",
-						    in->src_reg);
-				goto out;
-			}
 			if (pc + 1 >= cnt) {
 				err = validate_fail(&v, pc, -EINVAL, "lddw is missing its second slot");
 				goto out;
@@ -281,6 +320,10 @@ int validate_prog(const struct hive_insn *insns, uint32_t cnt, const struct hive
 				goto out;
 			}
 			is_hi[pc + 1] = 1;
+			prog->code[pc + 1] = (struct vm_insn){.op = OP_INVALID, .imm = insns[pc + 1].imm};
+			if (in->src_reg != 0 &&
+			    (err = validate_lddw_pseudo(&v, pc, opts, prog, out, &prog->code[pc + 1])))
+				goto out;
 			break;
 		case FMT_CALL:
 			if (!prog->any_helper && !vm_helper(prog, (uint32_t)in->imm)) {

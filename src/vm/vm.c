@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jit/jit.h"
+#include "maps/map.h"
 
 /* {===== environment */
 
@@ -73,6 +74,18 @@ HIVE_API hive_helper_fn hive_env_helper(const struct hive_env *env, uint32_t id,
 /* }===== */
 
 /* {===== programs */
+
+int vm_map_direct_value(struct hive_map *map, uint32_t off, void **base)
+{
+	enum hive_map_type t = hive_map_get_type(map);
+	if ((t != HIVE_MAP_ARRAY) || hive_map_max_entries(map) != 1)
+		return -EOPNOTSUPP;
+	if (off >= hive_map_value_size(map))
+		return -ERANGE;
+	uint32_t zero = 0;
+	*base = map_prog_lookup(map, &zero);
+	return *base ? 0 : -EOPNOTSUPP;
+}
 
 HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const struct hive_prog_opts *opts,
 			    struct hive_prog **out)
@@ -214,6 +227,8 @@ HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *o
 	run.errmsg[0] = '\0';
 	vm_add_region(&run, stack, sizeof(stack), true);
 	vm_add_region(&run, opts->mem, opts->mem_size, !opts->mem_readonly);
+	for (uint32_t i = 0; i < prog->ndata_regions; i++)
+		run.regions[run.nregions++] = prog->data_regions[i];
 
 	uint64_t r0 = 0;
 	int err;

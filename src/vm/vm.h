@@ -23,6 +23,13 @@ _Static_assert(sizeof(struct vm_insn) == 8, "vm_insn is one slot");
 
 struct jit_image;
 
+/* One memory region a checked run may touch. */
+struct vm_region {
+	uintptr_t start, end; /* [start, end) */
+	bool writable;
+};
+
+
 struct hive_env {
 	hive_helper_fn *fns;  /* indexed by helper id */
 	char **names;
@@ -40,12 +47,9 @@ struct hive_prog {
 	uint32_t nhelpers;
 	struct jit_image *jit;
 	bool any_helper; /* validation only: accept calls to unregistered helpers */
-};
-
-/* One memory region a checked run may touch. */
-struct vm_region {
-	uintptr_t start, end; /* [start, end) */
-	bool writable;
+	/* global data the program addresses with LDDW (checked mode opens them) */
+	struct vm_region data_regions[8];
+	uint32_t ndata_regions;
 };
 
 enum { VM_MAX_REGIONS = 32 };
@@ -93,6 +97,11 @@ static inline hive_helper_fn vm_helper(const struct hive_prog *prog, uint64_t id
 {
 	return id < prog->nhelpers ? prog->helpers[id] : NULL;
 }
+
+/* Global data: the address of element 0 of a one-element array map (in
+ * *base) when @off lies inside its value; -EOPNOTSUPP for other maps,
+ * -ERANGE past the value. */
+int vm_map_direct_value(struct hive_map *map, uint32_t off, void **base);
 
 /* Validation: the structural checks done before any run (see validate.c).
  * On failure writes "insn N: <disasm>: <reason>" to log. */

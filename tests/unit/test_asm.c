@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "hive/hive.h"
+#include "isa/isa.h"
+#include "isa_random.h"
 
 /* {===== a reader for the suite's .data files (see its README) */
 
@@ -491,6 +493,15 @@ static const struct fact facts[] = {
 	{"r0 = atomic64_cmpxchg((u64 *)(r1 + 0), r0, r2)", "db 21 00 00 f1 00 00 00"},
 	{"r3 = atomic64_xchg((u64 *)(r1 + 0), r3)", "db 31 00 00 e1 00 00 00"},
 	{".insn 0x0000000100010007", "07 00 01 00 01 00 00 00"},
+	/* newer llvm-objdump prints hex and annotates targets */
+	{"if r1 > 0x5 goto +0x3 <LBB0_2>", "25 01 03 00 05 00 00 00"},
+	{"*(u32 *)(r10 - 0x8) = 0x5", "62 0a f8 ff 05 00 00 00"},
+	{"call 0x5", "85 00 00 00 05 00 00 00"},
+	{"goto -0x1 <f>", "05 00 ff ff 00 00 00 00"},
+	/* the kernel's verifier log writes jump targets as pc+N */
+	{"if r1 != 0x0 goto pc+2", "55 01 02 00 00 00 00 00"},
+	{"goto pc-1", "05 00 ff ff 00 00 00 00"},
+	{"pc: goto pc", "05 00 ff ff 00 00 00 00"},
 	/* labels, comments, listings */
 	{"  # comment only\nstart: mov %r0, 0 ; trailing\n// c++ style\n  ja start", "b7 00 00 00 00 00 00 00 05 00 fe ff 00 00 00 00"},
 	{"if r1 == 0 goto exit\nr0 = 1\nexit", "15 01 01 00 00 00 00 00 b7 00 00 00 01 00 00 00 95 00 00 00 00 00 00 00"},
@@ -536,6 +547,34 @@ static void test_asm_facts(void **state)
 	}
 }
 
+/* Random slots of every form (registers r0..r10, all other fields random,
+ * the discriminating field set by the form): whatever decodes disassembles
+ * to text that assembles back to the same bytes. */
+static void test_random_round_trip(void **state)
+{
+	(void)state;
+	uint64_t seed = 0x9e3779b97f4a7c15;
+	size_t tried = 0, decoded = 0;
+	bool seen[OP__COUNT] = {false};
+	for (unsigned code = 0; code < 256; code++)
+		for (int n = 0; n < ISA_RANDOM_PER_CODE; n++) {
+			struct hive_insn in[2];
+			isa_random_slot(&seed, code, n, in);
+			tried++;
+			char buf[128];
+			int rc = hive_disasm_insn(in, 2, 0, buf, sizeof(buf));
+			if (rc < 0)
+				continue;
+			decoded++;
+			seen[isa_decode(in, NULL)] = true;
+			round_trip(buf, in, (size_t)rc);
+		}
+	printf("random round trip: %zu of %zu slots decoded and round-tripped\n", decoded, tried);
+	for (int r = 0; r < OP__COUNT; r++)
+		if (!seen[r])
+			fail_msg("no random slot of row %d (%s, code 0x%02x)", r, isa_rows[r].mnemonic, isa_rows[r].code);
+}
+
 /* }===== */
 
 /* {===== error paths */
@@ -547,7 +586,8 @@ struct bad {
 
 static const struct bad bads[] = {
 	{"", "1: empty program"},
-	{"# nothing\n\n", "3: empty program"},
+	{"# nothing\n\n", "2: empty program"},
+	{"exit\nja nowhere\n", "2: unknown label: nowhere"},
 	{"label:", "1: empty program"},
 	{"ldxq %r0, %r1", "1: Invalid mnemonic: ldxq"},
 	{"mov %r0, 1\nfoo %r0", "2: Invalid mnemonic: foo"},
@@ -585,6 +625,8 @@ static const struct bad bads[] = {
 	{"mov %r0, 12ab", "1: bad number: 12ab"},
 	{"mov %r0, 0xfg", "1: bad number: 0xfg"},
 	{"r0 = 1 @", "1: unexpected character '@'"},
+	{"r0 = \xc3\xa9", "1: unexpected byte 0xc3"},
+	{"r0 = 1 # caf\xc3\xa9 in a comment is fine\nr0 = 2 \x01", "2: unexpected byte 0x01"},
 	{"w0 += r1", "1: mixed 32-bit (w) and 64-bit (r) registers"},
 	{"if w0 > r1 goto +1", "1: mixed 32-bit (w) and 64-bit (r) registers"},
 	{"if r0 ~ 1 goto +1", "1: unexpected character '~'"},
@@ -683,6 +725,36 @@ static void test_asm_long_lines(void **state)
 	free(insns);
 }
 
+/* One slot past HIVE_MAX_INSNS is refused on the line that crosses it. */
+static void test_asm_too_large(void **state)
+{
+	(void)state;
+	size_t n = HIVE_MAX_INSNS + 1, len = 0;
+	char *text = malloc(n * 5 + 16);
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(text + len, "exit\n", 5);
+		len += 5;
+	}
+	text[len] = '\0';
+	struct hive_insn *insns = NULL;
+	size_t cnt = 0;
+	char err[128];
+	assert_int_equal(hive_asm(text, &insns, &cnt, err, sizeof(err)), -E2BIG);
+	assert_null(insns);
+	assert_string_equal(err, "1000001: program too large (more than 1000000 slots)");
+	/* exactly the limit is fine */
+	text[len - 5] = '\0';
+	assert_int_equal(hive_asm(text, &insns, &cnt, err, sizeof(err)), 0);
+	assert_int_equal(cnt, HIVE_MAX_INSNS);
+	free(insns);
+	/* an lddw that would cross the limit */
+	memcpy(text + len - 10, "r0 = 1 ll\n", 11);
+	assert_int_equal(hive_asm(text, &insns, &cnt, err, sizeof(err)), -E2BIG);
+	assert_string_equal(err, "1000000: program too large (more than 1000000 slots)");
+	free(text);
+}
+
 /* Many labels and jumps: resolution stays correct (and fast) past a few thousand. */
 static void test_asm_many_labels(void **state)
 {
@@ -717,6 +789,8 @@ int main(void)
 		cmocka_unit_test(test_asm_bad_args),
 		cmocka_unit_test(test_asm_long_lines),
 		cmocka_unit_test(test_asm_many_labels),
+		cmocka_unit_test(test_asm_too_large),
+		cmocka_unit_test(test_random_round_trip),
 		cmocka_unit_test(test_conformance_programs),
 		cmocka_unit_test(test_conformance_negative),
 	};

@@ -4,10 +4,12 @@
  * A generator makes random straight-line programs with forward branches
  * (ALU64/ALU32 with every operation, byte swaps, sign-extending moves,
  * JMP/JMP32 with every condition, loads and stores of every size over a
- * packet and the stack, atomics on the stack).  Each runs once in the kernel
- * as an XDP program under BPF_PROG_TEST_RUN and once in hive over a copy of
- * the same bytes; the epilogue stores r0..r8 and the stack into the buffer,
- * so comparing the buffers compares the whole final state.
+ * packet and the stack, atomics on the stack, calls of a subprogram, and in
+ * one program of four LD_ABS/LD_IND instead of calls).  Each runs once in the kernel under BPF_PROG_TEST_RUN, as
+ * an XDP program or, with LD_ABS/LD_IND, a tc (SCHED_CLS) one, and once in
+ * hive over a copy of the same bytes; the epilogue stores r0..r8 and the
+ * stack into the buffer, so comparing the buffers compares the whole final
+ * state.
  *
  * Buffer layout (KD_PKT bytes):
  *   [0, KD_DATA)                  random bytes the body loads and stores
@@ -16,10 +18,11 @@
  *                                 entry (the prologue copies it in), final
  *                                 contents at exit
  *
- * Kernel program: XDP prologue (data/data_end, range check, r9 = data),
- * common part.  hive program: r9 = r1, common part.  Common part: stack
- * init, r0..r8 = constants (lddw), body, epilogue, exit.  The body never
- * writes r9 or r10.
+ * Kernel program: XDP or tc prologue (data/data_end, range check, r9 =
+ * data; tc: r6 = ctx), common part.  hive program: r9 = r1, common part.
+ * Common part: stack init, r0..r8 = constants (lddw), body, epilogue, exit.
+ * The body never writes r9 or r10, nor r6 in a tc program; hive's LD_ABS
+ * reads the run's memory, which is the kernel's skb data here.
  *
  * Environment: HIVE_KDIFF_N (programs, default KD_DEFAULT_N: a few seconds
  * under ASan), HIVE_KDIFF_SEED.
@@ -56,7 +59,8 @@ enum {
 	KD_PKT = KD_STK + KD_STACK,
 	KD_MAX_ITEMS = 64,            /* body items the generator makes */
 	KD_ITEMS_CAP = 2 * KD_MAX_ITEMS, /* room for the kernel-quirk variant */
-	KD_MAX_INSNS = 512,
+	KD_MAX_SUB = 24,              /* subprogram items */
+	KD_MAX_INSNS = 640,
 	KD_DEFAULT_N = 20000,
 	KD_DEFAULT_SEED = 0x6b646966, /* "kdif" */
 	KD_REG_BASE = 9,              /* the buffer; the body never writes it */
@@ -68,6 +72,7 @@ enum {
 struct kd_features {
 	bool v4;          /* sdiv/smod, movsx, ldsx, bswap, gotol */
 	bool pkt_atomics; /* atomics on packet memory */
+	bool tc_ldabs;    /* SCHED_CLS programs with LD_ABS/LD_IND */
 };
 
 /* The generator's state for one program.  Values and immediates are drawn
@@ -76,6 +81,8 @@ struct kd_features {
 struct kd_gen {
 	uint64_t s;
 	struct kd_features f;
+	bool tc;     /* this program is a tc one: r6 is the context */
+	bool in_sub; /* generating the subprogram: no packet (r9 is not set there) */
 	int npool;
 	uint64_t pool[8];
 };
@@ -166,19 +173,29 @@ struct kd_item {
 	uint8_t nslots;
 	bool jump;     /* off (or imm for gotol) is computed from target */
 	bool jump_imm; /* gotol: the offset is in imm */
+	bool call;     /* call the subprogram (imm computed) */
+	bool no_entry; /* no jump may land here (between a mask and its use) */
 	int target;
 };
 
 struct kd_case {
-	uint64_t init[9]; /* r0..r8 */
+	bool tc;          /* SCHED_CLS in the kernel; else XDP */
+	uint64_t init[9]; /* r0..r8 (r6 unused in a tc program) */
 	int nitems;
 	struct kd_item items[KD_ITEMS_CAP];
+	/* the subprogram the body calls, if it does: after the main exit */
+	uint64_t sub_init[9]; /* r0, r6..r8 at its entry (r1..r5 are arguments) */
+	int nsub;
+	struct kd_item sub[KD_MAX_SUB];
 	uint8_t pkt[KD_PKT];
 };
 
+/* A register the body may read and write: r0..r8, but r6 in a tc program,
+ * where LD_ABS and LD_IND take the context from it. */
 static uint8_t kd_reg(struct kd_gen *g)
 {
-	return (uint8_t)kd_below(g, 9); /* r0..r8 */
+	static const uint8_t tc_regs[] = {0, 1, 2, 3, 4, 5, 7, 8};
+	return g->tc ? tc_regs[kd_below(g, sizeof(tc_regs))] : (uint8_t)kd_below(g, 9);
 }
 
 static const uint8_t kd_alu_ops[] = {
@@ -260,7 +277,7 @@ static struct bpf_insn kd_gen_jcond(struct kd_gen *g)
  * (any alignment) or into the stack (aligned: the verifier insists). */
 static void kd_mem_addr(struct kd_gen *g, unsigned bytes, uint8_t *base, int16_t *off)
 {
-	if (kd_below(g, 2)) {
+	if (!g->in_sub && kd_below(g, 2)) {
 		*base = KD_REG_BASE;
 		*off = (int16_t)kd_below(g, KD_DATA - bytes + 1);
 	} else {
@@ -301,34 +318,34 @@ static struct bpf_insn kd_gen_atomic(struct kd_gen *g)
 	unsigned bytes = kd_size_bytes(sz);
 	uint8_t base = BPF_REG_10;
 	int16_t off = (int16_t)(-(int)bytes * (int)(1 + kd_below(g, KD_STACK / bytes)));
-	if (g->f.pkt_atomics && kd_below(g, 2)) {
+	if (g->f.pkt_atomics && !g->in_sub && kd_below(g, 2)) {
 		base = KD_REG_BASE;
 		off = (int16_t)(bytes * kd_below(g, KD_DATA / bytes));
 	}
 	return kd_insn(BPF_STX | BPF_ATOMIC | sz, base, kd_reg(g), off, ops[kd_below(g, 10)]);
 }
 
-static void kd_gen_case(struct kd_gen *g, struct kd_case *c)
+/* Reload r1..r5 (items @at..@at+4) after what scratches them in the
+ * kernel: LD_ABS, LD_IND and calls. */
+static void kd_gen_reload(struct kd_gen *g, struct kd_item *items)
 {
-	memset(c, 0, sizeof(*c));
-	g->npool = 0;
-	for (int k = 0; k < 8; k++)
-		g->pool[k] = kd_val64(g);
-	g->npool = 8;
-	for (int r = 0; r < 9; r++)
-		c->init[r] = kd_val64(g);
-	for (size_t i = 0; i < sizeof(c->pkt); i++)
-		c->pkt[i] = (uint8_t)kd_next(g);
-	/* a few recognisable values in the data area make loads more interesting */
-	for (int k = 0; k < 4; k++) {
-		uint64_t v = kd_val64(g);
-		memcpy(c->pkt + 8 * kd_below(g, KD_DATA / 8), &v, 8);
+	for (uint8_t r = 1; r <= 5; r++) {
+		struct kd_item *ld = &items[r - 1];
+		memset(ld, 0, sizeof(*ld));
+		ld->nslots = 2;
+		ld->target = -1;
+		kd_lddw(ld->insn, r, kd_val64(g));
 	}
+}
 
-	int n = 8 + (int)kd_below(g, KD_MAX_ITEMS - 8 - 1);
+/* Up to @n random items into @items; returns how many.  @c receives the
+ * subprogram when the main body first calls it. */
+static int kd_gen_body(struct kd_gen *g, struct kd_case *c, struct kd_item *items, int n)
+{
 	int i = 0;
 	while (i < n) {
-		struct kd_item *it = &c->items[i];
+		struct kd_item *it = &items[i];
+		memset(it, 0, sizeof(*it));
 		it->nslots = 1;
 		it->target = -1;
 		unsigned k = kd_below(g, 100);
@@ -350,7 +367,8 @@ static void kd_gen_case(struct kd_gen *g, struct kd_case *c)
 			it->insn[0] = kd_gen_jcond(g);
 			it->jump = true;
 			it->target = i + 2;
-			struct kd_item *ja = &c->items[++i];
+			struct kd_item *ja = &items[++i];
+			memset(ja, 0, sizeof(*ja));
 			ja->nslots = 1;
 			ja->jump = true;
 			ja->target = i + 1 + (int)kd_below(g, (uint32_t)(n - i));
@@ -360,6 +378,44 @@ static void kd_gen_case(struct kd_gen *g, struct kd_case *c)
 			} else {
 				ja->insn[0] = kd_insn(BPF_JMP | BPF_JA, 0, 0, 0, 0);
 			}
+		} else if (k < 73 && g->tc && i + 7 <= n) {
+			/* The offset stays out of [SKF_LL_OFF, 0), where the kernel
+			 * reads relative to the skb's mac or network header and hive
+			 * (no skb) exits (test_kernel_diff_skf.c): LD_IND's register
+			 * is masked first to at most 0x7fffffff, so that with
+			 * 0 <= imm < KD_PKT + 8 the 32-bit sum is never in it. */
+			static const uint8_t sizes[] = {BPF_B, BPF_H, BPF_W};
+			static const int32_t masks[] = {0xff, 0x1ff, 0xffff, 0x7fffffff};
+			uint8_t sz = sizes[kd_below(g, 3)];
+			int32_t off = (int32_t)kd_below(g, KD_PKT + 8); /* a few past the end */
+			if (kd_below(g, 2)) {
+				it->insn[0] = kd_insn(BPF_LD | BPF_ABS | sz, 0, 0, 0, off);
+			} else {
+				uint8_t src = kd_reg(g);
+				it->insn[0] = kd_insn(BPF_ALU | BPF_AND | BPF_K, src, 0, 0, masks[kd_below(g, 4)]);
+				it = &items[++i];
+				memset(it, 0, sizeof(*it));
+				it->nslots = 1;
+				it->target = -1;
+				it->insn[0] = kd_insn(BPF_LD | BPF_IND | sz, 0, src, 0, off);
+				it->no_entry = true;
+			}
+			kd_gen_reload(g, &items[i + 1]);
+			i += 5;
+		} else if (k < 73 && !g->tc && !g->in_sub && i + 6 <= n) {
+			/* LD_ABS cannot be mixed with calls: subprograms only in
+			 * xdp programs. */
+			if (!c->nsub) {
+				g->in_sub = true;
+				for (int r = 0; r < 9; r++)
+					c->sub_init[r] = kd_val64(g);
+				c->nsub = kd_gen_body(g, c, c->sub, 4 + (int)kd_below(g, KD_MAX_SUB - 4 - 5));
+				g->in_sub = false;
+			}
+			it->insn[0] = kd_insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0);
+			it->call = true;
+			kd_gen_reload(g, &items[i + 1]);
+			i += 5;
 		} else if (k < 92) {
 			it->insn[0] = kd_gen_mem(g);
 		} else {
@@ -367,17 +423,41 @@ static void kd_gen_case(struct kd_gen *g, struct kd_case *c)
 		}
 		i++;
 	}
-	c->nitems = i;
+	for (int j = 0; j < i; j++)
+		while (items[j].jump && items[j].target < i && items[items[j].target].no_entry)
+			items[j].target++;
+	return i;
 }
 
-/* Remove item @k, keeping every jump's target on the item that followed. */
-static void kd_remove_item(struct kd_case *c, int k)
+static void kd_gen_case(struct kd_gen *g, struct kd_case *c)
 {
-	for (int i = 0; i < c->nitems; i++)
-		if (c->items[i].jump && c->items[i].target > k)
-			c->items[i].target--;
-	memmove(&c->items[k], &c->items[k + 1], (size_t)(c->nitems - k - 1) * sizeof(c->items[0]));
-	c->nitems--;
+	memset(c, 0, sizeof(*c));
+	c->tc = g->tc;
+	g->npool = 0;
+	for (int k = 0; k < 8; k++)
+		g->pool[k] = kd_val64(g);
+	g->npool = 8;
+	for (int r = 0; r < 9; r++)
+		c->init[r] = kd_val64(g);
+	for (size_t i = 0; i < sizeof(c->pkt); i++)
+		c->pkt[i] = (uint8_t)kd_next(g);
+	/* a few recognisable values in the data area make loads more interesting */
+	for (int k = 0; k < 4; k++) {
+		uint64_t v = kd_val64(g);
+		memcpy(c->pkt + 8 * kd_below(g, KD_DATA / 8), &v, 8);
+	}
+	c->nitems = kd_gen_body(g, c, c->items, 8 + (int)kd_below(g, KD_MAX_ITEMS - 8 - 1));
+}
+
+/* Remove item @k of @items, keeping every jump's target on the item that
+ * followed. */
+static void kd_remove_item(struct kd_item *items, int *nitems, int k)
+{
+	for (int i = 0; i < *nitems; i++)
+		if (items[i].jump && items[i].target > k)
+			items[i].target--;
+	memmove(&items[k], &items[k + 1], (size_t)(*nitems - k - 1) * sizeof(items[0]));
+	(*nitems)--;
 }
 
 static bool kd_is_cmpxchg32(const struct bpf_insn *i)
@@ -412,14 +492,45 @@ static int kd_zext_cmpxchg32(struct kd_case *c)
 
 enum kd_side { KD_KERNEL, KD_HIVE };
 
+/* Lay @nitems items out from slot @n of @p, their slots in @at (one more
+ * for the end); jumps get their offsets.  Returns the next free slot. */
+static size_t kd_place(const struct kd_item *items, int nitems, struct bpf_insn *p, size_t n, size_t *at)
+{
+	for (int i = 0; i < nitems; i++) {
+		at[i] = n;
+		n += items[i].nslots;
+	}
+	at[nitems] = n;
+	for (int i = 0; i < nitems; i++) {
+		const struct kd_item *it = &items[i];
+		memcpy(&p[at[i]], it->insn, it->nslots * sizeof(p[0]));
+		if (it->jump) {
+			long rel = (long)at[it->target] - (long)at[i] - 1;
+			if (it->jump_imm)
+				p[at[i]].imm = (int32_t)rel;
+			else
+				p[at[i]].off = (int16_t)rel;
+		}
+	}
+	return n;
+}
+
 /* Returns the number of slots, and in *body_at the index of the body's
- * first slot. */
-static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_insn *p, size_t *body_at)
+ * first slot (in *epilogue_at and *sub_at, when given, those of the
+ * epilogue and of the subprogram, 0 if there is none). */
+static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_insn *p, size_t *body_at,
+		       size_t *epilogue_at, size_t *sub_at)
 {
 	size_t n = 0;
-	if (side == KD_KERNEL) {
+	if (side == KD_KERNEL && c->tc) {
+		p[n++] = kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
+		p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, offsetof(struct __sk_buff, data), 0);
+		p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_W, 3, 1, offsetof(struct __sk_buff, data_end), 0);
+	} else if (side == KD_KERNEL) {
 		p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, offsetof(struct xdp_md, data), 0);
 		p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_W, 3, 1, offsetof(struct xdp_md, data_end), 0);
+	}
+	if (side == KD_KERNEL) {
 		p[n++] = kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, KD_REG_BASE, 2, 0, 0);
 		p[n++] = kd_insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, KD_PKT);
 		p[n++] = kd_insn(BPF_JMP | BPF_JLE | BPF_X, 2, 3, 2, 0);
@@ -433,36 +544,51 @@ static size_t kd_build(const struct kd_case *c, enum kd_side side, struct bpf_in
 		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)(-KD_STACK + 8 * k), 0);
 	}
 	for (int r = 0; r < 9; r++) {
+		if (c->tc && r == 6)
+			continue;
 		kd_lddw(&p[n], (uint8_t)r, c->init[r]);
 		n += 2;
 	}
 
 	*body_at = n;
 	size_t at[KD_ITEMS_CAP + 1];
-	for (int i = 0; i < c->nitems; i++) {
-		at[i] = n;
-		n += c->items[i].nslots;
-	}
-	at[c->nitems] = n;
-	for (int i = 0; i < c->nitems; i++) {
-		const struct kd_item *it = &c->items[i];
-		memcpy(&p[at[i]], it->insn, it->nslots * sizeof(p[0]));
-		if (it->jump) {
-			long rel = (long)at[it->target] - (long)at[i] - 1;
-			if (it->jump_imm)
-				p[at[i]].imm = (int32_t)rel;
-			else
-				p[at[i]].off = (int16_t)rel;
-		}
-	}
+	n = kd_place(c->items, c->nitems, p, n, at);
 
+	if (epilogue_at)
+		*epilogue_at = n;
 	for (int r = 0; r < 9; r++)
-		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, KD_REG_BASE, (uint8_t)r, (int16_t)(KD_REGS + 8 * r), 0);
+		if (!(c->tc && r == 6))
+			p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, KD_REG_BASE, (uint8_t)r,
+					 (int16_t)(KD_REGS + 8 * r), 0);
 	for (int k = 0; k < KD_STACK / 8; k++) {
 		p[n++] = kd_insn(BPF_LDX | BPF_MEM | BPF_DW, 1, BPF_REG_10, (int16_t)(-KD_STACK + 8 * k), 0);
 		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, KD_REG_BASE, 1, (int16_t)(KD_STK + 8 * k), 0);
 	}
 	p[n++] = kd_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+
+	bool calls = false;
+	for (int i = 0; i < c->nitems; i++)
+		calls |= c->items[i].call;
+	if (sub_at)
+		*sub_at = calls ? n : 0;
+	if (!calls)
+		return n; /* an uncalled subprogram would be unreachable code */
+	size_t start = n;
+	static const uint8_t sub_regs[] = {0, 6, 7, 8};
+	for (int k = 0; k < 4; k++) {
+		kd_lddw(&p[n], sub_regs[k], c->sub_init[sub_regs[k]]);
+		n += 2;
+	}
+	/* its own stack frame, from the arguments and the values above */
+	static const uint8_t stack_regs[] = {1, 2, 3, 4, 5, 0, 6, 7};
+	for (int k = 0; k < KD_STACK / 8; k++)
+		p[n++] = kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, stack_regs[k], (int16_t)(-KD_STACK + 8 * k), 0);
+	size_t sat[KD_MAX_SUB + 1];
+	n = kd_place(c->sub, c->nsub, p, n, sat);
+	p[n++] = kd_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	for (int i = 0; i < c->nitems; i++)
+		if (c->items[i].call)
+			p[at[i]].imm = (int32_t)((long)start - (long)at[i] - 1);
 	return n;
 }
 
@@ -485,8 +611,8 @@ static int kd_kernel_run(const struct kd_case *c, struct kd_result *res, bool wa
 {
 	struct bpf_insn prog[KD_MAX_INSNS];
 	size_t body_at;
-	size_t n = kd_build(c, KD_KERNEL, prog, &body_at);
-	int fd = kbpf_prog_load(BPF_PROG_TYPE_XDP, prog, n, "GPL", want_log ? kd_log : NULL,
+	size_t n = kd_build(c, KD_KERNEL, prog, &body_at, NULL, NULL);
+	int fd = kbpf_prog_load(c->tc ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP, prog, n, "GPL", want_log ? kd_log : NULL,
 				want_log ? sizeof(kd_log) : 0, want_log ? 1 : 0);
 	if (fd < 0)
 		return fd;
@@ -514,7 +640,7 @@ static int kd_hive_run(const struct kd_case *c, enum hive_exec_mode mode, bool j
 {
 	struct bpf_insn prog[KD_MAX_INSNS];
 	size_t body_at;
-	size_t n = kd_build(c, KD_HIVE, prog, &body_at);
+	size_t n = kd_build(c, KD_HIVE, prog, &body_at, NULL, NULL);
 	memset(res, 0, sizeof(*res));
 	msg[0] = '\0';
 	HIVE_OPTS(hive_prog_opts, po, .mode = mode, .log_buf = msg, .log_size = msg_size);
@@ -595,32 +721,42 @@ static bool kd_is_kernel_quirk(const struct kd_case *c, const struct kd_result *
 
 /* {===== reporting */
 
-/* One slot in hex, then as hive disassembles it. */
-static void kd_dump_slot(const struct bpf_insn *p, size_t n, size_t i)
+/* One instruction in hex, then as hive disassembles it; returns its slots. */
+static size_t kd_dump_insn(const struct bpf_insn *p, size_t n, size_t i)
 {
 	char text[128];
-	if (hive_disasm_insn((const struct hive_insn *)p, n, i, text, sizeof(text)) < 0)
+	int slots = hive_disasm_insn((const struct hive_insn *)p, n, i, text, sizeof(text));
+	if (slots < 1)
 		snprintf(text, sizeof(text), "?");
 	fprintf(stderr, "  %4zu: %02x %x %x %6d %11d  %s\n", i, p[i].code, p[i].dst_reg, p[i].src_reg, p[i].off,
 		p[i].imm, text);
+	if (slots == 2 && i + 1 < n)
+		fprintf(stderr, "  %4zu: %02x %x %x %6d %11d\n", i + 1, p[i + 1].code, p[i + 1].dst_reg,
+			p[i + 1].src_reg, p[i + 1].off, p[i + 1].imm);
+	return slots == 2 ? 2 : 1;
 }
 
 /* A case as the hive program runs it, the fixed parts summarised. */
 static void kd_dump_case(const struct kd_case *c)
 {
 	struct bpf_insn p[KD_MAX_INSNS];
-	size_t body_at;
-	size_t n = kd_build(c, KD_HIVE, p, &body_at);
-	fprintf(stderr, "  prologue: r9 = r1; stack [fp-%d, fp) = buffer [%d, %d); then\n", KD_STACK, KD_STK,
-		KD_STK + KD_STACK);
+	size_t body_at, epilogue, sub_at;
+	size_t n = kd_build(c, KD_HIVE, p, &body_at, &epilogue, &sub_at);
+	fprintf(stderr, "  %s program; prologue: r9 = r1%s; stack [fp-%d, fp) = buffer [%d, %d); then\n",
+		c->tc ? "tc" : "xdp", c->tc ? " (kernel: r6 = ctx)" : "", KD_STACK, KD_STK, KD_STK + KD_STACK);
 	for (int r = 0; r < 9; r++)
-		fprintf(stderr, "    r%d = 0x%016" PRIx64 " ll\n", r, c->init[r]);
+		if (!(c->tc && r == 6))
+			fprintf(stderr, "    r%d = 0x%016" PRIx64 " ll\n", r, c->init[r]);
 	fprintf(stderr, "  body:\n");
-	size_t epilogue = n - 9 - KD_STACK / 8 * 2 - 1;
-	for (size_t i = body_at; i < epilogue; i++)
-		kd_dump_slot(p, n, i);
-	fprintf(stderr, "  %4zu: epilogue: r0..r8 -> buffer [%d, %d); stack -> buffer [%d, %d); exit\n", epilogue,
-		KD_REGS, KD_REGS + 72, KD_STK, KD_STK + KD_STACK);
+	for (size_t i = body_at; i < epilogue;)
+		i += kd_dump_insn(p, n, i);
+	fprintf(stderr, "  %4zu: epilogue: r0..r8%s -> buffer [%d, %d); stack -> buffer [%d, %d); exit\n",
+		epilogue, c->tc ? " but r6" : "", KD_REGS, KD_REGS + 72, KD_STK, KD_STK + KD_STACK);
+	if (sub_at) {
+		fprintf(stderr, "  subprogram:\n");
+		for (size_t i = sub_at; i < n;)
+			i += kd_dump_insn(p, n, i);
+	}
 }
 
 static void kd_dump_diff(const struct kd_result *want, const struct kd_result *got, const char *msg)
@@ -667,9 +803,12 @@ static void kd_report(struct kd_case *c, int mode, uint64_t index)
 	bool shrunk = true;
 	while (shrunk) {
 		shrunk = false;
-		for (int k = c->nitems - 1; k >= 0; k--) {
+		for (int k = c->nitems + c->nsub - 1; k >= 0; k--) {
 			t = *c;
-			kd_remove_item(&t, k);
+			if (k < t.nitems)
+				kd_remove_item(t.items, &t.nitems, k);
+			else
+				kd_remove_item(t.sub, &t.nsub, k - t.nitems);
 			if (kd_kernel_run(&t, &kres, false) < 0 || kres.err)
 				continue;
 			if (kd_differs(&t, mode, &kres, &hres, msg, sizeof(msg)) == 1) {
@@ -678,7 +817,8 @@ static void kd_report(struct kd_case *c, int mode, uint64_t index)
 			}
 		}
 	}
-	fprintf(stderr, "kdiff: program %" PRIu64 " shrunk to %d body items:\n", index, c->nitems);
+	fprintf(stderr, "kdiff: program %" PRIu64 " shrunk to %d body items (%d in the subprogram):\n", index,
+		c->nitems, c->nsub);
 	kd_dump_case(c);
 	kd_kernel_run(c, &kres, false);
 	kd_differs(c, mode, &kres, &hres, msg, sizeof(msg));
@@ -742,6 +882,15 @@ static void kd_probe_features(struct kd_features *f)
 	};
 	f->v4 = kd_probe(sdiv, 2) == 0;
 	f->pkt_atomics = kd_probe(patomic, 2) == 0;
+	struct bpf_insn tc[] = {
+		kd_insn(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),
+		kd_insn(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 0),
+		kd_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	int fd = kbpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, tc, 3, "GPL", NULL, 0, 0);
+	f->tc_ldabs = fd >= 0;
+	if (fd >= 0)
+		close(fd);
 }
 
 /* The harness itself: an empty body leaves the constants in r0..r8 and the
@@ -784,7 +933,7 @@ static void kd_cover(const struct kd_case *c, bool *seen)
 {
 	struct bpf_insn p[KD_MAX_INSNS];
 	size_t body_at;
-	size_t n = kd_build(c, KD_HIVE, p, &body_at);
+	size_t n = kd_build(c, KD_HIVE, p, &body_at, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		int row = isa_decode((const struct hive_insn *)&p[i], NULL);
 		if (row != OP_INVALID)
@@ -874,16 +1023,19 @@ static void test_kernel_diff_random(void **state)
 	kd_probe_features(&f);
 	uint64_t seed = kd_env_u64("HIVE_KDIFF_SEED", KD_DEFAULT_SEED);
 	uint64_t count = kd_env_u64("HIVE_KDIFF_N", KD_DEFAULT_N);
-	printf("kdiff: seed %#" PRIx64 ", %" PRIu64 " programs, cpu v4 %s, packet atomics %s\n", seed, count,
-	       f.v4 ? "yes" : "no", f.pkt_atomics ? "yes" : "no");
+	printf("kdiff: seed %#" PRIx64 ", %" PRIu64 " programs, cpu v4 %s, packet atomics %s, tc with LD_ABS %s\n",
+	       seed, count, f.v4 ? "yes" : "no", f.pkt_atomics ? "yes" : "no", f.tc_ldabs ? "yes" : "no");
 
 	static struct kd_case c;
 	struct kd_result kres;
-	uint64_t refused = 0, run_failed = 0, compared = 0, quirks = 0, mismatches[KD_NMODES] = {0};
+	uint64_t refused = 0, run_failed = 0, compared = 0, quirks = 0, tc_programs = 0, with_calls = 0;
+	uint64_t mismatches[KD_NMODES] = {0};
 	bool have_jit = true;
 	bool seen[OP__COUNT] = {false};
 	for (uint64_t i = 0; i < count; i++) {
 		struct kd_gen g = {.s = seed ^ (i * 0xd1b54a32d192ed03ull), .f = f};
+		g.tc = f.tc_ldabs && kd_below(&g, 4) == 0;
+		tc_programs += g.tc;
 		kd_gen_case(&g, &c);
 		int err = kd_kernel_run(&c, &kres, false);
 		if (err < 0) {
@@ -903,6 +1055,7 @@ static void test_kernel_diff_random(void **state)
 			continue;
 		}
 		compared++;
+		with_calls += c.nsub > 0;
 		kd_cover(&c, seen);
 		bool quirk = false;
 		for (int mode = 0; mode < KD_NMODES; mode++) {
@@ -929,9 +1082,10 @@ static void test_kernel_diff_random(void **state)
 				kd_report(&c, mode, i);
 		}
 	}
-	printf("kdiff: %" PRIu64 " programs compared, %" PRIu64 " refused by the kernel's verifier, %" PRIu64
+	printf("kdiff: %" PRIu64 " programs compared (%" PRIu64 " tc, the others xdp; %" PRIu64
+	       " with a subprogram), %" PRIu64 " refused by the kernel's verifier, %" PRIu64
 	       " kernel test runs failed\n",
-	       compared, refused, run_failed);
+	       compared, tc_programs, with_calls, refused, run_failed);
 	kd_print_coverage(seen);
 	printf("kdiff: %" PRIu64 " programs where the kernel's JIT skipped the zero-extension of a 32-bit "
 	       "cmpxchg (kernel bug; hive matched the kernel with an explicit w0 = w0)\n",
