@@ -190,16 +190,17 @@ const uint8_t *jit_image_code(const struct jit_image *img, size_t *size)
 int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 {
 	uint64_t regs[11];
-	struct jit_ctx c = {
-		.run = run,
-		.budget = run->budget,
-		/* a call moves r10 down one frame; the callee's frame must still be
-		 * inside the stack: caller r10 >= stack + 2 frames */
-		.min_fp = (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE,
-		.mem = run->mem,
-		.mem_size = run->mem_size,
-		.regs = regs_out ? regs_out : regs,
-	};
+	/* fields one by one: an initializer clears the whole struct first, and
+	 * the `rep stos` compilers use for that costs more than a short program */
+	struct jit_ctx c;
+	c.run = run;
+	c.budget = run->budget;
+	/* a call moves r10 down one frame; the callee's frame must still be
+	 * inside the stack: caller r10 >= stack + 2 frames */
+	c.min_fp = (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE;
+	c.mem = run->mem;
+	c.mem_size = run->mem_size;
+	c.regs = regs_out ? regs_out : regs;
 	if (run->prog->mode == HIVE_EXEC_CHECKED)
 		jit_rt_refresh(&c);
 	uint8_t *top = run->stack + (size_t)HIVE_MAX_FRAMES * HIVE_STACK_SIZE;
