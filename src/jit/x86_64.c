@@ -82,6 +82,7 @@ struct x86_jit {
 	/* labels: pc 0..cnt, precise copies cnt+1.., named, then cold stubs */
 	uint32_t *cur, *prev;
 	size_t nlbl, ncap, nprev;
+	uint32_t anchor;   /* the label placed last */
 	struct x86_cold *cold;
 	uint32_t ncold, cold_cap;
 	uint8_t *leader;   /* pc starts a basic block */
@@ -120,6 +121,7 @@ static void x86_place(struct x86_jit *j, uint32_t id)
 	j->cur[id] = (uint32_t)j->b.len;
 	if (id >= j->nlbl)
 		j->nlbl = id + 1;
+	j->anchor = id;
 }
 
 /* Best known offset of label @id: this pass's if already placed, else the last pass's. */
@@ -132,12 +134,21 @@ static uint32_t x86_target(const struct x86_jit *j, uint32_t id)
 	return NOLBL;
 }
 
-/* jcc (cc >= 0) or jmp (cc < 0) to label @id. */
+/* jcc (cc >= 0) or jmp (cc < 0) to label @id.  A label behind is exact; a
+ * label ahead is judged by its distance in the last pass (measured from the
+ * last label placed), which code only shrinks: so a jump made short stays
+ * short, and distances far down a large program are not thrown off by the
+ * shrinking of everything before them. */
 static void x86_jump(struct x86_jit *j, int cc, uint32_t id)
 {
 	uint32_t t = x86_target(j, id);
 	int64_t pos = (int64_t)j->b.len;
-	if (t != NOLBL && !j->force_long && x86_is_imm8((int64_t)t - (pos + 2))) {
+	int64_t est = t == NOLBL ? INT32_MAX : (int64_t)t - (pos + 2);
+	if (t != NOLBL && !(id < j->ncap && j->cur[id] != NOLBL)) {
+		bool anchored = j->anchor < j->nprev && j->prev[j->anchor] != NOLBL;
+		est = anchored ? (int64_t)t - ((int64_t)j->prev[j->anchor] + (pos - j->cur[j->anchor]) + 2) : INT32_MAX;
+	}
+	if (t != NOLBL && !j->force_long && x86_is_imm8(est)) {
 		x86_byte(&j->b, cc < 0 ? 0xeb : (uint8_t)(0x70 | cc));
 		x86_byte(&j->b, (uint8_t)((int64_t)t - (pos + 2)));
 		return;

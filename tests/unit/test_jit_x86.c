@@ -532,6 +532,38 @@ static void test_checked(void **state)
 	assert_int_equal(r.r0, (uint16_t)((2 * 37 + 11) << 8 | (uint8_t)(3 * 37 + 11)));
 }
 
+/* A long program full of short forward jumps: the layout must settle with
+ * them short (not fall back to rel32 everywhere), and run as interpreted. */
+static void test_large_program(void **state)
+{
+	(void)state;
+	size_t n = 200000;
+	struct hive_insn *p = calloc(n, sizeof(*p));
+	assert_non_null(p);
+	p[0] = MOV64_IMM(0, 0);
+	for (size_t i = 1; i < n - 2; i++)
+		p[i] = i % 7 == 0 && i + 8 < n ? JMP_IMM(ISA_JGT, 0, -1, (int16_t)(i % 5)) : ALU64_IMM(ISA_ADD, 0, (int32_t)i);
+	p[n - 2] = JA(0);
+	p[n - 1] = EXIT();
+	for (int mode = 0; mode < 2; mode++) {
+		HIVE_OPTS(hive_prog_opts, po, .mode = mode ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED);
+		struct hive_prog *prog;
+		assert_int_equal(hive_prog_load(p, n, &po, &prog), 0);
+		uint64_t want, got;
+		assert_int_equal(hive_prog_run_mem(prog, NULL, 0, &want), 0);
+		assert_int_equal(hive_prog_jit(prog, NULL), 0);
+		assert_int_equal(hive_prog_run_mem(prog, NULL, 0, &got), 0);
+		assert_int_equal(got, want);
+		size_t size;
+		jit_image_code(prog->jit, &size);
+		/* add r0, imm32 is 6 bytes, jgt is 4 + 2 when short, 4 + 6 when not */
+		if (mode)
+			assert_true(size < n * 6 + 4096);
+		hive_prog_free(prog);
+	}
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_jumps_and_loops),
 		cmocka_unit_test(test_calls),
 		cmocka_unit_test(test_checked),
+		cmocka_unit_test(test_large_program),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
