@@ -62,6 +62,21 @@ HIVE_API hive_helper_fn hive_env_helper(const struct hive_env *env, uint32_t id,
 
 struct hive_prog;
 
+/* Program types, numbered as Linux's enum bpf_prog_type. */
+enum hive_prog_type {
+	HIVE_PROG_UNSPEC = 0, HIVE_PROG_SOCKET_FILTER = 1, HIVE_PROG_KPROBE = 2,
+	HIVE_PROG_SCHED_CLS = 3, HIVE_PROG_SCHED_ACT = 4, HIVE_PROG_TRACEPOINT = 5,
+	HIVE_PROG_XDP = 6, HIVE_PROG_PERF_EVENT = 7, HIVE_PROG_CGROUP_SKB = 8,
+	HIVE_PROG_CGROUP_SOCK = 9, HIVE_PROG_LWT_IN = 10, HIVE_PROG_LWT_OUT = 11,
+	HIVE_PROG_LWT_XMIT = 12, HIVE_PROG_SOCK_OPS = 13, HIVE_PROG_SK_SKB = 14,
+	HIVE_PROG_CGROUP_DEVICE = 15, HIVE_PROG_SK_MSG = 16, HIVE_PROG_RAW_TRACEPOINT = 17,
+	HIVE_PROG_CGROUP_SOCK_ADDR = 18, HIVE_PROG_LWT_SEG6LOCAL = 19, HIVE_PROG_LIRC_MODE2 = 20,
+	HIVE_PROG_SK_REUSEPORT = 21, HIVE_PROG_FLOW_DISSECTOR = 22, HIVE_PROG_CGROUP_SYSCTL = 23,
+	HIVE_PROG_RAW_TRACEPOINT_WRITABLE = 24, HIVE_PROG_CGROUP_SOCKOPT = 25,
+	HIVE_PROG_TRACING = 26, HIVE_PROG_STRUCT_OPS = 27, HIVE_PROG_EXT = 28, HIVE_PROG_LSM = 29,
+	HIVE_PROG_SK_LOOKUP = 30, HIVE_PROG_SYSCALL = 31, HIVE_PROG_NETFILTER = 32,
+};
+
 enum hive_exec_mode {
 	/** Every load and store is checked against the regions the program may
 	 *  touch, and the instruction budget is enforced: for programs the
@@ -329,21 +344,6 @@ struct hive_object;
 struct hive_program;    /* a program of an object (the loaded one is a hive_prog) */
 struct hive_object_map; /* a map of an object: its definition, then its hive_map */
 
-/* Program types, numbered as Linux's enum bpf_prog_type. */
-enum hive_prog_type {
-	HIVE_PROG_UNSPEC = 0, HIVE_PROG_SOCKET_FILTER = 1, HIVE_PROG_KPROBE = 2,
-	HIVE_PROG_SCHED_CLS = 3, HIVE_PROG_SCHED_ACT = 4, HIVE_PROG_TRACEPOINT = 5,
-	HIVE_PROG_XDP = 6, HIVE_PROG_PERF_EVENT = 7, HIVE_PROG_CGROUP_SKB = 8,
-	HIVE_PROG_CGROUP_SOCK = 9, HIVE_PROG_LWT_IN = 10, HIVE_PROG_LWT_OUT = 11,
-	HIVE_PROG_LWT_XMIT = 12, HIVE_PROG_SOCK_OPS = 13, HIVE_PROG_SK_SKB = 14,
-	HIVE_PROG_CGROUP_DEVICE = 15, HIVE_PROG_SK_MSG = 16, HIVE_PROG_RAW_TRACEPOINT = 17,
-	HIVE_PROG_CGROUP_SOCK_ADDR = 18, HIVE_PROG_LWT_SEG6LOCAL = 19, HIVE_PROG_LIRC_MODE2 = 20,
-	HIVE_PROG_SK_REUSEPORT = 21, HIVE_PROG_FLOW_DISSECTOR = 22, HIVE_PROG_CGROUP_SYSCTL = 23,
-	HIVE_PROG_RAW_TRACEPOINT_WRITABLE = 24, HIVE_PROG_CGROUP_SOCKOPT = 25,
-	HIVE_PROG_TRACING = 26, HIVE_PROG_STRUCT_OPS = 27, HIVE_PROG_EXT = 28, HIVE_PROG_LSM = 29,
-	HIVE_PROG_SK_LOOKUP = 30, HIVE_PROG_SYSCALL = 31, HIVE_PROG_NETFILTER = 32,
-};
-
 /* Attach kinds, numbered as Linux's enum bpf_attach_type (the ones section
  * names imply). hive_program_attach_type returns HIVE_ATTACH_NONE for none. */
 enum hive_attach_type {
@@ -491,6 +491,79 @@ HIVE_API struct hive_map *hive_object_map_map(const struct hive_object_map *map)
 /* }===== */
 
 /* {===== verifier (issue 6: src/verifier) */
+
+/* Program types, numbered as Linux's enum bpf_prog_type. */
+/* What a context field yields when loaded. */
+enum hive_ctx_kind {
+	HIVE_CTX_SCALAR = 0,  /* a number */
+	HIVE_CTX_PKT,         /* start of packet data (xdp_md.data, __sk_buff.data) */
+	HIVE_CTX_PKT_END,     /* end of packet data */
+	HIVE_CTX_PKT_META,    /* start of metadata (data_meta) */
+};
+enum { HIVE_CTX_READ = 1, HIVE_CTX_WRITE = 2 };
+
+/** @brief One field of a program's context (r1 at entry). */
+struct hive_ctx_field {
+	uint16_t off;
+	uint8_t size;    /* bytes; scalar fields may also be read narrower */
+	uint8_t access;  /* HIVE_CTX_READ | HIVE_CTX_WRITE */
+	uint8_t kind;    /* enum hive_ctx_kind */
+	const char *name;
+};
+
+/** @brief A context layout as data: size and fields. */
+struct hive_ctx_layout {
+	const char *name;  /* "xdp_md" */
+	uint32_t size;
+	uint32_t nfields;
+	const struct hive_ctx_field *fields;
+};
+
+/** @brief The built-in layout of @prog_type (xdp_md, __sk_buff...), or NULL. */
+HIVE_API const struct hive_ctx_layout *hive_ctx_layout_of(enum hive_prog_type prog_type);
+
+/** @brief A map as the verifier sees it, found by the imm of an LDDW:
+ *  fd for BPF_PSEUDO_MAP_FD/VALUE, index in the array for _IDX forms. */
+struct hive_verify_map {
+	int32_t fd;
+	uint32_t type;        /* enum hive_map_type */
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t map_flags;   /* BPF_F_RDONLY_PROG (1 << 7) makes values read-only */
+};
+
+struct hive_verify_opts {
+	size_t sz;
+	uint32_t prog_type;                  /* enum hive_prog_type; 0: socket filter */
+	const struct hive_ctx_layout *ctx;   /* NULL: hive_ctx_layout_of(prog_type) */
+	const struct hive_verify_map *maps;
+	size_t nmaps;
+	char *log_buf;                       /* first error, registers and hint */
+	size_t log_size;
+	uint32_t log_level;                  /* 0: errors only, 1: + statistics, 2: + every insn */
+	bool allow_uninit_stack;             /* as Linux for CAP_PERFMON: reading unwritten stack
+						yields an unknown value instead of an error */
+	size_t : 0;
+};
+#define hive_verify_opts__last_field allow_uninit_stack
+
+/** @brief What verification cost (as the kernel's "processed N insns" line). */
+struct hive_verify_stats {
+	uint64_t processed_insns;
+	uint64_t total_states;
+	uint64_t peak_states;
+	uint64_t max_states_per_insn;
+	uint64_t time_ns;
+};
+
+/** @brief Check @insns the way Linux's verifier does: every path explored,
+ *  registers and stack tracked, memory accesses, helper calls, loops and
+ *  calls bounded.  Returns 0 when the program is safe, -EACCES when it is
+ *  refused (the log says why: "insn N: <insn>: <message>", the registers
+ *  involved and a hint), -EINVAL for bad options, -ENOMEM.  @stats may be NULL. */
+HIVE_API int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+			 struct hive_verify_stats *stats);
 /* }===== */
 
 /* {===== hooks and test-run (issue 7: src/hooks) */
