@@ -313,9 +313,6 @@ int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8
 		struct reg_state v;
 		if ((err = check_reg_read(env, insn->dst_reg)))
 			return err;
-		if (regs[insn->dst_reg].type == PTR_TO_CTX)
-			return verr(env, (uint16_t)(1u << insn->dst_reg), "store a register instead",
-				    "BPF_ST stores into R%d ctx is not allowed", insn->dst_reg);
 		reg_mark_const(&v, (uint64_t)(int64_t)insn->imm);
 		if (size < 8)
 			v.v = range_cast(v.v, size);

@@ -286,10 +286,15 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 	/* pointer against NULL */
 	bool src_null = src.type == SCALAR_VALUE && range_is_const(src.v) && src.v.t.value == 0;
 	if (!is32 && src_null && (c == RC_EQ || c == RC_NE) && reg_is_ptr(&dst)) {
+		enum reg_type t = reg_base(&dst);
 		if (!(dst.type & PTR_MAYBE_NULL)) {
-			/* a valid pointer is never NULL */
-			env->pc = c == RC_NE ? target : fall;
-			return 0;
+			/* the kernel's reg_not_null: these are never NULL; others
+			 * (stack, ctx, packet) are compared both ways */
+			if (t == PTR_TO_MAP_VALUE || t == PTR_TO_MAP_KEY || t == PTR_TO_MEM) {
+				env->pc = c == RC_NE ? target : fall;
+				return 0;
+			}
+			goto both;
 		}
 		struct vstate *other;
 		if ((err = push_branch(env, target, &other)))
@@ -300,10 +305,8 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 		env->pc = fall;
 		return 0;
 	}
-	if (dst.type & PTR_MAYBE_NULL || (x && (src.type & PTR_MAYBE_NULL))) {
-		/* comparing a maybe-NULL pointer with something else settles nothing */
-	}
-
+both:;
+	/* other comparisons involving pointers settle nothing: both ways */
 	struct vstate *other;
 	if ((err = push_branch(env, target, &other)))
 		return err;
