@@ -81,15 +81,24 @@ struct hive_prog_opts {
 	unsigned groups;             /* conformance groups allowed; 0: all */
 	char *log_buf;               /* why a program was refused */
 	size_t log_size;
+	/* Maps the program refers to. LDDW with src = 1 (BPF_PSEUDO_MAP_FD) or
+	 * 5 (BPF_PSEUDO_MAP_IDX) loads maps[imm]; src = 2 (MAP_VALUE) or 6
+	 * (MAP_IDX_VALUE) loads the address of byte (second slot's imm) of the
+	 * value of a one-element array map maps[imm] (global data). */
+	struct hive_map **maps;
+	size_t nmaps;
 	size_t : 0;
 };
-#define hive_prog_opts__last_field log_size
+#define hive_prog_opts__last_field nmaps
 
 /** @brief Validate and load @cnt instructions. On refusal returns -EINVAL and
  *  writes "insn N: <disassembly>: <what is wrong>" to opts->log_buf. */
 HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const struct hive_prog_opts *opts,
 			    struct hive_prog **out);
 HIVE_API void hive_prog_free(struct hive_prog *prog);
+/** @brief The structural checks of hive_prog_load alone, without an
+ *  environment: helper ids are not checked. 0 or -EINVAL with the reason in log. */
+HIVE_API int hive_prog_validate(const struct hive_insn *insns, size_t cnt, char *log, size_t log_size);
 HIVE_API size_t hive_prog_insn_cnt(const struct hive_prog *prog);
 HIVE_API const struct hive_insn *hive_prog_insns(const struct hive_prog *prog);
 
@@ -107,6 +116,7 @@ struct hive_run_opts {
 	/* results */
 	uint64_t retval;        /* r0 at exit */
 	uint32_t fault_pc;      /* instruction index of a fault */
+	uint64_t insns_executed; /* checked mode: instructions this run executed */
 	char errmsg[192];       /* what went wrong, for a failed run */
 	size_t : 0;
 };
@@ -152,12 +162,17 @@ HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog);
 /* {===== text forms */
 
 /** @brief Disassemble insn @pc of @insns (llvm-objdump syntax) into buf.
- *  Returns the number of slots it takes (2 for LDDW) or a negative errno. */
+ *  Returns the number of slots it takes (2 for LDDW) or a negative errno.
+ *  An invalid slot returns -EINVAL and still fills buf with
+ *  ".insn 0x<slot as a little-endian u64> # <reason>" (hive_asm reads it
+ *  back); buf is always NUL-terminated when size > 0. */
 HIVE_API int hive_disasm_insn(const struct hive_insn *insns, size_t cnt, size_t pc, char *buf, size_t size);
 
 /** @brief Assemble text in the conformance-suite syntax or llvm-objdump
- *  syntax. On success *out is malloc'd (free() it). On failure returns
- *  -EINVAL and writes "LINE: message" to errbuf. */
+ *  syntax (mixed freely; labels, +N/-N targets, `#`, `;` and `//` comments,
+ *  `.insn 0x<u64>` raw slots). On success *out is malloc'd (free() it).
+ *  On failure returns -EINVAL (bad text), -E2BIG (more than HIVE_MAX_INSNS
+ *  slots) or -ENOMEM, and writes "LINE: message" to errbuf. */
 HIVE_API int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, char *errbuf, size_t errsize);
 
 /* }===== */
@@ -176,25 +191,303 @@ enum hive_map_type {
 	HIVE_MAP_USER_RINGBUF = 31,
 };
 
+/* Map creation flags, as Linux's BPF_F_* (map_flags). */
+enum {
+	HIVE_F_NO_PREALLOC = 1U << 0,
+	HIVE_F_NO_COMMON_LRU = 1U << 1,
+	HIVE_F_NUMA_NODE = 1U << 2,
+	HIVE_F_RDONLY = 1U << 3,       /* user API may only read */
+	HIVE_F_WRONLY = 1U << 4,       /* user API may only write */
+	HIVE_F_STACK_BUILD_ID = 1U << 5,
+	HIVE_F_ZERO_SEED = 1U << 6,    /* hash/bloom: hash seed 0, reproducible layout */
+	HIVE_F_RDONLY_PROG = 1U << 7,  /* programs may only read */
+	HIVE_F_WRONLY_PROG = 1U << 8,
+	HIVE_F_CLONE = 1U << 9,
+	HIVE_F_MMAPABLE = 1U << 10,
+	HIVE_F_PRESERVE_ELEMS = 1U << 11,
+	HIVE_F_INNER_MAP = 1U << 12,
+};
+
+/* Update flags, as Linux's BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK. */
+enum {
+	HIVE_ANY = 0,      /* create or replace */
+	HIVE_NOEXIST = 1,  /* create only: -EEXIST if present */
+	HIVE_EXIST = 2,    /* replace only: -ENOENT if absent */
+	HIVE_F_LOCK = 4,   /* refused (-EINVAL): hive maps carry no BTF spin lock */
+};
+
+/* Linux's -ENOTSUPP (kernel-internal errno 524), returned where the kernel does. */
+#define HIVE_ENOTSUPP 524
+
 struct hive_map_opts {
 	size_t sz;
-	uint32_t map_flags;            /* BPF_F_* as Linux */
-	uint32_t numa_node;
+	uint32_t map_flags;            /* HIVE_F_* (= BPF_F_*) */
+	uint32_t numa_node;            /* with HIVE_F_NUMA_NODE */
 	const struct hive_map *inner;  /* map-in-map: the template inner map */
-	uint64_t map_extra;            /* bloom filter: number of hash functions */
+	uint64_t map_extra;            /* bloom filter: number of hash functions (0: 5) */
+	char *log_buf;                 /* why creation failed, one line */
+	size_t log_size;
 	size_t : 0;
 };
-#define hive_map_opts__last_field map_extra
+#define hive_map_opts__last_field log_size
 
-/** @brief Create a map as BPF_MAP_CREATE would; -EINVAL names the bad
- *  attribute in the return of hive_map_strerror-like logs. */
+/** @brief Create a map as BPF_MAP_CREATE would: the same attribute checks in
+ *  the same order, the same errors (-EINVAL, -E2BIG, -HIVE_ENOTSUPP, -ENOMEM).
+ *  On failure a line naming the bad attribute goes to opts->log_buf.
+ *  @name may be NULL; otherwise at most 15 characters of [A-Za-z0-9_.]. */
 HIVE_API int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size,
 			     uint32_t value_size, uint32_t max_entries, const struct hive_map_opts *opts,
 			     struct hive_map **out);
+/** @brief Free @map. No program may be running with it. */
 HIVE_API void hive_map_free(struct hive_map *map);
+
+/* The user API mirrors the bpf() syscall commands. Values of per-CPU maps
+ * are hive_map_user_value_size() bytes: one slot of value_size rounded up
+ * to 8 per possible CPU, CPU 0 first. Queue, stack and bloom filter take a
+ * NULL key (lookup = peek, update = push, lookup_and_delete = pop). */
+
+/** @brief Copy the value of @key to @value: 0, -ENOENT, -EPERM (WRONLY map). */
+HIVE_API int hive_map_lookup(struct hive_map *map, const void *key, void *value);
+/** @brief Create or replace: @flags HIVE_ANY/NOEXIST/EXIST. 0, -EEXIST,
+ *  -ENOENT, -E2BIG (full hash or index out of range), -EINVAL. */
+HIVE_API int hive_map_update(struct hive_map *map, const void *key, const void *value, uint64_t flags);
+/** @brief 0, -ENOENT, -EINVAL (arrays cannot delete). */
+HIVE_API int hive_map_delete(struct hive_map *map, const void *key);
+/** @brief The key after @key in iteration order into @next_key; @key NULL
+ *  or absent gives the first key. -ENOENT after the last one. */
+HIVE_API int hive_map_get_next_key(struct hive_map *map, const void *key, void *next_key);
+/** @brief Copy then delete (hash maps), or pop (queue/stack, key NULL). */
+HIVE_API int hive_map_lookup_and_delete(struct hive_map *map, const void *key, void *value);
+
+HIVE_API enum hive_map_type hive_map_get_type(const struct hive_map *map);
+HIVE_API uint32_t hive_map_key_size(const struct hive_map *map);
+HIVE_API uint32_t hive_map_value_size(const struct hive_map *map);
+/** @brief Bytes of a value through the user API (all CPUs for per-CPU maps). */
+HIVE_API size_t hive_map_user_value_size(const struct hive_map *map);
+HIVE_API uint32_t hive_map_max_entries(const struct hive_map *map);
+HIVE_API uint32_t hive_map_flags(const struct hive_map *map);
+HIVE_API const char *hive_map_name(const struct hive_map *map);
+/** @brief Number of possible CPUs (/sys/devices/system/cpu/possible), as the
+ *  kernel's num_possible_cpus(): the slots of a per-CPU value. */
+HIVE_API int hive_num_possible_cpus(void);
+
+/** @brief Ring buffer consumer: called for each submitted record, in order.
+ *  A non-zero return stops consumption and is returned by hive_ringbuf_consume. */
+typedef int (*hive_ringbuf_sample_fn)(void *ctx, void *data, size_t size);
+/** @brief Consume all available records of a RINGBUF map (single consumer).
+ *  Returns the number of records handed to @fn (discarded ones are skipped)
+ *  or @fn's non-zero return. */
+HIVE_API int hive_ringbuf_consume(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx);
+/** @brief An eventfd that becomes readable when producers wake the consumer
+ *  (poll it, then hive_ringbuf_consume). Owned by the map. */
+HIVE_API int hive_ringbuf_fd(const struct hive_map *map);
+
+/* Built-in helpers (src/helpers): Linux's helpers with Linux's ids, for
+ * programs that call them (a map argument is the struct hive_map pointer). */
+
+/** @brief Where trace_printk output goes: one formatted line per call. */
+typedef void (*hive_print_fn)(void *ctx, const char *line, size_t len);
+
+struct hive_helpers_opts {
+	size_t sz;
+	hive_print_fn print;   /* trace_printk/trace_vprintk sink; NULL: stderr.
+	                        * Process-wide: the last install that sets one wins. */
+	void *print_ctx;
+	size_t : 0;
+};
+#define hive_helpers_opts__last_field print_ctx
+
+/** @brief Register every built-in helper in @env (map_*_elem, ktime_*,
+ *  get_current_*, trace_printk, snprintf, ringbuf_*, spin_lock, strtol,
+ *  probe_read_*, ...). @opts may be NULL. */
+HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helpers_opts *opts);
 /* }===== */
 
-/* {===== objects: the ELF loader (issue 4: src/loader) */
+/* {===== objects: the ELF loader (issue 4: src/loader)
+ *
+ * Opens the .bpf.o files clang writes and libbpf loads: programs by section
+ * name, bpf-to-bpf calls linked, BTF-defined and legacy maps, global data,
+ * .kconfig externs, BTF and .BTF.ext (line info), all through libelf.
+ *
+ * Map references after open.  Every LDDW that names a map is rewritten so
+ * that its imm holds the map's *index* in the object (0..hive_object_map_cnt-1):
+ *   src = ISA_PSEUDO_MAP_FD (1):    imm = map index; the next slot's imm = 0.
+ *     The program means "the map itself" (bpf_map_lookup_elem(&m, ...)).
+ *   src = ISA_PSEUDO_MAP_VALUE (2): imm = map index; the next slot's imm = byte
+ *     offset into the value of element 0 (global variables in .data, .rodata,
+ *     .bss, .kconfig and their .data.* / .rodata.* variants).
+ * hive_object_load gives the VM a copy in which, as the kernel does with map
+ * fds, each such LDDW becomes a plain constant (src = 0): the struct
+ * hive_map * for MAP_FD (helpers get it in r1), the address of element 0's
+ * value plus the offset for MAP_VALUE.
+ * Calls to subprograms are `call pc+imm+1` with src = ISA_PSEUDO_CALL, each
+ * called function appended once after the program's own instructions, as
+ * the kernel expects.
+ */
+
+struct hive_object;
+struct hive_program;    /* a program of an object (the loaded one is a hive_prog) */
+struct hive_object_map; /* a map of an object: its definition, then its hive_map */
+
+/* Program types, numbered as Linux's enum bpf_prog_type. */
+enum hive_prog_type {
+	HIVE_PROG_UNSPEC = 0, HIVE_PROG_SOCKET_FILTER = 1, HIVE_PROG_KPROBE = 2,
+	HIVE_PROG_SCHED_CLS = 3, HIVE_PROG_SCHED_ACT = 4, HIVE_PROG_TRACEPOINT = 5,
+	HIVE_PROG_XDP = 6, HIVE_PROG_PERF_EVENT = 7, HIVE_PROG_CGROUP_SKB = 8,
+	HIVE_PROG_CGROUP_SOCK = 9, HIVE_PROG_LWT_IN = 10, HIVE_PROG_LWT_OUT = 11,
+	HIVE_PROG_LWT_XMIT = 12, HIVE_PROG_SOCK_OPS = 13, HIVE_PROG_SK_SKB = 14,
+	HIVE_PROG_CGROUP_DEVICE = 15, HIVE_PROG_SK_MSG = 16, HIVE_PROG_RAW_TRACEPOINT = 17,
+	HIVE_PROG_CGROUP_SOCK_ADDR = 18, HIVE_PROG_LWT_SEG6LOCAL = 19, HIVE_PROG_LIRC_MODE2 = 20,
+	HIVE_PROG_SK_REUSEPORT = 21, HIVE_PROG_FLOW_DISSECTOR = 22, HIVE_PROG_CGROUP_SYSCTL = 23,
+	HIVE_PROG_RAW_TRACEPOINT_WRITABLE = 24, HIVE_PROG_CGROUP_SOCKOPT = 25,
+	HIVE_PROG_TRACING = 26, HIVE_PROG_STRUCT_OPS = 27, HIVE_PROG_EXT = 28, HIVE_PROG_LSM = 29,
+	HIVE_PROG_SK_LOOKUP = 30, HIVE_PROG_SYSCALL = 31, HIVE_PROG_NETFILTER = 32,
+};
+
+/* Attach kinds, numbered as Linux's enum bpf_attach_type (the ones section
+ * names imply). hive_program_attach_type returns HIVE_ATTACH_NONE for none. */
+enum hive_attach_type {
+	HIVE_ATTACH_CGROUP_INET_INGRESS = 0, HIVE_ATTACH_CGROUP_INET_EGRESS = 1,
+	HIVE_ATTACH_CGROUP_INET_SOCK_CREATE = 2, HIVE_ATTACH_CGROUP_SOCK_OPS = 3,
+	HIVE_ATTACH_SK_SKB_STREAM_PARSER = 4, HIVE_ATTACH_SK_SKB_STREAM_VERDICT = 5,
+	HIVE_ATTACH_CGROUP_DEVICE = 6, HIVE_ATTACH_SK_MSG_VERDICT = 7,
+	HIVE_ATTACH_CGROUP_INET4_BIND = 8, HIVE_ATTACH_CGROUP_INET6_BIND = 9,
+	HIVE_ATTACH_CGROUP_INET4_CONNECT = 10, HIVE_ATTACH_CGROUP_INET6_CONNECT = 11,
+	HIVE_ATTACH_CGROUP_INET4_POST_BIND = 12, HIVE_ATTACH_CGROUP_INET6_POST_BIND = 13,
+	HIVE_ATTACH_CGROUP_UDP4_SENDMSG = 14, HIVE_ATTACH_CGROUP_UDP6_SENDMSG = 15,
+	HIVE_ATTACH_LIRC_MODE2 = 16, HIVE_ATTACH_FLOW_DISSECTOR = 17, HIVE_ATTACH_CGROUP_SYSCTL = 18,
+	HIVE_ATTACH_CGROUP_UDP4_RECVMSG = 19, HIVE_ATTACH_CGROUP_UDP6_RECVMSG = 20,
+	HIVE_ATTACH_CGROUP_GETSOCKOPT = 21, HIVE_ATTACH_CGROUP_SETSOCKOPT = 22,
+	HIVE_ATTACH_TRACE_RAW_TP = 23, HIVE_ATTACH_TRACE_FENTRY = 24, HIVE_ATTACH_TRACE_FEXIT = 25,
+	HIVE_ATTACH_MODIFY_RETURN = 26, HIVE_ATTACH_LSM_MAC = 27, HIVE_ATTACH_TRACE_ITER = 28,
+	HIVE_ATTACH_CGROUP_INET4_GETPEERNAME = 29, HIVE_ATTACH_CGROUP_INET6_GETPEERNAME = 30,
+	HIVE_ATTACH_CGROUP_INET4_GETSOCKNAME = 31, HIVE_ATTACH_CGROUP_INET6_GETSOCKNAME = 32,
+	HIVE_ATTACH_XDP_DEVMAP = 33, HIVE_ATTACH_CGROUP_INET_SOCK_RELEASE = 34,
+	HIVE_ATTACH_XDP_CPUMAP = 35, HIVE_ATTACH_SK_LOOKUP = 36, HIVE_ATTACH_XDP = 37,
+	HIVE_ATTACH_SK_SKB_VERDICT = 38, HIVE_ATTACH_SK_REUSEPORT_SELECT = 39,
+	HIVE_ATTACH_SK_REUSEPORT_SELECT_OR_MIGRATE = 40, HIVE_ATTACH_PERF_EVENT = 41,
+	HIVE_ATTACH_TRACE_KPROBE_MULTI = 42, HIVE_ATTACH_LSM_CGROUP = 43,
+	HIVE_ATTACH_NETFILTER = 45, HIVE_ATTACH_TCX_INGRESS = 46, HIVE_ATTACH_TCX_EGRESS = 47,
+	HIVE_ATTACH_TRACE_UPROBE_MULTI = 48,
+	HIVE_ATTACH_NONE = -1,
+};
+
+struct hive_object_open_opts {
+	size_t sz;
+	const char *object_name;     /* NULL: the file's base name up to the first '.' */
+	char *log_buf;               /* why the object was refused: "elf: ...", "btf: ..." */
+	size_t log_size;
+	const char *btf_custom_path; /* target BTF for CO-RE; NULL: /sys/kernel/btf/vmlinux */
+	const char *kconfig;         /* "CONFIG_X=y\n..." lines for .kconfig externs */
+	size_t : 0;
+};
+#define hive_object_open_opts__last_field kconfig
+
+/** @brief Open an ELF object file: parse, collect programs and maps, link.
+ *  Nothing runs and no map exists until hive_object_load.
+ *  @return 0, -EINVAL (malformed, message in the log), -ENOENT/-EIO
+ *  (reading), -ENOMEM, -EOPNOTSUPP (a feature hive refuses, e.g. ksyms). */
+HIVE_API int hive_object_open_file(const char *path, const struct hive_object_open_opts *opts,
+				   struct hive_object **out);
+/** @brief As hive_object_open_file, from @size bytes at @buf (copied). */
+HIVE_API int hive_object_open_mem(const void *buf, size_t size, const struct hive_object_open_opts *opts,
+				  struct hive_object **out);
+/** @brief Free the object, its programs and maps. NULL is fine. */
+HIVE_API void hive_object_close(struct hive_object *obj);
+
+HIVE_API const char *hive_object_name(const struct hive_object *obj);
+/** @brief The "license" section ("" if none). */
+HIVE_API const char *hive_object_license(const struct hive_object *obj);
+/** @brief The "version" section (0 if none). */
+HIVE_API uint32_t hive_object_kversion(const struct hive_object *obj);
+
+/** @brief Entry programs (subprograms are linked into them), in section order. */
+HIVE_API size_t hive_object_prog_cnt(const struct hive_object *obj);
+HIVE_API struct hive_program *hive_object_prog(const struct hive_object *obj, size_t i);
+HIVE_API struct hive_program *hive_object_find_program(const struct hive_object *obj, const char *name);
+/** @brief Maps, in the order their indexes appear in LDDW (see above). */
+HIVE_API size_t hive_object_map_cnt(const struct hive_object *obj);
+HIVE_API struct hive_object_map *hive_object_map(const struct hive_object *obj, size_t i);
+HIVE_API struct hive_object_map *hive_object_find_map(const struct hive_object *obj, const char *name);
+
+struct hive_object_load_opts {
+	size_t sz;
+	struct hive_env *env;       /* helpers for every program */
+	enum hive_exec_mode mode;
+	char *log_buf;              /* why a map or program was refused */
+	size_t log_size;
+	size_t : 0;
+};
+#define hive_object_load_opts__last_field log_size
+
+/** @brief Create every map (hive_map_create) with its initial value and
+ *  map-in-map slots, then load every program whose autoload is on with
+ *  hive_prog_load. On failure everything created is freed again.
+ *  @return 0 or the first error: -EINVAL/-EACCES (refused map or program,
+ *  logged as "load: map 'NAME': ..." / "load: prog 'NAME': insn N: ..."),
+ *  -ENOENT (a strong .kconfig extern without a value), -EOPNOTSUPP (CO-RE
+ *  relocations: not yet), -EBUSY (already loaded). */
+HIVE_API int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts *opts);
+
+/** @brief Function name of the program. */
+HIVE_API const char *hive_program_name(const struct hive_program *prog);
+/** @brief ELF section it was found in, e.g. "xdp" or "kprobe/do_sys_open". */
+HIVE_API const char *hive_program_section(const struct hive_program *prog);
+HIVE_API enum hive_prog_type hive_program_type(const struct hive_program *prog);
+HIVE_API enum hive_attach_type hive_program_attach_type(const struct hive_program *prog);
+/** @brief What the section names after its prefix ("do_sys_open" for
+ *  "kprobe/do_sys_open"); "" if nothing. */
+HIVE_API const char *hive_program_attach_target(const struct hive_program *prog);
+HIVE_API bool hive_program_is_sleepable(const struct hive_program *prog);
+/** @brief Instructions after linking (map indexes, calls, see above). */
+HIVE_API const struct hive_insn *hive_program_insns(const struct hive_program *prog, size_t *cnt);
+HIVE_API int hive_program_set_type(struct hive_program *prog, enum hive_prog_type type);
+HIVE_API int hive_program_set_autoload(struct hive_program *prog, bool autoload);
+HIVE_API bool hive_program_autoload(const struct hive_program *prog);
+/** @brief The loaded program (after hive_object_load), else NULL. */
+HIVE_API struct hive_prog *hive_program_prog(const struct hive_program *prog);
+
+struct hive_line_info {
+	const char *file;      /* as the compiler recorded it */
+	const char *source;    /* the source line's text ("" if absent) */
+	uint32_t line, col;
+	const char *func;      /* the function the instruction belongs to */
+};
+/** @brief Source position of linked instruction @pc (needs -g: .BTF.ext).
+ *  @return 0, -ENOENT (no line info), -ERANGE (@pc out of range). */
+HIVE_API int hive_program_line(const struct hive_program *prog, size_t pc, struct hive_line_info *out);
+
+HIVE_API const char *hive_object_map_name(const struct hive_object_map *map);
+HIVE_API enum hive_map_type hive_object_map_type(const struct hive_object_map *map);
+HIVE_API uint32_t hive_object_map_key_size(const struct hive_object_map *map);
+HIVE_API uint32_t hive_object_map_value_size(const struct hive_object_map *map);
+HIVE_API uint32_t hive_object_map_max_entries(const struct hive_object_map *map);
+HIVE_API uint32_t hive_object_map_flags(const struct hive_object_map *map);
+HIVE_API uint32_t hive_object_map_numa_node(const struct hive_object_map *map);
+/** @brief 0: none, 1: by name (LIBBPF_PIN_BY_NAME). */
+HIVE_API uint32_t hive_object_map_pinning(const struct hive_object_map *map);
+HIVE_API uint64_t hive_object_map_extra(const struct hive_object_map *map);
+/** @brief BTF type ids of key and value in the object's BTF (0: unknown). */
+HIVE_API uint32_t hive_object_map_btf_key_type_id(const struct hive_object_map *map);
+HIVE_API uint32_t hive_object_map_btf_value_type_id(const struct hive_object_map *map);
+/** @brief True for the maps hive makes for .data, .rodata, .bss, .kconfig. */
+HIVE_API bool hive_object_map_is_internal(const struct hive_object_map *map);
+/** @brief The inner-map template of a map-in-map, else NULL. */
+HIVE_API const struct hive_object_map *hive_object_map_inner(const struct hive_object_map *map);
+/** @brief Initial slot @i of a map-in-map (`.values = {...}`): the index of
+ *  the inner map, or -1 (empty or out of range). */
+HIVE_API int hive_object_map_init_slot(const struct hive_object_map *map, uint32_t i);
+/** @brief Initial contents of an internal map (value_size bytes), else NULL. */
+HIVE_API const void *hive_object_map_initial_value(const struct hive_object_map *map, size_t *size);
+/* Before load only (else -EBUSY): */
+HIVE_API int hive_object_map_set_max_entries(struct hive_object_map *map, uint32_t max_entries);
+HIVE_API int hive_object_map_set_flags(struct hive_object_map *map, uint32_t flags);
+/** @brief Replace the initial value of an internal map; @size must equal
+ *  its value size (-EINVAL). */
+HIVE_API int hive_object_map_set_initial_value(struct hive_object_map *map, const void *data, size_t size);
+/** @brief The created map (after hive_object_load), else NULL. */
+HIVE_API struct hive_map *hive_object_map_map(const struct hive_object_map *map);
+
 /* }===== */
 
 /* {===== verifier (issue 6: src/verifier) */

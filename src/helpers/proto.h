@@ -33,6 +33,8 @@ enum helper_arg {
 	ARG_PTR_TO_INT,             /* 4 writable bytes */
 	ARG_PTR_TO_CONST_STR,       /* NUL-terminated string in a read-only map value */
 	ARG_PTR_TO_BTF_ID,          /* kernel object (task…): refused in user space unless the hook provides it */
+	ARG_PTR_TO_MAP_VALUE_OR_NULL, /* local storage init value */
+	ARG_PTR_TO_DYNPTR,          /* struct bpf_dynptr on the stack */
 };
 
 enum helper_ret {
@@ -42,6 +44,8 @@ enum helper_ret {
 	RET_PTR_TO_ALLOC_MEM_OR_NULL, /* ringbuf_reserve: a reference to release */
 	RET_PTR_TO_MEM_OR_NULL,
 	RET_PTR_TO_BTF_ID_OR_NULL,
+	RET_PTR_TO_MAP_VALUE,         /* never NULL (get_local_storage) */
+	RET_PTR_TO_BTF_ID,            /* never NULL (get_current_task_btf) */
 };
 
 enum {
@@ -50,6 +54,7 @@ enum {
 	HELPER_F_RELEASE = 1 << 2,    /* releases the reference passed in an ARG_PTR_TO_ALLOC_MEM */
 	HELPER_F_ACQUIRE = 1 << 3,    /* the return value is a reference */
 	HELPER_F_TAIL_CALL = 1 << 4,
+	HELPER_F_CALLBACK = 1 << 5,   /* takes an ARG_PTR_TO_FUNC callback (loop, for_each…) */
 };
 
 struct helper_proto {
@@ -60,7 +65,11 @@ struct helper_proto {
 	uint16_t flags;    /* HELPER_F_* */
 };
 
-/* The prototype of helper @id, or NULL when hive has none. */
+/* The prototype of helper @id, or NULL when hive has none. Covers every
+ * Linux helper up to cgrp_storage_delete (211), implemented or not; whether
+ * hive implements one is helpers_builtin(id) != NULL (helpers.h). */
 const struct helper_proto *helper_proto(uint32_t id);
+/* Largest id in the table. */
+uint32_t helper_proto_max_id(void);
 
 #endif

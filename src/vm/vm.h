@@ -23,6 +23,13 @@ _Static_assert(sizeof(struct vm_insn) == 8, "vm_insn is one slot");
 
 struct jit_image;
 
+/* One memory region a checked run may touch. */
+struct vm_region {
+	uintptr_t start, end; /* [start, end) */
+	bool writable;
+};
+
+
 struct hive_env {
 	hive_helper_fn *fns;  /* indexed by helper id */
 	char **names;
@@ -39,12 +46,10 @@ struct hive_prog {
 	hive_helper_fn *helpers;
 	uint32_t nhelpers;
 	struct jit_image *jit;
-};
-
-/* One memory region a checked run may touch. */
-struct vm_region {
-	uintptr_t start, end; /* [start, end) */
-	bool writable;
+	bool any_helper; /* validation only: accept calls to unregistered helpers */
+	/* global data the program addresses with LDDW (checked mode opens them) */
+	struct vm_region data_regions[8];
+	uint32_t ndata_regions;
 };
 
 enum { VM_MAX_REGIONS = 32 };
@@ -57,17 +62,20 @@ struct hive_run {
 	uint64_t budget;        /* instructions left, checked mode */
 	int err;                /* 0, or the negative errno that stopped the run */
 	uint32_t fault_pc;
-	char errmsg[192];
 	uint32_t nregions;
-	struct vm_region regions[VM_MAX_REGIONS];
 	/* stack of all frames: frame i occupies [stack + i*512, stack + (i+1)*512),
 	 * the entry frame is the highest */
 	uint8_t *stack;
-	uint64_t regs_at_exit[11];
+	/* Add new fields above: hive_prog_run zeroes everything before errmsg
+	 * and leaves the two buffers below uninitialised (their size is most of
+	 * a short run's cost). */
+	char errmsg[192];
+	struct vm_region regions[VM_MAX_REGIONS];
 };
 
-/* Run the interpreter; r0 in *ret. Returns 0 or run->err. */
-int interp_run(struct hive_run *run, uint64_t *ret);
+/* Run the interpreter; r0 in *ret, r0..r10 at exit in regs_out (if not NULL).
+ * Returns 0 or run->err. */
+int interp_run(struct hive_run *run, uint64_t *ret, uint64_t *regs_out);
 
 /* Record a fault (first one wins) and return its errno. */
 int vm_fault(struct hive_run *run, int err, uint32_t pc, const char *fmt, ...)
@@ -90,9 +98,14 @@ static inline hive_helper_fn vm_helper(const struct hive_prog *prog, uint64_t id
 	return id < prog->nhelpers ? prog->helpers[id] : NULL;
 }
 
+/* Global data: the address of element 0 of a one-element array map (in
+ * *base) when @off lies inside its value; -EOPNOTSUPP for other maps,
+ * -ERANGE past the value. */
+int vm_map_direct_value(struct hive_map *map, uint32_t off, void **base);
+
 /* Validation: the structural checks done before any run (see validate.c).
  * On failure writes "insn N: <disasm>: <reason>" to log. */
 int validate_prog(const struct hive_insn *insns, uint32_t cnt, const struct hive_prog_opts *opts,
-		  struct vm_insn *decoded, char *log, size_t log_size);
+		  struct hive_prog *prog, char *log, size_t log_size);
 
 #endif

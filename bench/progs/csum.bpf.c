@@ -1,0 +1,3 @@
+#include "csum.h"
+
+BENCH_PROGRAM(csum);

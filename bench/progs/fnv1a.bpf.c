@@ -1,0 +1,3 @@
+#include "fnv1a.h"
+
+BENCH_PROGRAM(fnv1a);

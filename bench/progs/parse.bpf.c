@@ -1,0 +1,3 @@
+#include "parse.h"
+
+BENCH_PROGRAM(parse);

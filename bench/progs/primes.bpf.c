@@ -1,0 +1,3 @@
+#include "primes.h"
+
+BENCH_PROGRAM(primes);

@@ -1,0 +1,221 @@
+/* The JIT's backend-independent part: W^X code memory, the public API, and
+ * the run-time entry with the C functions JIT code calls back into. */
+#if defined(__x86_64__)
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jit/jit.h"
+
+struct jit_image {
+	struct jit_mem mem;
+	size_t code_size;
+	jit_entry_fn entry;
+};
+
+/* {===== code memory: never writable and executable at once */
+
+static size_t jit_page(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+	return p > 0 ? (size_t)p : 4096;
+}
+
+int jit_mem_alloc(struct jit_mem *mem, size_t size)
+{
+	size_t page = jit_page();
+	size_t len = size ? (size + page - 1) & ~(page - 1) : page;
+	/* Ask for a place below our own text so that calls to helpers linked
+	 * with us fit a rel32; the kernel may put it anywhere else. */
+	uintptr_t near = (uintptr_t)&jit_rt_check & ~(uintptr_t)(page - 1);
+	void *hint = near > (256u << 20) ? (void *)(near - (256u << 20)) : NULL;
+	void *p = mmap(hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	mem->base = p;
+	mem->size = len;
+	return 0;
+}
+
+void jit_mem_release(struct jit_mem *mem)
+{
+	if (mem->base)
+		munmap(mem->base, mem->size);
+	mem->base = NULL;
+	mem->size = 0;
+}
+
+/* }===== */
+
+/* {===== public API */
+
+static uint64_t jit_seed(void)
+{
+	uint64_t s = 0;
+	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uintptr_t)&s;
+	}
+	return s;
+}
+
+/* opts: sz must cover at least sz itself; bytes past the struct we know
+ * (a newer caller's fields) must be 0.  Our own tail padding is not looked
+ * at: an initializer need not clear it. */
+static bool jit_opts_valid(const struct hive_jit_opts *o)
+{
+	if (!o)
+		return true;
+	if (o->sz < sizeof(size_t))
+		return false;
+	for (size_t i = sizeof(*o); i < o->sz; i++)
+		if (((const uint8_t *)o)[i])
+			return false;
+	return true;
+}
+
+#define JIT_OPT(o, f) ((o) && (o)->sz >= offsetof(struct hive_jit_opts, f) + sizeof((o)->f) ? (o)->f : 0)
+
+int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
+{
+	if (!prog || !jit_opts_valid(opts))
+		return -EINVAL;
+	struct jit_compile_opts co = {
+		.harden = JIT_OPT(opts, harden),
+		.retpoline = JIT_OPT(opts, retpoline),
+		.seed = jit_seed(),
+	};
+	struct jit_image *img = calloc(1, sizeof(*img));
+	if (!img)
+		return -ENOMEM;
+	size_t entry_off = 0;
+	int err = jit_arch_compile(prog, &co, &img->mem, &img->code_size, &entry_off);
+	if (err) {
+		free(img);
+		return err;
+	}
+	/* give back whole pages past the code, then flip to read-execute */
+	size_t page = jit_page();
+	size_t used = (img->code_size + page - 1) & ~(page - 1);
+	if (used < img->mem.size) {
+		munmap(img->mem.base + used, img->mem.size - used);
+		img->mem.size = used;
+	}
+	if (mprotect(img->mem.base, img->mem.size, PROT_READ | PROT_EXEC)) {
+		err = -errno;
+		jit_mem_release(&img->mem);
+		free(img);
+		return err;
+	}
+	img->entry = (jit_entry_fn)(void *)(img->mem.base + entry_off);
+	if (prog->jit)
+		jit_free(prog->jit);
+	prog->jit = img;
+	return 0;
+}
+
+HIVE_API int hive_prog_jit(struct hive_prog *prog, const struct hive_jit_opts *opts)
+{
+	return jit_compile(prog, opts);
+}
+
+HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog)
+{
+	return prog && prog->jit;
+}
+
+void jit_free(struct jit_image *img)
+{
+	if (!img)
+		return;
+	jit_mem_release(&img->mem);
+	free(img);
+}
+
+const uint8_t *jit_image_code(const struct jit_image *img, size_t *size)
+{
+	*size = img->code_size;
+	return img->mem.base;
+}
+
+/* }===== */
+
+/* {===== run time */
+
+int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
+{
+	uint64_t regs[11];
+	struct jit_ctx c = {
+		.run = run,
+		.budget = run->budget,
+		/* a call moves r10 down one frame; the callee's frame must still be
+		 * inside the stack: caller r10 >= stack + 2 frames */
+		.min_fp = (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE,
+		.mem = run->mem,
+		.mem_size = run->mem_size,
+		.regs = regs_out ? regs_out : regs,
+	};
+	uint8_t *top = run->stack + (size_t)HIVE_MAX_FRAMES * HIVE_STACK_SIZE;
+	uint64_t r0 = img->entry(&c, run->mem, run->mem_size, top);
+	if (run->prog->mode == HIVE_EXEC_CHECKED)
+		run->budget = c.budget;
+	/* after a fault the code returns whatever; r0 is in the registers kept */
+	*ret = run->err ? c.regs[0] : r0;
+	return run->err;
+}
+
+/* The interpreter's messages (interp_loop.h), so a run faults alike under both. */
+int jit_rt_check(struct jit_ctx *c, uintptr_t addr, uint64_t info)
+{
+	unsigned size = (info >> JIT_CHK_SIZE_SHIFT) & 0xf;
+	bool write = info & JIT_CHK_WRITE, atomic = info & JIT_CHK_ATOMIC;
+	uint32_t pc = info & JIT_CHK_PC;
+	if (vm_access_ok(c->run, addr, size, write)) {
+		if (!atomic || !(addr & (size - 1)))
+			return 0;
+		vm_fault(c->run, -EFAULT, pc, "misaligned atomic access of %u bytes at 0x%llx", size,
+			 (unsigned long long)addr);
+	} else {
+		vm_fault(c->run, -EFAULT, pc, "invalid %s of %u bytes at 0x%llx (%s)", write ? "store" : "load", size,
+			 (unsigned long long)addr, atomic ? "atomic" : write ? "store" : "load");
+	}
+	/* the block was paid for in full; give back what will not run */
+	c->budget += info >> 32;
+	return 1;
+}
+
+void jit_rt_fault(struct jit_ctx *c, uint32_t info, uint64_t aux)
+{
+	uint32_t pc = info & 0xffffff, kind = (info >> 24) & 0xf, reg = info >> 28;
+	switch (kind) {
+	case JIT_FAULT_BUDGET:
+		c->budget = 0;
+		vm_fault(c->run, -ELOOP, pc, "instruction budget of %llu exhausted",
+			 (unsigned long long)c->run->prog->insn_budget);
+		break;
+	case JIT_FAULT_DEPTH:
+		vm_fault(c->run, -E2BIG, pc, "call depth exceeds %d frames", HIVE_MAX_FRAMES);
+		break;
+	case JIT_FAULT_CALLX:
+		vm_fault(c->run, -ENOENT, pc, "callx r%u: no helper %llu", reg, (unsigned long long)aux);
+		break;
+	case JIT_FAULT_ABORTED:
+		c->run->fault_pc = pc;
+		break;
+	default:
+		vm_fault(c->run, -ENOENT, pc, "unknown helper %llu", (unsigned long long)aux);
+		break;
+	}
+}
+
+/* }===== */
+
+#endif

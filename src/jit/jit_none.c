@@ -1,0 +1,36 @@
+/* Hosts without a JIT backend: programs run on the interpreter. */
+#if !defined(__x86_64__)
+#include <errno.h>
+
+#include "jit/jit.h"
+
+int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
+{
+	(void)prog;
+	(void)opts;
+	return -EOPNOTSUPP;
+}
+
+int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
+{
+	(void)img;
+	(void)ret;
+	(void)regs_out;
+	return vm_fault(run, -ENOEXEC, 0, "no JIT backend on this host");
+}
+
+void jit_free(struct jit_image *img)
+{
+	(void)img;
+}
+
+HIVE_API int hive_prog_jit(struct hive_prog *prog, const struct hive_jit_opts *opts)
+{
+	return jit_compile(prog, opts);
+}
+
+HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog)
+{
+	return prog && prog->jit;
+}
+#endif

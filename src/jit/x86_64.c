@@ -1,0 +1,1094 @@
+/* The x86-64 code generator: one eBPF program in, machine code out.
+ *
+ * Register map (eBPF r1..r5 are the SysV argument registers, so a helper
+ * call needs no moves; r6..r9 and r10 are callee-saved, so helpers keep them):
+ *
+ *   r0 rax  r1 rdi  r2 rsi  r3 rdx  r4 rcx  r5 r8
+ *   r6 rbx  r7 r13  r8 r14  r9 r15  r10 rbp
+ *   r12: struct jit_ctx *;  r9, r10, r11: scratch (r10 holds blinded
+ *   constants, r11 addresses and call targets, r9 the run at helper calls)
+ *
+ * Layout of an image:
+ *
+ *   entry:  save host registers, r12 = ctx, r10 = stack top, r1/r2 = mem,
+ *           other registers 0, call pc 0
+ *   after:  store r0..r10 in ctx->regs, restore, return r0
+ *   body:   one piece per instruction; `exit` is `ret` in every frame
+ *   cold:   fault stubs (mov pc/kind; jmp fault) and, in checked mode, a
+ *           second copy of each basic block that counts instructions one by one
+ *   stubs:  unwind, fault, region check, LD_ABS miss, retpoline thunk
+ *
+ * A local call pushes the callee-saved registers the program uses, moves
+ * r10 down one frame and calls; so every frame returns with plain `ret` and
+ * native sp stays 16-byte aligned in every body (helpers may use SSE).
+ *
+ * Checked mode.  Each basic block starts with `sub budget, n; jb precise`:
+ * the whole block is paid at once.  If the budget cannot pay for it, the
+ * precise copy pays instruction by instruction and so faults at exactly the
+ * instruction the interpreter faults at, after the same side effects.
+ * Every load, store and atomic first calls the region check stub, which
+ * runs vm_access_ok() over the run's regions (the same code the interpreter
+ * uses, so the two agree by construction).
+ *
+ * Code size is found by passes: every pass lays out the code using the
+ * label offsets of the pass before (unknown ones assumed far); jumps shrink
+ * to rel8 as offsets become known; a pass that reproduces every label is
+ * exact.  After too many passes all jumps are forced to rel32 and layout
+ * converges in two more.
+ */
+#if defined(__x86_64__)
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jit/jit.h"
+#include "jit/x86_emit.h"
+
+static const uint8_t x86_map[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP};
+
+#define REG_CTX R12
+#define REG_BLIND R10 /* blinded constants (the kernel's BPF_REG_AX) */
+#define REG_AUX R11
+
+enum { LBL_AFTER, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL__COUNT };
+enum { NOLBL = UINT32_MAX };
+
+/* An out-of-line fault site: report @kind at @pc with aux (a register's
+ * value when reg != 0xff, else the constant).  COLD_REFUND is not a fault:
+ * LD_ABS missed the packet, the program ends; give back the unrun part of
+ * the block (aux) first. */
+enum { COLD_REFUND = 15 };
+struct x86_cold {
+	uint32_t pc;
+	uint8_t kind;
+	uint8_t reg;   /* host register holding aux, or 0xff */
+	uint8_t ebpf;  /* the eBPF register of a callx */
+	uint32_t aux;
+};
+
+struct x86_jit {
+	struct x86_buf b;
+	const struct hive_prog *prog;
+	const struct vm_insn *code;
+	uint32_t cnt;
+	bool checked, harden, retpoline;
+	uint64_t seed, rng;
+	uintptr_t base;  /* where the code will run, 0 while unknown */
+	bool force_long; /* all jumps rel32: layout no longer depends on distances */
+	/* labels: pc 0..cnt, precise copies cnt+1.., named, then cold stubs */
+	uint32_t *cur, *prev;
+	size_t nlbl, ncap, nprev;
+	struct x86_cold *cold;
+	uint32_t ncold, cold_cap;
+	uint8_t *leader;   /* pc starts a basic block */
+	uint32_t *blen;    /* at a leader: instructions in its block */
+	uint32_t *rest;    /* instructions after this one in its block */
+	bool precise;      /* emitting a precise copy: nothing to give back */
+	uint16_t used;     /* eBPF registers the program names */
+	int npush;         /* host registers pushed by the entry */
+	uint8_t pushed[8];
+	uint8_t callee_saved[5]; /* saved at a local call */
+	int ncallee;
+};
+
+static uint32_t x86_lbl_pc(const struct x86_jit *j, uint32_t pc) { (void)j; return pc; }
+static uint32_t x86_lbl_pre(const struct x86_jit *j, uint32_t pc) { return j->cnt + 1 + pc; }
+static uint32_t x86_lbl(const struct x86_jit *j, unsigned k) { return 2 * (j->cnt + 1) + k; }
+static uint32_t x86_lbl_cold(const struct x86_jit *j, uint32_t i) { return 2 * (j->cnt + 1) + LBL__COUNT + i; }
+
+static void x86_place(struct x86_jit *j, uint32_t id)
+{
+	if (id >= j->ncap) {
+		size_t ncap = (id + 1) * 2;
+		uint32_t *n = realloc(j->cur, ncap * sizeof(*n));
+		if (!n) {
+			j->b.oom = true;
+			return;
+		}
+		for (size_t i = j->ncap; i < ncap; i++)
+			n[i] = NOLBL;
+		j->cur = n;
+		j->ncap = ncap;
+	}
+	j->cur[id] = (uint32_t)j->b.len;
+	if (id >= j->nlbl)
+		j->nlbl = id + 1;
+}
+
+/* Best known offset of label @id: this pass's if already placed, else the last pass's. */
+static uint32_t x86_target(const struct x86_jit *j, uint32_t id)
+{
+	if (id < j->ncap && j->cur[id] != NOLBL)
+		return j->cur[id];
+	if (id < j->nprev)
+		return j->prev[id];
+	return NOLBL;
+}
+
+/* jcc (cc >= 0) or jmp (cc < 0) to label @id. */
+static void x86_jump(struct x86_jit *j, int cc, uint32_t id)
+{
+	uint32_t t = x86_target(j, id);
+	int64_t pos = (int64_t)j->b.len;
+	if (t != NOLBL && !j->force_long && x86_is_imm8((int64_t)t - (pos + 2))) {
+		x86_byte(&j->b, cc < 0 ? 0xeb : (uint8_t)(0x70 | cc));
+		x86_byte(&j->b, (uint8_t)((int64_t)t - (pos + 2)));
+		return;
+	}
+	int len = cc < 0 ? 5 : 6;
+	int64_t d = t == NOLBL ? 0 : (int64_t)t - (pos + len);
+	if (cc < 0) {
+		x86_byte(&j->b, 0xe9);
+	} else {
+		x86_byte(&j->b, 0x0f);
+		x86_byte(&j->b, (uint8_t)(0x80 | cc));
+	}
+	x86_u32(&j->b, (uint32_t)(int32_t)d);
+}
+
+static void x86_call_lbl(struct x86_jit *j, uint32_t id)
+{
+	uint32_t t = x86_target(j, id);
+	int64_t d = t == NOLBL ? 0 : (int64_t)t - ((int64_t)j->b.len + 5);
+	x86_byte(&j->b, 0xe8);
+	x86_u32(&j->b, (uint32_t)(int32_t)d);
+}
+
+/* Call C code at @fn: direct when within rel32 of the image, else through
+ * r11 (and the retpoline thunk when asked). */
+static void x86_call_abs(struct x86_jit *j, uintptr_t fn)
+{
+	if (j->base) {
+		int64_t d = (int64_t)fn - (int64_t)(j->base + j->b.len + 5);
+		if (d > INT32_MIN + (1 << 24) && d < INT32_MAX - (1 << 24)) {
+			x86_byte(&j->b, 0xe8);
+			x86_u32(&j->b, (uint32_t)(int32_t)d);
+			return;
+		}
+	}
+	x86_movabs(&j->b, REG_AUX, fn);
+	if (j->retpoline)
+		x86_call_lbl(j, x86_lbl(j, LBL_THUNK));
+	else
+		x86_call_r(&j->b, REG_AUX);
+}
+
+static uint32_t x86_add_cold(struct x86_jit *j, uint32_t pc, unsigned kind, int reg, uint32_t aux)
+{
+	if (j->ncold == j->cold_cap) {
+		uint32_t ncap = j->cold_cap ? j->cold_cap * 2 : 64;
+		struct x86_cold *n = realloc(j->cold, ncap * sizeof(*n));
+		if (!n) {
+			j->b.oom = true;
+			return x86_lbl_cold(j, 0);
+		}
+		j->cold = n;
+		j->cold_cap = ncap;
+	}
+	j->cold[j->ncold] = (struct x86_cold){.pc = pc, .kind = (uint8_t)kind, .reg = (uint8_t)reg, .aux = aux};
+	for (int r = 0; r <= 10; r++)
+		if (x86_map[r] == reg)
+			j->cold[j->ncold].ebpf = (uint8_t)r;
+	return x86_lbl_cold(j, j->ncold++);
+}
+
+static uint32_t x86_key(struct x86_jit *j)
+{
+	/* xorshift64*, reseeded every pass so all passes emit the same keys */
+	j->rng ^= j->rng >> 12;
+	j->rng ^= j->rng << 25;
+	j->rng ^= j->rng >> 27;
+	return (uint32_t)((j->rng * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+/* REG_BLIND = sign-extended imm, written so that imm is not in the image. */
+static void x86_blind(struct x86_jit *j, int32_t imm)
+{
+	uint32_t key = x86_key(j);
+	x86_rr(&j->b, true, 0xc7, 0, REG_BLIND, false);
+	x86_u32(&j->b, (uint32_t)imm ^ key);
+	x86_rr(&j->b, true, 0x81, ALU_XOR, REG_BLIND, false);
+	x86_u32(&j->b, key);
+}
+
+static void x86_zext(struct x86_jit *j, int r) { x86_mov_rr(&j->b, false, r, r); }
+
+/* {===== ALU */
+
+/* dst = dst / dv or dst % dv, dv nonzero and (signed) not -1; dv is REG_AUX. */
+static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
+{
+	struct x86_buf *b = &j->b;
+	if (dst != RAX)
+		x86_mov_rr(b, true, R9, RAX);
+	if (dst != RDX)
+		x86_mov_rr(b, true, R10, RDX);
+	if (dst != RAX)
+		x86_mov_rr(b, w, RAX, dst);
+	if (sgn) {
+		x86_rex(b, w, 0, 0, false);
+		x86_byte(b, 0x99); /* cdq / cqo */
+	} else {
+		x86_alu_rr(b, false, ALU_XOR, RDX, RDX);
+	}
+	x86_rr(b, w, 0xf7, sgn ? 7 : 6, REG_AUX, false);
+	int res = mod ? RDX : RAX;
+	if (dst != res)
+		x86_mov_rr(b, w, dst, res); /* a 32-bit div already zero-extended res */
+	if (dst != RDX)
+		x86_mov_rr(b, true, RDX, R10);
+	if (dst != RAX)
+		x86_mov_rr(b, true, RAX, R9);
+}
+
+/* div/mod by a register: kernel semantics for 0 and for INT_MIN / -1. */
+static void x86_divmod_x(struct x86_jit *j, bool w, bool sgn, bool mod, int dst, int src)
+{
+	struct x86_buf *b = &j->b;
+	x86_mov_rr(b, w, REG_AUX, src);
+	x86_rr(b, w, 0x85, REG_AUX, REG_AUX, false); /* test */
+	size_t jz = x86_jcc8(b, CC_E);
+	size_t jm1 = 0;
+	if (sgn) {
+		x86_alu_ri(b, w, ALU_CMP, REG_AUX, -1);
+		jm1 = x86_jcc8(b, CC_E);
+	}
+	x86_div(j, w, sgn, mod, dst);
+	size_t jdone = x86_jmp8(b);
+	x86_patch8(b, jz);
+	/* by 0: div gives 0, mod leaves dst (zero-extended when 32-bit) */
+	if (!mod)
+		x86_alu_rr(b, false, ALU_XOR, dst, dst);
+	else if (!w)
+		x86_zext(j, dst);
+	size_t jdone2 = 0;
+	if (sgn) {
+		jdone2 = x86_jmp8(b);
+		x86_patch8(b, jm1);
+		/* by -1: sdiv negates (INT_MIN stays INT_MIN), smod gives 0 */
+		if (mod)
+			x86_alu_rr(b, false, ALU_XOR, dst, dst);
+		else
+			x86_rr(b, w, 0xf7, 3, dst, false);
+		x86_patch8(b, jdone2);
+	}
+	x86_patch8(b, jdone);
+}
+
+static void x86_shift_x(struct x86_jit *j, bool w, enum x86_shift op, int dst, int src)
+{
+	struct x86_buf *b = &j->b;
+	if (src == RCX) {
+		x86_rr(b, w, 0xd3, op, dst, false);
+		return;
+	}
+	x86_mov_rr(b, true, REG_AUX, RCX);
+	x86_mov_rr(b, false, RCX, src);
+	/* when dst is rcx its value is in r11: shift it there */
+	x86_rr(b, w, 0xd3, op, dst == RCX ? REG_AUX : dst, false);
+	x86_mov_rr(b, true, RCX, REG_AUX);
+}
+
+/* dst op= src for an ALU_X row (src may also be REG_BLIND). */
+static void x86_alu_x(struct x86_jit *j, unsigned op, bool sgn, bool w, int dst, int src)
+{
+	struct x86_buf *b = &j->b;
+	switch (op) {
+	case ISA_ADD: x86_alu_rr(b, w, ALU_ADD, dst, src); break;
+	case ISA_SUB: x86_alu_rr(b, w, ALU_SUB, dst, src); break;
+	case ISA_OR: x86_alu_rr(b, w, ALU_OR, dst, src); break;
+	case ISA_AND: x86_alu_rr(b, w, ALU_AND, dst, src); break;
+	case ISA_XOR: x86_alu_rr(b, w, ALU_XOR, dst, src); break;
+	case ISA_MUL: x86_rr(b, w, 0x0faf, dst, src, false); break;
+	case ISA_MOV:
+		if (dst != src || !w)
+			x86_mov_rr(b, w, dst, src);
+		break;
+	case ISA_LSH: x86_shift_x(j, w, SH_SHL, dst, src); break;
+	case ISA_RSH: x86_shift_x(j, w, SH_SHR, dst, src); break;
+	case ISA_ARSH: x86_shift_x(j, w, SH_SAR, dst, src); break;
+	case ISA_DIV: x86_divmod_x(j, w, sgn, false, dst, src); break;
+	case ISA_MOD: x86_divmod_x(j, w, sgn, true, dst, src); break;
+	}
+}
+
+
+static bool x86_is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
+static uint8_t x86_log2(uint64_t v) { return (uint8_t)__builtin_ctzll(v); }
+
+/* div/mod by a constant known here: no run-time checks, shifts for powers of two. */
+static void x86_divmod_k(struct x86_jit *j, bool w, bool sgn, bool mod, int dst, int32_t imm)
+{
+	struct x86_buf *b = &j->b;
+	uint64_t d = w ? (uint64_t)(int64_t)imm : (uint32_t)imm;
+	if (imm == 0) {
+		if (!mod)
+			x86_alu_rr(b, false, ALU_XOR, dst, dst);
+		else if (!w)
+			x86_zext(j, dst);
+		return;
+	}
+	if (sgn && (imm == -1 || imm == 1)) {
+		if (mod)
+			x86_alu_rr(b, false, ALU_XOR, dst, dst);
+		else if (imm == -1)
+			x86_rr(b, w, 0xf7, 3, dst, false); /* neg */
+		else if (!w)
+			x86_zext(j, dst);
+		return;
+	}
+	if (!sgn && x86_is_pow2(d)) {
+		if (mod && d - 1 <= INT32_MAX) {
+			x86_alu_ri(b, w, ALU_AND, dst, (int32_t)(d - 1));
+			return;
+		}
+		if (!mod) {
+			if (d == 1) {
+				if (!w)
+					x86_zext(j, dst);
+			} else {
+				x86_shift_ri(b, w, SH_SHR, dst, x86_log2(d));
+			}
+			return;
+		}
+	}
+	x86_mov_ri(b, REG_AUX, w ? d : (uint32_t)d);
+	x86_div(j, w, sgn, mod, dst);
+}
+
+static void x86_alu_k(struct x86_jit *j, unsigned op, bool sgn, bool w, int dst, int32_t imm)
+{
+	struct x86_buf *b = &j->b;
+	switch (op) {
+	case ISA_ADD:
+	case ISA_SUB:
+	case ISA_OR:
+	case ISA_XOR:
+		if (imm == 0) {
+			if (!w)
+				x86_zext(j, dst);
+			return;
+		}
+		x86_alu_ri(b, w, op == ISA_ADD ? ALU_ADD : op == ISA_SUB ? ALU_SUB : op == ISA_OR ? ALU_OR : ALU_XOR,
+			   dst, imm);
+		return;
+	case ISA_AND:
+		if (imm == 0)
+			x86_alu_rr(b, false, ALU_XOR, dst, dst);
+		else if (imm == -1)
+			(w ? (void)0 : x86_zext(j, dst));
+		else if (imm > 0)
+			x86_alu_ri(b, false, ALU_AND, dst, imm); /* a 32-bit and clears the top too */
+		else
+			x86_alu_ri(b, w, ALU_AND, dst, imm);
+		return;
+	case ISA_MUL:
+		if (imm == 0) {
+			x86_alu_rr(b, false, ALU_XOR, dst, dst);
+		} else if (imm == 1) {
+			if (!w)
+				x86_zext(j, dst);
+		} else if (imm > 0 && x86_is_pow2((uint64_t)imm)) {
+			x86_shift_ri(b, w, SH_SHL, dst, x86_log2((uint64_t)imm));
+		} else if (x86_is_imm8(imm)) {
+			x86_rr(b, w, 0x6b, dst, dst, false);
+			x86_byte(b, (uint8_t)imm);
+		} else {
+			x86_rr(b, w, 0x69, dst, dst, false);
+			x86_u32(b, (uint32_t)imm);
+		}
+		return;
+	case ISA_MOV:
+		x86_mov_ri(b, dst, w ? (uint64_t)(int64_t)imm : (uint32_t)imm);
+		return;
+	case ISA_LSH:
+	case ISA_RSH:
+	case ISA_ARSH: {
+		uint8_t n = (uint8_t)(imm & (w ? 63 : 31));
+		if (n == 0) {
+			if (!w)
+				x86_zext(j, dst);
+			return;
+		}
+		x86_shift_ri(b, w, op == ISA_LSH ? SH_SHL : op == ISA_RSH ? SH_SHR : SH_SAR, dst, n);
+		return;
+	}
+	case ISA_DIV: x86_divmod_k(j, w, sgn, false, dst, imm); return;
+	case ISA_MOD: x86_divmod_k(j, w, sgn, true, dst, imm); return;
+	}
+}
+
+/* Operations whose constant the kernel blinds (shift counts are not). */
+static bool x86_blinds(unsigned op)
+{
+	return op != ISA_LSH && op != ISA_RSH && op != ISA_ARSH;
+}
+
+static void x86_end(struct x86_jit *j, uint8_t code, int32_t width, int dst)
+{
+	struct x86_buf *b = &j->b;
+	/* ALU|END|K is "to little endian": a no-op on this host but for truncation */
+	bool swap = ISA_CLASS(code) == ISA_ALU64 || ISA_SRCBIT(code);
+	if (!swap) {
+		if (width == 16)
+			x86_rr(b, false, 0x0fb7, dst, dst, false);
+		else if (width == 32)
+			x86_zext(j, dst);
+		return;
+	}
+	if (width == 16) {
+		x86_byte(b, 0x66);
+		x86_shift_ri(b, false, SH_ROR, dst, 8);
+		x86_rr(b, false, 0x0fb7, dst, dst, false);
+	} else {
+		x86_rex(b, width == 64, 0, dst, false);
+		x86_byte(b, 0x0f);
+		x86_byte(b, (uint8_t)(0xc8 + (dst & 7)));
+	}
+}
+
+static void x86_movsx(struct x86_jit *j, bool w, int16_t bits, int dst, int src)
+{
+	struct x86_buf *b = &j->b;
+	if (bits == 8)
+		x86_rr(b, w, 0x0fbe, dst, src, true);
+	else if (bits == 16)
+		x86_rr(b, w, 0x0fbf, dst, src, false);
+	else
+		x86_rr(b, true, 0x63, dst, src, false);
+}
+
+/* }===== */
+
+/* {===== memory */
+
+/* Checked mode: fault unless [base+off, +size) is allowed. */
+static void x86_check(struct x86_jit *j, uint32_t pc, int base, int16_t off, unsigned size, uint32_t flags)
+{
+	if (!j->checked)
+		return;
+	uint64_t refund = j->precise ? 0 : j->rest[pc];
+	x86_rm(&j->b, true, 0x8d, REG_AUX, base, off, false); /* lea */
+	x86_mov_ri(&j->b, REG_BLIND, refund << 32 | pc | (uint32_t)size << JIT_CHK_SIZE_SHIFT | flags);
+	x86_call_lbl(j, x86_lbl(j, LBL_CHECK));
+}
+
+static void x86_load(struct x86_jit *j, uint8_t code, int dst, int src, int16_t off)
+{
+	unsigned size = isa_access_size(code);
+	bool sx = ISA_MODE(code) == ISA_MEMSX;
+	unsigned op;
+	bool w = false;
+	switch (size) {
+	case 1: op = sx ? 0x0fbe : 0x0fb6; w = sx; break;
+	case 2: op = sx ? 0x0fbf : 0x0fb7; w = sx; break;
+	case 4: op = sx ? 0x63 : 0x8b; w = sx; break;
+	default: op = 0x8b; w = true; break;
+	}
+	x86_rm(&j->b, w, op, dst, src, off, false);
+}
+
+static void x86_store_r(struct x86_jit *j, unsigned size, int base, int16_t off, int src)
+{
+	struct x86_buf *b = &j->b;
+	if (size == 2)
+		x86_byte(b, 0x66);
+	x86_rm(b, size == 8, size == 1 ? 0x88 : 0x89, src, base, off, size == 1);
+}
+
+static void x86_store_k(struct x86_jit *j, unsigned size, int base, int16_t off, int32_t imm)
+{
+	struct x86_buf *b = &j->b;
+	if (j->harden) {
+		x86_blind(j, imm);
+		x86_store_r(j, size, base, off, REG_BLIND);
+		return;
+	}
+	if (size == 2)
+		x86_byte(b, 0x66);
+	x86_rm(b, size == 8, size == 1 ? 0xc6 : 0xc7, 0, base, off, false);
+	if (size == 1)
+		x86_byte(b, (uint8_t)imm);
+	else if (size == 2)
+		x86_u16(b, (uint16_t)imm);
+	else
+		x86_u32(b, (uint32_t)imm);
+}
+
+static void x86_atomic(struct x86_jit *j, int32_t aop, bool w, int dst, int16_t off, int src)
+{
+	struct x86_buf *b = &j->b;
+	switch (aop) {
+	case ISA_AADD:
+	case ISA_AOR:
+	case ISA_AAND:
+	case ISA_AXOR:
+		x86_byte(b, 0xf0);
+		x86_rm(b, w, aop == ISA_AADD ? 0x01 : aop == ISA_AOR ? 0x09 : aop == ISA_AAND ? 0x21 : 0x31, src,
+		       dst, off, false);
+		return;
+	case ISA_AADD | ISA_FETCH:
+		x86_byte(b, 0xf0);
+		x86_rm(b, w, 0x0fc1, src, dst, off, false);
+		return;
+	case ISA_XCHG:
+		x86_rm(b, w, 0x87, src, dst, off, false);
+		return;
+	case ISA_CMPXCHG:
+		x86_byte(b, 0xf0);
+		x86_rm(b, w, 0x0fb1, src, dst, off, false);
+		if (!w)
+			x86_zext(j, RAX); /* success leaves rax's top half alone */
+		return;
+	}
+	/* fetch-or/and/xor: a cmpxchg loop; rax (r0) is saved in r10 */
+	enum x86_alu op = aop == (ISA_AOR | ISA_FETCH) ? ALU_OR : aop == (ISA_AAND | ISA_FETCH) ? ALU_AND : ALU_XOR;
+	x86_rm(b, true, 0x8d, REG_AUX, dst, off, false);
+	x86_mov_rr(b, true, R10, RAX);
+	int s = src == RAX ? R10 : src;
+	x86_rm(b, w, 0x8b, RAX, REG_AUX, 0, false);
+	size_t loop = b->len;
+	x86_mov_rr(b, w, R9, RAX);
+	x86_alu_rr(b, w, op, R9, s);
+	x86_byte(b, 0xf0);
+	x86_rm(b, w, 0x0fb1, R9, REG_AUX, 0, false);
+	x86_byte(b, 0x70 | CC_NE);
+	x86_byte(b, (uint8_t)(int8_t)((int64_t)loop - (int64_t)(b->len + 1)));
+	if (src != RAX) {
+		x86_mov_rr(b, w, src, RAX);
+		x86_mov_rr(b, true, RAX, R10);
+	}
+}
+
+/* LD_ABS / LD_IND: r0 = big-endian packet[r11]; a miss ends the program with r0 = 0. */
+static void x86_ld_pkt(struct x86_jit *j, uint32_t pc, unsigned size)
+{
+	struct x86_buf *b = &j->b;
+	uint32_t miss = x86_lbl(j, LBL_ABS_MISS);
+	if (j->checked && !j->precise && j->rest[pc])
+		miss = x86_add_cold(j, pc, COLD_REFUND, 0xff, j->rest[pc]);
+	x86_rm(b, true, 0x8b, R10, REG_CTX, JIT_CTX_MEM_SIZE, false);
+	x86_alu_ri(b, true, ALU_SUB, R10, (int32_t)size);
+	x86_jump(j, CC_B, miss);
+	x86_alu_rr(b, true, ALU_CMP, REG_AUX, R10);
+	x86_jump(j, CC_A, miss);
+	x86_rm(b, true, 0x03, REG_AUX, REG_CTX, JIT_CTX_MEM, false); /* add r11, [ctx.mem] */
+	if (size == 4) {
+		x86_rm(b, false, 0x8b, RAX, REG_AUX, 0, false);
+		x86_end(j, ISA_ALU64 | ISA_END, 32, RAX);
+	} else if (size == 2) {
+		x86_rm(b, false, 0x0fb7, RAX, REG_AUX, 0, false);
+		x86_end(j, ISA_ALU64 | ISA_END, 16, RAX);
+	} else {
+		x86_rm(b, false, 0x0fb6, RAX, REG_AUX, 0, false);
+	}
+}
+
+/* }===== */
+
+/* {===== calls */
+
+static void x86_helper_call(struct x86_jit *j, uint32_t pc, uintptr_t fn, bool indirect_in_aux)
+{
+	struct x86_buf *b = &j->b;
+	x86_rm(b, true, 0x8b, R9, REG_CTX, JIT_CTX_RUN, false); /* 6th argument: the run */
+	if (indirect_in_aux) {
+		if (j->retpoline)
+			x86_call_lbl(j, x86_lbl(j, LBL_THUNK));
+		else
+			x86_call_r(b, REG_AUX);
+	} else {
+		x86_call_abs(j, fn);
+	}
+	/* a helper may have stopped the run (hive_run_abort) */
+	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_RUN, false);
+	x86_rm(b, false, 0x83, ALU_CMP, REG_AUX, (int32_t)offsetof(struct hive_run, err), false);
+	x86_byte(b, 0);
+	x86_jump(j, CC_NE, x86_add_cold(j, pc, JIT_FAULT_ABORTED, 0xff, 0));
+}
+
+/* Tail calls: BPF_FUNC_tail_call (12) is, for now, an ordinary helper call.
+ * When prog-array maps exist, this is the place to emit the kernel's
+ * sequence: bounds-check the index, load the target's entry, check the
+ * tail-call count in the ctx, then restore this frame and jmp (not call)
+ * past the target's entry prologue. */
+static void x86_tail_call_hook(struct x86_jit *j, uint32_t pc, uintptr_t fn)
+{
+	x86_helper_call(j, pc, fn, false);
+}
+
+static void x86_call_local(struct x86_jit *j, uint32_t pc, uint32_t target)
+{
+	struct x86_buf *b = &j->b;
+	x86_rm(b, true, 0x3b, RBP, REG_CTX, JIT_CTX_MIN_FP, false); /* cmp rbp, [ctx.min_fp] */
+	x86_jump(j, CC_B, x86_add_cold(j, pc, JIT_FAULT_DEPTH, 0xff, 0));
+	for (int i = 0; i < j->ncallee; i++)
+		x86_push(b, j->callee_saved[i]);
+	x86_alu_ri(b, true, ALU_SUB, RBP, HIVE_STACK_SIZE);
+	x86_call_lbl(j, x86_lbl_pc(j, target));
+	x86_alu_ri(b, true, ALU_ADD, RBP, HIVE_STACK_SIZE);
+	for (int i = j->ncallee - 1; i >= 0; i--)
+		x86_pop(b, j->callee_saved[i]);
+}
+
+/* }===== */
+
+/* Emit instruction @pc; returns the slots it takes. */
+static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
+{
+	struct x86_buf *b = &j->b;
+	const struct vm_insn *in = &j->code[pc];
+	const struct isa_row *row = &isa_rows[in->op];
+	bool w = !(row->flags & ISA_F_ALU32);
+	bool sgn = row->flags & ISA_F_SIGNED;
+	int dst = x86_map[in->dst], src = x86_map[in->src];
+	unsigned op = ISA_OP(row->code);
+
+	switch (row->fmt) {
+	case FMT_ALU_K:
+		if (j->harden && x86_blinds(op)) {
+			x86_blind(j, in->imm);
+			x86_alu_x(j, op, sgn, w, dst, REG_BLIND);
+		} else {
+			x86_alu_k(j, op, sgn, w, dst, in->imm);
+		}
+		break;
+	case FMT_ALU_X:
+		x86_alu_x(j, op, sgn, w, dst, src);
+		break;
+	case FMT_NEG:
+		x86_rr(b, w, 0xf7, 3, dst, false);
+		break;
+	case FMT_END:
+		x86_end(j, row->code, in->imm, dst);
+		break;
+	case FMT_MOVSX:
+		x86_movsx(j, w, in->off, dst, src);
+		break;
+	case FMT_JA:
+		if (in->off)
+			x86_jump(j, -1, x86_lbl_pc(j, pc + (uint32_t)(int32_t)in->off + 1));
+		break;
+	case FMT_JA32:
+		if (in->imm)
+			x86_jump(j, -1, x86_lbl_pc(j, pc + (uint32_t)in->imm + 1));
+		break;
+	case FMT_JCOND_K:
+	case FMT_JCOND_X: {
+		static const uint8_t cc[16] = {
+			[ISA_JEQ >> 4] = CC_E, [ISA_JGT >> 4] = CC_A, [ISA_JGE >> 4] = CC_AE,
+			[ISA_JSET >> 4] = CC_NE, [ISA_JNE >> 4] = CC_NE, [ISA_JSGT >> 4] = CC_G,
+			[ISA_JSGE >> 4] = CC_GE, [ISA_JLT >> 4] = CC_B, [ISA_JLE >> 4] = CC_BE,
+			[ISA_JSLT >> 4] = CC_L, [ISA_JSLE >> 4] = CC_LE,
+		};
+		if (in->off == 0)
+			break; /* to the next instruction either way */
+		if (row->fmt == FMT_JCOND_K && j->harden) {
+			x86_blind(j, in->imm);
+			src = REG_BLIND;
+		}
+		if (row->fmt == FMT_JCOND_X || j->harden)
+			x86_rr(b, w, op == ISA_JSET ? 0x85 : 0x39, src, dst, false);
+		else if (op == ISA_JSET && in->imm == 0)
+			break; /* dst & 0 is never set */
+		else if (op == ISA_JSET)
+			(x86_rr(b, w, 0xf7, 0, dst, false), x86_u32(b, (uint32_t)in->imm));
+		else if (in->imm == 0)
+			x86_rr(b, w, 0x85, dst, dst, false); /* test r, r: the flags of cmp r, 0 */
+		else
+			x86_alu_ri(b, w, ALU_CMP, dst, in->imm);
+		x86_jump(j, cc[op >> 4], x86_lbl_pc(j, pc + (uint32_t)(int32_t)in->off + 1));
+		break;
+	}
+	case FMT_CALL: {
+		hive_helper_fn fn = vm_helper(j->prog, (uint32_t)in->imm);
+		if (!fn)
+			x86_jump(j, -1, x86_add_cold(j, pc, JIT_FAULT_HELPER, 0xff, (uint32_t)in->imm));
+		else if (in->imm == 12)
+			x86_tail_call_hook(j, pc, (uintptr_t)fn);
+		else
+			x86_helper_call(j, pc, (uintptr_t)fn, false);
+		break;
+	}
+	case FMT_CALLX: {
+		uint32_t bad = x86_add_cold(j, pc, JIT_FAULT_CALLX, dst, 0);
+		x86_alu_ri(b, true, ALU_CMP, dst, (int32_t)j->prog->nhelpers);
+		x86_jump(j, CC_AE, bad);
+		x86_movabs(b, REG_AUX, (uintptr_t)j->prog->helpers);
+		/* mov r11, [r11 + dst*8] */
+		x86_byte(b, (uint8_t)(0x48 | 4 | (dst >> 3) << 1 | 1));
+		x86_byte(b, 0x8b);
+		x86_byte(b, (uint8_t)(0 << 6 | (REG_AUX & 7) << 3 | 4));
+		x86_byte(b, (uint8_t)(3 << 6 | (dst & 7) << 3 | (REG_AUX & 7)));
+		x86_rr(b, true, 0x85, REG_AUX, REG_AUX, false);
+		x86_jump(j, CC_E, bad);
+		x86_helper_call(j, pc, 0, true);
+		break;
+	}
+	case FMT_CALL_LOCAL:
+		x86_call_local(j, pc, pc + (uint32_t)in->imm + 1);
+		break;
+	case FMT_EXIT:
+		x86_ret(b);
+		break;
+	case FMT_LDDW: {
+		uint64_t v = (uint32_t)in->imm | (uint64_t)(uint32_t)j->code[pc + 1].imm << 32;
+		if (j->harden) {
+			uint64_t key = (uint64_t)x86_key(j) << 32 | x86_key(j);
+			x86_movabs(b, dst, v ^ key);
+			x86_movabs(b, REG_BLIND, key);
+			x86_alu_rr(b, true, ALU_XOR, dst, REG_BLIND);
+		} else {
+			x86_mov_ri(b, dst, v);
+		}
+		return 2;
+	}
+	case FMT_LDABS:
+	case FMT_LDIND:
+		if (j->harden) {
+			x86_blind(j, in->imm);
+			x86_mov_rr(b, true, REG_AUX, REG_BLIND);
+		} else {
+			x86_mov_ri(b, REG_AUX, (uint64_t)(int64_t)in->imm);
+		}
+		if (row->fmt == FMT_LDIND) {
+			/* offset = (s32)((u32)src + (u32)imm) */
+			x86_alu_rr(b, false, ALU_ADD, REG_AUX, src);
+			x86_rr(b, true, 0x63, REG_AUX, REG_AUX, false); /* movsxd */
+		}
+		x86_ld_pkt(j, pc, isa_access_size(row->code));
+		break;
+	case FMT_LDX:
+		x86_check(j, pc, src, in->off, isa_access_size(row->code), 0);
+		x86_load(j, row->code, dst, src, in->off);
+		break;
+	case FMT_ST:
+		x86_check(j, pc, dst, in->off, isa_access_size(row->code), JIT_CHK_WRITE);
+		x86_store_k(j, isa_access_size(row->code), dst, in->off, in->imm);
+		break;
+	case FMT_STX:
+		x86_check(j, pc, dst, in->off, isa_access_size(row->code), JIT_CHK_WRITE);
+		x86_store_r(j, isa_access_size(row->code), dst, in->off, src);
+		break;
+	case FMT_ATOMIC:
+		x86_check(j, pc, dst, in->off, isa_access_size(row->code), JIT_CHK_WRITE | JIT_CHK_ATOMIC);
+		x86_atomic(j, in->imm, isa_access_size(row->code) == 8, dst, in->off, src);
+		break;
+	}
+	return 1;
+}
+
+/* {===== layout */
+
+static bool x86_ends_block(const struct isa_row *row)
+{
+	return (row->flags & ISA_F_JUMP) || row->fmt == FMT_CALL || row->fmt == FMT_CALL_LOCAL ||
+	       row->fmt == FMT_CALLX || row->fmt == FMT_EXIT;
+}
+
+static uint32_t x86_slots(const struct vm_insn *in)
+{
+	return in->op == OP_LDDW ? 2 : 1;
+}
+
+/* Basic blocks (for the budget), registers named, local calls. */
+static int x86_analyse(struct x86_jit *j)
+{
+	j->leader = calloc(j->cnt + 1, 1);
+	j->blen = calloc(j->cnt + 1, sizeof(*j->blen));
+	j->rest = calloc(j->cnt + 1, sizeof(*j->rest));
+	if (!j->leader || !j->blen || !j->rest)
+		return -ENOMEM;
+	j->leader[0] = 1;
+	bool local_calls = false;
+	for (uint32_t pc = 0; pc < j->cnt; pc += x86_slots(&j->code[pc])) {
+		const struct vm_insn *in = &j->code[pc];
+		const struct isa_row *row = &isa_rows[in->op];
+		j->used |= (uint16_t)(1u << in->dst | 1u << in->src);
+		int64_t t = -1;
+		if (row->fmt == FMT_JA || row->fmt == FMT_JCOND_K || row->fmt == FMT_JCOND_X)
+			t = (int64_t)pc + in->off + 1;
+		else if (row->fmt == FMT_JA32 || row->fmt == FMT_CALL_LOCAL)
+			t = (int64_t)pc + in->imm + 1;
+		if (row->fmt == FMT_CALL_LOCAL)
+			local_calls = true;
+		if (t >= 0 && t < j->cnt)
+			j->leader[t] = 1;
+		if (x86_ends_block(row) && pc + 1 < j->cnt)
+			j->leader[pc + 1] = 1;
+	}
+	uint32_t lead = 0;
+	for (uint32_t pc = 0; pc < j->cnt; pc += x86_slots(&j->code[pc])) {
+		if (j->leader[pc])
+			lead = pc;
+		j->blen[lead]++;
+	}
+	for (uint32_t pc = 0; pc < j->cnt; pc += x86_slots(&j->code[pc])) {
+		if (j->leader[pc])
+			lead = pc;
+		j->rest[pc] = --j->blen[lead] ; /* counts down; restored below */
+	}
+	for (uint32_t pc = 0; pc < j->cnt; pc += x86_slots(&j->code[pc]))
+		if (j->leader[pc])
+			j->blen[pc] = j->rest[pc] + 1;
+	static const uint8_t callee[4] = {RBX, R13, R14, R15};
+	for (int r = 6; r <= 9; r++)
+		if (local_calls && (j->used & (1u << r)))
+			j->callee_saved[j->ncallee++] = callee[r - 6];
+	/* keep native sp 16-aligned in the callee: odd number of pushes */
+	if (local_calls && j->ncallee % 2 == 0)
+		j->callee_saved[j->ncallee++] = R11;
+	/* host callee-saved registers the entry saves */
+	j->pushed[j->npush++] = RBP;
+	j->pushed[j->npush++] = R12;
+	for (int r = 6; r <= 9; r++)
+		if (j->used & (1u << r))
+			j->pushed[j->npush++] = callee[r - 6];
+	return 0;
+}
+
+/* ctx->regs[0..10] = r0..r10 */
+static void x86_store_regs(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
+	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_REGS, false);
+	for (int r = 0; r <= 10; r++) {
+		if (r >= 6 && r <= 9 && !(j->used & (1u << r))) {
+			x86_rm(b, true, 0xc7, 0, REG_AUX, r * 8, false);
+			x86_u32(b, 0);
+		} else {
+			x86_rm(b, true, 0x89, x86_map[r], REG_AUX, r * 8, false);
+		}
+	}
+}
+
+static void x86_entry(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
+	for (int i = 0; i < j->npush; i++)
+		x86_push(b, j->pushed[i]);
+	bool pad = j->npush % 2 != 0; /* at the call below sp must be 8 mod 16 */
+	if (pad)
+		x86_alu_ri(b, true, ALU_SUB, RSP, 8);
+	x86_mov_rr(b, true, REG_CTX, RDI);
+	x86_mov_rr(b, true, RBP, RCX);
+	x86_mov_rr(b, true, RDI, RSI);
+	x86_mov_rr(b, true, RSI, RDX);
+	x86_rm(b, true, 0x89, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
+	static const uint8_t zero[] = {RAX, RDX, RCX, R8, RBX, R13, R14, R15};
+	for (unsigned i = 0; i < sizeof(zero); i++)
+		if (i < 4 || (j->used & (1u << (i + 2))))
+			x86_alu_rr(b, false, ALU_XOR, zero[i], zero[i]);
+	x86_call_lbl(j, x86_lbl_pc(j, 0));
+	x86_place(j, x86_lbl(j, LBL_AFTER));
+	x86_store_regs(j);
+	x86_place(j, x86_lbl(j, LBL_DONE));
+	if (pad)
+		x86_alu_ri(b, true, ALU_ADD, RSP, 8);
+	for (int i = j->npush - 1; i >= 0; i--)
+		x86_pop(b, j->pushed[i]);
+	x86_ret(b);
+}
+
+static void x86_stubs(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
+	/* cold fault sites */
+	for (uint32_t i = 0; i < j->ncold; i++) {
+		const struct x86_cold *c = &j->cold[i];
+		x86_place(j, x86_lbl_cold(j, i));
+		if (c->kind == COLD_REFUND) {
+			x86_alu_mi(b, true, ALU_ADD, REG_CTX, JIT_CTX_BUDGET, (int32_t)c->aux);
+			x86_jump(j, -1, x86_lbl(j, LBL_ABS_MISS));
+			continue;
+		}
+		if (c->reg != 0xff)
+			x86_mov_rr(b, true, R9, c->reg);
+		else
+			x86_mov_ri(b, R9, c->aux);
+		x86_mov_ri(b, R10, c->pc | (uint32_t)c->kind << 24 | (uint32_t)c->ebpf << 28);
+		x86_jump(j, -1, x86_lbl(j, LBL_FAULT));
+	}
+	/* fault: r10d = pc | kind << 24, r9 = aux; keep the registers, record
+	 * the fault and unwind */
+	x86_place(j, x86_lbl(j, LBL_FAULT));
+	x86_store_regs(j);
+	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
+	x86_alu_ri(b, true, ALU_SUB, RSP, 8);
+	x86_mov_rr(b, true, RDI, REG_CTX);
+	x86_mov_rr(b, false, RSI, R10);
+	x86_mov_rr(b, true, RDX, R9);
+	x86_call_abs(j, (uintptr_t)jit_rt_fault);
+	x86_alu_ri(b, true, ALU_ADD, RSP, 8);
+	x86_jump(j, -1, x86_lbl(j, LBL_DONE));
+	/* LD_ABS/LD_IND outside the packet: the program ends with r0 = 0 */
+	x86_place(j, x86_lbl(j, LBL_ABS_MISS));
+	x86_alu_rr(b, false, ALU_XOR, RAX, RAX);
+	/* unwind: drop every frame, as if pc 0 returned */
+	x86_place(j, x86_lbl(j, LBL_UNWIND));
+	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
+	x86_jump(j, -1, x86_lbl(j, LBL_AFTER));
+	/* region check: r11 = address, r10d = info; preserves r0..r5 */
+	x86_place(j, x86_lbl(j, LBL_CHECK));
+	static const uint8_t save[] = {RAX, RDI, RSI, RDX, RCX, R8, R9}; /* 7: sp 16-aligned */
+	for (unsigned i = 0; i < sizeof(save); i++)
+		x86_push(b, save[i]);
+	x86_mov_rr(b, true, RDI, REG_CTX);
+	x86_mov_rr(b, true, RSI, REG_AUX);
+	x86_mov_rr(b, true, RDX, R10);
+	x86_call_abs(j, (uintptr_t)jit_rt_check);
+	x86_rr(b, false, 0x85, RAX, RAX, false);
+	for (int i = (int)sizeof(save) - 1; i >= 0; i--)
+		x86_pop(b, save[i]);
+	x86_jump(j, CC_NE, x86_lbl(j, LBL_UNWIND));
+	x86_ret(b);
+	/* retpoline thunk for `call *r11`: the return predictor is sent to a
+	 * pause loop while the real target is swapped into the return slot */
+	if (j->retpoline) {
+		x86_place(j, x86_lbl(j, LBL_THUNK));
+		x86_byte(b, 0xe8);
+		x86_u32(b, 7);         /* call set */
+		x86_byte(b, 0xf3);     /* spin: pause */
+		x86_byte(b, 0x90);
+		x86_byte(b, 0x0f);     /* lfence */
+		x86_byte(b, 0xae);
+		x86_byte(b, 0xe8);
+		x86_byte(b, 0xeb);     /* jmp spin */
+		x86_byte(b, 0xf9);
+		x86_rm(b, true, 0x89, REG_AUX, RSP, 0, false); /* set: mov [rsp], r11 */
+		x86_ret(b);
+	}
+}
+
+/* Checked mode: the copy of the block at @lead that pays one instruction at
+ * a time; only entered when the budget cannot pay the whole block. */
+static void x86_precise_block(struct x86_jit *j, uint32_t lead)
+{
+	struct x86_buf *b = &j->b;
+	x86_place(j, x86_lbl_pre(j, lead));
+	uint32_t n = j->blen[lead];
+	j->precise = true;
+	x86_alu_mi(b, true, ALU_ADD, REG_CTX, JIT_CTX_BUDGET, (int32_t)n);
+	uint32_t pc = lead;
+	for (uint32_t i = 0; i + 1 < n; i++) {
+		x86_alu_mi(b, true, ALU_SUB, REG_CTX, JIT_CTX_BUDGET, 1);
+		x86_jump(j, CC_B, x86_add_cold(j, pc, JIT_FAULT_BUDGET, 0xff, 0));
+		pc += x86_insn(j, pc);
+	}
+	x86_jump(j, -1, x86_add_cold(j, pc, JIT_FAULT_BUDGET, 0xff, 0));
+	j->precise = false;
+}
+
+static void x86_pass(struct x86_jit *j)
+{
+	j->b.len = 0;
+	j->ncold = 0;
+	j->nlbl = 0;
+	for (size_t i = 0; i < j->ncap; i++)
+		j->cur[i] = NOLBL;
+	j->rng = j->seed | 1;
+	x86_entry(j);
+	for (uint32_t pc = 0; pc < j->cnt;) {
+		x86_place(j, x86_lbl_pc(j, pc));
+		if (j->code[pc].op == OP_INVALID) { /* unreachable second LDDW slot */
+			pc++;
+			continue;
+		}
+		if (j->checked && j->leader[pc]) {
+			x86_alu_mi(&j->b, true, ALU_SUB, REG_CTX, JIT_CTX_BUDGET, (int32_t)j->blen[pc]);
+			x86_jump(j, CC_B, x86_lbl_pre(j, pc));
+		}
+		uint32_t n = x86_insn(j, pc);
+		if (n == 2)
+			x86_place(j, x86_lbl_pc(j, pc + 1));
+		pc += n;
+	}
+	x86_place(j, x86_lbl_pc(j, j->cnt));
+	if (j->checked)
+		for (uint32_t pc = 0; pc < j->cnt; pc++)
+			if (j->leader[pc] && j->code[pc].op != OP_INVALID)
+				x86_precise_block(j, pc);
+	x86_stubs(j);
+}
+
+/* Did this pass place every label where the last one did? */
+static bool x86_converged(const struct x86_jit *j)
+{
+	if (j->nlbl != j->nprev)
+		return false;
+	return memcmp(j->cur, j->prev, j->nlbl * sizeof(*j->cur)) == 0;
+}
+
+static int x86_keep(struct x86_jit *j)
+{
+	uint32_t *p = realloc(j->prev, (j->nlbl ? j->nlbl : 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, j->cur, j->nlbl * sizeof(*p));
+	j->prev = p;
+	j->nprev = j->nlbl;
+	return 0;
+}
+
+/* }===== */
+
+int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts *opts, struct jit_mem *mem,
+		     size_t *code_size, size_t *entry_off)
+{
+	struct x86_jit j = {
+		.prog = prog, .code = prog->code, .cnt = prog->cnt,
+		.checked = prog->mode == HIVE_EXEC_CHECKED,
+		.harden = opts->harden, .retpoline = opts->retpoline, .seed = opts->seed,
+	};
+	int err = x86_analyse(&j);
+	bool mapped = false;
+	for (int pass = 0; !err; pass++) {
+		x86_pass(&j);
+		if (j.b.oom) {
+			err = -ENOMEM;
+			break;
+		}
+		if (mapped && j.b.len <= mem->size && x86_converged(&j))
+			break;
+		if (mapped && j.b.len > mem->size) {
+			jit_mem_release(mem);
+			mapped = false;
+		}
+		if (!mapped) {
+			/* the first pass is the largest layout: map that much */
+			err = jit_mem_alloc(mem, j.b.len);
+			if (err)
+				break;
+			mapped = true;
+			j.base = (uintptr_t)mem->base;
+		}
+		if (pass == 16)
+			j.force_long = true;
+		if (pass > 40)
+			err = -EFAULT;
+		else
+			err = x86_keep(&j);
+	}
+	if (!err) {
+		if (j.b.len > mem->size) {
+			err = -EFAULT;
+		} else {
+			memcpy(mem->base, j.b.p, j.b.len);
+			*code_size = j.b.len;
+			*entry_off = 0;
+		}
+	}
+	if (err && mapped)
+		jit_mem_release(mem);
+	free(j.b.p);
+	free(j.cur);
+	free(j.prev);
+	free(j.cold);
+	free(j.leader);
+	free(j.blen);
+	free(j.rest);
+	return err;
+}
+
+#endif

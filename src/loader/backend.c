@@ -1,0 +1,105 @@
+/* The loader's one door to the runtime: creating maps (src/maps) and
+ * loading programs (src/vm).
+ *
+ * Map references. After open, LDDW instructions name maps by index (see
+ * hive.h); the VM turns them into the map's address (MAP_FD) or the address
+ * of a byte of its value (MAP_VALUE) at load, from the table passed in
+ * hive_prog_opts.maps. The helpers receive the map pointer in r1, as in the
+ * kernel. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isa/isa.h"
+#include "loader/loader.h"
+#include "maps/map.h"
+
+/* A name the runtime accepts: 15 characters of [A-Za-z0-9_.]. */
+static void be_map_name(const char *in, char out[16])
+{
+	size_t i = 0;
+	for (; in[i] && i < 15; i++) {
+		char c = in[i];
+		out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+				 c == '.'
+			 ? c
+			 : '_';
+	}
+	out[i] = '\0';
+}
+
+int backend_map_create(struct hive_object_map *m, struct ldr_log *log)
+{
+	char name[16], why[256] = "";
+	be_map_name(m->name, name);
+	HIVE_OPTS(hive_map_opts, o, .map_flags = m->map_flags, .numa_node = m->numa_node,
+		  .inner = m->inner ? m->inner->map : NULL, .map_extra = m->map_extra, .log_buf = why,
+		  .log_size = sizeof(why));
+	if (m->numa_node)
+		o.map_flags |= HIVE_F_NUMA_NODE;
+	int err = hive_map_create((enum hive_map_type)m->type, name, m->key_size, m->value_size, m->max_entries, &o,
+				  &m->map);
+	if (err)
+		return ldr_err(log, err, "load: map '%s': %s", m->name, why[0] ? why : strerror(-err));
+	if (m->init) {
+		uint32_t zero = 0;
+		err = hive_map_update(m->map, &zero, m->init, HIVE_ANY);
+		if (err) {
+			hive_map_free(m->map);
+			m->map = NULL;
+			return ldr_err(log, err, "load: map '%s': cannot set its initial value: %s", m->name,
+				       strerror(-err));
+		}
+	}
+	return 0;
+}
+
+void backend_map_free(struct hive_object_map *m)
+{
+	hive_map_free(m->map);
+	m->map = NULL;
+}
+
+int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, struct ldr_log *log)
+{
+	for (uint32_t s = 0; s < m->nr_init_slots; s++) {
+		if (m->init_slots[s] < 0)
+			continue;
+		/* the runtime's map-in-map takes the inner map's pointer as the value */
+		struct hive_map *inner = obj->maps[m->init_slots[s]]->map;
+		int err = hive_map_update(m->map, &s, &inner, HIVE_ANY);
+		if (err)
+			return ldr_err(log, err, "load: map '%s': slot %u: %s", m->name, s, strerror(-err));
+	}
+	return 0;
+}
+
+int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts *opts, struct ldr_log *log)
+{
+	const struct hive_object *obj = p->obj;
+	/* The VM resolves LDDW map references by index into this table (see
+	 * hive_prog_opts.maps), keeping what they are for the verifier. */
+	struct hive_map **maps = ldr_calloc(obj->nr_maps ? obj->nr_maps : 1, sizeof(*maps));
+	if (!maps)
+		return -ENOMEM;
+	for (size_t i = 0; i < obj->nr_maps; i++)
+		maps[i] = obj->maps[i]->map;
+	char why[512] = "";
+	HIVE_OPTS(hive_prog_opts, o, .log_buf = why, .log_size = sizeof(why), .maps = maps, .nmaps = obj->nr_maps);
+	if (opts && opts->sz > offsetof(struct hive_object_load_opts, env))
+		o.env = opts->env;
+	if (opts && opts->sz > offsetof(struct hive_object_load_opts, mode))
+		o.mode = opts->mode;
+	int err = hive_prog_load(p->insns, p->cnt, &o, &p->prog);
+	free(maps);
+	if (err)
+		return ldr_err(log, err, "load: prog '%s': %s", p->name, why[0] ? why : strerror(-err));
+	return 0;
+}
+
+void backend_prog_free(struct hive_program *p)
+{
+	hive_prog_free(p->prog);
+	p->prog = NULL;
+}

@@ -1,0 +1,400 @@
+/* The map core: the type table, BPF_MAP_CREATE's generic checks, the user
+ * API (the bpf() syscall commands) and the program-side entry points.
+ * Per-type behaviour is in map_<type>.c behind struct map_ops. */
+#include "maps/map.h"
+
+#include <ctype.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "maps/epoch.h"
+#include "maps/mapmem.h"
+
+/* Indexed by enum hive_map_type; NULL: not supported (-EINVAL, as an
+ * unknown type in the kernel). */
+static const struct map_ops *const map_types[MAP_TYPE_MAX] = {
+	[HIVE_MAP_HASH] = &map_hash_ops,
+	[HIVE_MAP_ARRAY] = &map_array_ops,
+	[HIVE_MAP_PERCPU_HASH] = &map_percpu_hash_ops,
+	[HIVE_MAP_PERCPU_ARRAY] = &map_percpu_array_ops,
+	[HIVE_MAP_LRU_HASH] = &map_lru_hash_ops,
+	[HIVE_MAP_LRU_PERCPU_HASH] = &map_lru_percpu_hash_ops,
+	[HIVE_MAP_LPM_TRIE] = &map_lpm_ops,
+	[HIVE_MAP_QUEUE] = &map_queue_ops,
+	[HIVE_MAP_STACK] = &map_stack_ops,
+	[HIVE_MAP_RINGBUF] = &map_ringbuf_ops,
+	[HIVE_MAP_BLOOM_FILTER] = &map_bloom_ops,
+};
+
+int map_log(const struct map_attr *attr, int err, const char *fmt, ...)
+{
+	if (!attr->log || !attr->log_size)
+		return err;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(attr->log, attr->log_size, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* {===== possible CPUs */
+
+static int map_ncpus_cached;
+
+/* Parse a cpulist ("0-3,5") and return the highest CPU + 1, as
+ * num_possible_cpus() sees it on a machine without holes. */
+static int map_parse_cpulist(const char *s)
+{
+	int max = -1;
+	while (*s && *s != '\n') {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+		if (end == s)
+			return -1;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s)
+				return -1;
+		}
+		if (b > max)
+			max = (int)b;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return max + 1;
+}
+
+int hive_num_possible_cpus(void)
+{
+	int n = __atomic_load_n(&map_ncpus_cached, __ATOMIC_RELAXED);
+	if (n > 0)
+		return n;
+	char buf[256] = "";
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+	if (f) {
+		if (!fgets(buf, sizeof buf, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	n = map_parse_cpulist(buf);
+	if (n <= 0) {
+		long c = sysconf(_SC_NPROCESSORS_CONF);
+		n = c > 0 ? (int)c : 1;
+	}
+	__atomic_store_n(&map_ncpus_cached, n, __ATOMIC_RELAXED);
+	return n;
+}
+
+uint32_t map_this_cpu(const struct hive_map *map)
+{
+	int c = sched_getcpu();
+	if (c < 0)
+		c = 0;
+	return (uint32_t)c % map->ncpus;
+}
+
+/* }===== */
+
+/* {===== creation */
+
+/* bpf_obj_name_cpy: at most 15 characters of [A-Za-z0-9_.] */
+static bool map_name_ok(const char *name)
+{
+	if (!name)
+		return true;
+	size_t i = 0;
+	for (; name[i]; i++) {
+		if (i >= MAP_NAME_LEN - 1)
+			return false;
+		unsigned char c = (unsigned char)name[i];
+		if (!isalnum(c) && c != '_' && c != '.')
+			return false;
+	}
+	return true;
+}
+
+static bool map_opts_valid(const struct hive_map_opts *opts)
+{
+	if (!opts)
+		return true;
+	if (opts->sz < sizeof(size_t))
+		return false;
+	size_t known = offsetof(struct hive_map_opts, hive_map_opts__last_field) +
+		       sizeof(opts->hive_map_opts__last_field);
+	for (size_t i = known; i < opts->sz; i++)
+		if (((const char *)opts)[i])
+			return false;
+	return true;
+}
+
+#define MAP_OPT(o, f, d) ((o) && (o)->sz > offsetof(struct hive_map_opts, f) ? (o)->f : (d))
+
+int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size, uint32_t value_size,
+		    uint32_t max_entries, const struct hive_map_opts *opts, struct hive_map **out)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	struct map_attr attr = {
+		.type = type,
+		.key_size = key_size,
+		.value_size = value_size,
+		.max_entries = max_entries,
+		.map_flags = MAP_OPT(opts, map_flags, 0),
+		.numa_node = MAP_OPT(opts, numa_node, 0),
+		.map_extra = MAP_OPT(opts, map_extra, 0),
+		.inner = MAP_OPT(opts, inner, NULL),
+		.log = MAP_OPT(opts, log_buf, NULL),
+		.log_size = MAP_OPT(opts, log_size, 0),
+	};
+	if (attr.log && attr.log_size)
+		attr.log[0] = 0;
+	if (!map_opts_valid(opts))
+		return map_log(&attr, -EINVAL, "map: opts: bad size or unknown fields set");
+
+	/* the order of the syscall: map_extra, file flags, numa node, type, type checks */
+	if (type != HIVE_MAP_BLOOM_FILTER && attr.map_extra)
+		return map_log(&attr, -EINVAL, "map: map_extra %llu: only bloom filters take it",
+			       (unsigned long long)attr.map_extra);
+	if ((attr.map_flags & HIVE_F_RDONLY) && (attr.map_flags & HIVE_F_WRONLY))
+		return map_log(&attr, -EINVAL, "map: map_flags: RDONLY and WRONLY together");
+	if (attr.map_flags & HIVE_F_NUMA_NODE) {
+		char path[64];
+		snprintf(path, sizeof path, "/sys/devices/system/node/node%u", attr.numa_node);
+		if (attr.numa_node && access(path, F_OK))
+			return map_log(&attr, -EINVAL, "map: numa_node %u: no such node", attr.numa_node);
+	} else {
+		attr.numa_node = (uint32_t)-1;
+	}
+	if ((unsigned)type >= MAP_TYPE_MAX || !map_types[type])
+		return map_log(&attr, -EINVAL, "map: type %u: unknown or not supported", (unsigned)type);
+	const struct map_ops *ops = map_types[type];
+	int err = ops->check(&attr);
+	if (err)
+		return err;
+	if (!map_name_ok(name))
+		return map_log(&attr, -EINVAL, "map: name: at most 15 characters of [A-Za-z0-9_.]");
+
+	struct hive_map *map;
+	err = ops->alloc(&attr, &map);
+	if (err)
+		return err == -ENOMEM ? map_log(&attr, err, "%s map: out of memory", ops->name) : err;
+	map->ops = ops;
+	map->type = type;
+	map->key_size = key_size;
+	map->value_size = value_size;
+	if (!map->max_entries)
+		map->max_entries = max_entries;
+	map->map_flags = attr.map_flags;
+	map->numa_node = attr.numa_node;
+	map->map_extra = attr.map_extra;
+	if (!map->ncpus)
+		map->ncpus = 1;
+	if (name)
+		strcpy(map->name, name);
+	*out = map;
+	return 0;
+}
+
+void hive_map_free(struct hive_map *map)
+{
+	if (!map)
+		return;
+	map->ops->free(map);
+	epoch_reclaim();
+}
+
+/* }===== */
+
+/* {===== user API (the bpf() commands) */
+
+static bool map_is_queue_like(const struct hive_map *map)
+{
+	return map->type == HIVE_MAP_QUEUE || map->type == HIVE_MAP_STACK ||
+	       map->type == HIVE_MAP_BLOOM_FILTER;
+}
+
+int hive_map_lookup(struct hive_map *map, const void *key, void *value)
+{
+	if (!map || !value || (!key && map->key_size))
+		return -EINVAL;
+	if (map->map_flags & HIVE_F_WRONLY)
+		return -EPERM;
+	epoch_enter();
+	int err;
+	if (map_is_queue_like(map)) {
+		err = (int)map->ops->peek(map, value);
+	} else if (map->ops->user_lookup) {
+		err = map->ops->user_lookup(map, key, value);
+	} else {
+		void *p = map->ops->lookup(map, key);
+		err = 0;
+		if (!p)
+			err = -ENOENT;
+		else
+			memcpy(value, p, map->value_size);
+	}
+	epoch_exit();
+	return err;
+}
+
+int hive_map_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
+{
+	if (!map || !value || (!key && map->key_size))
+		return -EINVAL;
+	if (map->map_flags & HIVE_F_RDONLY)
+		return -EPERM;
+	if (flags & HIVE_F_LOCK)
+		return -EINVAL; /* no map has a bpf_spin_lock without BTF */
+	epoch_enter();
+	int err;
+	if (map_is_queue_like(map))
+		err = (int)map->ops->push(map, value, flags);
+	else if (map->ops->user_update)
+		err = map->ops->user_update(map, key, value, flags);
+	else
+		err = (int)map->ops->update(map, key, value, flags);
+	epoch_exit();
+	return err;
+}
+
+int hive_map_delete(struct hive_map *map, const void *key)
+{
+	if (!map || (!key && map->key_size))
+		return -EINVAL;
+	if (map->map_flags & HIVE_F_RDONLY)
+		return -EPERM;
+	epoch_enter();
+	int err = (int)map->ops->delete(map, key);
+	epoch_exit();
+	return err;
+}
+
+int hive_map_get_next_key(struct hive_map *map, const void *key, void *next_key)
+{
+	if (!map || !next_key)
+		return -EINVAL;
+	if (map->map_flags & HIVE_F_WRONLY)
+		return -EPERM;
+	epoch_enter();
+	int err = map->ops->get_next_key(map, key, next_key);
+	epoch_exit();
+	return err;
+}
+
+int hive_map_lookup_and_delete(struct hive_map *map, const void *key, void *value)
+{
+	if (!map || !value || (!key && map->key_size))
+		return -EINVAL;
+	if (map->map_flags & (HIVE_F_RDONLY | HIVE_F_WRONLY))
+		return -EPERM;
+	if (!map->ops->lookup_and_delete)
+		return -HIVE_ENOTSUPP;
+	epoch_enter();
+	int err = map->ops->lookup_and_delete(map, key, value, 0);
+	epoch_exit();
+	return err;
+}
+
+enum hive_map_type hive_map_get_type(const struct hive_map *map)
+{
+	return map->type;
+}
+
+uint32_t hive_map_key_size(const struct hive_map *map)
+{
+	return map->key_size;
+}
+
+uint32_t hive_map_value_size(const struct hive_map *map)
+{
+	return map->value_size;
+}
+
+size_t hive_map_user_value_size(const struct hive_map *map)
+{
+	return map->percpu ? (size_t)map_round8(map->value_size) * map->ncpus : map->value_size;
+}
+
+uint32_t hive_map_max_entries(const struct hive_map *map)
+{
+	return map->max_entries;
+}
+
+uint32_t hive_map_flags(const struct hive_map *map)
+{
+	return map->map_flags;
+}
+
+const char *hive_map_name(const struct hive_map *map)
+{
+	return map->name;
+}
+
+/* }===== */
+
+/* {===== program side: each call inside an epoch section of its own, which
+ * nests inside the run's (see epoch.c). */
+
+void *map_prog_lookup(struct hive_map *map, const void *key)
+{
+	epoch_enter();
+	void *p = map->ops->lookup ? map->ops->lookup(map, key) : NULL;
+	epoch_exit();
+	return p;
+}
+
+void *map_prog_lookup_percpu(struct hive_map *map, const void *key, uint64_t cpu)
+{
+	if (!map->percpu || cpu >= map->ncpus || !map->ops->lookup_cpu)
+		return NULL;
+	epoch_enter();
+	void *p = map->ops->lookup_cpu(map, key, (uint32_t)cpu);
+	epoch_exit();
+	return p;
+}
+
+long map_prog_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
+{
+	if (map->map_flags & HIVE_F_RDONLY_PROG)
+		return -EPERM;
+	epoch_enter();
+	long err = map->ops->update ? map->ops->update(map, key, value, flags) : -EINVAL;
+	epoch_exit();
+	return err;
+}
+
+long map_prog_delete(struct hive_map *map, const void *key)
+{
+	if (map->map_flags & HIVE_F_RDONLY_PROG)
+		return -EPERM;
+	epoch_enter();
+	long err = map->ops->delete ? map->ops->delete(map, key) : -EINVAL;
+	epoch_exit();
+	return err;
+}
+
+long map_prog_push(struct hive_map *map, const void *value, uint64_t flags)
+{
+	if (map->map_flags & HIVE_F_RDONLY_PROG)
+		return -EPERM;
+	return map->ops->push ? map->ops->push(map, value, flags) : -EINVAL;
+}
+
+long map_prog_pop(struct hive_map *map, void *value)
+{
+	if (map->map_flags & HIVE_F_RDONLY_PROG)
+		return -EPERM;
+	return map->ops->pop ? map->ops->pop(map, value) : -EINVAL;
+}
+
+long map_prog_peek(struct hive_map *map, void *value)
+{
+	return map->ops->peek ? map->ops->peek(map, value) : -EINVAL;
+}
+
+/* }===== */

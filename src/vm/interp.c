@@ -1,0 +1,53 @@
+/* The interpreter. Two instances of one loop (interp_loop.h): trusted, with
+ * nothing but the instruction itself per step, and checked, which also
+ * bounds every access by the run's regions and counts the budget. */
+#include <errno.h>
+#include <string.h>
+
+#include "vm.h"
+
+/* Loads and stores of any alignment: eBPF allows unaligned access. */
+typedef uint16_t u16_un __attribute__((aligned(1), may_alias));
+typedef uint32_t u32_un __attribute__((aligned(1), may_alias));
+typedef uint64_t u64_un __attribute__((aligned(1), may_alias));
+
+/* One frame of the local-call stack: what `exit` restores. */
+struct interp_frame {
+	uint64_t saved[4]; /* r6-r9 */
+	uint64_t fp;       /* r10 */
+	uint32_t ret_pc;
+};
+
+/* Legacy packet load (LD_ABS/LD_IND): network byte order; out of bounds the
+ * program ends with r0 = 0, as in the kernel. */
+static inline bool interp_ld_pkt(const struct hive_run *run, int64_t off, unsigned size, uint64_t *val)
+{
+	if (off < 0 || (uint64_t)off + size > run->mem_size)
+		return false;
+	const uint8_t *p = (const uint8_t *)run->mem + off;
+	switch (size) {
+	case 1: *val = p[0]; break;
+	case 2: *val = (uint64_t)p[0] << 8 | p[1]; break;
+	default: *val = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3]; break;
+	}
+	return true;
+}
+
+#define INTERP_CHECKED 0
+#define INTERP_NAME interp_run_trusted
+#include "interp_loop.h"
+#undef INTERP_CHECKED
+#undef INTERP_NAME
+
+#define INTERP_CHECKED 1
+#define INTERP_NAME interp_run_checked
+#include "interp_loop.h"
+#undef INTERP_CHECKED
+#undef INTERP_NAME
+
+int interp_run(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
+{
+	if (run->prog->mode == HIVE_EXEC_TRUSTED)
+		return interp_run_trusted(run, ret, regs_out);
+	return interp_run_checked(run, ret, regs_out);
+}

@@ -1,0 +1,293 @@
+/* Programs and runs: loading (validate + pre-decode), helpers, the run API. */
+#include "vm.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jit/jit.h"
+#include "maps/map.h"
+
+/* {===== environment */
+
+HIVE_API int hive_env_new(struct hive_env **out)
+{
+	struct hive_env *env = calloc(1, sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	*out = env;
+	return 0;
+}
+
+HIVE_API void hive_env_free(struct hive_env *env)
+{
+	if (!env)
+		return;
+	for (uint32_t i = 0; i < env->cap; i++)
+		free(env->names[i]);
+	free(env->names);
+	free(env->fns);
+	free(env);
+}
+
+HIVE_API int hive_env_set_helper(struct hive_env *env, uint32_t id, const char *name, hive_helper_fn fn)
+{
+	if (!env || id >= (1u << 20))
+		return -EINVAL;
+	if (id >= env->cap) {
+		uint32_t cap = env->cap ? env->cap : 16;
+		while (cap <= id)
+			cap *= 2;
+		hive_helper_fn *fns = realloc(env->fns, cap * sizeof(*fns));
+		if (!fns)
+			return -ENOMEM;
+		env->fns = fns;
+		char **names = realloc(env->names, cap * sizeof(*names));
+		if (!names)
+			return -ENOMEM;
+		env->names = names;
+		memset(env->fns + env->cap, 0, (cap - env->cap) * sizeof(*fns));
+		memset(env->names + env->cap, 0, (cap - env->cap) * sizeof(*names));
+		env->cap = cap;
+	}
+	char *copy = NULL;
+	if (name && !(copy = strdup(name)))
+		return -ENOMEM;
+	free(env->names[id]);
+	env->names[id] = copy;
+	env->fns[id] = fn;
+	return 0;
+}
+
+HIVE_API hive_helper_fn hive_env_helper(const struct hive_env *env, uint32_t id, const char **name)
+{
+	if (!env || id >= env->cap)
+		return NULL;
+	if (name)
+		*name = env->names[id];
+	return env->fns[id];
+}
+
+/* }===== */
+
+/* {===== programs */
+
+int vm_map_direct_value(struct hive_map *map, uint32_t off, void **base)
+{
+	enum hive_map_type t = hive_map_get_type(map);
+	if ((t != HIVE_MAP_ARRAY) || hive_map_max_entries(map) != 1)
+		return -EOPNOTSUPP;
+	if (off >= hive_map_value_size(map))
+		return -ERANGE;
+	uint32_t zero = 0;
+	*base = map_prog_lookup(map, &zero);
+	return *base ? 0 : -EOPNOTSUPP;
+}
+
+HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const struct hive_prog_opts *opts,
+			    struct hive_prog **out)
+{
+	char dummy[1];
+	char *log = opts && opts->log_buf ? opts->log_buf : dummy;
+	size_t log_size = opts && opts->log_buf ? opts->log_size : sizeof(dummy);
+	if (log_size)
+		log[0] = '\0';
+	if (!out || (!insns && cnt))
+		return -EINVAL;
+	if (opts && opts->sz < sizeof(size_t))
+		return -EINVAL;
+	if (cnt > HIVE_MAX_INSNS) {
+		snprintf(log, log_size, "program too large: %zu instructions (limit %d)", cnt, HIVE_MAX_INSNS);
+		return -E2BIG;
+	}
+
+	struct hive_prog *prog = calloc(1, sizeof(*prog));
+	if (!prog)
+		return -ENOMEM;
+	prog->cnt = (uint32_t)cnt;
+	prog->insns = malloc((cnt ? cnt : 1) * sizeof(*insns));
+	prog->code = malloc((cnt ? cnt : 1) * sizeof(*prog->code));
+	if (!prog->insns || !prog->code) {
+		hive_prog_free(prog);
+		return -ENOMEM;
+	}
+	if (cnt)
+		memcpy(prog->insns, insns, cnt * sizeof(*insns));
+	prog->mode = opts ? opts->mode : HIVE_EXEC_CHECKED;
+	prog->insn_budget = opts && opts->insn_budget ? opts->insn_budget : (1ull << 24);
+
+	struct hive_env *env = opts ? opts->env : NULL;
+	if (env && env->cap) {
+		prog->helpers = calloc(env->cap, sizeof(*prog->helpers));
+		if (!prog->helpers) {
+			hive_prog_free(prog);
+			return -ENOMEM;
+		}
+		memcpy(prog->helpers, env->fns, env->cap * sizeof(*prog->helpers));
+		prog->nhelpers = env->cap;
+	}
+
+	int err = validate_prog(prog->insns, prog->cnt, opts, prog, log, log_size);
+	if (err) {
+		hive_prog_free(prog);
+		return err;
+	}
+	*out = prog;
+	return 0;
+}
+
+HIVE_API int hive_prog_validate(const struct hive_insn *insns, size_t cnt, char *log, size_t log_size)
+{
+	char dummy[1];
+	if (!log || !log_size) {
+		log = dummy;
+		log_size = sizeof(dummy);
+	}
+	log[0] = '\0';
+	if (!insns && cnt)
+		return -EINVAL;
+	if (cnt > HIVE_MAX_INSNS) {
+		snprintf(log, log_size, "program too large: %zu instructions (limit %d)", cnt, HIVE_MAX_INSNS);
+		return -E2BIG;
+	}
+	struct hive_prog prog = {.cnt = (uint32_t)cnt, .any_helper = true};
+	prog.code = malloc((cnt ? cnt : 1) * sizeof(*prog.code));
+	if (!prog.code)
+		return -ENOMEM;
+	int err = validate_prog(insns, (uint32_t)cnt, NULL, &prog, log, log_size);
+	free(prog.code);
+	return err;
+}
+
+HIVE_API void hive_prog_free(struct hive_prog *prog)
+{
+	if (!prog)
+		return;
+	if (prog->jit)
+		jit_free(prog->jit);
+	free(prog->helpers);
+	free(prog->code);
+	free(prog->insns);
+	free(prog);
+}
+
+HIVE_API size_t hive_prog_insn_cnt(const struct hive_prog *prog)
+{
+	return prog ? prog->cnt : 0;
+}
+
+HIVE_API const struct hive_insn *hive_prog_insns(const struct hive_prog *prog)
+{
+	return prog ? prog->insns : NULL;
+}
+
+/* }===== */
+
+/* {===== runs */
+
+int vm_fault(struct hive_run *run, int err, uint32_t pc, const char *fmt, ...)
+{
+	if (run->err)
+		return run->err;
+	run->err = err;
+	run->fault_pc = pc;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(run->errmsg, sizeof(run->errmsg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static void vm_add_region(struct hive_run *run, const void *p, size_t size, bool writable)
+{
+	if (run->nregions < VM_MAX_REGIONS && size) {
+		struct vm_region *r = &run->regions[run->nregions++];
+		r->start = (uintptr_t)p;
+		r->end = (uintptr_t)p + size;
+		r->writable = writable;
+	}
+}
+
+HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *opts)
+{
+	if (!prog || !opts || opts->sz < sizeof(size_t))
+		return -EINVAL;
+	/* All frames' stacks; the entry frame is the highest 512 bytes. */
+	_Alignas(16) uint8_t stack[HIVE_MAX_FRAMES * HIVE_STACK_SIZE];
+	struct hive_run run;
+	memset(&run, 0, offsetof(struct hive_run, errmsg));
+	run.prog = prog;
+	run.mem = opts->mem;
+	run.mem_size = opts->mem_size;
+	run.budget = prog->insn_budget;
+	run.stack = stack;
+	run.errmsg[0] = '\0';
+	vm_add_region(&run, stack, sizeof(stack), true);
+	vm_add_region(&run, opts->mem, opts->mem_size, !opts->mem_readonly);
+	for (uint32_t i = 0; i < prog->ndata_regions; i++)
+		run.regions[run.nregions++] = prog->data_regions[i];
+
+	uint64_t r0 = 0;
+	int err;
+	if (opts->use_jit) {
+		if (!prog->jit)
+			return -ENOEXEC;
+		err = jit_exec(prog->jit, &run, &r0, opts->regs_out);
+	} else {
+		err = interp_run(&run, &r0, opts->regs_out);
+	}
+	opts->retval = r0;
+	opts->insns_executed = prog->mode == HIVE_EXEC_CHECKED ? prog->insn_budget - run.budget : 0;
+	if (err) {
+		opts->fault_pc = run.fault_pc;
+		snprintf(opts->errmsg, sizeof(opts->errmsg), "%s", run.errmsg);
+	} else {
+		opts->errmsg[0] = '\0';
+	}
+	return err;
+}
+
+HIVE_API int hive_prog_run_mem(const struct hive_prog *prog, void *mem, size_t size, uint64_t *retval)
+{
+	HIVE_OPTS(hive_run_opts, o, .mem = mem, .mem_size = size, .use_jit = prog && prog->jit);
+	int err = hive_prog_run(prog, &o);
+	if (retval)
+		*retval = o.retval;
+	return err;
+}
+
+HIVE_API int hive_run_allow(struct hive_run *run, void *ptr, size_t size, bool writable)
+{
+	if (!run || !ptr)
+		return -EINVAL;
+	if (run->prog->mode == HIVE_EXEC_TRUSTED)
+		return 0;
+	/* Re-opening a known region is common (a loop of lookups): don't grow. */
+	for (uint32_t i = 0; i < run->nregions; i++)
+		if (run->regions[i].start == (uintptr_t)ptr && run->regions[i].end == (uintptr_t)ptr + size) {
+			run->regions[i].writable = writable;
+			return 0;
+		}
+	if (run->nregions == VM_MAX_REGIONS)
+		return -E2BIG;
+	vm_add_region(run, ptr, size, writable);
+	return 0;
+}
+
+HIVE_API void *hive_run_mem(struct hive_run *run, size_t *size)
+{
+	if (size)
+		*size = run ? run->mem_size : 0;
+	return run ? run->mem : NULL;
+}
+
+HIVE_API void hive_run_abort(struct hive_run *run, int err, const char *msg)
+{
+	if (run)
+		vm_fault(run, err < 0 ? err : -EINVAL, run->fault_pc, "%s", msg ? msg : "aborted by helper");
+}
+
+/* }===== */

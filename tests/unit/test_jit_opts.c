@@ -1,0 +1,244 @@
+/* JIT options and image properties: constant blinding, retpolines, W^X,
+ * option validation, re-compilation. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "hive/hive.h"
+#include "insn_macros.h"
+#include "jit/jit.h"
+
+static uint64_t h_twice(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, struct hive_run *r)
+{
+	(void)b, (void)c, (void)d, (void)e, (void)r;
+	return 2 * a;
+}
+
+static struct hive_env *env_new(void)
+{
+	struct hive_env *env;
+	assert_int_equal(hive_env_new(&env), 0);
+	assert_int_equal(hive_env_set_helper(env, 4, "twice", h_twice), 0);
+	return env;
+}
+
+static struct hive_prog *load(const struct hive_insn *p, size_t n, struct hive_env *env, enum hive_exec_mode mode)
+{
+	HIVE_OPTS(hive_prog_opts, po, .env = env, .mode = mode);
+	struct hive_prog *prog;
+	assert_int_equal(hive_prog_load(p, n, &po, &prog), 0);
+	return prog;
+}
+
+static bool contains(const uint8_t *hay, size_t n, const void *needle, size_t m)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (!memcmp(hay + i, needle, m))
+			return true;
+	return false;
+}
+
+static uint64_t run(struct hive_prog *prog, bool jit)
+{
+	uint8_t mem[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	HIVE_OPTS(hive_run_opts, ro, .mem = mem, .mem_size = sizeof(mem), .use_jit = jit);
+	assert_int_equal(hive_prog_run(prog, &ro), 0);
+	return ro.retval;
+}
+
+/* A program full of distinctive constants in every blinded position. */
+static const struct hive_insn consts[] = {
+	MOV64_IMM(0, 0x5a17c0de),
+	ALU64_IMM(ISA_ADD, 0, 0x3a17c0de),
+	ALU32_IMM(ISA_XOR, 0, 0x1a17c0de),
+	ALU64_IMM(ISA_MUL, 0, 0x0a17c0de),
+	ALU64_IMM(ISA_DIV, 0, 0x2a17c0de),
+	ALU64_IMM(ISA_MOD, 0, 0x6a17c0de),
+	ST_MEM(ISA_DW, 10, -8, 0x4a17c0de),
+	LDX_MEM(ISA_DW, 2, 10, -8),
+	ALU64_REG(ISA_ADD, 0, 2),
+	LD_IMM64(3, 0x7a17c0de0b17c0deull),
+	ALU64_REG(ISA_XOR, 0, 3),
+	JMP_IMM(ISA_JEQ, 0, 0x1b17c0de, 1),
+	ALU64_IMM(ISA_AND, 0, 0x2b17c0de),
+	MOV64_REG(6, 0),
+	LD_ABS(ISA_B, 3),
+	ALU64_REG(ISA_ADD, 0, 6),
+	EXIT(),
+};
+static const uint32_t const_values[] = {0x5a17c0de, 0x3a17c0de, 0x1a17c0de, 0x0a17c0de, 0x2a17c0de, 0x6a17c0de,
+					0x4a17c0de, 0x7a17c0de, 0x0b17c0de, 0x1b17c0de, 0x2b17c0de};
+
+static void test_harden(void **state)
+{
+	(void)state;
+	for (int mode = 0; mode < 2; mode++) {
+		struct hive_prog *prog = load(consts, ARRAY_LEN(consts), NULL, (enum hive_exec_mode)mode);
+		uint64_t want = run(prog, false);
+
+		assert_int_equal(hive_prog_jit(prog, NULL), 0);
+		size_t size;
+		const uint8_t *code = jit_image_code(prog->jit, &size);
+		unsigned plain = 0;
+		for (unsigned i = 0; i < ARRAY_LEN(const_values); i++)
+			plain += contains(code, size, &const_values[i], 4);
+		assert_int_equal(plain, ARRAY_LEN(const_values)); /* the test sees constants when they are there */
+		assert_int_equal(run(prog, true), want);
+
+		HIVE_OPTS(hive_jit_opts, jo, .harden = true);
+		assert_int_equal(hive_prog_jit(prog, &jo), 0);
+		code = jit_image_code(prog->jit, &size);
+		for (unsigned i = 0; i < ARRAY_LEN(const_values); i++)
+			assert_false(contains(code, size, &const_values[i], 4));
+		assert_int_equal(run(prog, true), want);
+		/* keys are random: two compilations differ */
+		uint8_t *first = malloc(size);
+		memcpy(first, code, size);
+		size_t size1 = size;
+		assert_int_equal(hive_prog_jit(prog, &jo), 0);
+		code = jit_image_code(prog->jit, &size);
+		assert_true(size != size1 || memcmp(first, code, size) != 0);
+		free(first);
+		hive_prog_free(prog);
+	}
+}
+
+static void test_retpoline(void **state)
+{
+	(void)state;
+	struct hive_env *env = env_new();
+	const struct hive_insn p[] = {
+		MOV64_IMM(1, 21), MOV64_IMM(6, 4), CALLX(6), MOV64_REG(1, 0), CALL_HELPER(4), EXIT(),
+	};
+	struct hive_prog *prog = load(p, ARRAY_LEN(p), env, HIVE_EXEC_TRUSTED);
+	static const uint8_t call_r11[] = {0x41, 0xff, 0xd3};
+	static const uint8_t pause_lfence[] = {0xf3, 0x90, 0x0f, 0xae, 0xe8};
+
+	assert_int_equal(hive_prog_jit(prog, NULL), 0);
+	size_t size;
+	const uint8_t *code = jit_image_code(prog->jit, &size);
+	assert_true(contains(code, size, call_r11, sizeof(call_r11)));
+	assert_false(contains(code, size, pause_lfence, sizeof(pause_lfence)));
+	assert_int_equal(run(prog, true), 84);
+
+	HIVE_OPTS(hive_jit_opts, jo, .retpoline = true);
+	assert_int_equal(hive_prog_jit(prog, &jo), 0);
+	code = jit_image_code(prog->jit, &size);
+	assert_false(contains(code, size, call_r11, sizeof(call_r11)));
+	assert_true(contains(code, size, pause_lfence, sizeof(pause_lfence)));
+	assert_int_equal(run(prog, true), 84);
+	hive_prog_free(prog);
+	hive_env_free(env);
+}
+
+/* The image is mapped read-execute; nothing is ever writable and executable. */
+static void test_w_xor_x(void **state)
+{
+	(void)state;
+	struct hive_prog *prog = load(consts, ARRAY_LEN(consts), NULL, HIVE_EXEC_CHECKED);
+	assert_int_equal(hive_prog_jit(prog, NULL), 0);
+	size_t size;
+	uintptr_t code = (uintptr_t)jit_image_code(prog->jit, &size);
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f) {
+		hive_prog_free(prog);
+		skip();
+	}
+	char line[512];
+	bool found = false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perms[5];
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3)
+			continue;
+		assert_false(perms[1] == 'w' && perms[2] == 'x');
+		if (code >= lo && code < hi) {
+			found = true;
+			assert_string_equal(perms, "r-xp");
+			assert_true(code + size <= hi);
+		}
+	}
+	fclose(f);
+	assert_true(found);
+	hive_prog_free(prog);
+}
+
+static void test_opts_and_api(void **state)
+{
+	(void)state;
+	const struct hive_insn p[] = {MOV64_IMM(0, 3), EXIT()};
+	struct hive_prog *prog = load(p, ARRAY_LEN(p), NULL, HIVE_EXEC_TRUSTED);
+	assert_false(hive_prog_is_jited(prog));
+	assert_false(hive_prog_is_jited(NULL));
+	/* running JIT code that does not exist */
+	HIVE_OPTS(hive_run_opts, ro, .use_jit = true);
+	assert_int_equal(hive_prog_run(prog, &ro), -ENOEXEC);
+
+	assert_int_equal(hive_prog_jit(NULL, NULL), -EINVAL);
+	struct {
+		struct hive_jit_opts o;
+		uint64_t future;
+	} big = {.o = {.sz = sizeof(big)}, .future = 1};
+	assert_int_equal(hive_prog_jit(prog, &big.o), -EINVAL); /* unknown non-zero field */
+	big.future = 0;
+	assert_int_equal(hive_prog_jit(prog, &big.o), 0);
+	struct hive_jit_opts tiny = {.sz = 1};
+	assert_int_equal(hive_prog_jit(prog, &tiny), -EINVAL);
+	/* an older, shorter opts: fields past its sz read as false */
+	struct hive_jit_opts old = {.sz = offsetof(struct hive_jit_opts, retpoline), .harden = true, .retpoline = true};
+	assert_int_equal(hive_prog_jit(prog, &old), 0);
+	size_t size;
+	static const uint8_t pause_lfence[] = {0xf3, 0x90, 0x0f, 0xae, 0xe8};
+	const uint8_t *code = jit_image_code(prog->jit, &size);
+	assert_false(contains(code, size, pause_lfence, sizeof(pause_lfence)));
+	assert_true(hive_prog_is_jited(prog));
+	assert_int_equal(run(prog, true), 3);
+	/* compiling again replaces the image (ASan sees a leak otherwise) */
+	assert_int_equal(hive_prog_jit(prog, NULL), 0);
+	assert_int_equal(run(prog, true), 3);
+	hive_prog_free(prog);
+}
+
+/* Many blinded compilations of programs with every kind of constant agree
+ * with the interpreter. */
+static void test_harden_many(void **state)
+{
+	(void)state;
+	static const uint8_t ops[] = {ISA_ADD, ISA_SUB, ISA_MUL, ISA_DIV, ISA_OR, ISA_AND, ISA_LSH,
+				      ISA_RSH, ISA_MOD, ISA_XOR, ISA_MOV, ISA_ARSH};
+	static const int32_t ks[] = {0, 1, -1, 7, INT32_MIN, INT32_MAX, 0x1234567, -0x8000};
+	for (unsigned o = 0; o < ARRAY_LEN(ops); o++)
+		for (unsigned k = 0; k < ARRAY_LEN(ks); k++)
+			for (int w = 0; w < 2; w++) {
+				const struct hive_insn p[] = {
+					LD_IMM64(0, 0x8123456789abcdefull),
+					INSN((w ? ISA_ALU64 : ISA_ALU) | ops[o] | ISA_K, 0, 0, 0, ks[k]),
+					JMP_IMM(ISA_JSGT, 0, ks[k], 1), ALU64_IMM(ISA_XOR, 0, 0x55),
+					EXIT(),
+				};
+				struct hive_prog *prog = load(p, ARRAY_LEN(p), NULL, HIVE_EXEC_TRUSTED);
+				uint64_t want = run(prog, false);
+				HIVE_OPTS(hive_jit_opts, jo, .harden = true);
+				assert_int_equal(hive_prog_jit(prog, &jo), 0);
+				assert_int_equal(run(prog, true), want);
+				hive_prog_free(prog);
+			}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_harden),
+		cmocka_unit_test(test_harden_many),
+		cmocka_unit_test(test_retpoline),
+		cmocka_unit_test(test_w_xor_x),
+		cmocka_unit_test(test_opts_and_api),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

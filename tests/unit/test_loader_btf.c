@@ -1,0 +1,337 @@
+/* BTF parsing on hand-built blobs (every kind, every check), the section
+ * name table, and legacy "maps" definitions. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "hive/hive.h"
+#include "loader/loader.h"
+#include "loader_corpus.h"
+
+/* {===== a tiny BTF writer */
+
+struct bb {
+	uint32_t types[512];
+	uint32_t ntw;      /* words of types */
+	char strs[512];
+	uint32_t slen;
+	uint32_t nr;       /* last type id */
+};
+
+static void bb_init(struct bb *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->slen = 1; /* "" at 0 */
+}
+
+static uint32_t bb_str(struct bb *b, const char *s)
+{
+	uint32_t off = b->slen;
+	strcpy(b->strs + off, s);
+	b->slen += (uint32_t)strlen(s) + 1;
+	return off;
+}
+
+static uint32_t bb_type(struct bb *b, const char *name, unsigned kind, unsigned vlen, bool kflag, uint32_t size_type)
+{
+	b->types[b->ntw++] = name ? bb_str(b, name) : 0;
+	b->types[b->ntw++] = (kind << 24) | vlen | (kflag ? 1u << 31 : 0);
+	b->types[b->ntw++] = size_type;
+	return ++b->nr;
+}
+
+static void bb_word(struct bb *b, uint32_t w)
+{
+	b->types[b->ntw++] = w;
+}
+
+/* The .BTF bytes: header, types, strings. */
+static size_t bb_finish(const struct bb *b, uint8_t *out)
+{
+	uint32_t hdr[6] = {0xeB9F | 1u << 16, 24, 0, b->ntw * 4, b->ntw * 4, b->slen};
+	memcpy(out, hdr, 24);
+	memcpy(out + 24, b->types, b->ntw * 4);
+	memcpy(out + 24 + b->ntw * 4, b->strs, b->slen);
+	return 24 + b->ntw * 4 + b->slen;
+}
+
+/* }===== */
+
+static char logbuf[1024];
+
+static struct btf *parse(const struct bb *b, int want)
+{
+	static uint8_t raw[8192];
+	size_t n = bb_finish(b, raw);
+	struct ldr_log log = {logbuf, sizeof(logbuf), 0};
+	logbuf[0] = '\0';
+	struct btf *btf = NULL;
+	int err = btf_parse(raw, n, &log, &btf);
+	if (err != want)
+		fail_msg("btf_parse: %d, want %d: %s", err, want, logbuf);
+	return btf;
+}
+
+static void test_all_kinds(void **state)
+{
+	(void)state;
+	struct bb b;
+	bb_init(&b);
+	uint32_t i32 = bb_type(&b, "int", BTF_K_INT, 0, false, 4);
+	bb_word(&b, (1u << 24) | 32); /* signed, 32 bits */
+	uint32_t ptr = bb_type(&b, NULL, BTF_K_PTR, 0, false, i32);
+	uint32_t arr = bb_type(&b, NULL, BTF_K_ARRAY, 0, false, 0);
+	bb_word(&b, i32), bb_word(&b, i32), bb_word(&b, 10);
+	uint32_t st = bb_type(&b, "pair", BTF_K_STRUCT, 2, false, 48);
+	bb_word(&b, bb_str(&b, "a")), bb_word(&b, arr), bb_word(&b, 0);
+	bb_word(&b, bb_str(&b, "p")), bb_word(&b, ptr), bb_word(&b, 320);
+	uint32_t un = bb_type(&b, "u", BTF_K_UNION, 1, false, 8);
+	bb_word(&b, bb_str(&b, "x")), bb_word(&b, ptr), bb_word(&b, 0);
+	uint32_t en = bb_type(&b, "color", BTF_K_ENUM, 2, false, 4);
+	bb_word(&b, bb_str(&b, "RED")), bb_word(&b, 0);
+	bb_word(&b, bb_str(&b, "BLUE")), bb_word(&b, (uint32_t)-1);
+	uint32_t fwd = bb_type(&b, "later", BTF_K_FWD, 0, false, 0);
+	uint32_t td = bb_type(&b, "pair_t", BTF_K_TYPEDEF, 0, false, st);
+	uint32_t vo = bb_type(&b, NULL, BTF_K_VOLATILE, 0, false, td);
+	uint32_t co = bb_type(&b, NULL, BTF_K_CONST, 0, false, vo);
+	uint32_t re = bb_type(&b, NULL, BTF_K_RESTRICT, 0, false, ptr);
+	uint32_t proto = bb_type(&b, NULL, BTF_K_FUNC_PROTO, 1, false, i32);
+	bb_word(&b, bb_str(&b, "arg")), bb_word(&b, co);
+	uint32_t fn = bb_type(&b, "f", BTF_K_FUNC, 0, false, proto);
+	uint32_t var = bb_type(&b, "g", BTF_K_VAR, 0, false, co);
+	bb_word(&b, 1);
+	uint32_t ds = bb_type(&b, ".data", BTF_K_DATASEC, 1, false, 48);
+	bb_word(&b, var), bb_word(&b, 0), bb_word(&b, 48);
+	uint32_t fl = bb_type(&b, "double", BTF_K_FLOAT, 0, false, 8);
+	uint32_t dt = bb_type(&b, "tag", BTF_K_DECL_TAG, 0, false, st);
+	bb_word(&b, 1);
+	uint32_t tt = bb_type(&b, "user", BTF_K_TYPE_TAG, 0, false, co);
+	uint32_t e64 = bb_type(&b, "big", BTF_K_ENUM64, 1, false, 8);
+	bb_word(&b, bb_str(&b, "HUGE")), bb_word(&b, 1), bb_word(&b, 2);
+
+	struct btf *btf = parse(&b, 0);
+	assert_int_equal(btf->nr_types, e64 + 1);
+	assert_int_equal(btf_resolve_size(btf, i32), 4);
+	assert_int_equal(btf_resolve_size(btf, ptr), 8);
+	assert_int_equal(btf_resolve_size(btf, arr), 40);
+	assert_int_equal(btf_resolve_size(btf, st), 48);
+	assert_int_equal(btf_resolve_size(btf, un), 8);
+	assert_int_equal(btf_resolve_size(btf, en), 4);
+	assert_int_equal(btf_resolve_size(btf, co), 48);
+	assert_int_equal(btf_resolve_size(btf, re), 8);
+	assert_int_equal(btf_resolve_size(btf, var), 48);
+	assert_int_equal(btf_resolve_size(btf, ds), 48);
+	assert_int_equal(btf_resolve_size(btf, fl), 8);
+	assert_int_equal(btf_resolve_size(btf, tt), 48);
+	assert_int_equal(btf_resolve_size(btf, e64), 8);
+	assert_true(btf_resolve_size(btf, fwd) < 0);
+	assert_true(btf_resolve_size(btf, fn) < 0);
+	assert_true(btf_resolve_size(btf, proto) < 0);
+	assert_true(btf_resolve_size(btf, dt) < 0);
+	assert_true(btf_resolve_size(btf, 0) < 0);
+	assert_true(btf_resolve_size(btf, 9999) < 0);
+	uint32_t id;
+	assert_ptr_equal(btf_skip_mods(btf, tt, &id), btf_type(btf, st));
+	assert_int_equal(id, st);
+	assert_string_equal(btf_name(btf, td), "pair_t");
+	assert_string_equal(btf_str(btf, 99999), "");
+	assert_int_equal(btf_find(btf, "f", BTF_K_FUNC), fn);
+	assert_int_equal(btf_find(btf, "f", BTF_K_VAR), 0);
+	assert_int_equal(btf_find(btf, ".data", BTF_K_DATASEC), ds);
+	assert_string_equal(btf_kind_name(BTF_K_ENUM64), "ENUM64");
+	assert_string_equal(btf_kind_name(77), "?");
+	btf_free(btf);
+}
+
+static void test_loops_and_overflow(void **state)
+{
+	(void)state;
+	struct bb b;
+	bb_init(&b);
+	/* typedef 1 -> typedef 2 -> typedef 1 */
+	bb_type(&b, "a", BTF_K_TYPEDEF, 0, false, 2);
+	bb_type(&b, "b", BTF_K_TYPEDEF, 0, false, 1);
+	uint32_t i8 = bb_type(&b, "char", BTF_K_INT, 0, false, 1);
+	bb_word(&b, 8);
+	uint32_t a1 = bb_type(&b, NULL, BTF_K_ARRAY, 0, false, 0);
+	bb_word(&b, i8), bb_word(&b, i8), bb_word(&b, 0x10000);
+	uint32_t a2 = bb_type(&b, NULL, BTF_K_ARRAY, 0, false, 0);
+	bb_word(&b, a1), bb_word(&b, i8), bb_word(&b, 0x10000); /* 4 GiB */
+	struct btf *btf = parse(&b, 0);
+	assert_int_equal(btf_resolve_size(btf, 1), -ELOOP);
+	assert_null(btf_skip_mods(btf, 1, NULL));
+	assert_int_equal(btf_resolve_size(btf, a1), 0x10000);
+	assert_int_equal(btf_resolve_size(btf, a2), -E2BIG);
+	btf_free(btf);
+}
+
+/* Bad type tables, one per case; the messages are in test_refused. */
+static void build_bad(struct bb *b, size_t i)
+{
+	switch (i) {
+	case 0: bb_type(b, NULL, BTF_K_PTR, 0, false, 5); break;
+	case 1: bb_type(b, "x", BTF_K_FUNC, 0, false, 0); break;
+	case 2: bb_type(b, NULL, 25, 0, false, 0); break;
+	case 3: bb_type(b, "s", BTF_K_STRUCT, 100, false, 4); break;
+	case 4: bb_type(b, "s", BTF_K_STRUCT, 1, false, 4); bb_word(b, 0); bb_word(b, 9); bb_word(b, 0); break;
+	case 5:
+		b->types[b->ntw++] = 5000;
+		b->types[b->ntw++] = BTF_K_INT << 24;
+		b->types[b->ntw++] = 4;
+		bb_word(b, 32);
+		break;
+	case 6: bb_type(b, "i", BTF_K_INT, 0, false, 4); bb_word(b, 64); break;
+	case 7: bb_type(b, NULL, BTF_K_ARRAY, 0, false, 0); bb_word(b, 0); bb_word(b, 7); bb_word(b, 1); break;
+	case 8: bb_type(b, NULL, BTF_K_FUNC_PROTO, 1, false, 0); bb_word(b, 0); bb_word(b, 7); break;
+	case 9: bb_type(b, ".d", BTF_K_DATASEC, 1, false, 0); bb_word(b, 0); bb_word(b, 0); bb_word(b, 0); break;
+	case 10: bb_type(b, "e", BTF_K_ENUM, 1, false, 4); bb_word(b, 7777); bb_word(b, 0); break;
+	default: b->types[b->ntw++] = 0; break;
+	}
+}
+
+static void test_refused(void **state)
+{
+	(void)state;
+	struct bb b;
+	static const char *const msgs[] = {
+		"refers to type", "not a FUNC_PROTO", "unknown kind", "run past the end", "member 0",
+		"name offset", "bad size", "index type", "param 0", "var 0", "value 0", "truncated",
+	};
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		bb_init(&b);
+		build_bad(&b, i);
+		assert_null(parse(&b, -EINVAL));
+		if (!strstr(logbuf, msgs[i]))
+			fail_msg("case %zu: '%s' not in '%s'", i, msgs[i], logbuf);
+	}
+
+	/* header checks */
+	uint8_t raw[256];
+	bb_init(&b);
+	bb_type(&b, "int", BTF_K_INT, 0, false, 4);
+	bb_word(&b, 32);
+	size_t n = bb_finish(&b, raw);
+	struct ldr_log log = {logbuf, sizeof(logbuf), 0};
+	struct btf *btf;
+	assert_int_equal(btf_parse(raw, 10, &log, &btf), -EINVAL);
+	raw[2] = 2; /* version */
+	assert_int_equal(btf_parse(raw, n, &log, &btf), -EINVAL);
+	raw[2] = 1;
+	raw[n - 1] = 'x'; /* strings not NUL-terminated */
+	assert_int_equal(btf_parse(raw, n, &log, &btf), -EINVAL);
+	raw[n - 1] = 0;
+	assert_int_equal(btf_parse(raw, n, &log, &btf), 0);
+	btf_free(btf);
+	/* a longer header with unknown non-zero fields */
+	uint8_t big[300] = {0};
+	memcpy(big, raw, 24);
+	uint32_t hl = 32;
+	memcpy(big + 4, &hl, 4);
+	memcpy(big + 32, raw + 24, n - 24);
+	assert_int_equal(btf_parse(big, n + 8, &log, &btf), 0);
+	btf_free(btf);
+	big[28] = 1;
+	assert_int_equal(btf_parse(big, n + 8, &log, &btf), -EINVAL);
+	assert_non_null(strstr(logbuf, "unknown non-zero"));
+}
+
+static void test_sec_defs(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		int type, attach;
+		const char *target;
+	} cases[] = {
+		{"xdp", HIVE_PROG_XDP, HIVE_ATTACH_XDP, ""},
+		{"xdp/devmap", HIVE_PROG_XDP, HIVE_ATTACH_XDP_DEVMAP, ""},
+		{"xdp.frags", HIVE_PROG_XDP, HIVE_ATTACH_XDP, ""},
+		{"tc", HIVE_PROG_SCHED_CLS, -1, ""},
+		{"tc/ingress", HIVE_PROG_SCHED_CLS, HIVE_ATTACH_TCX_INGRESS, ""},
+		{"classifier", HIVE_PROG_SCHED_CLS, -1, ""},
+		{"socket", HIVE_PROG_SOCKET_FILTER, -1, ""},
+		{"kprobe/sys_open", HIVE_PROG_KPROBE, -1, "sys_open"},
+		{"kretprobe/x", HIVE_PROG_KPROBE, -1, "x"},
+		{"uprobe//bin/sh:main", HIVE_PROG_KPROBE, -1, "/bin/sh:main"},
+		{"usdt/lib:p:n", HIVE_PROG_KPROBE, -1, "lib:p:n"},
+		{"tracepoint/a/b", HIVE_PROG_TRACEPOINT, -1, "a/b"},
+		{"tp/a/b", HIVE_PROG_TRACEPOINT, -1, "a/b"},
+		{"raw_tp/x", HIVE_PROG_RAW_TRACEPOINT, -1, "x"},
+		{"raw_tracepoint.w/x", HIVE_PROG_RAW_TRACEPOINT_WRITABLE, -1, "x"},
+		{"fentry/f", HIVE_PROG_TRACING, HIVE_ATTACH_TRACE_FENTRY, "f"},
+		{"fexit/f", HIVE_PROG_TRACING, HIVE_ATTACH_TRACE_FEXIT, "f"},
+		{"fmod_ret/f", HIVE_PROG_TRACING, HIVE_ATTACH_MODIFY_RETURN, "f"},
+		{"lsm/file_open", HIVE_PROG_LSM, HIVE_ATTACH_LSM_MAC, "file_open"},
+		{"iter/task", HIVE_PROG_TRACING, HIVE_ATTACH_TRACE_ITER, "task"},
+		{"syscall", HIVE_PROG_SYSCALL, -1, ""},
+		{"perf_event", HIVE_PROG_PERF_EVENT, -1, ""},
+		{"cgroup_skb/ingress", HIVE_PROG_CGROUP_SKB, HIVE_ATTACH_CGROUP_INET_INGRESS, ""},
+		{"cgroup/connect4", HIVE_PROG_CGROUP_SOCK_ADDR, HIVE_ATTACH_CGROUP_INET4_CONNECT, ""},
+		{"sk_lookup", HIVE_PROG_SK_LOOKUP, HIVE_ATTACH_SK_LOOKUP, ""},
+		{"?xdp", HIVE_PROG_XDP, HIVE_ATTACH_XDP, ""},
+		/* no match: exact names do not take a suffix, prefixes need '/' */
+		{"xdpfoo", -1, 0, NULL},
+		{"socket/x", -1, 0, NULL},
+		{"kprobex", -1, 0, NULL},
+		{".text", -1, 0, NULL},
+		{"", -1, 0, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct sec_def *d = sec_def_find(cases[i].name);
+		if (cases[i].type < 0) {
+			if (d)
+				fail_msg("'%s' matched '%s'", cases[i].name, d->prefix);
+			continue;
+		}
+		if (!d)
+			fail_msg("'%s' matched nothing", cases[i].name);
+		assert_int_equal(d->prog_type, cases[i].type);
+		assert_int_equal(d->has_attach ? (int)d->attach_type : -1, cases[i].attach);
+		assert_string_equal(sec_def_target(d, cases[i].name), cases[i].target);
+	}
+}
+
+static void test_legacy_maps(void **state)
+{
+	(void)state;
+	if (!corpus_clang(1)) {
+		printf("HIVE-SKIP: no clang to build tests/progs\n");
+		skip();
+	}
+	for (int g = 0; g < 2; g++) {
+		struct hive_object *obj = NULL;
+		assert_int_equal(hive_object_open_file(corpus_obj("legacy_maps", 2, g), NULL, &obj), 0);
+		assert_int_equal(hive_object_map_cnt(obj), 2);
+		const struct hive_object_map *c = hive_object_find_map(obj, "counts");
+		assert_int_equal(hive_object_map_type(c), HIVE_MAP_ARRAY);
+		assert_int_equal(hive_object_map_key_size(c), 4);
+		assert_int_equal(hive_object_map_value_size(c), 8);
+		assert_int_equal(hive_object_map_max_entries(c), 16);
+		const struct hive_object_map *t = hive_object_find_map(obj, "table");
+		assert_int_equal(hive_object_map_type(t), HIVE_MAP_HASH);
+		assert_int_equal(hive_object_map_flags(t), 1);
+		size_t cnt;
+		const struct hive_insn *in = hive_program_insns(hive_object_prog(obj, 0), &cnt);
+		int refs = 0;
+		for (size_t pc = 0; pc < cnt; pc++)
+			if (in[pc].code == 0x18 && in[pc].src_reg == 1)
+				refs |= 1 << in[pc].imm;
+		assert_int_equal(refs, 3);
+		hive_object_close(obj);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_kinds),
+		cmocka_unit_test(test_loops_and_overflow),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_sec_defs),
+		cmocka_unit_test(test_legacy_maps),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

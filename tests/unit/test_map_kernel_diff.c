@@ -1,0 +1,467 @@
+/* Differential test: the same operations, from a fixed seed, on a kernel
+ * map (raw bpf() syscall) and on a hive map give the same return codes and
+ * the same contents. Hash iteration is compared as a set, except with
+ * BPF_F_ZERO_SEED where hive lays buckets out as the kernel does and the
+ * order must match too. Skips when bpf() is not permitted. */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "hive/hive.h"
+
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return n ? (uint32_t)(rng_state % n) : 0;
+}
+
+static int sys_bpf(int cmd, union bpf_attr *a)
+{
+	long r = syscall(__NR_bpf, cmd, a, sizeof *a);
+	return r < 0 ? -errno : (int)r;
+}
+
+static int k_create(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags, uint64_t extra,
+		    const char *name)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.map_type = type;
+	a.key_size = ks;
+	a.value_size = vs;
+	a.max_entries = max;
+	a.map_flags = flags;
+	a.map_extra = extra;
+	if (name)
+		memcpy(a.map_name, name, strnlen(name, sizeof a.map_name));
+	return sys_bpf(BPF_MAP_CREATE, &a);
+}
+
+static int k_elem(int cmd, int fd, const void *key, void *value, uint64_t flags)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.map_fd = (uint32_t)fd;
+	a.key = (uint64_t)(uintptr_t)key;
+	if (cmd == BPF_MAP_GET_NEXT_KEY)
+		a.next_key = (uint64_t)(uintptr_t)value;
+	else
+		a.value = (uint64_t)(uintptr_t)value;
+	a.flags = flags;
+	return sys_bpf(cmd, &a);
+}
+
+static bool bpf_ok;
+
+static int setup(void **state)
+{
+	(void)state;
+	int fd = k_create(BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, 0, NULL);
+	if (fd >= 0) {
+		close(fd);
+		bpf_ok = true;
+	}
+	return 0;
+}
+
+#define NEED_BPF()                                                                                 \
+	do {                                                                                       \
+		if (!bpf_ok) {                                                                     \
+			printf("HIVE-SKIP: bpf() not permitted\n");                                \
+			skip();                                                                    \
+		}                                                                                  \
+	} while (0)
+
+/* {===== creation: the same verdict for a grid of attributes */
+
+static void test_create_grid(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	static const uint32_t types[] = {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
+					 BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH,
+					 BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_QUEUE,
+					 BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_BLOOM_FILTER};
+	static const uint32_t kss[] = {0, 1, 3, 4, 5, 8, 260, 261, 512, 513};
+	static const uint32_t vss[] = {0, 1, 4, 8, 32768, 32769};
+	static const uint32_t maxs[] = {0, 1, 3, 4096, 8192};
+	static const uint32_t flagss[] = {0, BPF_F_NO_PREALLOC, BPF_F_NO_COMMON_LRU, BPF_F_NUMA_NODE,
+					  BPF_F_RDONLY, BPF_F_RDONLY | BPF_F_WRONLY, BPF_F_ZERO_SEED,
+					  BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG, BPF_F_WRONLY_PROG, BPF_F_MMAPABLE,
+					  BPF_F_PRESERVE_ELEMS, BPF_F_INNER_MAP, BPF_F_NO_PREALLOC | BPF_F_ZERO_SEED,
+					  1U << 20};
+	static const uint64_t extras[] = {0, 3, 16};
+	unsigned n = 0, mismatches = 0;
+	for (size_t t = 0; t < sizeof types / sizeof *types; t++)
+	for (size_t k = 0; k < sizeof kss / sizeof *kss; k++)
+	for (size_t v = 0; v < sizeof vss / sizeof *vss; v++)
+	for (size_t m = 0; m < sizeof maxs / sizeof *maxs; m++)
+	for (size_t f = 0; f < sizeof flagss / sizeof *flagss; f++)
+	for (size_t e = 0; e < sizeof extras / sizeof *extras; e++) {
+		uint32_t type = types[t], ks = kss[k], vs = vss[v], max = maxs[m], flags = flagss[f];
+		uint64_t extra = extras[e];
+		if ((uint64_t)vs * max > (1u << 20) || (extra && type != BPF_MAP_TYPE_BLOOM_FILTER && f))
+			continue;
+		int kfd = k_create(type, ks, vs, max, flags, extra, NULL);
+		if (kfd >= 0)
+			close(kfd);
+		int kerr = kfd >= 0 ? 0 : kfd;
+		char log[160];
+		HIVE_OPTS(hive_map_opts, o, .map_flags = flags, .map_extra = extra, .log_buf = log,
+			  .log_size = sizeof log);
+		struct hive_map *map = NULL;
+		int herr = hive_map_create((enum hive_map_type)type, NULL, ks, vs, max, &o, &map);
+		hive_map_free(map);
+		n++;
+		if (kerr != herr) {
+			mismatches++;
+			print_message("create type=%u ks=%u vs=%u max=%u flags=0x%x extra=%llu: kernel %d hive %d (%s)\n",
+				      type, ks, vs, max, flags, (unsigned long long)extra, kerr, herr,
+				      herr ? log : "");
+		}
+		if (kerr == 0 && herr)
+			assert_true(log[0]); /* refusals say why */
+	}
+	print_message("%u attribute sets compared\n", n);
+	assert_int_equal(mismatches, 0);
+}
+
+static void test_create_names(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	static const char *names[] = {"", "a", "map_1.x", "123456789012345", "1234567890123456", "bad-name", "sp ace"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		int kfd = k_create(BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, 0, names[i]);
+		if (kfd >= 0)
+			close(kfd);
+		struct hive_map *map = NULL;
+		int herr = hive_map_create(HIVE_MAP_ARRAY, names[i], 4, 4, 1, NULL, &map);
+		if (map)
+			assert_string_equal(hive_map_name(map), names[i]);
+		hive_map_free(map);
+		/* the kernel takes 16 bytes and needs a NUL inside them */
+		int kerr = kfd >= 0 ? 0 : kfd;
+		if (strlen(names[i]) >= 16)
+			kerr = -EINVAL;
+		assert_int_equal(kerr, herr);
+	}
+}
+
+/* }===== */
+
+/* {===== random operation sequences */
+
+struct cfg {
+	uint32_t type, ks, vs, max, flags;
+	uint64_t extra;
+	uint32_t key_space;   /* keys drawn from 0..key_space-1 (spread over the key bytes) */
+	bool ordered;         /* compare iteration order, not just the set */
+	bool no_evict;        /* lru: never fill (eviction is approximate in the kernel) */
+};
+
+static size_t user_vs(const struct cfg *c)
+{
+	bool percpu = c->type == BPF_MAP_TYPE_PERCPU_HASH || c->type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		      c->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	return percpu ? (size_t)((c->vs + 7) / 8 * 8) * (size_t)hive_num_possible_cpus() : c->vs;
+}
+
+static void make_key(const struct cfg *c, uint8_t *key, uint32_t n)
+{
+	memset(key, 0, c->ks);
+	if (c->type == BPF_MAP_TYPE_LPM_TRIE) {
+		uint32_t maxp = (c->ks - 4) * 8;
+		uint32_t plen = rnd(20) == 0 ? maxp + 1 + rnd(3) : rnd(maxp + 1);
+		memcpy(key, &plen, 4);
+		for (uint32_t i = 4; i < c->ks; i++)
+			key[i] = (uint8_t)(rnd(4) == 0 ? rnd(256) : (n >> ((i - 4) % 4 * 2)) & 0xc0);
+		return;
+	}
+	if (c->type == BPF_MAP_TYPE_ARRAY || c->type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+		uint32_t idx = rnd(c->max + 3);
+		memcpy(key, &idx, 4);
+		return;
+	}
+	for (uint32_t i = 0; i < c->ks; i++)
+		key[i] = (uint8_t)(n * 2654435761u >> (i % 4 * 8));
+}
+
+static const char *hex(const uint8_t *p, size_t n)
+{
+	static char buf[700];
+	for (size_t i = 0; i < n && i < 300; i++)
+		snprintf(buf + 2 * i, 3, "%02x", p[i]);
+	return buf;
+}
+
+static void make_value(uint8_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i] = (uint8_t)rnd(256);
+}
+
+/* All keys by get_next_key from NULL, into keys[] (each ks bytes). */
+static int collect_keys(const struct cfg *c, int fd, struct hive_map *m, uint8_t *keys, int cap)
+{
+	uint8_t cur[300], next[300];
+	int n = 0;
+	const void *prev = NULL;
+	for (;;) {
+		int err = fd >= 0 ? k_elem(BPF_MAP_GET_NEXT_KEY, fd, prev, next, 0)
+				  : hive_map_get_next_key(m, prev, next);
+		if (err)
+			break;
+		assert_true(n < cap);
+		memcpy(keys + (size_t)n * c->ks, next, c->ks);
+		n++;
+		memcpy(cur, next, c->ks);
+		prev = cur;
+	}
+	return n;
+}
+
+static size_t cmp_size;
+static int cmp_keys(const void *a, const void *b)
+{
+	return memcmp(a, b, cmp_size);
+}
+
+static void compare_contents(const struct cfg *c, int fd, struct hive_map *m)
+{
+	if (c->type == BPF_MAP_TYPE_QUEUE || c->type == BPF_MAP_TYPE_STACK || c->type == BPF_MAP_TYPE_BLOOM_FILTER)
+		return;
+	enum { CAP = 4096 };
+	uint8_t *kk = calloc(CAP, c->ks), *hk = calloc(CAP, c->ks);
+	int kn = collect_keys(c, fd, NULL, kk, CAP), hn = collect_keys(c, -1, m, hk, CAP);
+	assert_int_equal(kn, hn);
+	if (!c->ordered) {
+		cmp_size = c->ks;
+		qsort(kk, (size_t)kn, c->ks, cmp_keys);
+		qsort(hk, (size_t)hn, c->ks, cmp_keys);
+	}
+	assert_memory_equal(kk, hk, (size_t)kn * c->ks);
+	size_t vs = user_vs(c);
+	uint8_t *kv = malloc(vs), *hv = malloc(vs);
+	for (int i = 0; i < kn; i++) {
+		assert_int_equal(k_elem(BPF_MAP_LOOKUP_ELEM, fd, kk + (size_t)i * c->ks, kv, 0), 0);
+		assert_int_equal(hive_map_lookup(m, kk + (size_t)i * c->ks, hv), 0);
+		assert_memory_equal(kv, hv, vs);
+	}
+	free(kv);
+	free(hv);
+	free(kk);
+	free(hk);
+}
+
+static void run_sequence(const struct cfg *c, unsigned steps, uint64_t seed)
+{
+	rng_state = seed;
+	int fd = k_create(c->type, c->ks, c->vs, c->max, c->flags, c->extra, NULL);
+	assert_true(fd >= 0);
+	HIVE_OPTS(hive_map_opts, o, .map_flags = c->flags, .map_extra = c->extra);
+	struct hive_map *m;
+	assert_int_equal(hive_map_create((enum hive_map_type)c->type, NULL, c->ks, c->vs, c->max, &o, &m), 0);
+	size_t vs = user_vs(c);
+	uint8_t key[300], key2[300], kv[1 << 12], hv[1 << 12], val[1 << 12];
+	bool keyless = c->ks == 0;
+	for (unsigned step = 0; step < steps; step++) {
+		make_key(c, key, rnd(c->key_space));
+		const void *kp = keyless ? NULL : key;
+		int op = (int)rnd(10), kerr, herr;
+		uint64_t flags;
+		memset(kv, 0xaa, vs);
+		memset(hv, 0xaa, vs);
+		switch (op) {
+		case 0: case 1: case 2: case 3: /* update, mostly valid flags */
+			flags = rnd(8) == 0 ? rnd(6) : rnd(3);
+			make_value(val, vs);
+			if (c->type == BPF_MAP_TYPE_BLOOM_FILTER)
+				for (size_t i = 0; i < vs; i++)
+					val[i] = (uint8_t)(rnd(c->key_space) + i);
+			if (c->no_evict && !keyless) {
+				uint32_t cnt = 0;
+				while (cnt < c->max && !hive_map_get_next_key(m, cnt ? key2 : NULL, key2))
+					cnt++;
+				if (cnt + 8 >= c->max && flags != BPF_EXIST)
+					break;
+			}
+			kerr = k_elem(BPF_MAP_UPDATE_ELEM, fd, kp, val, flags);
+			herr = hive_map_update(m, kp, val, flags);
+			if (kerr != herr)
+				fail_msg("step %u: update flags %llu: kernel %d hive %d", step,
+					 (unsigned long long)flags, kerr, herr);
+			break;
+		case 4: case 5: /* lookup (peek) */
+			if (c->type == BPF_MAP_TYPE_BLOOM_FILTER) {
+				for (size_t i = 0; i < vs; i++)
+					kv[i] = hv[i] = (uint8_t)(rnd(c->key_space) + i);
+			}
+			kerr = k_elem(BPF_MAP_LOOKUP_ELEM, fd, kp, kv, 0);
+			herr = hive_map_lookup(m, kp, hv);
+			if (kerr != herr)
+				fail_msg("step %u: lookup %s: kernel %d hive %d", step, hex(key, c->ks), kerr, herr);
+			if (!kerr)
+				assert_memory_equal(kv, hv, vs);
+			break;
+		case 6: /* delete */
+			kerr = k_elem(BPF_MAP_DELETE_ELEM, fd, kp, NULL, 0);
+			herr = hive_map_delete(m, kp);
+			if (kerr != herr)
+				fail_msg("step %u: delete: kernel %d hive %d", step, kerr, herr);
+			break;
+		case 7: { /* get_next_key from a random, absent or NULL key */
+			const void *from = rnd(4) == 0 ? NULL : kp;
+			memset(kv, 0, 300);
+			memset(hv, 0, 300);
+			kerr = k_elem(BPF_MAP_GET_NEXT_KEY, fd, from, kv, 0);
+			herr = hive_map_get_next_key(m, from, hv);
+			/* from a present key, the order decides whether there is a next one */
+			if (!c->ordered && from && hive_map_lookup(m, from, val) == 0)
+				break;
+			if (kerr != herr)
+				fail_msg("step %u: get_next_key: kernel %d hive %d", step, kerr, herr);
+			if (!kerr && c->ordered)
+				assert_memory_equal(kv, hv, c->ks);
+			break;
+		}
+		case 8: /* lookup_and_delete (pop) */
+			kerr = k_elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd, kp, kv, 0);
+			herr = hive_map_lookup_and_delete(m, kp, hv);
+			if (kerr != herr)
+				fail_msg("step %u: lookup_and_delete: kernel %d hive %d", step, kerr, herr);
+			if (!kerr)
+				assert_memory_equal(kv, hv, vs);
+			break;
+		default: /* an update that must succeed, to fill maps */
+			make_value(val, vs);
+			kerr = k_elem(BPF_MAP_UPDATE_ELEM, fd, kp, val, BPF_ANY);
+			if (c->no_evict && kerr == 0 && !keyless) {
+				(void)hive_map_update(m, kp, val, BPF_ANY);
+				/* keep the LRU map well below full */
+				uint32_t cnt = 0;
+				while (cnt < c->max && !hive_map_get_next_key(m, cnt ? key2 : NULL, key2))
+					cnt++;
+				if (cnt + 8 >= c->max) {
+					assert_int_equal(k_elem(BPF_MAP_DELETE_ELEM, fd, kp, NULL, 0), 0);
+					assert_int_equal(hive_map_delete(m, kp), 0);
+				}
+				break;
+			}
+			herr = hive_map_update(m, kp, val, BPF_ANY);
+			if (kerr != herr)
+				fail_msg("step %u: update: kernel %d hive %d", step, kerr, herr);
+			break;
+		}
+		if (step % 64 == 63)
+			compare_contents(c, fd, m);
+	}
+	compare_contents(c, fd, m);
+	close(fd);
+	hive_map_free(m);
+}
+
+static void test_seq_hash(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	struct cfg cs[] = {
+		{BPF_MAP_TYPE_HASH, 4, 8, 32, 0, 0, 48, false, false},
+		{BPF_MAP_TYPE_HASH, 4, 8, 32, BPF_F_ZERO_SEED, 0, 48, true, false},
+		{BPF_MAP_TYPE_HASH, 6, 3, 16, BPF_F_ZERO_SEED | BPF_F_NO_PREALLOC, 0, 40, true, false},
+		{BPF_MAP_TYPE_HASH, 13, 20, 100, BPF_F_ZERO_SEED, 0, 150, true, false},
+		{BPF_MAP_TYPE_PERCPU_HASH, 8, 12, 24, BPF_F_ZERO_SEED, 0, 40, true, false},
+		{BPF_MAP_TYPE_LRU_HASH, 4, 8, 128, 0, 0, 64, false, true},
+		{BPF_MAP_TYPE_LRU_PERCPU_HASH, 4, 4, 128, 0, 0, 64, false, true},
+	};
+	for (size_t i = 0; i < sizeof cs / sizeof *cs; i++)
+		run_sequence(&cs[i], 3000, 0x1234567 + i);
+}
+
+static void test_seq_array(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	struct cfg cs[] = {
+		{BPF_MAP_TYPE_ARRAY, 4, 12, 10, 0, 0, 1, true, false},
+		{BPF_MAP_TYPE_ARRAY, 4, 1, 1, 0, 0, 1, true, false},
+		{BPF_MAP_TYPE_PERCPU_ARRAY, 4, 5, 7, 0, 0, 1, true, false},
+	};
+	for (size_t i = 0; i < sizeof cs / sizeof *cs; i++)
+		run_sequence(&cs[i], 2000, 0x777 + i);
+}
+
+static void test_seq_lpm(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	struct cfg cs[] = {
+		{BPF_MAP_TYPE_LPM_TRIE, 8, 8, 40, BPF_F_NO_PREALLOC, 0, 64, true, false},
+		{BPF_MAP_TYPE_LPM_TRIE, 5, 4, 20, BPF_F_NO_PREALLOC, 0, 64, true, false},
+		{BPF_MAP_TYPE_LPM_TRIE, 20, 3, 200, BPF_F_NO_PREALLOC, 0, 256, true, false},
+	};
+	for (size_t i = 0; i < sizeof cs / sizeof *cs; i++)
+		run_sequence(&cs[i], 4000, 0x4242 + i);
+}
+
+static void test_seq_queue_stack_bloom(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	struct cfg cs[] = {
+		{BPF_MAP_TYPE_QUEUE, 0, 8, 5, 0, 0, 1, true, false},
+		{BPF_MAP_TYPE_STACK, 0, 3, 4, 0, 0, 1, true, false},
+		{BPF_MAP_TYPE_BLOOM_FILTER, 0, 4, 10, BPF_F_ZERO_SEED, 0, 200, true, false},
+		{BPF_MAP_TYPE_BLOOM_FILTER, 0, 7, 3, BPF_F_ZERO_SEED, 2, 100, true, false},
+		{BPF_MAP_TYPE_BLOOM_FILTER, 0, 16, 100, BPF_F_ZERO_SEED, 15, 1000, true, false},
+	};
+	for (size_t i = 0; i < sizeof cs / sizeof *cs; i++)
+		run_sequence(&cs[i], 2000, 0x999 + i);
+}
+
+static void test_seq_ringbuf_user_ops(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	int fd = k_create(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096, 0, 0, NULL);
+	assert_true(fd >= 0);
+	struct hive_map *m;
+	assert_int_equal(hive_map_create(HIVE_MAP_RINGBUF, NULL, 0, 0, 4096, NULL, &m), 0);
+	uint8_t k[8] = {0}, v[8] = {0};
+	assert_int_equal(k_elem(BPF_MAP_LOOKUP_ELEM, fd, NULL, v, 0), hive_map_lookup(m, NULL, v));
+	assert_int_equal(k_elem(BPF_MAP_UPDATE_ELEM, fd, NULL, v, 0), hive_map_update(m, NULL, v, 0));
+	assert_int_equal(k_elem(BPF_MAP_DELETE_ELEM, fd, NULL, NULL, 0), hive_map_delete(m, NULL));
+	assert_int_equal(k_elem(BPF_MAP_GET_NEXT_KEY, fd, NULL, k, 0), hive_map_get_next_key(m, NULL, k));
+	close(fd);
+	hive_map_free(m);
+}
+
+/* }===== */
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_grid),
+		cmocka_unit_test(test_create_names),
+		cmocka_unit_test(test_seq_hash),
+		cmocka_unit_test(test_seq_array),
+		cmocka_unit_test(test_seq_lpm),
+		cmocka_unit_test(test_seq_queue_stack_bloom),
+		cmocka_unit_test(test_seq_ringbuf_user_ops),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,145 @@
+/* Out of memory, as STYLE.md section 8: every scenario runs with allocation
+ * N failing (once, then from N on) for N = 1, 2, ... until it completes.
+ * Each failure must surface as -ENOMEM, leave the map usable, and leak
+ * nothing (mapmem_outstanding() back to 0 after free). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hive/hive.h"
+#include "maps/epoch.h"
+#include "maps/map.h"
+#include "maps/mapmem.h"
+
+#define STEP(expr)                                                                                 \
+	do {                                                                                       \
+		long r_ = (long)(expr);                                                            \
+		if (r_ == -ENOMEM) {                                                               \
+			err = -ENOMEM;                                                             \
+			goto out;                                                                  \
+		}                                                                                  \
+		if (r_ < 0)                                                                        \
+			fail_msg("%s: %ld", #expr, r_);                                            \
+	} while (0)
+
+static int scen_hash(enum hive_map_type t)
+{
+	struct hive_map *m = NULL;
+	int err = 0;
+	STEP(hive_map_create(t, "h", 4, 8, 8, NULL, &m));
+	size_t uvs = hive_map_user_value_size(m);
+	uint8_t v[512] = {1};
+	assert_true(uvs <= sizeof v);
+	for (uint32_t k = 0; k < 6; k++)
+		STEP(hive_map_update(m, &k, v, HIVE_ANY));
+	for (uint32_t k = 0; k < 3; k++) /* replace */
+		STEP(map_prog_update(m, &k, v, HIVE_ANY));
+	uint32_t k = 2;
+	STEP(hive_map_delete(m, &k));
+	STEP(hive_map_lookup(m, &k, v) == -ENOENT ? 0 : -1);
+out:
+	if (err == -ENOMEM && m) { /* still usable */
+		uint32_t nk;
+		(void)hive_map_get_next_key(m, NULL, &nk);
+	}
+	hive_map_free(m);
+	return err;
+}
+
+static int scen_lpm(void)
+{
+	struct hive_map *m = NULL;
+	int err = 0;
+	STEP(hive_map_create(HIVE_MAP_LPM_TRIE, NULL, 8, 4, 16, &(struct hive_map_opts){
+		.sz = sizeof(struct hive_map_opts), .map_flags = HIVE_F_NO_PREALLOC}, &m));
+	struct {
+		uint32_t plen;
+		uint8_t d[4];
+	} keys[] = {{8, {10}}, {16, {10, 1}}, {24, {10, 1, 2}}, {24, {10, 1, 3}}, {16, {10, 1}}, {0, {0}}};
+	uint32_t v = 1;
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		STEP(hive_map_update(m, &keys[i], &v, HIVE_ANY));
+	uint8_t nk[8];
+	STEP(hive_map_get_next_key(m, &keys[2], nk));
+	STEP(hive_map_delete(m, &keys[1]));
+	STEP(hive_map_delete(m, &keys[2]));
+out:
+	hive_map_free(m);
+	return err;
+}
+
+static int scen_simple(enum hive_map_type t, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags)
+{
+	struct hive_map *m = NULL;
+	int err = 0;
+	STEP(hive_map_create(t, NULL, ks, vs, max, &(struct hive_map_opts){
+		.sz = sizeof(struct hive_map_opts), .map_flags = flags}, &m));
+	uint8_t v[64] = {0};
+	uint32_t k = 0;
+	if (t == HIVE_MAP_QUEUE || t == HIVE_MAP_STACK || t == HIVE_MAP_BLOOM_FILTER)
+		STEP(hive_map_update(m, NULL, v, 0));
+	else if (t != HIVE_MAP_RINGBUF)
+		STEP(hive_map_update(m, &k, v, 0));
+out:
+	hive_map_free(m);
+	return err;
+}
+
+static int scen_all(int which)
+{
+	switch (which) {
+	case 0: return scen_hash(HIVE_MAP_HASH);
+	case 1: return scen_hash(HIVE_MAP_PERCPU_HASH);
+	case 2: return scen_hash(HIVE_MAP_LRU_HASH);
+	case 3: return scen_hash(HIVE_MAP_LRU_PERCPU_HASH);
+	case 4: return scen_lpm();
+	case 5: return scen_simple(HIVE_MAP_ARRAY, 4, 8, 4, 0);
+	case 6: return scen_simple(HIVE_MAP_PERCPU_ARRAY, 4, 8, 4, 0);
+	case 7: return scen_simple(HIVE_MAP_QUEUE, 0, 8, 4, 0);
+	case 8: return scen_simple(HIVE_MAP_STACK, 0, 8, 4, 0);
+	case 9: return scen_simple(HIVE_MAP_BLOOM_FILTER, 0, 8, 4, 0);
+	case 10: return scen_simple(HIVE_MAP_RINGBUF, 0, 0, 4096, 0);
+	default: return -1;
+	}
+}
+
+static void test_oom_loops(void **state)
+{
+	(void)state;
+	for (int which = 0; which <= 10; which++) {
+		for (int sticky = 0; sticky < 2; sticky++) {
+			unsigned long n;
+			for (n = 1; n < 1000; n++) {
+				unsigned long before = mapmem_count();
+				mapmem_fail_at(n, sticky);
+				int err = scen_all(which);
+				unsigned long used = mapmem_count() - before;
+				mapmem_fail_at(0, false);
+				epoch_barrier();
+				assert_int_equal(mapmem_outstanding(), 0);
+				if (used < n) { /* the failure was never reached: complete */
+					assert_int_equal(err, 0);
+					break;
+				}
+				if (err != 0 && err != -ENOMEM)
+					fail_msg("scenario %d n=%lu: %d", which, n, err);
+			}
+			assert_true(n > 1); /* every scenario allocates */
+			if (sticky)
+				print_message("scenario %d: %lu allocation points\n", which, n - 1);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_oom_loops),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
