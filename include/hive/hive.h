@@ -492,12 +492,7 @@ HIVE_API struct hive_map *hive_object_map_map(const struct hive_object_map *map)
 
 /* {===== verifier (issue 6: src/verifier) */
 
-/* Program types, numbered as Linux's enum bpf_prog_type. */
-enum hive_prog_type {
-	HIVE_PROG_UNSPEC = 0, HIVE_PROG_SOCKET_FILTER = 1, HIVE_PROG_KPROBE = 2,
-	HIVE_PROG_SCHED_CLS = 3, HIVE_PROG_SCHED_ACT = 4, HIVE_PROG_TRACEPOINT = 5,
-	HIVE_PROG_XDP = 6,
-};
+/* Program types: enum hive_prog_type in the objects section. */
 
 /* What a context field yields when loaded. */
 enum hive_ctx_kind {

@@ -10,9 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-/* The full helper table may not be linked in yet (src/helpers/protos.c). */
-extern const struct helper_proto *helper_proto(uint32_t id) __attribute__((weak));
-
 struct pending {
 	struct vstate st;
 	struct vnode *parent;
@@ -548,7 +545,7 @@ int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_ver
 	env.ctx = opts && opts->ctx ? opts->ctx : ctx_layout_of(env.prog_type);
 	env.maps = opts ? opts->maps : NULL;
 	env.nmaps = opts ? (uint32_t)opts->nmaps : 0;
-	env.proto = helper_proto ? helper_proto : verifier_builtin_proto;
+	env.proto = helper_proto;
 	env.log = opts ? opts->log_buf : NULL;
 	env.log_size = opts ? opts->log_size : 0;
 	env.log_level = opts ? opts->log_level : 0;

@@ -17,12 +17,9 @@
 
 #include "../verifier/cases.h"
 
-/* The disassembler may not be in the library yet: print hex then. */
-extern int hive_disasm_insn(const struct hive_insn *insns, size_t cnt, size_t pc, char *buf, size_t size)
-	__attribute__((weak));
 static bool hive_disasm_insn_ok(const struct hive_insn *p, size_t n, size_t k, char *b, size_t bs)
 {
-	if (hive_disasm_insn && hive_disasm_insn(p, n, k, b, bs) > 0)
+	if (hive_disasm_insn(p, n, k, b, bs) > 0)
 		return true;
 	snprintf(b, bs, "%02x dst=r%u src=r%u off=%d imm=%d", p[k].code, p[k].dst_reg, p[k].src_reg, p[k].off, p[k].imm);
 	return true;
