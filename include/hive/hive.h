@@ -62,6 +62,21 @@ HIVE_API hive_helper_fn hive_env_helper(const struct hive_env *env, uint32_t id,
 
 struct hive_prog;
 
+/* Program types, numbered as Linux's enum bpf_prog_type. */
+enum hive_prog_type {
+	HIVE_PROG_UNSPEC = 0, HIVE_PROG_SOCKET_FILTER = 1, HIVE_PROG_KPROBE = 2,
+	HIVE_PROG_SCHED_CLS = 3, HIVE_PROG_SCHED_ACT = 4, HIVE_PROG_TRACEPOINT = 5,
+	HIVE_PROG_XDP = 6, HIVE_PROG_PERF_EVENT = 7, HIVE_PROG_CGROUP_SKB = 8,
+	HIVE_PROG_CGROUP_SOCK = 9, HIVE_PROG_LWT_IN = 10, HIVE_PROG_LWT_OUT = 11,
+	HIVE_PROG_LWT_XMIT = 12, HIVE_PROG_SOCK_OPS = 13, HIVE_PROG_SK_SKB = 14,
+	HIVE_PROG_CGROUP_DEVICE = 15, HIVE_PROG_SK_MSG = 16, HIVE_PROG_RAW_TRACEPOINT = 17,
+	HIVE_PROG_CGROUP_SOCK_ADDR = 18, HIVE_PROG_LWT_SEG6LOCAL = 19, HIVE_PROG_LIRC_MODE2 = 20,
+	HIVE_PROG_SK_REUSEPORT = 21, HIVE_PROG_FLOW_DISSECTOR = 22, HIVE_PROG_CGROUP_SYSCTL = 23,
+	HIVE_PROG_RAW_TRACEPOINT_WRITABLE = 24, HIVE_PROG_CGROUP_SOCKOPT = 25,
+	HIVE_PROG_TRACING = 26, HIVE_PROG_STRUCT_OPS = 27, HIVE_PROG_EXT = 28, HIVE_PROG_LSM = 29,
+	HIVE_PROG_SK_LOOKUP = 30, HIVE_PROG_SYSCALL = 31, HIVE_PROG_NETFILTER = 32,
+};
+
 enum hive_exec_mode {
 	/** Every load and store is checked against the regions the program may
 	 *  touch, and the instruction budget is enforced: for programs the
@@ -329,21 +344,6 @@ struct hive_object;
 struct hive_program;    /* a program of an object (the loaded one is a hive_prog) */
 struct hive_object_map; /* a map of an object: its definition, then its hive_map */
 
-/* Program types, numbered as Linux's enum bpf_prog_type. */
-enum hive_prog_type {
-	HIVE_PROG_UNSPEC = 0, HIVE_PROG_SOCKET_FILTER = 1, HIVE_PROG_KPROBE = 2,
-	HIVE_PROG_SCHED_CLS = 3, HIVE_PROG_SCHED_ACT = 4, HIVE_PROG_TRACEPOINT = 5,
-	HIVE_PROG_XDP = 6, HIVE_PROG_PERF_EVENT = 7, HIVE_PROG_CGROUP_SKB = 8,
-	HIVE_PROG_CGROUP_SOCK = 9, HIVE_PROG_LWT_IN = 10, HIVE_PROG_LWT_OUT = 11,
-	HIVE_PROG_LWT_XMIT = 12, HIVE_PROG_SOCK_OPS = 13, HIVE_PROG_SK_SKB = 14,
-	HIVE_PROG_CGROUP_DEVICE = 15, HIVE_PROG_SK_MSG = 16, HIVE_PROG_RAW_TRACEPOINT = 17,
-	HIVE_PROG_CGROUP_SOCK_ADDR = 18, HIVE_PROG_LWT_SEG6LOCAL = 19, HIVE_PROG_LIRC_MODE2 = 20,
-	HIVE_PROG_SK_REUSEPORT = 21, HIVE_PROG_FLOW_DISSECTOR = 22, HIVE_PROG_CGROUP_SYSCTL = 23,
-	HIVE_PROG_RAW_TRACEPOINT_WRITABLE = 24, HIVE_PROG_CGROUP_SOCKOPT = 25,
-	HIVE_PROG_TRACING = 26, HIVE_PROG_STRUCT_OPS = 27, HIVE_PROG_EXT = 28, HIVE_PROG_LSM = 29,
-	HIVE_PROG_SK_LOOKUP = 30, HIVE_PROG_SYSCALL = 31, HIVE_PROG_NETFILTER = 32,
-};
-
 /* Attach kinds, numbered as Linux's enum bpf_attach_type (the ones section
  * names imply). hive_program_attach_type returns HIVE_ATTACH_NONE for none. */
 enum hive_attach_type {
@@ -492,7 +492,7 @@ HIVE_API struct hive_map *hive_object_map_map(const struct hive_object_map *map)
 
 /* {===== verifier (issue 6: src/verifier) */
 
-/* Program types: enum hive_prog_type in the objects section. */
+/* Program types: enum hive_prog_type in the programs section. */
 
 /* What a context field yields when loaded. */
 enum hive_ctx_kind {
