@@ -518,7 +518,8 @@ HIVE_API struct hive_map *hive_object_map_map(const struct hive_object_map *map)
 
 /* {===== verifier (issue 6: src/verifier) */
 
-/* Program types, numbered as Linux's enum bpf_prog_type. */
+/* Program types: enum hive_prog_type in the programs section. */
+
 /* What a context field yields when loaded. */
 enum hive_ctx_kind {
 	HIVE_CTX_SCALAR = 0,  /* a number */
