@@ -632,13 +632,16 @@ HIVE_API int hive_verify(const struct hive_insn *insns, size_t cnt, const struct
  *
  * Per type:
  *  - XDP: 256 bytes of headroom (XDP_PACKET_HEADROOM), a 4096-byte frame,
- *    packets of 14..3520 bytes. ctx_in (struct xdp_md) may set data (the
+ *    packets of 14..3520 bytes (longer ones the kernel splits into
+ *    fragments: -EOPNOTSUPP). ctx_in (struct xdp_md) may set data (the
  *    length of the metadata at the start of data_in, a multiple of 4, at
- *    most 32), data_end (= data_size_in), ingress_ifindex (1: hive's
- *    loopback) and rx_queue_index (0); data_meta and egress_ifindex must be
- *    0. data_out starts at data_meta; head, tail and meta adjustments show.
+ *    most 216), data_end (= data_size_in; less also means fragments),
+ *    ingress_ifindex (1: hive's loopback) and rx_queue_index (0);
+ *    data_meta and egress_ifindex must be 0. data_out starts at data_meta;
+ *    head, tail and meta adjustments show.
  *  - SCHED_CLS, SCHED_ACT, SOCKET_FILTER: packets of 14..3712 bytes taken
- *    as Ethernet frames: len, protocol (from the EtherType), pkt_type,
+ *    as Ethernet frames (IPv4 ones with room for 20 bytes of IP header,
+ *    IPv6 ones for 40, as Linux 6.18 checks): len, protocol (from the EtherType), pkt_type,
  *    ifindex (1), data/data_end (tc) are filled in; ctx_in (struct
  *    __sk_buff) may set mark, priority, ingress_ifindex, ifindex (1),
  *    cb[], tstamp, wire_len, gso_segs, gso_size, hwtstamp, nothing else.

@@ -14,6 +14,7 @@
 #include <linux/bpf.h>
 
 #include "../hooks/hook_test.h"
+#include "hooks/hooks.h"
 #include "insn_macros.h"
 
 #define SKB(F) ((int16_t)offsetof(struct __sk_buff, F))
@@ -480,6 +481,40 @@ static void test_api_refusals(void **state)
 	hive_prog_free(p);
 }
 
+/* Out of memory (STYLE.md 8): allocation N fails, once and from N on, for
+ * N = 1, 2, ... until the test run completes; each failure is -ENOMEM and
+ * leaks nothing (ASan). */
+static void test_oom(void **state)
+{
+	(void)state;
+	const struct hive_insn prog[] = {MOV64_IMM(0, 1), EXIT()};
+	struct hive_prog *p = ht_load(prog, ARRAY_LEN(prog), &ht_ways[0]);
+	assert_non_null(p);
+	uint8_t in[60];
+	uint32_t ctx[3] = {1, 2, 3};
+	ht_frame(in);
+	const enum hive_prog_type types[] = {HIVE_PROG_XDP, HIVE_PROG_SCHED_CLS, HIVE_PROG_SYSCALL};
+	for (size_t t = 0; t < ARRAY_LEN(types); t++)
+		for (int sticky = 0; sticky < 2; sticky++)
+			for (unsigned long n = 1;; n++) {
+				bool sys = types[t] == HIVE_PROG_SYSCALL;
+				HIVE_OPTS(hive_test_run_opts, o, .prog_type = types[t], .data_in = sys ? NULL : in,
+					  .data_size_in = sys ? 0 : 60, .ctx_in = sys ? ctx : NULL,
+					  .ctx_size_in = sys ? sizeof ctx : 0);
+				hook_test_fail_alloc(n, sticky);
+				int err = hive_prog_test_run(p, &o);
+				unsigned long used = hook_test_fail_alloc(0, false);
+				if (n > used) {
+					assert_int_equal(err, 0);
+					assert_int_equal(o.retval, 1);
+					break;
+				}
+				assert_int_equal(err, -ENOMEM);
+				assert_non_null(strstr(o.errmsg, "no "));
+			}
+	hive_prog_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_raw_tp),
 		cmocka_unit_test(test_syscall),
 		cmocka_unit_test(test_api_refusals),
+		cmocka_unit_test(test_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
