@@ -641,12 +641,15 @@ HIVE_API int hive_verify(const struct hive_insn *insns, size_t cnt, const struct
  *    head, tail and meta adjustments show.
  *  - SCHED_CLS, SCHED_ACT, SOCKET_FILTER: packets of 14..3712 bytes taken
  *    as Ethernet frames (IPv4 ones with room for 20 bytes of IP header,
- *    IPv6 ones for 40, as Linux 6.18 checks): len, protocol (from the EtherType), pkt_type,
- *    ifindex (1), data/data_end (tc) are filled in; ctx_in (struct
- *    __sk_buff) may set mark, priority, ingress_ifindex, ifindex (1),
- *    cb[], tstamp, wire_len, gso_segs, gso_size, hwtstamp, nothing else.
+ *    IPv6 ones for 40, as Linux 6.18 checks): len, protocol (from the
+ *    EtherType), pkt_type, ifindex (1), data/data_end (tc) are filled in;
+ *    ctx_in (struct __sk_buff) may set mark, priority, ingress_ifindex,
+ *    ifindex (1), cb[], tstamp, wire_len, gso_segs, gso_size, hwtstamp,
+ *    nothing else; ctx_out is ctx_in with those the kernel copies back.
  *    Socket filters see the packet from the network header, as the kernel
- *    does; LD_ABS/LD_IND read from skb->data. Not modelled: skb->sk (0).
+ *    does (data_out gets the Ethernet header back zeroed); LD_ABS/LD_IND
+ *    read from skb->data. Not modelled: skb->sk (reads 0), LD_ABS at the
+ *    SKF_NET_OFF/SKF_LL_OFF offsets (the program ends with r0 = 0).
  *  - RAW_TRACEPOINT: ctx_in is up to 12 u64 arguments; no data, no ctx_out.
  *  - SYSCALL: ctx_in is plain memory (at most 65535 bytes) the program may
  *    read and write; as the kernel does, it is copied back into ctx_in.
