@@ -300,6 +300,10 @@ HIVE_API int hive_prog_test_run(const struct hive_prog *prog, struct hive_test_r
 	case HIVE_PROG_SOCKET_FILTER:
 	case HIVE_PROG_SCHED_CLS:
 	case HIVE_PROG_SCHED_ACT:
+	case HIVE_PROG_CGROUP_SKB:
+	case HIVE_PROG_LWT_IN:
+	case HIVE_PROG_LWT_OUT:
+	case HIVE_PROG_LWT_XMIT:
 		return test_run_skb(prog, opts);
 	case HIVE_PROG_RAW_TRACEPOINT:
 		return test_run_raw_tp(prog, opts);

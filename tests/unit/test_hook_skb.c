@@ -136,6 +136,49 @@ static void test_ctx_writes(void **state)
 	}
 }
 
+/* cgroup_skb and lwt_*: packet from the network header; mark, priority,
+ * cb writable (tstamp too for cgroup_skb); only lwt_xmit writes packets. */
+static void test_l3_types(void **state)
+{
+	(void)state;
+	const struct hive_insn mark[] = {MOV64_IMM(0, 0), ST_MEM(ISA_W, 1, SKB(mark), 3), EXIT()};
+	const struct hive_insn tstamp[] = {MOV64_IMM(0, 0), ST_MEM(ISA_DW, 1, SKB(tstamp), 3), EXIT()};
+	const struct hive_insn tc_index[] = {MOV64_IMM(0, 0), ST_MEM(ISA_W, 1, SKB(tc_index), 3), EXIT()};
+	const struct hive_insn pkt[] = {
+		LDX_MEM(ISA_W, 2, 1, SKB(data)), LDX_MEM(ISA_W, 0, 1, SKB(len)), ST_MEM(ISA_B, 2, 0, 0x46), EXIT(),
+	};
+	const struct {
+		enum hive_prog_type t;
+		const struct hive_insn *p;
+		size_t n;
+		int err;
+	} cases[] = {
+		{HIVE_PROG_CGROUP_SKB, mark, ARRAY_LEN(mark), 0},
+		{HIVE_PROG_CGROUP_SKB, tstamp, ARRAY_LEN(tstamp), 0},
+		{HIVE_PROG_CGROUP_SKB, tc_index, ARRAY_LEN(tc_index), -EFAULT},
+		{HIVE_PROG_CGROUP_SKB, pkt, ARRAY_LEN(pkt), -EFAULT},
+		{HIVE_PROG_LWT_IN, mark, ARRAY_LEN(mark), 0},
+		{HIVE_PROG_LWT_IN, tstamp, ARRAY_LEN(tstamp), -EFAULT},
+		{HIVE_PROG_LWT_OUT, pkt, ARRAY_LEN(pkt), -EFAULT},
+		{HIVE_PROG_LWT_XMIT, pkt, ARRAY_LEN(pkt), 0},
+	};
+	uint8_t in[60], out[60];
+	ht_frame(in);
+	for (size_t c = 0; c < ARRAY_LEN(cases); c++)
+		for (size_t w = 0; w < HT_NCHECKED; w++) {
+			HIVE_OPTS(hive_test_run_opts, o, .prog_type = cases[c].t, .data_in = in, .data_size_in = 60,
+				  .data_out = out, .data_size_out = sizeof out);
+			int err = ht_run(cases[c].p, cases[c].n, &ht_ways[w], &o);
+			if (err != cases[c].err)
+				fail_msg("case %zu (%s): %d (%s), not %d", c, ht_ways[w].name, err, o.errmsg, cases[c].err);
+			if (!err && cases[c].p == pkt) {
+				assert_int_equal(o.retval, 46);
+				assert_int_equal(out[14], 0x46); /* the IP header's first byte */
+				assert_int_equal(out[0] | out[13], 0); /* header back, zeroed */
+			}
+		}
+}
+
 /* LD_ABS/LD_IND read skb->data: the frame for tc, the network header on
  * for socket filters; past the end the program ends with 0. Socket
  * filters get the header back zeroed in data_out, as from the kernel. */
@@ -520,6 +563,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_ctx_writes),
+		cmocka_unit_test(test_l3_types),
 		cmocka_unit_test(test_ld_abs),
 		cmocka_unit_test(test_store_and_csum),
 		cmocka_unit_test(test_helper_pointers),

@@ -425,7 +425,8 @@ static void test_skb(void **state)
 	open_objs("skb_hooks");
 	static struct tcase cases[NCASES + 4];
 	static const char *progs[] = {"tc_fields", "tc_nat", "tc_csum_edges", "tc_bytes", "tc_direct",
-				      "sock_ldabs", "sock_ldabs_past", "sock_fields"};
+				      "sock_ldabs", "sock_ldabs_past", "sock_fields", "cg_fields",
+				      "lwt_in_fields", "lwt_xmit_write"};
 	for (size_t p = 0; p < sizeof progs / sizeof *progs; p++) {
 		size_t n = frame_cases(cases, 0);
 		cases[n++] = (struct tcase){.data = frames[1], .size = frame_size[1], .repeat = 3};
@@ -466,6 +467,8 @@ static void test_skb_ctx(void **state)
 	diff_prog(obj_i, obj_j, "tc_fields", cases, n);
 	diff_prog(obj_i, obj_j, "sock_fields", cases, n);
 	diff_prog(obj_i, obj_j, "tc_nat", cases, n);
+	diff_prog(obj_i, obj_j, "cg_fields", cases, n);
+	diff_prog(obj_i, obj_j, "lwt_in_fields", cases, n);
 	close_objs();
 }
 
