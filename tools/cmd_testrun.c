@@ -22,6 +22,10 @@ static const struct {
 	{"raw_tp", HIVE_PROG_RAW_TRACEPOINT},
 	{"raw_tracepoint", HIVE_PROG_RAW_TRACEPOINT},
 	{"syscall", HIVE_PROG_SYSCALL},
+	{"cgroup_skb", HIVE_PROG_CGROUP_SKB},
+	{"lwt_in", HIVE_PROG_LWT_IN},
+	{"lwt_out", HIVE_PROG_LWT_OUT},
+	{"lwt_xmit", HIVE_PROG_LWT_XMIT},
 };
 
 static int testrun_usage(void)
