@@ -65,6 +65,13 @@ static int setup(void **state)
 	struct hive_helpers_opts bad = {.sz = 1};
 	assert_int_equal(hive_env_new(&env), 0);
 	assert_int_equal(hive_helpers_install(env, &bad), -EINVAL);
+	struct {
+		struct hive_helpers_opts o;
+		uint64_t future;
+	} newer = {.o = {.sz = sizeof newer}, .future = 1};
+	assert_int_equal(hive_helpers_install(env, &newer.o), -EINVAL);
+	newer.future = 0;
+	assert_int_equal(hive_helpers_install(env, &newer.o), 0);
 	hive_env_free(env);
 	return 0;
 }
