@@ -337,6 +337,10 @@ typedef int (*hive_ringbuf_sample_fn)(void *ctx, void *data, size_t size);
  *  Returns the number of records handed to @fn (discarded ones are skipped)
  *  or @fn's non-zero return. */
 HIVE_API int hive_ringbuf_consume(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx);
+/** @brief Wait up to @timeout_ms (-1: forever) for a wakeup, then consume
+ *  as hive_ringbuf_consume. Returns the records handed to @fn (0 on
+ *  timeout), @fn's non-zero return, or -errno (-EINTR...). */
+HIVE_API int hive_ringbuf_poll(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx, int timeout_ms);
 /** @brief An eventfd that becomes readable when producers wake the consumer
  *  (poll it, then hive_ringbuf_consume). Owned by the map. */
 HIVE_API int hive_ringbuf_fd(const struct hive_map *map);
