@@ -62,7 +62,7 @@ static const uint8_t x86_map[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, 
 #define REG_AUX R11
 
 /* LBL_WIN + 2*log2(size) + write: the inline-window checks */
-enum { LBL_AFTER, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL_WIN, LBL__COUNT = LBL_WIN + 8 };
+enum { LBL_AFTER, LBL_STORE, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL_WIN, LBL__COUNT = LBL_WIN + 8 };
 enum { NOLBL = UINT32_MAX };
 
 /* An out-of-line fault site: report @kind at @pc with aux (a register's
@@ -1006,6 +1006,10 @@ static void x86_epilogue(struct x86_jit *j)
 {
 	struct x86_buf *b = &j->b;
 	x86_place(j, x86_lbl(j, LBL_AFTER));
+	/* registers are stored when the caller asked, or on the way out of a fault */
+	x86_alu_mi(b, false, ALU_CMP, REG_CTX, JIT_CTX_WANT_REGS, 0);
+	x86_jump(j, CC_E, x86_lbl(j, LBL_DONE));
+	x86_place(j, x86_lbl(j, LBL_STORE));
 	x86_store_regs(j);
 	x86_place(j, x86_lbl(j, LBL_DONE));
 	if (x86_entry_pad(j))
@@ -1064,7 +1068,7 @@ static void x86_stubs(struct x86_jit *j)
 	/* unwind: drop every frame, as if pc 0 returned */
 	x86_place(j, x86_lbl(j, LBL_UNWIND));
 	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
-	x86_jump(j, -1, x86_lbl(j, LBL_AFTER));
+	x86_jump(j, -1, x86_lbl(j, LBL_STORE));
 	if (!j->checked)
 		goto thunk;
 	/* region check: r11 = address, r10d = info; preserves r0..r5 */
