@@ -376,7 +376,8 @@ struct hive_object_open_opts {
 	const char *object_name;     /* NULL: the file's base name up to the first '.' */
 	char *log_buf;               /* why the object was refused: "elf: ...", "btf: ..." */
 	size_t log_size;
-	const char *btf_custom_path; /* target BTF for CO-RE; NULL: /sys/kernel/btf/vmlinux */
+	const char *btf_custom_path; /* target BTF for CO-RE: a raw BTF file or an ELF
+	                              * object's .BTF; NULL: /sys/kernel/btf/vmlinux */
 	const char *kconfig;         /* "CONFIG_X=y\n..." lines for .kconfig externs */
 	size_t : 0;
 };
@@ -419,9 +420,12 @@ struct hive_object_load_opts {
 };
 #define hive_object_load_opts__last_field log_size
 
-/** @brief Create every map (hive_map_create) with its initial value and
- *  map-in-map slots, then load every program whose autoload is on with
- *  hive_prog_load. On failure everything created is freed again.
+/** @brief Apply CO-RE relocations (.BTF.ext) to the linked programs against
+ *  the target BTF (a field, type or enumerator missing there turns its
+ *  instruction into `call 0xbad2310`, as libbpf does), create every map
+ *  (hive_map_create) with its initial value and map-in-map slots, then load
+ *  every program whose autoload is on with hive_prog_load and the maps in
+ *  hive_prog_opts.maps. On failure the maps and programs are freed again.
  *  @return 0 or the first error: -EINVAL/-EACCES (refused map or program,
  *  logged as "load: map 'NAME': ..." / "load: prog 'NAME': insn N: ..."),
  *  -ENOENT (a strong .kconfig extern without a value), -EOPNOTSUPP (CO-RE
