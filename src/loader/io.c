@@ -159,7 +159,7 @@ int ldr_read_file(const char *path, uint8_t **data, size_t *size, struct ldr_log
 			int err = r < 0 ? errno : EIO;
 			free(buf);
 			close(fd);
-			return ldr_err(log, -err, "elf: %s: read failed at byte %zu: %s", path, got,
+			return ldr_err(log, -err, "elf: %s: " LDR_E_READ " at byte %zu: %s", path, got,
 				       r < 0 ? strerror(err) : "file shrank");
 		}
 		got += (size_t)r;

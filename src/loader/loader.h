@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "hive/hive.h"
+#include "loader/messages.h"
 
 /* {===== log and allocation */
 

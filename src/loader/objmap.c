@@ -235,7 +235,7 @@ static int om_collect_btf_maps(struct hive_object *obj)
 	if (msec < 0)
 		return 0;
 	if (!obj->btf)
-		return ldr_err(log, -EINVAL, "maps: .maps needs .BTF (compile with -g)");
+		return ldr_err(log, -EINVAL, "maps: .maps " LDR_E_NEEDS_BTF);
 	uint32_t ds_id = btf_find(obj->btf, ".maps", BTF_K_DATASEC);
 	if (!ds_id)
 		return ldr_err(log, -EINVAL, "maps: .maps: no DATASEC '.maps' in BTF");
@@ -374,7 +374,7 @@ static int om_collect_legacy(struct hive_object *obj)
 		const uint8_t *d = sec->data + s->value;
 		for (size_t b = OM_LEGACY_DEF; b < def_sz; b++)
 			if (d[b]) {
-				err = ldr_err(log, -EINVAL, "maps: map '%s': unknown non-zero field at byte %zu", s->name, b);
+				err = ldr_err(log, -EINVAL, "maps: map '%s': " LDR_E_UNKNOWN_FIELD " at byte %zu", s->name, b);
 				break;
 			}
 		struct hive_object_map *m;
@@ -447,7 +447,7 @@ static int om_collect_data(struct hive_object *obj)
 		/* the kernel refuses values above KMALLOC_MAX_SIZE (a few MiB); a
 		 * NOBITS .bss can claim any size without the file holding it */
 		if (s->size > OM_MAX_DATA)
-			return ldr_err(&obj->log, -E2BIG, "maps: %s: %llu bytes is larger than a map value may be (%u MiB)",
+			return ldr_err(&obj->log, -E2BIG, "maps: %s: %llu bytes " LDR_E_DATA_TOO_BIG " (%u MiB)",
 				       s->name, (unsigned long long)s->size, OM_MAX_DATA >> 20);
 		char name[OM_NAME_LEN];
 		om_internal_name(obj->name, s->name, name);
@@ -600,9 +600,9 @@ static int om_collect_externs(struct hive_object *obj)
 		if (!vid || !ds || strcmp(ds, ".kconfig") != 0) {
 			if (btf_find(obj->btf, s->name, BTF_K_FUNC) || (ds && strcmp(ds, ".ksyms") == 0))
 				return ldr_err(log, -EOPNOTSUPP,
-					       "externs: '%s': kernel symbols (.ksyms, kfuncs) are not supported in user space",
+					       "externs: '%s': " LDR_E_KSYM,
 					       s->name);
-			return ldr_err(log, -EINVAL, "externs: '%s': unresolved extern (not in .kconfig)", s->name);
+			return ldr_err(log, -EINVAL, "externs: '%s': " LDR_E_EXTERN, s->name);
 		}
 		if (obj->nr_kcfg >= OM_MAX_KCFG)
 			return ldr_err(log, -E2BIG, "externs: too many");

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "hive/hive.h"
+#include "loader/messages.h"
 #include "isa/isa.h"
 #include "loader_corpus.h"
 
@@ -90,7 +91,7 @@ static void test_corpus_all_variants(void **state)
 					assert_int_equal(hive_object_open_file(corpus_obj(corpus_names[n], cpu, g), &oo, &o),
 							 -EINVAL);
 					assert_null(o);
-					assert_non_null(strstr(logbuf, "needs .BTF"));
+					assert_non_null(strstr(logbuf, LDR_E_NEEDS_BTF));
 					variants++;
 					continue;
 				}
@@ -501,7 +502,7 @@ static void test_load_and_run(void **state)
 	obj = open_corpus("tc_config", 1, false, NULL);
 	assert_int_equal(hive_program_set_type(hive_object_prog(obj, 0), HIVE_PROG_UNSPEC), 0);
 	assert_int_equal(hive_object_load(obj, &o), -EINVAL);
-	assert_non_null(strstr(lb, "names no program type"));
+	assert_non_null(strstr(lb, LDR_E_NO_PROG_TYPE));
 	hive_object_close(obj);
 
 	/* strong .kconfig extern without a value: refused at load */

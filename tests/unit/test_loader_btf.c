@@ -235,7 +235,7 @@ static void test_refused(void **state)
 	btf_free(btf);
 	big[28] = 1;
 	assert_int_equal(btf_parse(big, n + 8, &log, &btf), -EINVAL);
-	assert_non_null(strstr(logbuf, "unknown non-zero"));
+	assert_non_null(strstr(logbuf, LDR_E_UNKNOWN_FIELD));
 }
 
 static void test_sec_defs(void **state)

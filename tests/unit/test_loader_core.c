@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "hive/hive.h"
+#include "loader/messages.h"
 #include "loader_corpus.h"
 
 /* The target's struct pkt, as the host compiler lays it out (same ABI). */
@@ -106,14 +107,14 @@ static void test_core_errors(void **state)
 	/* no such target */
 	struct hive_object *obj = open_core(2, "/nonexistent/vmlinux");
 	assert_int_equal(hive_object_load(obj, &lo), -ENOENT);
-	assert_non_null(strstr(lb, "target BTF"));
+	assert_non_null(strstr(lb, LDR_E_CORE_TARGET));
 	hive_object_close(obj);
 	/* a target without BTF (an object built without -g) */
 	char target[1200];
 	snprintf(target, sizeof(target), "%s", corpus_obj("subprogs", 2, false));
 	obj = open_core(2, target);
 	assert_int_equal(hive_object_load(obj, &lo), -ENOENT);
-	assert_non_null(strstr(lb, "no .BTF"));
+	assert_non_null(strstr(lb, LDR_E_CORE_NO_BTF));
 	hive_object_close(obj);
 	/* a target that is not BTF at all */
 	obj = open_core(2, "/proc/self/cmdline");
