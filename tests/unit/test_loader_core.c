@@ -85,6 +85,10 @@ static void test_core_against_custom_btf(void **state)
 		assert_int_equal(run(obj, "type_info", &t, sizeof(t)), sizeof(struct pkt_target) + 1000);
 		assert_int_equal(run(obj, "enum_info", &t, sizeof(t)), 20 + 1000);
 		assert_int_equal(run(obj, "type_ids", &t, sizeof(t)), 1);
+		assert_int_equal(run(obj, "more_types", &t, sizeof(t)), 1 + 0 + 100 + 1000);
+		assert_int_equal(run(obj, "enum64_value", &t, sizeof(t)), 0x300000000ULL);
+		assert_int_equal(run(obj, "array_info", &t, sizeof(t)),
+				 sizeof(t.arr) + 100 * (offsetof(struct pkt_target, arr) + 3 * sizeof(int)));
 		/* the missing field's load was poisoned as libbpf does */
 		size_t cnt;
 		const struct hive_insn *in = hive_program_insns(hive_object_find_program(obj, "read_gone"), &cnt);
