@@ -372,6 +372,56 @@ static void test_alloc_failures(void **state)
 	}
 }
 
+/* The same during load: CO-RE (reading and parsing the target BTF) and the
+ * loader's own allocations around map creation and program loading. */
+static void test_load_alloc_failures(void **state)
+{
+	(void)state;
+	SKIP_NO_CLANG();
+	char target[1200];
+	snprintf(target, sizeof(target), "%s", corpus_obj("core_target", 2, true));
+	/* corpus_obj returns one static buffer: keep copies */
+	char core[1200], tc[1200];
+	snprintf(core, sizeof(core), "%s", corpus_obj("core", 2, true));
+	snprintf(tc, sizeof(tc), "%s", corpus_obj("tc_config", 2, true));
+	const char *objs[] = {core, tc};
+	for (size_t k = 0; k < 2; k++)
+		for (int sticky = 0; sticky < 2; sticky++)
+			for (unsigned long nth = 1;; nth++) {
+				struct hive_object *obj = NULL;
+				HIVE_OPTS(hive_object_open_opts, o, .btf_custom_path = target);
+				assert_int_equal(hive_object_open_file(objs[k], &o, &obj), 0);
+				HIVE_OPTS(hive_object_load_opts, lo, .mode = HIVE_EXEC_TRUSTED);
+				ldr_test_fail_alloc(nth, sticky);
+				int err = hive_object_load(obj, &lo);
+				unsigned long made = ldr_test_fail_alloc(0, false);
+				hive_object_close(obj);
+				if (err == 0) {
+					assert_true(made < nth);
+					break;
+				}
+				assert_int_equal(err, -ENOMEM);
+				assert_true(nth < 100000);
+			}
+	/* and the target BTF's read fails */
+	size_t tsize;
+	free(corpus_read(target, &tsize));
+	for (size_t n = 0; n < tsize; n += tsize / 4 + 1) {
+		struct hive_object *obj = NULL;
+		HIVE_OPTS(hive_object_open_opts, o, .btf_custom_path = target);
+		assert_int_equal(hive_object_open_file(objs[0], &o, &obj), 0);
+		char lb[512];
+		HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb));
+		ldr_test_fail_read(n);
+		int lerr = hive_object_load(obj, &lo);
+		if (lerr != -EIO)
+			fail_msg("read limit %zu of %zu: load %d: %s", n, tsize, lerr, lb);
+		ldr_test_fail_read(SIZE_MAX);
+		assert_non_null(strstr(lb, LDR_E_CORE_TARGET));
+		hive_object_close(obj);
+	}
+}
+
 static void test_read_failures(void **state)
 {
 	(void)state;
@@ -444,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_bad_btf_ext),
 		cmocka_unit_test(test_random_corruption),
 		cmocka_unit_test(test_alloc_failures),
+		cmocka_unit_test(test_load_alloc_failures),
 		cmocka_unit_test(test_read_failures),
 		cmocka_unit_test(test_refused_features),
 		cmocka_unit_test(test_log_truncation),
