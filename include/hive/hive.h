@@ -307,7 +307,9 @@ HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helper
  *
  * Opens the .bpf.o files clang writes and libbpf loads: programs by section
  * name, bpf-to-bpf calls linked, BTF-defined and legacy maps, global data,
- * .kconfig externs, BTF and .BTF.ext (line info), all through libelf.
+ * .kconfig externs, BTF and .BTF.ext (line info), all through libelf; at
+ * load, CO-RE relocations against a target BTF. Names, sections, types and
+ * map definitions are those libbpf reports (tested against libbpf).
  *
  * Map references after open.  Every LDDW that names a map is rewritten so
  * that its imm holds the map's *index* in the object (0..hive_object_map_cnt-1):
@@ -321,7 +323,8 @@ HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helper
  * the address of element 0's value plus the offset (MAP_VALUE).
  * Calls to subprograms are `call pc+imm+1` with src = ISA_PSEUDO_CALL, each
  * called function appended once after the program's own instructions, as
- * the kernel expects.
+ * the kernel expects; a callback's address (bpf_loop...) is an LDDW with
+ * src = ISA_PSEUDO_FUNC (4) and imm = the same pc-relative offset.
  */
 
 struct hive_object;
@@ -373,7 +376,8 @@ enum hive_attach_type {
 
 struct hive_object_open_opts {
 	size_t sz;
-	const char *object_name;     /* NULL: the file's base name up to the first '.' */
+	const char *object_name;     /* NULL: the file's base name up to the first '.';
+	                              * kept to 15 characters, as libbpf does */
 	char *log_buf;               /* why the object was refused: "elf: ...", "btf: ..." */
 	size_t log_size;
 	const char *btf_custom_path; /* target BTF for CO-RE: a raw BTF file or an ELF
