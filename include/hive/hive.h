@@ -481,8 +481,9 @@ HIVE_API uint32_t hive_object_map_btf_value_type_id(const struct hive_object_map
 HIVE_API bool hive_object_map_is_internal(const struct hive_object_map *map);
 /** @brief The inner-map template of a map-in-map, else NULL. */
 HIVE_API const struct hive_object_map *hive_object_map_inner(const struct hive_object_map *map);
-/** @brief Initial slot @i of a map-in-map (`.values = {...}`): the index of
- *  the inner map, or -1 (empty or out of range). */
+/** @brief Initial slot @i (`.values = {...}`): for a map-in-map the index of
+ *  the inner map (hive_object_map), for a prog-array the index of the
+ *  program (hive_object_prog); -1 when empty or out of range. */
 HIVE_API int hive_object_map_init_slot(const struct hive_object_map *map, uint32_t i);
 /** @brief Initial contents of an internal map (value_size bytes), else NULL. */
 HIVE_API const void *hive_object_map_initial_value(const struct hive_object_map *map, size_t *size);

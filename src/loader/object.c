@@ -128,6 +128,8 @@ static int ob_parse(struct hive_object *obj)
 	if (!err)
 		err = link_collect_progs(obj);
 	if (!err)
+		err = objmap_resolve_prog_slots(obj);
+	if (!err)
 		err = link_all(obj);
 	return err;
 }
