@@ -114,6 +114,19 @@ int cmd_asm(int argc, char **argv)
 
 int cmd_disasm(int argc, char **argv)
 {
+	/* An ELF object: programs by name, with BTF source lines. */
+	if (argc >= 2) {
+		for (int i = 1; i < argc; i++) {
+			FILE *f = argv[i][0] != '-' ? fopen(argv[i], "rb") : NULL;
+			char magic[4] = {0};
+			if (f) {
+				size_t n = fread(magic, 1, 4, f);
+				fclose(f);
+				if (n == 4 && !memcmp(magic, "\x7f" "ELF", 4))
+					return cmd_objdump(argc, argv);
+			}
+		}
+	}
 	if (argc != 2 || (argv[1][0] == '-' && argv[1][1]))
 		return cmd_asm_usage("disasm: usage: hive disasm FILE");
 	struct hive_insn *insns = NULL;

@@ -131,13 +131,26 @@ int cmd_map(int argc, char **argv)
 
 int cmd_objdump(int argc, char **argv)
 {
-	if (argc != 2)
-		return obj_usage("objdump");
+	const char *path = NULL, *only = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--prog") && i + 1 < argc)
+			only = argv[++i];
+		else if (!path && argv[i][0] != '-')
+			path = argv[i];
+		else
+			return obj_usage("disasm [--prog NAME]");
+	}
+	if (!path)
+		return obj_usage("disasm [--prog NAME]");
 	struct hive_object *obj;
-	if (obj_open(argv[1], &obj))
+	if (obj_open(path, &obj))
 		return 1;
+	int found = 0;
 	for (size_t i = 0; i < hive_object_prog_cnt(obj); i++) {
 		const struct hive_program *p = hive_object_prog(obj, i);
+		if (only && strcmp(hive_program_name(p), only))
+			continue;
+		found++;
 		size_t cnt;
 		const struct hive_insn *in = hive_program_insns(p, &cnt);
 		printf("%s<%s> (section %s):\n", i ? "\n" : "", hive_program_name(p), hive_program_section(p));
@@ -169,5 +182,9 @@ int cmd_objdump(int argc, char **argv)
 		}
 	}
 	hive_object_close(obj);
+	if (only && !found) {
+		fprintf(stderr, "hive disasm: %s: no program named '%s'\n", path, only);
+		return 1;
+	}
 	return 0;
 }

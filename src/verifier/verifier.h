@@ -1,0 +1,267 @@
+/* The verifier's internal model: register and stack state, frames, the
+ * exploration environment, and the entry points of each checking file.
+ *
+ *   verifier.c   exploration loop (path by path, pruning), public API
+ *   cfg.c        subprograms, CFG checks, prune points, register liveness
+ *   state.c      register/stack/frame state: init, copy, compare, print
+ *   check_alu.c  ALU on scalars (range.c) and pointer arithmetic
+ *   check_mem.c  loads, stores, atomics per pointer type
+ *   check_call.c helpers (helpers/proto.h), bpf-to-bpf calls, exit
+ *   ctx.c        context layouts per program type
+ *   log.c        the log: first error, registers in kernel notation, hint
+ */
+#ifndef HIVE_VERIFIER_H
+#define HIVE_VERIFIER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "helpers/proto.h"
+#include "hive/hive.h"
+#include "isa/isa.h"
+#include "range.h"
+#include "tnum.h"
+
+/* {===== limits (the kernel's) */
+enum {
+	VERIFIER_MAX_PROCESSED = 1000000, /* BPF_COMPLEXITY_LIMIT_INSNS */
+	VERIFIER_MAX_PENDING = 8192,      /* BPF_COMPLEXITY_LIMIT_JMP_SEQ */
+	VERIFIER_MAX_FRAMES = 8,          /* MAX_CALL_FRAMES */
+	VERIFIER_STACK = 512,             /* MAX_BPF_STACK */
+	VERIFIER_SLOTS = VERIFIER_STACK / 8,
+	VERIFIER_MAX_REFS = 64,
+	VERIFIER_MAX_VAR_OFF = 1 << 29,   /* BPF_MAX_VAR_OFF */
+	VERIFIER_MAX_VAR_SIZE = 1 << 29,  /* BPF_MAX_VAR_SIZ */
+	VERIFIER_MAX_PACKET_OFF = 0xffff, /* MAX_PACKET_OFF */
+	VERIFIER_NREGS = 11,
+};
+/* }===== */
+
+/* {===== register types: every kind the kernel has that user space can meet.
+ * Not all are produced yet (see the report in issue 6); the state machine,
+ * printing and comparison handle all of them. */
+#define VERIFIER_REG_TYPES(X)                                                   \
+	X(NOT_INIT, "?")                                                        \
+	X(SCALAR_VALUE, "scalar")                                               \
+	X(PTR_TO_CTX, "ctx")                                                    \
+	X(CONST_PTR_TO_MAP, "map_ptr")                                          \
+	X(PTR_TO_MAP_VALUE, "map_value")                                        \
+	X(PTR_TO_MAP_KEY, "map_key")                                            \
+	X(PTR_TO_STACK, "fp")                                                   \
+	X(PTR_TO_PACKET_META, "pkt_meta")                                       \
+	X(PTR_TO_PACKET, "pkt")                                                 \
+	X(PTR_TO_PACKET_END, "pkt_end")                                         \
+	X(PTR_TO_MEM, "mem")          /* ringbuf_reserve: mem_size bytes */      \
+	X(PTR_TO_FUNC, "func")                                                  \
+	X(PTR_TO_BTF_ID, "ptr_")      /* kernel objects: never produced here */  \
+	X(PTR_TO_FLOW_KEYS, "flow_keys")
+
+enum reg_type {
+#define REG_ENUM(ID, NAME) ID,
+	VERIFIER_REG_TYPES(REG_ENUM)
+#undef REG_ENUM
+	REG_TYPE__COUNT
+};
+
+/* Flag or'ed into reg_state.type: the pointer may be NULL until checked. */
+enum { PTR_MAYBE_NULL = 0x100, REG_TYPE_MASK = 0xff };
+
+struct reg_state {
+	uint16_t type;      /* enum reg_type | PTR_MAYBE_NULL */
+	uint8_t frameno;    /* PTR_TO_STACK: whose stack */
+	uint8_t pad;
+	int32_t off;        /* pointers: fixed offset */
+	uint32_t id;        /* shared by copies: null checks, packet ranges, linked scalars */
+	uint32_t ref_obj_id;/* the reference (ringbuf memory) this pointer holds */
+	union {
+		int32_t map;      /* CONST_PTR_TO_MAP, PTR_TO_MAP_VALUE/KEY: index in env->maps */
+		uint32_t mem_size;/* PTR_TO_MEM */
+		int32_t range;    /* PTR_TO_PACKET(_META): bytes known readable after off */
+		int32_t subprog;  /* PTR_TO_FUNC */
+	};
+	struct range v;     /* scalars: the value; pointers: the variable offset */
+};
+
+static inline enum reg_type reg_base(const struct reg_state *r) { return (enum reg_type)(r->type & REG_TYPE_MASK); }
+static inline bool reg_is_ptr(const struct reg_state *r) { return reg_base(r) > SCALAR_VALUE; }
+static inline bool reg_is_pkt(const struct reg_state *r)
+{
+	return reg_base(r) == PTR_TO_PACKET || reg_base(r) == PTR_TO_PACKET_META;
+}
+
+/* Per byte of stack. */
+enum slot_kind { STACK_INVALID = 0, STACK_SPILL, STACK_MISC, STACK_ZERO };
+
+struct stack_slot {
+	uint8_t kind[8];        /* byte i is at offset -(8*slot+8)+i from the frame pointer */
+	struct reg_state spill; /* when all 8 bytes are STACK_SPILL */
+};
+
+struct frame {
+	struct reg_state regs[VERIFIER_NREGS];
+	int32_t callsite;      /* insn of the call that made this frame, -1 for main */
+	int32_t subprog;       /* which subprogram runs in it */
+	uint32_t nslots;       /* slots[0..nslots) allocated; the rest are STACK_INVALID */
+	struct stack_slot slots[];
+};
+
+struct vstate {
+	uint32_t curframe;
+	uint32_t nrefs;
+	uint32_t refs[VERIFIER_MAX_REFS];     /* acquired reference ids */
+	uint32_t ref_insn[VERIFIER_MAX_REFS]; /* where each was acquired */
+	struct frame *frames[VERIFIER_MAX_FRAMES];
+};
+
+/* A state kept at a prune point. */
+struct vnode {
+	struct vstate st;
+	struct vnode *parent;   /* previous checkpoint on this path */
+	struct vnode *next;     /* same insn */
+	uint32_t branches;      /* paths still being explored below it */
+	uint32_t insn;
+	uint32_t hit_cnt, miss_cnt;
+};
+/* }===== */
+
+/* {===== program and environment */
+
+struct subprog {
+	uint32_t start, end;    /* [start, end) */
+	uint32_t stack_depth;   /* deepest stack use seen */
+};
+
+struct insn_aux {
+	uint8_t op;             /* isa row, OP_INVALID for the second LDDW slot */
+	uint8_t prune;          /* a prune point */
+	uint8_t seen;           /* reached by exploration */
+	uint16_t live;          /* registers live before the insn (bit i = Ri) */
+	int32_t subprog;
+	struct vnode *states;   /* explored states here */
+	uint32_t nstates;
+};
+
+struct verifier_env;
+struct idmap;
+typedef const struct helper_proto *(*verifier_proto_fn)(uint32_t id);
+
+struct verifier_env {
+	const struct hive_insn *insns;
+	uint32_t cnt;
+	struct insn_aux *aux;
+	struct subprog *subprogs;
+	uint32_t nsubprogs;
+
+	/* inputs */
+	uint32_t prog_type;
+	const struct hive_ctx_layout *ctx;
+	const struct hive_verify_map *maps;
+	uint32_t nmaps;
+	verifier_proto_fn proto;
+	bool allow_uninit_stack;     /* unwritten stack reads as unknown (CAP_PERFMON) */
+
+	/* exploration */
+	struct vstate *cur;
+	struct vnode *cur_parent;    /* last checkpoint of the current path */
+	uint32_t pc;
+	uint32_t id_gen;
+	struct pending *pending;     /* stack of branches to explore */
+	uint32_t npending, cap_pending;
+	uint64_t processed, jmps_processed;
+	uint64_t prev_processed, prev_jmps;
+	uint64_t total_states, cur_states, peak_states, max_states_per_insn;
+	struct idmap *idmap;         /* scratch for states_equal */
+	struct vnode *retired;       /* states dropped from their insn's list */
+
+	/* log */
+	char *log;
+	size_t log_size;
+	uint32_t log_level;
+	bool failed;
+	int err;
+	uint32_t err_pc;
+	uint8_t err_regs;            /* registers to print with the error (bit mask) */
+};
+/* }===== */
+
+/* {===== state.c */
+struct vstate *state_new(void);
+void state_free(struct vstate *st);
+/* Deep copy of @src into @dst (which must be freed or zeroed). Returns 0 or -ENOMEM. */
+int state_copy(struct vstate *dst, const struct vstate *src);
+void state_release(struct vstate *st); /* free the frames, not @st */
+struct frame *frame_new(uint32_t nslots);
+/* Make sure the current frame has @nslots slots. */
+int frame_grow(struct frame **f, uint32_t nslots);
+void reg_mark_unknown(struct reg_state *r);
+void reg_mark_not_init(struct reg_state *r);
+void reg_mark_const(struct reg_state *r, uint64_t v);
+void reg_set_scalar(struct reg_state *r, struct range v);
+/* Is @cur covered by @old (every behaviour of cur already checked from old)?
+ * @exact asks for equality (infinite loop detection). */
+bool states_equal(struct verifier_env *env, const struct vstate *old, const struct vstate *cur, uint32_t insn,
+		  bool exact);
+/* Call @fn on every register and spilled register of every frame. */
+void state_for_each_reg(struct vstate *st, void (*fn)(struct reg_state *r, void *arg), void *arg);
+/* }===== */
+
+/* {===== cfg.c */
+/* Subprograms, jump ranges, unreachable code, prune points, liveness. */
+int cfg_check(struct verifier_env *env);
+/* Combined stack of the deepest call chain. */
+int cfg_check_stack_depth(struct verifier_env *env);
+/* }===== */
+
+/* {===== check_*.c */
+int check_alu(struct verifier_env *env, const struct hive_insn *insn, uint8_t op);
+int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8_t op);
+/* Check @size bytes at @reg + 0 are accessible for a helper; @write marks the
+ * stack initialised; @zero_ok allows size 0. */
+int check_helper_mem(struct verifier_env *env, int regno, int64_t size_max, bool write, bool zero_ok);
+int check_ld_imm(struct verifier_env *env, const struct hive_insn *insn);
+int check_ld_abs(struct verifier_env *env, const struct hive_insn *insn, uint8_t op);
+int check_helper_call(struct verifier_env *env, const struct hive_insn *insn);
+/* Enter a subprogram (pc changes) or, for exit, leave one. *done is set when
+ * the main program exits. */
+int check_local_call(struct verifier_env *env, const struct hive_insn *insn);
+int check_exit(struct verifier_env *env, bool *done);
+/* Read of register @regno as a source operand. */
+int check_reg_read(struct verifier_env *env, int regno);
+/* Write of @regno as a destination (refuses r10). */
+int check_reg_write(struct verifier_env *env, int regno);
+/* Invalidate every copy of the reference @ref_obj_id. */
+void release_reference(struct verifier_env *env, uint32_t ref_obj_id);
+/* }===== */
+
+/* {===== ctx.c */
+const struct hive_ctx_layout *ctx_layout_of(uint32_t prog_type);
+/* The field covering [off, off+size) or NULL. */
+const struct hive_ctx_field *ctx_field(const struct hive_ctx_layout *l, int32_t off, uint32_t size);
+/* }===== */
+
+/* {===== log.c */
+/* Record the first error: "insn N: <insn>: <msg>", then the registers in
+ * @regs (bit mask) and a hint.  Returns -EACCES.  Later errors are ignored. */
+int verr(struct verifier_env *env, uint16_t regs, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Append to the log (level >= @level). */
+void vlog(struct verifier_env *env, uint32_t level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "R1=pkt(off=14,r=14)" style. */
+int reg_strn(char *buf, size_t size, const struct reg_state *r);
+const char *reg_type_name(uint16_t type, char *buf, size_t size);
+/* Disassembly of insn @pc, or its hex when the disassembler is absent. */
+void insn_str(const struct verifier_env *env, uint32_t pc, char *buf, size_t size);
+/* }===== */
+
+/* {===== verifier.c */
+/* Verify with an explicit environment (tests can give their own helper table). */
+int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats);
+struct frame *cur_frame(struct verifier_env *env);
+static inline struct reg_state *cur_regs(struct verifier_env *env)
+{
+	return env->cur->frames[env->cur->curframe]->regs;
+}
+/* }===== */
+
+#endif
