@@ -6,12 +6,20 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "hive/hive.h"
 #include <stdbool.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char fuzz_target[64]; /* the input as a target BTF file, removed at exit */
+
+static void fuzz_cleanup(void)
+{
+	unlink(fuzz_target);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,9 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Then load: CO-RE against the input's own BTF (written to a file, the
 	 * way a target BTF arrives), maps, programs. Skipped when a map would
 	 * be large, so that the fuzzer measures bugs, not allocations. */
-	static char target[64];
-	if (!target[0])
-		snprintf(target, sizeof(target), "/tmp/fuzz_loader_%d.o", (int)getpid());
+	if (!fuzz_target[0]) {
+		snprintf(fuzz_target, sizeof(fuzz_target), "/tmp/fuzz_loader_%d.o", (int)getpid());
+		atexit(fuzz_cleanup);
+	}
+	const char *target = fuzz_target;
 	FILE *f = fopen(target, "wb");
 	if (!f)
 		return 0;
