@@ -57,6 +57,8 @@ void backend_map_free(struct hive_object_map *m)
 
 int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, struct ldr_log *log)
 {
+	if (m->type == HIVE_MAP_PROG_ARRAY)
+		return ldr_err(log, -EOPNOTSUPP, "load: map '%s': prog-array slots cannot be filled yet", m->name);
 	for (uint32_t s = 0; s < m->nr_init_slots; s++) {
 		if (m->init_slots[s] < 0)
 			continue;
