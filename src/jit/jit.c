@@ -198,8 +198,8 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	/* a call moves r10 down one frame; the callee's frame must still be
 	 * inside the stack: caller r10 >= stack + 2 frames */
 	c.min_fp = (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE;
-	c.mem = run->mem;
-	c.mem_size = run->mem_size;
+	c.mem = run->pkt;
+	c.mem_size = run->pkt_size;
 	c.regs = regs_out ? regs_out : regs;
 	if (run->prog->mode == HIVE_EXEC_CHECKED)
 		jit_rt_refresh(&c);
