@@ -67,14 +67,6 @@ static const struct hive_ctx_layout request_layout = {
 	.fields = request_fields,
 };
 
-/* What one run gets in r1: the context, then the path bytes it points to.
- * Keeping both in one buffer lets checked mode (which opens exactly r1's
- * buffer to the program) run the filter too. */
-struct request_buf {
-	struct request_ctx ctx;
-	char path[PATH_BYTES];
-};
-
 /* rate_limit_check's budgets: a client listed here gets `budget` requests. */
 struct budget {
 	uint32_t ip;
@@ -333,29 +325,47 @@ static enum req_method parse_method(const char *s)
 	return REQ_OTHER;
 }
 
+/* The next space-separated word of *s (NUL-terminated in place), or NULL. */
+static char *next_word(char **s)
+{
+	char *w = *s + strspn(*s, " \t\r");
+	size_t n = strcspn(w, " \t\r");
+	if (!n)
+		return NULL;
+	*s = w + n + (w[n] != '\0');
+	w[n] = '\0';
+	return w;
+}
+
 /* One request line "METHOD PATH CLIENT_IP": run the filter, return the status. */
 static unsigned server_handle(struct server *s, unsigned worker, char *line)
 {
-	char method[16], path[PATH_BYTES], ip[INET_ADDRSTRLEN];
+	char *method = next_word(&line), *path = next_word(&line), *ip = next_word(&line);
 	struct in_addr a;
-	if (sscanf(line, "%15s %255s %15s", method, path, ip) != 3 || inet_pton(AF_INET, ip, &a) != 1)
+	if (!ip || next_word(&line) || inet_pton(AF_INET, ip, &a) != 1)
 		return 400;
 
-	struct request_buf req;
-	memset(&req, 0, sizeof(req));
+	/* The context points at the path where it was received: no copy. */
 	size_t len = strlen(path);
-	memcpy(req.path, path, len);
-	req.ctx = (struct request_ctx){
-		.path = (uintptr_t)req.path,
-		.path_end = (uintptr_t)req.path + len,
+	struct request_ctx ctx = {
+		.path = (uintptr_t)path,
+		.path_end = (uintptr_t)path + len,
 		.method = parse_method(method),
 		.path_len = (uint32_t)len,
 		.client_ip = ntohl(a.s_addr),
 		.worker = worker,
 	};
-	/* r1 = &req (the context), r2 = its size. hive_prog_run is re-entrant:
-	 * every worker runs the same program at once, each on its own request. */
-	HIVE_OPTS(hive_run_opts, ro, .mem = &req, .mem_size = sizeof(req), .use_jit = s->filter->jit);
+	/* r1 = &ctx, r2 = its size. In checked mode the program may read the
+	 * context, write only its status field and read the path bytes, and
+	 * nothing else; a verified program run trusted ignores these. */
+	const struct hive_region regions[] = {
+		{.ptr = &ctx.status, .size = sizeof(ctx.status), .writable = true},
+		{.ptr = path, .size = len, .writable = false},
+	};
+	HIVE_OPTS(hive_run_opts, ro, .mem = &ctx, .mem_size = sizeof(ctx), .mem_readonly = true,
+		  .regions = regions, .nregions = 2, .use_jit = s->filter->jit);
+	/* hive_prog_run is re-entrant: every worker runs the same program at
+	 * once, each on its own request. */
 	atomic_fetch_add(&s->requests, 1);
 	int err = hive_prog_run(s->filter->prog, &ro);
 	if (err) {
@@ -365,7 +375,7 @@ static unsigned server_handle(struct server *s, unsigned worker, char *line)
 	}
 	if (ro.retval == VERDICT_ALLOW)
 		return 200;
-	return req.ctx.status ? req.ctx.status : 403;
+	return ctx.status ? ctx.status : 403;
 }
 
 /* Serve one connection: a request per line, a status line per request. */

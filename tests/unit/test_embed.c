@@ -242,21 +242,51 @@ static void test_threads(void **state)
 
 /* }===== */
 
-/* Checked mode stops an unverified program that reads outside the memory
- * it was given, where the verifier would have refused it. */
+/* Checked mode, for programs nobody verified: the context read-only but
+ * for its status field, the path bytes readable where they are (regions),
+ * everything else a fault, as the verifier would have refused it. */
+static int run_checked(const struct hive_insn *p, size_t n, struct request_ctx *ctx, char *path, size_t len,
+		       uint32_t *fault_pc)
+{
+	struct hive_prog *prog;
+	HIVE_OPTS(hive_prog_opts, po, .mode = HIVE_EXEC_CHECKED);
+	assert_int_equal(hive_prog_load(p, n, &po, &prog), 0);
+	*ctx = (struct request_ctx){.path = (uintptr_t)path, .path_end = (uintptr_t)path + len, .path_len = (uint32_t)len};
+	const struct hive_region regions[] = {
+		{.ptr = &ctx->status, .size = sizeof(ctx->status), .writable = true},
+		{.ptr = path, .size = len, .writable = false},
+	};
+	HIVE_OPTS(hive_run_opts, ro, .mem = ctx, .mem_size = sizeof(*ctx), .mem_readonly = true, .regions = regions,
+		  .nregions = 2);
+	int err = hive_prog_run(prog, &ro);
+	*fault_pc = ro.fault_pc;
+	hive_prog_free(prog);
+	return err ? err : (int)ro.retval;
+}
+
 static void test_checked_unverified(void **state)
 {
 	(void)state;
-	struct hive_insn unchecked[] = {LDX_MEM(ISA_DW, 2, 1, 0), LDX_MEM(ISA_B, 0, 2, 0), EXIT()};
-	struct hive_prog *prog;
-	HIVE_OPTS(hive_prog_opts, po, .mode = HIVE_EXEC_CHECKED);
-	assert_int_equal(hive_prog_load(unchecked, ARRAY_LEN(unchecked), &po, &prog), 0);
-	static char elsewhere[4] = "/x";
-	struct request_ctx ctx = {.path = (uintptr_t)elsewhere, .path_end = (uintptr_t)elsewhere + 2};
-	HIVE_OPTS(hive_run_opts, ro, .mem = &ctx, .mem_size = sizeof(ctx));
-	assert_int_equal(hive_prog_run(prog, &ro), -EFAULT);
-	assert_int_equal(ro.fault_pc, 1);
-	hive_prog_free(prog);
+	static char path[8] = "/abc";
+	struct request_ctx ctx;
+	uint32_t pc;
+	/* reads inside the path: fine, even unchecked against path_end */
+	struct hive_insn first[] = {LDX_MEM(ISA_DW, 2, 1, 0), LDX_MEM(ISA_B, 0, 2, 0), EXIT()};
+	assert_int_equal(run_checked(first, ARRAY_LEN(first), &ctx, path, 4, &pc), '/');
+	/* ... but not past its end ("/abc" then NUL: byte 4 is outside) */
+	struct hive_insn fifth[] = {LDX_MEM(ISA_DW, 2, 1, 0), LDX_MEM(ISA_B, 0, 2, 4), EXIT()};
+	assert_int_equal(run_checked(fifth, ARRAY_LEN(fifth), &ctx, path, 4, &pc), -EFAULT);
+	assert_int_equal(pc, 1);
+	/* nor an empty path's first byte */
+	assert_int_equal(run_checked(first, ARRAY_LEN(first), &ctx, path, 0, &pc), -EFAULT);
+	/* status is writable, method is not */
+	struct hive_insn status[] = {MOV64_IMM(2, 429), STX_MEM(ISA_W, 1, 2, 32), MOV64_IMM(0, 0), EXIT()};
+	assert_int_equal(run_checked(status, ARRAY_LEN(status), &ctx, path, 4, &pc), 0);
+	assert_int_equal(ctx.status, 429);
+	struct hive_insn method[] = {MOV64_IMM(2, 1), STX_MEM(ISA_W, 1, 2, 16), MOV64_IMM(0, 0), EXIT()};
+	assert_int_equal(run_checked(method, ARRAY_LEN(method), &ctx, path, 4, &pc), -EFAULT);
+	assert_int_equal(pc, 1);
+	assert_int_equal(ctx.method, 0);
 }
 
 int main(void)
