@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hive/hive.h"
@@ -298,6 +299,7 @@ struct server {
 	struct filter *filter;
 	atomic_bool stopping;
 	atomic_ulong requests, faults;
+	atomic_ullong run_ns; /* time inside hive_prog_run, all workers */
 };
 
 static const char *status_text(unsigned status)
@@ -323,6 +325,13 @@ static enum req_method parse_method(const char *s)
 		if (!strcmp(s, names[i]))
 			return (enum req_method)i;
 	return REQ_OTHER;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* The next space-separated word of *s (NUL-terminated in place), or NULL. */
@@ -367,7 +376,9 @@ static unsigned server_handle(struct server *s, unsigned worker, char *line)
 	/* hive_prog_run is re-entrant: every worker runs the same program at
 	 * once, each on its own request. */
 	atomic_fetch_add(&s->requests, 1);
+	uint64_t t0 = now_ns();
 	int err = hive_prog_run(s->filter->prog, &ro);
+	atomic_fetch_add(&s->run_ns, now_ns() - t0);
 	if (err) {
 		atomic_fetch_add(&s->faults, 1);
 		fprintf(stderr, "embed: filter failed at insn %u: %s\n", ro.fault_pc, ro.errmsg);
@@ -777,8 +788,10 @@ int main(int argc, char **argv)
 
 	struct client_row rows[64];
 	size_t nrows = stats_read(f.clients, rows, sizeof(rows) / sizeof(rows[0]));
-	printf("served %lu requests with %u workers; log_request called %lu times\n",
-	       (unsigned long)atomic_load(&s.requests), nworkers, (unsigned long)atomic_load(&log_calls));
+	unsigned long served = (unsigned long)atomic_load(&s.requests);
+	printf("served %lu requests with %u workers; log_request called %lu times; %llu ns per filter run\n",
+	       served, nworkers, (unsigned long)atomic_load(&log_calls),
+	       served ? (unsigned long long)atomic_load(&s.run_ns) / served : 0ULL);
 	printf("%-15s %9s %9s %9s\n", "client", "requests", "allowed", "denied");
 	for (size_t i = 0; i < nrows; i++) {
 		struct in_addr a = {htonl(rows[i].ip)};
