@@ -203,7 +203,7 @@ int vm_fault(struct hive_run *run, int err, uint32_t pc, const char *fmt, ...)
 	return err;
 }
 
-static void vm_add_region(struct hive_run *run, const void *p, size_t size, bool writable)
+static void vm_add_region(struct hive_run *run, void *p, size_t size, bool writable)
 {
 	if (run->nregions < VM_MAX_REGIONS && size) {
 		struct vm_region *r = &run->regions[run->nregions++];

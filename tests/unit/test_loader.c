@@ -524,7 +524,7 @@ static void test_open_mem_and_opts(void **state)
 {
 	(void)state;
 	SKIP_NO_CLANG();
-	size_t size;
+	size_t size = 0;
 	void *buf = corpus_read(corpus_obj("xdp_parser", 1, true), &size);
 	assert_non_null(buf);
 	struct hive_object *obj = NULL;
