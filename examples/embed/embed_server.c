@@ -193,9 +193,9 @@ static int filter_verify(struct filter *f)
 		}
 		/* hive has no program type an embedder can define, and the loader
 		 * will not load a program without one. SYSCALL is the kernel's type
-		 * whose context is plain memory its caller defines (no packet
-		 * access helpers, no LD_ABS); our context layout replaces its
-		 * (empty) one below. */
+		 * whose context is plain memory its caller defines (and with it
+		 * the verifier refuses LD_ABS, which would read our context as a
+		 * packet); our context layout replaces its (empty) one below. */
 		int err = hive_program_set_type(p, HIVE_PROG_SYSCALL);
 		if (err) {
 			free(maps);
