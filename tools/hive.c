@@ -21,7 +21,7 @@ static const struct tool_cmd {
 	{"xdp", cmd_xdp, "xdp OBJ.o --pcap IN [--write OUT.pcap] [--prog NAME] [--maps FILE.json] [--interpret|--jit] [--unverified] [--top N] [--events N]"},
 	{"prog", cmd_prog, "prog show OBJ.o"},
 	{"map", cmd_map, "map show OBJ.o"},
-	{"test-run", cmd_test_run, "test-run OBJ.o [--prog NAME] [--type T] [--data FILE] [--ctx FILE] [--repeat N] [--interpret|--jit] [--trusted] [--json]"},
+	{"test-run", cmd_test_run, "test-run OBJ.o [--prog NAME] [--type T] [--data FILE] [--ctx FILE] [--repeat N] [--interpret|--jit] [--trusted|--verify] [--json]"},
 };
 
 static void tool_usage(FILE *f)

@@ -638,25 +638,33 @@ HIVE_API int hive_verify(const struct hive_insn *insns, size_t cnt, const struct
  * Checked mode (no verifier needed) opens exactly what the kernel's
  * verifier would let the program touch: the context, read-only except the
  * fields the kernel lets the type write (__sk_buff: cb[], mark, priority,
- * tc_index, tc_classid, queue_mapping, tstamp for tc; cb[] for socket
- * filters), the packet [data_meta, data_end) (xdp) or [data, data_end) (tc),
- * the stack and global data. A program that skips its `data + N > data_end`
+ * tc_index, tc_classid, queue_mapping, tstamp for tc; cb[], mark, priority
+ * for cgroup_skb (and tstamp) and lwt; cb[] for socket filters), the packet
+ * [data_meta, data_end) (xdp) or [data, data_end) (read-only but for tc and
+ * lwt_xmit), the stack and global data. A program that skips its `data + N > data_end`
  * check faults with -EFAULT and fault_pc instead of reading past the packet.
  *
  * Per type:
  *  - XDP: 256 bytes of headroom (XDP_PACKET_HEADROOM), a 4096-byte frame,
- *    packets of 14..3520 bytes. ctx_in (struct xdp_md) may set data (the
+ *    packets of 14..3520 bytes (longer ones the kernel splits into
+ *    fragments: -EOPNOTSUPP). ctx_in (struct xdp_md) may set data (the
  *    length of the metadata at the start of data_in, a multiple of 4, at
- *    most 32), data_end (= data_size_in), ingress_ifindex (1: hive's
- *    loopback) and rx_queue_index (0); data_meta and egress_ifindex must be
- *    0. data_out starts at data_meta; head, tail and meta adjustments show.
- *  - SCHED_CLS, SCHED_ACT, SOCKET_FILTER: packets of 14..3712 bytes taken
- *    as Ethernet frames: len, protocol (from the EtherType), pkt_type,
- *    ifindex (1), data/data_end (tc) are filled in; ctx_in (struct
- *    __sk_buff) may set mark, priority, ingress_ifindex, ifindex (1),
- *    cb[], tstamp, wire_len, gso_segs, gso_size, hwtstamp, nothing else.
- *    Socket filters see the packet from the network header, as the kernel
- *    does; LD_ABS/LD_IND read from skb->data. Not modelled: skb->sk (0).
+ *    most 216), data_end (= data_size_in; less also means fragments),
+ *    ingress_ifindex (1: hive's loopback) and rx_queue_index (0);
+ *    data_meta and egress_ifindex must be 0. data_out starts at data_meta;
+ *    head, tail and meta adjustments show.
+ *  - SCHED_CLS, SCHED_ACT, SOCKET_FILTER, CGROUP_SKB, LWT_IN, LWT_OUT,
+ *    LWT_XMIT: packets of 14..3712 bytes taken
+ *    as Ethernet frames (IPv4 ones with room for 20 bytes of IP header,
+ *    IPv6 ones for 40, as Linux 6.18 checks): len, protocol (from the
+ *    EtherType), pkt_type, ifindex (1), data/data_end (tc) are filled in;
+ *    ctx_in (struct __sk_buff) may set mark, priority, ingress_ifindex,
+ *    ifindex (1), cb[], tstamp, wire_len, gso_segs, gso_size, hwtstamp,
+ *    nothing else; ctx_out is ctx_in with those the kernel copies back.
+ *    All but tc see the packet from the network header, as the kernel
+ *    does (data_out gets the Ethernet header back zeroed); LD_ABS/LD_IND
+ *    read from skb->data. Not modelled: skb->sk (reads 0), LD_ABS at the
+ *    SKF_NET_OFF/SKF_LL_OFF offsets (the program ends with r0 = 0).
  *  - RAW_TRACEPOINT: ctx_in is up to 12 u64 arguments; no data, no ctx_out.
  *  - SYSCALL: ctx_in is plain memory (at most 65535 bytes) the program may
  *    read and write; as the kernel does, it is copied back into ctx_in.
