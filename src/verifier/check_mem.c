@@ -54,6 +54,19 @@ static int stack_mark(struct verifier_env *env, struct reg_state *ptr, int64_t l
 	return 0;
 }
 
+/* Stack accesses are aligned to their size, variable part included (the
+ * spill tracking depends on it; Linux checks it with the tnum). */
+static int stack_align(struct verifier_env *env, int regno, const struct reg_state *r, int32_t off, unsigned size)
+{
+	struct tnum t = tnum_add(r->v.t, tnum_const((uint64_t)(int64_t)(r->off + off)));
+	if (tnum_is_aligned(t, size))
+		return 0;
+	char tb[64];
+	tnum_strn(tb, sizeof tb, r->v.t);
+	return verr(env, (uint16_t)(1u << regno), "align stack accesses to their size",
+		    "misaligned stack access off %s+%d+%d size %u", tb, r->off, off, size);
+}
+
 static int stack_bounds(struct verifier_env *env, int regno, const struct reg_state *r, int32_t off,
 			unsigned size, const char *what, int64_t *lo, int64_t *hi)
 {
@@ -97,7 +110,8 @@ static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigne
 	struct reg_state *ptr = &cur_regs(env)[regno];
 	int64_t lo, hi;
 	int err;
-	if ((err = stack_bounds(env, regno, ptr, off, size, "write to", &lo, &hi)))
+	if ((err = stack_align(env, regno, ptr, off, size)) ||
+	    (err = stack_bounds(env, regno, ptr, off, size, "write to", &lo, &hi)))
 		return err;
 	track_depth(env, ptr, lo);
 	if (!range_is_const(ptr->v)) {
@@ -105,9 +119,6 @@ static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigne
 			return err;
 		return stack_mark(env, ptr, lo, hi, STACK_MISC);
 	}
-	if (lo % (int64_t)size)
-		return verr(env, (uint16_t)(1u << regno), "align stack accesses to their size",
-			    "misaligned stack access off %d+%d size %u", ptr->off, off, size);
 	if (size == 8 && val) {
 		struct frame **fp = &env->cur->frames[ptr->frameno];
 		if (frame_grow(fp, (uint32_t)(-lo / 8)))
@@ -128,7 +139,8 @@ static int stack_read(struct verifier_env *env, int regno, int32_t off, unsigned
 	struct reg_state *ptr = &cur_regs(env)[regno];
 	int64_t lo, hi;
 	int err;
-	if ((err = stack_bounds(env, regno, ptr, off, size, "read from", &lo, &hi)))
+	if ((err = stack_align(env, regno, ptr, off, size)) ||
+	    (err = stack_bounds(env, regno, ptr, off, size, "read from", &lo, &hi)))
 		return err;
 	struct frame *f = env->cur->frames[ptr->frameno];
 	bool all_zero = true;
@@ -148,9 +160,6 @@ static int stack_read(struct verifier_env *env, int regno, int32_t off, unsigned
 		if (k != STACK_ZERO)
 			all_zero = false;
 	}
-	if (range_is_const(ptr->v) && lo % (int64_t)size)
-		return verr(env, (uint16_t)(1u << regno), "align stack accesses to their size",
-			    "misaligned stack access off %d+%d size %u", ptr->off, off, size);
 	int b;
 	struct stack_slot *s = slot_at(f, lo, &b);
 	if (range_is_const(ptr->v) && size == 8 && s && s->kind[0] == STACK_SPILL) {

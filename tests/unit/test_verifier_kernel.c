@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "../verifier/cases.h"
+#include "../verifier/gen_stack.h"
 
 static bool hive_disasm_insn_ok(const struct hive_insn *p, size_t n, size_t k, char *b, size_t bs)
 {
@@ -403,6 +404,56 @@ static void test_random_loops_agree(void **state)
 	       agree, total, accepted, hive_only, kernel_only);
 	assert_int_equal(hive_only, 0);
 }
+
+/* The oracle's context-and-stack programs: verdicts against the kernel. */
+static void test_random_stack_agree(void **state)
+{
+	(void)state;
+	if (map_fds[1] < 0) {
+		printf("HIVE-SKIP: bpf() not permitted (or map creation failed)\n");
+		skip();
+	}
+	static char hlog[8192];
+	unsigned total = 0, agree = 0, hive_only = 0, kernel_only = 0, accepted = 0;
+	int rounds = getenv("HIVE_FUZZ_ROUNDS") ? atoi(getenv("HIVE_FUZZ_ROUNDS")) : 1500;
+	for (int it = 0; it < rounds; it++) {
+		struct hive_insn prog[200];
+		size_t n = sg_gen(prog, 180);
+		int kv = kernel_verdict(prog, n, SOCK);
+		HIVE_OPTS(hive_verify_opts, o, .prog_type = SOCK, .log_buf = hlog, .log_size = sizeof hlog,
+			  .allow_uninit_stack = true);
+		int hv = hive_verify(prog, n, &o, NULL) == 0;
+		total++;
+		accepted += kv;
+		if (kv == hv) {
+			agree++;
+			continue;
+		}
+		if (hv)
+			hive_only++;
+		else
+			kernel_only++;
+		if (hive_only + kernel_only <= 4) {
+			size_t kl = strlen(klog);
+			while (kl && klog[kl - 1] == '\n')
+				klog[--kl] = '\0';
+			char *last = klog;
+			for (int lines = 0; kl && lines < 3; kl--)
+				if (klog[kl - 1] == '\n' && ++lines == 3)
+					last = &klog[kl];
+			printf("STACK MISMATCH #%d: kernel %s, hive %s\n  kernel: ...%s\n  hive: %s\n", it,
+			       kv ? "accepts" : "refuses", hv ? "accepts" : "refuses", last, hv ? "(accepted)" : hlog);
+			for (size_t k = 0; k < n; k++) {
+				char b[128];
+				if (hive_disasm_insn_ok(prog, n, k, b, sizeof b))
+					printf("    %3zu: %s\n", k, b);
+			}
+		}
+	}
+	printf("random stack/ctx programs: %u/%u verdicts agree (kernel accepted %u); hive-only accepts %u, kernel-only accepts %u\n",
+	       agree, total, accepted, hive_only, kernel_only);
+	assert_int_equal(hive_only, 0);
+}
 /* }===== */
 
 int main(void)
@@ -411,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_cases_agree),
 		cmocka_unit_test(test_random_agree),
 		cmocka_unit_test(test_random_loops_agree),
+		cmocka_unit_test(test_random_stack_agree),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
