@@ -137,6 +137,7 @@ struct insn_aux {
 	uint8_t prune;          /* a prune point */
 	uint8_t seen;           /* reached by exploration */
 	uint16_t live;          /* registers live before the insn (bit i = Ri) */
+	uint16_t prec;          /* live registers whose exact value may matter for safety */
 	int32_t subprog;
 	struct vnode *states;   /* explored states here */
 	uint32_t nstates;

@@ -118,11 +118,11 @@ static void test_cases_agree(void **state)
 	for (int i = 0; i < 3; i++)
 		maps[i].fd = map_fds[i];
 	static char hlog[8192];
-	unsigned agree = 0, total = 0, mismatch = 0;
+	unsigned agree = 0, total = 0, mismatch = 0, gaps = 0;
 	for (size_t i = 0; i < N_VCASES; i++) {
 		const struct vcase *c = &vcases[i];
 		size_t n = vcase_len(c);
-		struct hive_insn prog[48];
+		struct hive_insn prog[96];
 		memcpy(prog, c->insns, sizeof prog);
 		for (size_t k = 0; k + 1 < n; k++)
 			if (prog[k].code == (ISA_LD | ISA_DW) && prog[k].src_reg == ISA_PSEUDO_MAP_FD &&
@@ -135,6 +135,14 @@ static void test_cases_agree(void **state)
 		total++;
 		if (kv == hv) {
 			agree++;
+			if (c->known_gap)
+				printf("known gap '%s' closed: update cases.h\n", c->name);
+			continue;
+		}
+		if (c->known_gap) {
+			gaps++;
+			printf("known gap '%s': kernel %s, hive %s\n", c->name, kv ? "accepts" : "refuses",
+			       hv ? "accepts" : "refuses");
 			continue;
 		}
 		mismatch++;
@@ -152,7 +160,7 @@ static void test_cases_agree(void **state)
 		printf("MISMATCH '%s': kernel %s, hive %s\n  kernel: %s\n  hive:   %s", c->name, kv ? "accepts" : "refuses",
 		       hv ? "accepts" : "refuses", last, hv ? "(accepted)\n" : hlog);
 	}
-	printf("kernel agreement: %u/%u cases (verdicts)\n", agree, total);
+	printf("kernel agreement: %u/%u cases (verdicts), %u known gaps\n", agree, total, gaps);
 	assert_int_equal(mismatch, 0);
 }
 
