@@ -306,6 +306,15 @@ int cfg_check(struct verifier_env *env)
 	free(seen);
 	for (uint32_t s = 0; s < env->nsubprogs; s++)
 		env->aux[env->subprogs[s].start].prune = 1;
+	/* helpers that call back loop through their call insn */
+	for (uint32_t pc = 0; pc < env->cnt; pc++) {
+		const struct helper_proto *p;
+		if (env->aux[pc].op == OP_CALL && env->proto && (p = env->proto((uint32_t)env->insns[pc].imm)) &&
+		    p->id == 181) {
+			env->aux[pc].prune = 1;
+			env->aux[pc].calls_callback = 1;
+		}
+	}
 	compute_liveness(env);
 	compute_precision(env);
 	return 0;
@@ -388,7 +397,8 @@ static int stack_walk(struct verifier_env *env, uint32_t s, uint32_t depth, uint
 	if (depth + 1 >= VERIFIER_MAX_FRAMES)
 		return 0;
 	for (uint32_t pc = env->subprogs[s].start; pc < env->subprogs[s].end; pc++) {
-		if (env->aux[pc].op != OP_CALL_LOCAL || !env->aux[pc].seen)
+		bool func = env->aux[pc].op == OP_LDDW && env->insns[pc].src_reg == ISA_PSEUDO_FUNC;
+		if ((env->aux[pc].op != OP_CALL_LOCAL && !func) || !env->aux[pc].seen)
 			continue;
 		uint32_t t = (uint32_t)((int64_t)pc + env->insns[pc].imm + 1);
 		stack_walk(env, (uint32_t)env->aux[t].subprog, depth + 1, sum, worst, worst_depth);

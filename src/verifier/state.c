@@ -110,6 +110,31 @@ void state_for_each_reg(struct vstate *st, void (*fn)(struct reg_state *r, void 
 }
 /* }===== */
 
+/* {===== widening (callback loops) */
+
+static void widen_reg(struct reg_state *cur, const struct reg_state *old)
+{
+	if (cur->type == SCALAR_VALUE && old->type == SCALAR_VALUE && !range_within(old->v, cur->v))
+		reg_mark_unknown(cur);
+}
+
+void state_widen(struct vstate *cur, const struct vstate *old)
+{
+	if (cur->curframe != old->curframe)
+		return;
+	for (uint32_t i = 0; i <= cur->curframe; i++) {
+		struct frame *fc = cur->frames[i];
+		const struct frame *fo = old->frames[i];
+		for (int r = 0; r < VERIFIER_NREGS; r++)
+			widen_reg(&fc->regs[r], &fo->regs[r]);
+		uint32_t n = fc->nslots < fo->nslots ? fc->nslots : fo->nslots;
+		for (uint32_t k = 0; k < n; k++)
+			if (fc->slots[k].kind[0] == STACK_SPILL && fo->slots[k].kind[0] == STACK_SPILL)
+				widen_reg(&fc->slots[k].spill, &fo->slots[k].spill);
+	}
+}
+/* }===== */
+
 /* {===== comparison (pruning) */
 
 struct idmap {
@@ -255,7 +280,7 @@ bool states_equal(struct verifier_env *env, const struct vstate *old, const stru
 		eq = check_ids(map, old->refs[i], cur->refs[i]);
 	for (uint32_t fi = 0; fi <= old->curframe && eq; fi++) {
 		const struct frame *fo = old->frames[fi], *fc = cur->frames[fi];
-		if (fo->callsite != fc->callsite) {
+		if (fo->callsite != fc->callsite || fo->callback != fc->callback) {
 			eq = false;
 			break;
 		}
@@ -264,10 +289,17 @@ bool states_equal(struct verifier_env *env, const struct vstate *old, const stru
 			live = env->aux[insn].live;
 			prec = env->aux[insn].prec;
 		} else {
-			/* a caller waits at its call: r0..r5 are rewritten on return */
-			uint32_t ret = (uint32_t)old->frames[fi + 1]->callsite + 1;
-			live = ret < env->cnt ? (uint16_t)(env->aux[ret].live & ~0x3fu) : 0;
-			prec = ret < env->cnt ? (uint16_t)(env->aux[ret].prec & ~0x3fu) : 0;
+			/* a caller waits at its call: r0..r5 are rewritten on return;
+			 * a callback returns to the helper call itself */
+			const struct frame *callee = old->frames[fi + 1];
+			if (callee->callback) {
+				live = env->aux[callee->callsite].live;
+				prec = env->aux[callee->callsite].prec;
+			} else {
+				uint32_t ret = (uint32_t)callee->callsite + 1;
+				live = ret < env->cnt ? (uint16_t)(env->aux[ret].live & ~0x3fu) : 0;
+				prec = ret < env->cnt ? (uint16_t)(env->aux[ret].prec & ~0x3fu) : 0;
+			}
 		}
 		for (int r = 0; r < VERIFIER_NREGS - 1 && eq; r++)
 			if (live & (1u << r))

@@ -64,6 +64,11 @@ static int push_branch(struct verifier_env *env, uint32_t pc, struct vstate **ou
 	return 0;
 }
 
+int push_branch_after_call(struct verifier_env *env, struct vstate **out)
+{
+	return push_branch(env, env->pc + 1, out);
+}
+
 static bool pop_branch(struct verifier_env *env)
 {
 	if (!env->npending)
@@ -86,7 +91,16 @@ static int visit_state(struct verifier_env *env)
 	bool add = true;
 	unsigned looping_checks = 0;
 	for (struct vnode **pp = &aux->states, *n; (n = *pp);) {
-		if (n->branches) {
+		if (n->branches && aux->calls_callback) {
+			/* the helper bounds the calls: a state already being
+			 * explored that covers this one is enough; otherwise
+			 * widen what changed so the next round converges */
+			if (states_equal(env, &n->st, env->cur, pc, false)) {
+				n->hit_cnt++;
+				return 1;
+			}
+			state_widen(env->cur, &n->st);
+		} else if (n->branches) {
 			/* a state repeating exactly repeats the latest ones too: check a few */
 			if (looping_checks++ < 8 && states_equal(env, &n->st, env->cur, pc, true))
 				return verr(env, 0, "make the loop condition change on every iteration",
@@ -403,7 +417,8 @@ static int do_check(struct verifier_env *env)
 				break;
 			case FMT_CALL:
 				err = check_helper_call(env, insn);
-				env->pc = pc + 1;
+				if (env->pc == pc) /* unless it entered a callback */
+					env->pc = pc + 1;
 				break;
 			case FMT_CALL_LOCAL:
 				err = check_local_call(env, insn);

@@ -102,6 +102,7 @@ struct frame {
 	struct reg_state regs[VERIFIER_NREGS];
 	int32_t callsite;      /* insn of the call that made this frame, -1 for main */
 	int32_t subprog;       /* which subprogram runs in it */
+	uint32_t callback;     /* 1: a callback (bpf_loop): returns to its call insn */
 	uint32_t nslots;       /* slots[0..nslots) allocated; the rest are STACK_INVALID */
 	struct stack_slot slots[];
 };
@@ -136,6 +137,7 @@ struct insn_aux {
 	uint8_t op;             /* isa row, OP_INVALID for the second LDDW slot */
 	uint8_t prune;          /* a prune point */
 	uint8_t seen;           /* reached by exploration */
+	uint8_t calls_callback; /* a helper call that runs a callback: loops through itself */
 	uint16_t live;          /* registers live before the insn (bit i = Ri) */
 	uint16_t prec;          /* live registers whose exact value may matter for safety */
 	int32_t subprog;
@@ -203,6 +205,9 @@ void reg_set_scalar(struct reg_state *r, struct range v);
  * @exact asks for equality (infinite loop detection). */
 bool states_equal(struct verifier_env *env, const struct vstate *old, const struct vstate *cur, uint32_t insn,
 		  bool exact);
+/* Scalars of @cur that @old does not cover become unknown: a callback
+ * called again and again converges in one more round. */
+void state_widen(struct vstate *cur, const struct vstate *old);
 /* Call @fn on every register and spilled register of every frame. */
 void state_for_each_reg(struct vstate *st, void (*fn)(struct reg_state *r, void *arg), void *arg);
 /* }===== */
@@ -259,6 +264,8 @@ void insn_str(const struct verifier_env *env, uint32_t pc, char *buf, size_t siz
 /* Verify with an explicit environment (tests can give their own helper table). */
 int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats);
 struct frame *cur_frame(struct verifier_env *env);
+/* Queue the path continuing after the current insn (a copy of the state). */
+int push_branch_after_call(struct verifier_env *env, struct vstate **out);
 static inline struct reg_state *cur_regs(struct verifier_env *env)
 {
 	return env->cur->frames[env->cur->curframe]->regs;

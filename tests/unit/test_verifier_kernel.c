@@ -133,10 +133,8 @@ static void test_cases_agree(void **state)
 			  .log_size = sizeof hlog, .allow_uninit_stack = true /* root has CAP_PERFMON */);
 		int hv = hive_verify(prog, n, &o, NULL) == 0;
 		total++;
-		if (kv == hv) {
+		if (kv == hv && !c->known_gap) {
 			agree++;
-			if (c->known_gap)
-				printf("known gap '%s' closed: update cases.h\n", c->name);
 			continue;
 		}
 		if (c->known_gap) {

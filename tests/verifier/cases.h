@@ -32,12 +32,13 @@
 #define CALL_LOCAL(o) I(ISA_JMP | ISA_CALL, 0, 1, 0, o)
 #define EXIT I(ISA_JMP | ISA_EXIT, 0, 0, 0, 0)
 #define LD_IMM64(d, v) I(ISA_LD | ISA_DW, d, 0, 0, (int32_t)(uint32_t)(v)), I(0, 0, 0, 0, (int32_t)((uint64_t)(v) >> 32))
+#define LD_FUNC(d, o) I(ISA_LD | ISA_DW, d, ISA_PSEUDO_FUNC, 0, o), I(0, 0, 0, 0, 0)
 #define LD_MAP(d, fd) I(ISA_LD | ISA_DW, d, ISA_PSEUDO_MAP_FD, 0, fd), I(0, 0, 0, 0, 0)
 #define ATOMIC(sz, d, s, o, op) I(ISA_STX | ISA_ATOMIC | (sz), d, s, o, op)
 #define LD_ABS(sz, v) I(ISA_LD | ISA_ABS | (sz), 0, 0, 0, v)
 
 enum { MAP_HASH = 100, MAP_ARRAY = 101, MAP_RINGBUF = 102 };
-enum { FN_LOOKUP = 1, FN_UPDATE = 2, FN_KTIME = 5, FN_PRANDOM = 7, FN_RB_OUTPUT = 130, FN_RB_RESERVE = 131,
+enum { FN_LOOP = 181, FN_LOOKUP = 1, FN_UPDATE = 2, FN_KTIME = 5, FN_PRANDOM = 7, FN_RB_OUTPUT = 130, FN_RB_RESERVE = 131,
        FN_RB_SUBMIT = 132, FN_RB_DISCARD = 133 };
 
 #define SOCK HIVE_PROG_SOCKET_FILTER
@@ -167,6 +168,13 @@ static const struct vcase vcases[] = {
 	  JMP_IMM(ISA_JSET, 6, 1048576, 1), MOV64_IMM(7, 20), JMP_IMM(ISA_JSET, 6, 2097152, 1), MOV64_IMM(7, 21), JMP_IMM(ISA_JSET, 6, 4194304, 1), MOV64_IMM(7, 22), JMP_IMM(ISA_JSET, 6, 8388608, 1), MOV64_IMM(7, 23),
 	  JMP_IMM(ISA_JSET, 6, 16777216, 1), MOV64_IMM(7, 24), JMP_IMM(ISA_JSET, 6, 33554432, 1), MOV64_IMM(7, 25), JMP_IMM(ISA_JSET, 6, 67108864, 1), MOV64_IMM(7, 26), JMP_IMM(ISA_JSET, 6, 134217728, 1), MOV64_IMM(7, 27),
 	  MOV64_REG(0, 7), EXIT}, .known_gap = 1},
+	{"bpf_loop with a callback (Linux wants BTF func_info)", SOCK, 1, NULL,
+	 {MOV64_IMM(1, 10), LD_FUNC(2, 6), MOV64_IMM(3, 0), MOV64_IMM(4, 0), CALL(FN_LOOP), MOV64_IMM(0, 0), EXIT,
+	  MOV64_IMM(0, 0), EXIT}, .known_gap = 1},
+	{"bpf_loop callback updates the caller's stack", SOCK, 1, NULL,
+	 {ST(ISA_DW, 10, -8, 0), MOV64_IMM(1, 10), LD_FUNC(2, 7), MOV64_REG(3, 10), ALU64_IMM(ISA_ADD, 3, -8),
+	  MOV64_IMM(4, 0), CALL(FN_LOOP), LDX(ISA_DW, 0, 10, -8), EXIT,
+	  LDX(ISA_DW, 3, 2, 0), ALU64_IMM(ISA_ADD, 3, 1), STX(ISA_DW, 2, 3, 0), MOV64_IMM(0, 0), EXIT}, .known_gap = 1},
 	{"narrow ctx loads", SOCK, 1, NULL,
 	 {LDX(ISA_B, 0, 1, 1), LDX(ISA_H, 2, 1, 2), ALU64_REG(ISA_ADD, 0, 2), EXIT}},
 	{"return a pointer from main", SOCK, 1, NULL, {MOV64_REG(0, 10), EXIT}},
@@ -323,6 +331,16 @@ static const struct vcase vcases[] = {
 	{"variable-offset write over unwritten stack", SOCK, 0, "uninit stack in range of var-offset write",
 	 {CALL(FN_PRANDOM), ALU64_IMM(ISA_AND, 0, 8), MOV64_REG(1, 10), ALU64_IMM(ISA_ADD, 1, -16),
 	  ALU64_REG(ISA_ADD, 1, 0), ST(ISA_H, 1, 0, 1), LDX(ISA_B, 0, 10, -16), EXIT}},
+	{"bpf_loop callback returning 2", SOCK, 0, "should have been in [0, 1]",
+	 {MOV64_IMM(1, 10), LD_FUNC(2, 6), MOV64_IMM(3, 0), MOV64_IMM(4, 0), CALL(FN_LOOP), MOV64_IMM(0, 0), EXIT,
+	  MOV64_IMM(0, 2), EXIT}, .known_gap = 1},
+	{"bpf_loop callback dereferences a NULL ctx", SOCK, 0, "invalid mem access 'scalar'",
+	 {MOV64_IMM(1, 10), LD_FUNC(2, 6), MOV64_IMM(3, 0), MOV64_IMM(4, 0), CALL(FN_LOOP), MOV64_IMM(0, 0), EXIT,
+	  LDX(ISA_DW, 0, 2, 0), MOV64_IMM(0, 0), EXIT}, .known_gap = 1},
+	{"bpf_loop callback reads past the caller's buffer", SOCK, 0, "invalid read from stack",
+	 {ST(ISA_DW, 10, -8, 0), MOV64_IMM(1, 10), LD_FUNC(2, 7), MOV64_REG(3, 10), ALU64_IMM(ISA_ADD, 3, -8),
+	  MOV64_IMM(4, 0), CALL(FN_LOOP), LDX(ISA_DW, 0, 10, -8), EXIT,
+	  LDX(ISA_DW, 3, 2, -8), MOV64_IMM(0, 0), EXIT}, .known_gap = 1},
 	{"uninit stack passed as ringbuf data", SOCK, 0, "invalid indirect read from stack",
 	 {LD_MAP(1, MAP_RINGBUF), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -8), MOV64_IMM(3, 8), MOV64_IMM(4, 0),
 	  CALL(FN_RB_OUTPUT), MOV64_IMM(0, 0), EXIT}},
