@@ -119,6 +119,9 @@ static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigne
 			return err;
 		return stack_mark(env, ptr, lo, hi, STACK_MISC);
 	}
+	if (val && reg_is_ptr(val) && size != 8)
+		return verr(env, (uint16_t)(1u << regno), "store pointers to the stack whole, with an 8-byte store",
+			    "invalid size of register spill");
 	if (size == 8 && val) {
 		struct frame **fp = &env->cur->frames[ptr->frameno];
 		if (frame_grow(fp, (uint32_t)(-lo / 8)))
@@ -353,9 +356,16 @@ int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8
 	case FMT_STX: {
 		if ((err = check_reg_read(env, insn->src_reg)) || (err = check_reg_read(env, insn->dst_reg)))
 			return err;
+		/* a spilled scalar stays linked to its register, as in Linux: a
+		 * later bound on either (or on the filled copy) bounds both */
+		if (size == 8 && regs[insn->src_reg].type == SCALAR_VALUE && !regs[insn->src_reg].id &&
+		    !range_is_const(regs[insn->src_reg].v) && regs[insn->dst_reg].type == PTR_TO_STACK)
+			regs[insn->src_reg].id = ++env->id_gen;
 		struct reg_state v = regs[insn->src_reg];
-		if (size < 8 && v.type == SCALAR_VALUE)
+		if (size < 8 && v.type == SCALAR_VALUE) {
 			v.v = range_cast(v.v, size);
+			v.id = 0;
+		}
 		return mem_access(env, insn->dst_reg, insn->off, size, true, &v, NULL, false);
 	}
 	case FMT_ATOMIC: {

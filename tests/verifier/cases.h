@@ -341,6 +341,8 @@ static const struct vcase vcases[] = {
 	 {ST(ISA_DW, 10, -8, 0), MOV64_IMM(1, 10), LD_FUNC(2, 7), MOV64_REG(3, 10), ALU64_IMM(ISA_ADD, 3, -8),
 	  MOV64_IMM(4, 0), CALL(FN_LOOP), LDX(ISA_DW, 0, 10, -8), EXIT,
 	  LDX(ISA_DW, 3, 2, -8), MOV64_IMM(0, 0), EXIT}, .known_gap = 1},
+	{"pointer stored to the stack in 4 bytes", SOCK, 0, "invalid size of register spill",
+	 {STX(ISA_W, 10, 1, -8), MOV64_IMM(0, 0), EXIT}},
 	{"uninit stack passed as ringbuf data", SOCK, 0, "invalid indirect read from stack",
 	 {LD_MAP(1, MAP_RINGBUF), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -8), MOV64_IMM(3, 8), MOV64_IMM(4, 0),
 	  CALL(FN_RB_OUTPUT), MOV64_IMM(0, 0), EXIT}},
