@@ -127,6 +127,7 @@ struct bench_cfg {
 static char bench_kernel_skip[128];
 static double bench_kernel_floor = -1; /* ns per run of an empty XDP program */
 static double bench_hive_floor = -1;   /* the same for hive's interpreter */
+static double bench_jit_floor = -1;    /* and for hive's JIT */
 
 static void bench_set(struct bench_result *r, enum bench_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -514,6 +515,9 @@ static void bench_print(const struct bench_case *cases, const struct bench_cfg *
 	if (bench_hive_floor >= 0)
 		printf("  floor: empty program on hive-interp %.1f ns/run (in the hive-interp rows)\n",
 		       bench_hive_floor);
+	if (bench_jit_floor >= 0)
+		printf("  floor: empty program on hive-jit %.1f ns/run (in the hive-jit rows)\n",
+		       bench_jit_floor);
 	printf("\n%-8s %-12s %11s %11s %7s %5s %9s %9s %10s %7s\n", "program", "engine", "ns/run",
 	       "fastest", "spread", "redo", "/native", "/kernel", "insns/run", "ns/insn");
 	for (int i = 0; i < BENCH_NPROGS; i++) {
@@ -672,11 +676,16 @@ int main(int argc, char **argv)
 		struct bench_case empty = {0};
 		char err[256];
 
-		if (!bench_hive_load(pass, 2, HIVE_EXEC_TRUSTED, 0, &empty.interp, err, sizeof(err))) {
-			struct bench_result r;
+		struct bench_result r;
 
+		if (!bench_hive_load(pass, 2, HIVE_EXEC_TRUSTED, 0, &empty.interp, err, sizeof(err))) {
 			bench_hive_floor = bench_measure(&empty, ENG_INTERP, &cfg, &r) ? -1 : r.ns;
 			hive_prog_free(empty.interp);
+		}
+		if (!bench_hive_load(pass, 2, HIVE_EXEC_TRUSTED, 0, &empty.jit, err, sizeof(err))) {
+			if (!hive_prog_jit(empty.jit, NULL))
+				bench_jit_floor = bench_measure(&empty, ENG_JIT, &cfg, &r) ? -1 : r.ns;
+			hive_prog_free(empty.jit);
 		}
 	}
 

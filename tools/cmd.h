@@ -9,6 +9,8 @@ int cmd_disasm(int argc, char **argv);  /* tools/cmd_asm.c */
 int cmd_prog(int argc, char **argv);    /* tools/cmd_object.c: hive prog show OBJ */
 int cmd_map(int argc, char **argv);     /* tools/cmd_object.c: hive map show OBJ */
 int cmd_objdump(int argc, char **argv); /* tools/cmd_object.c: hive disasm OBJ.o [--prog NAME] */
+int cmd_test_run(int argc, char **argv); /* tools/cmd_testrun.c: hive test-run OBJ.o ... */
+int cmd_verify(int argc, char **argv);  /* tools/cmd_verify.c */
 
 /* Read a whole file (or "-" for stdin); NUL-terminated; NULL + errno on failure. */
 char *tool_read_file(const char *path, size_t *size);

@@ -17,8 +17,10 @@ static const struct tool_cmd {
 	{"conformance-plugin", cmd_conformance_plugin, "conformance-plugin [MEMHEX] [--interpret|--jit]  (bytecode as hex on stdin)"},
 	{"asm", cmd_asm, "asm FILE [-o OUT.bin] [--no-validate]"},
 	{"disasm", cmd_disasm, "disasm FILE | OBJ.o [--prog NAME]   (ELF objects: with source lines)"},
+	{"verify", cmd_verify, "verify OBJ.o [--prog NAME] [--log-level 0|1|2] [--json]  (exit 0 accepted, 1 refused, 2 unloadable)"},
 	{"prog", cmd_prog, "prog show OBJ.o"},
 	{"map", cmd_map, "map show OBJ.o"},
+	{"test-run", cmd_test_run, "test-run OBJ.o [--prog NAME] [--type T] [--data FILE] [--ctx FILE] [--repeat N] [--interpret|--jit] [--trusted] [--json]"},
 };
 
 static void tool_usage(FILE *f)

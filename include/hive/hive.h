@@ -121,6 +121,14 @@ HIVE_API const struct hive_insn *hive_prog_insns(const struct hive_prog *prog);
 
 /* {===== running */
 
+/** @brief A memory region a checked run may touch besides mem, the stack
+ *  and global data. */
+struct hive_region {
+	void *ptr;
+	size_t size;
+	bool writable;
+};
+
 struct hive_run_opts {
 	size_t sz;
 	void *mem;              /* r1 = mem, r2 = mem_size */
@@ -133,9 +141,18 @@ struct hive_run_opts {
 	uint32_t fault_pc;      /* instruction index of a fault */
 	uint64_t insns_executed; /* checked mode: instructions this run executed */
 	char errmsg[192];       /* what went wrong, for a failed run */
+	/* Checked mode: further regions (at most 30 less the program's global
+	 * data regions, else -E2BIG), consulted before mem, so
+	 * that a writable field may sit inside a read-only mem (a context). */
+	const struct hive_region *regions;
+	size_t nregions;
+	/* What LD_ABS/LD_IND read (a socket buffer's packet while r1 is the
+	 * context); NULL: mem. */
+	const void *pkt;
+	size_t pkt_size;
 	size_t : 0;
 };
-#define hive_run_opts__last_field errmsg
+#define hive_run_opts__last_field pkt_size
 
 /** @brief Run @prog once. Returns 0 with opts->retval set, or a negative errno:
  *  -EFAULT (memory access outside the allowed regions, checked mode),
@@ -228,7 +245,7 @@ enum {
 	HIVE_ANY = 0,      /* create or replace */
 	HIVE_NOEXIST = 1,  /* create only: -EEXIST if present */
 	HIVE_EXIST = 2,    /* replace only: -ENOENT if absent */
-	HIVE_F_LOCK = 4,   /* refused (-EINVAL): hive maps carry no BTF spin lock */
+	HIVE_F_LOCK = 4,   /* copy under the value's bpf_spin_lock (opts->spin_lock) */
 };
 
 /* Linux's -ENOTSUPP (kernel-internal errno 524), returned where the kernel does. */
@@ -242,9 +259,14 @@ struct hive_map_opts {
 	uint64_t map_extra;            /* bloom filter: number of hash functions (0: 5) */
 	char *log_buf;                 /* why creation failed, one line */
 	size_t log_size;
+	/* The value holds a struct bpf_spin_lock at spin_lock_off (what BTF
+	 * says in Linux): hash and array maps only. Copies in and out skip
+	 * it, lookups return it as zero, HIVE_F_LOCK copies under it. */
+	bool spin_lock;
+	uint32_t spin_lock_off;
 	size_t : 0;
 };
-#define hive_map_opts__last_field log_size
+#define hive_map_opts__last_field spin_lock_off
 
 /** @brief Create a map as BPF_MAP_CREATE would: the same attribute checks in
  *  the same order, the same errors (-EINVAL, -E2BIG, -HIVE_ENOTSUPP, -ENOMEM).
@@ -259,10 +281,21 @@ HIVE_API void hive_map_free(struct hive_map *map);
 /* The user API mirrors the bpf() syscall commands. Values of per-CPU maps
  * are hive_map_user_value_size() bytes: one slot of value_size rounded up
  * to 8 per possible CPU, CPU 0 first. Queue, stack and bloom filter take a
- * NULL key (lookup = peek, update = push, lookup_and_delete = pop). */
+ * NULL key (lookup = peek, update = push, lookup_and_delete = pop).
+ * Where Linux stores file descriptors, hive stores ids: the values of
+ * ARRAY_OF_MAPS/HASH_OF_MAPS are inner map ids (hive_map_id), those of
+ * PERF_EVENT_ARRAY are ids of RINGBUF maps that receive the samples;
+ * PROG_ARRAY slots are set with hive_prog_array_set.
+ *
+ * Programs see maps through the helpers (r1 = the struct hive_map *):
+ * map_lookup_elem returns a pointer into the value (this CPU's slot of a
+ * per-CPU map) that stays valid until the run ends, even if another
+ * thread deletes or replaces the element meanwhile. */
 
 /** @brief Copy the value of @key to @value: 0, -ENOENT, -EPERM (WRONLY map). */
 HIVE_API int hive_map_lookup(struct hive_map *map, const void *key, void *value);
+/** @brief hive_map_lookup with BPF_MAP_LOOKUP_ELEM's flags: 0 or HIVE_F_LOCK. */
+HIVE_API int hive_map_lookup_flags(struct hive_map *map, const void *key, void *value, uint64_t flags);
 /** @brief Create or replace: @flags HIVE_ANY/NOEXIST/EXIST. 0, -EEXIST,
  *  -ENOENT, -E2BIG (full hash or index out of range), -EINVAL. */
 HIVE_API int hive_map_update(struct hive_map *map, const void *key, const void *value, uint64_t flags);
@@ -282,9 +315,20 @@ HIVE_API size_t hive_map_user_value_size(const struct hive_map *map);
 HIVE_API uint32_t hive_map_max_entries(const struct hive_map *map);
 HIVE_API uint32_t hive_map_flags(const struct hive_map *map);
 HIVE_API const char *hive_map_name(const struct hive_map *map);
+/** @brief A number unique among live maps (never 0), as Linux's map ids.
+ *  Map-in-map values are map ids through the user API (Linux: fds). */
+HIVE_API uint32_t hive_map_id(const struct hive_map *map);
+/** @brief The live map with @id, or NULL. */
+HIVE_API struct hive_map *hive_map_from_id(uint32_t id);
 /** @brief Number of possible CPUs (/sys/devices/system/cpu/possible), as the
  *  kernel's num_possible_cpus(): the slots of a per-CPU value. */
 HIVE_API int hive_num_possible_cpus(void);
+
+/** @brief Put @prog in slot @index of a PROG_ARRAY map (NULL empties it),
+ *  for tail calls. -EINVAL (not a prog array), -E2BIG (index), -EPERM.
+ *  The program must outlive the slot. */
+struct hive_prog;
+HIVE_API int hive_prog_array_set(struct hive_map *map, uint32_t index, const struct hive_prog *prog);
 
 /** @brief Ring buffer consumer: called for each submitted record, in order.
  *  A non-zero return stops consumption and is returned by hive_ringbuf_consume. */
@@ -331,10 +375,9 @@ HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helper
  *   src = ISA_PSEUDO_MAP_VALUE (2): imm = map index; the next slot's imm = byte
  *     offset into the value of element 0 (global variables in .data, .rodata,
  *     .bss, .kconfig and their .data.* / .rodata.* variants).
- * hive_object_load gives the VM a copy in which, as the kernel does with map
- * fds, each such LDDW becomes a plain constant (src = 0): the struct
- * hive_map * for MAP_FD (helpers get it in r1), the address of element 0's
- * value plus the offset for MAP_VALUE.
+ * hive_object_load passes the created maps, in this order, as
+ * hive_prog_opts.maps: the VM resolves each index to the map (MAP_FD) or to
+ * the address of element 0's value plus the offset (MAP_VALUE).
  * Calls to subprograms are `call pc+imm+1` with src = ISA_PSEUDO_CALL, each
  * called function appended once after the program's own instructions, as
  * the kernel expects.
@@ -567,7 +610,90 @@ HIVE_API int hive_verify(const struct hive_insn *insns, size_t cnt, const struct
 			 struct hive_verify_stats *stats);
 /* }===== */
 
-/* {===== hooks and test-run (issue 7: src/hooks) */
+/* {===== hooks and test-run (issue 7: src/hooks)
+ *
+ * hive_prog_test_run runs a program once (or @repeat times) the way
+ * BPF_PROG_TEST_RUN does, with the kernel's semantics: the same input
+ * checks and errors, the same context, the same packet after the run.
+ *
+ * Contexts keep the kernel's layouts exactly (struct xdp_md, struct
+ * __sk_buff of <linux/bpf.h>), including the __u32 data/data_end/data_meta
+ * fields: packet buffers are mapped below 4 GiB (MAP_32BIT), so a __u32
+ * holds a real pointer, and programs compiled for the kernel run unchanged
+ * with no rewriting of context accesses. r1 is the context.
+ *
+ * Checked mode (no verifier needed) opens exactly what the kernel's
+ * verifier would let the program touch: the context, read-only except the
+ * fields the kernel lets the type write (__sk_buff: cb[], mark, priority,
+ * tc_index, tc_classid, queue_mapping, tstamp for tc; cb[] for socket
+ * filters), the packet [data_meta, data_end) (xdp) or [data, data_end) (tc),
+ * the stack and global data. A program that skips its `data + N > data_end`
+ * check faults with -EFAULT and fault_pc instead of reading past the packet.
+ *
+ * Per type:
+ *  - XDP: 256 bytes of headroom (XDP_PACKET_HEADROOM), a 4096-byte frame,
+ *    packets of 14..3520 bytes. ctx_in (struct xdp_md) may set data (the
+ *    length of the metadata at the start of data_in, a multiple of 4, at
+ *    most 32), data_end (= data_size_in), ingress_ifindex (1: hive's
+ *    loopback) and rx_queue_index (0); data_meta and egress_ifindex must be
+ *    0. data_out starts at data_meta; head, tail and meta adjustments show.
+ *  - SCHED_CLS, SCHED_ACT, SOCKET_FILTER: packets of 14..3712 bytes taken
+ *    as Ethernet frames: len, protocol (from the EtherType), pkt_type,
+ *    ifindex (1), data/data_end (tc) are filled in; ctx_in (struct
+ *    __sk_buff) may set mark, priority, ingress_ifindex, ifindex (1),
+ *    cb[], tstamp, wire_len, gso_segs, gso_size, hwtstamp, nothing else.
+ *    Socket filters see the packet from the network header, as the kernel
+ *    does; LD_ABS/LD_IND read from skb->data. Not modelled: skb->sk (0).
+ *  - RAW_TRACEPOINT: ctx_in is up to 12 u64 arguments; no data, no ctx_out.
+ *  - SYSCALL: ctx_in is plain memory (at most 65535 bytes) the program may
+ *    read and write; as the kernel does, it is copied back into ctx_in.
+ */
+
+/* Helpers the hooks provide (ids as Linux): xdp_adjust_head (44),
+ * xdp_adjust_tail (65), xdp_adjust_meta (54), skb_load_bytes (26),
+ * skb_store_bytes (9), l3_csum_replace (10), l4_csum_replace (11). They
+ * act on the context of the test run in progress on the calling thread. */
+/** @brief Register the hooks' helpers in @env. 0, -EINVAL, -ENOMEM. */
+HIVE_API int hive_hook_helpers_install(struct hive_env *env);
+
+struct hive_test_run_opts {
+	size_t sz;
+	enum hive_prog_type prog_type; /* how to run the program (required for hive_prog_test_run) */
+	const void *data_in;           /* packet */
+	uint32_t data_size_in;
+	void *data_out;                /* packet after the run; may be NULL */
+	uint32_t data_size_out;        /* in: capacity (0: no limit, as the kernel);
+	                                * out: the packet's full size */
+	const void *ctx_in;            /* context (its layout per type, above) */
+	uint32_t ctx_size_in;
+	void *ctx_out;
+	uint32_t ctx_size_out;         /* in: capacity; out: the context's size */
+	uint32_t repeat;               /* runs over the same buffers; 0: 1 */
+	uint32_t flags;                /* must be 0 */
+	bool use_jit;                  /* run JIT code (the program must be JIT-compiled) */
+	/* results */
+	uint32_t retval;               /* r0 of the last run, as the kernel: 32 bits */
+	uint32_t duration;             /* ns per run, averaged */
+	uint32_t fault_pc;             /* where a run failed */
+	char errmsg[192];              /* why the test run was refused or failed */
+	size_t : 0;
+};
+#define hive_test_run_opts__last_field errmsg
+
+/** @brief Run @prog as BPF_PROG_TEST_RUN runs a program of opts->prog_type.
+ *  @return 0; -EINVAL (input the kernel refuses: sizes, flags, ctx fields;
+ *  the reason in errmsg), -ENODEV (an ifindex other than 1), -E2BIG
+ *  (non-zero ctx_in bytes past the context), -ENOSPC (data_out or ctx_out
+ *  too small: what fits is copied, sizes report the full size),
+ *  -EOPNOTSUPP (a type or a case hive does not run: XDP multi-buffer
+ *  packets), -ENOMEM; or the run's error (-EFAULT, -ELOOP, ... with
+ *  fault_pc and errmsg). */
+HIVE_API int hive_prog_test_run(const struct hive_prog *prog, struct hive_test_run_opts *opts);
+
+/** @brief As hive_prog_test_run for a loaded object program; prog_type 0
+ *  takes the program's own type (its section). -ENOENT if not loaded. */
+HIVE_API int hive_program_test_run(const struct hive_program *prog, struct hive_test_run_opts *opts);
+
 /* }===== */
 
 #ifdef __cplusplus

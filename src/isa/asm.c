@@ -7,16 +7,20 @@
  * A line is   [label:]... [statement] [# ; or // comment]
  * Jump targets are +N / -N (slots, relative to the next one) or a label; the
  * first `exit` also defines the label `exit` unless the program defines one.
- * A line of `hive disasm` output ("   3:  b7 00 .. 00  r0 = 1") assembles as
- * its text, and `.insn 0x<u64>` gives one raw slot (as the disassembler
- * prints invalid slots).
+ * A line of `hive disasm` output ("   3:  b7 00 .. 00  r0 = 1") or of a
+ * kernel verifier log ("3: (b7) r0 = 1", "goto pc+1", "call bpf_NAME#ID")
+ * assembles as its text, and `.insn 0x<u64>` gives one raw slot (as the
+ * disassembler prints invalid slots).
  */
+#include "asm.h"
 #include "disasm.h"
+#include "helpers/proto.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +46,26 @@
 #define ASM_E_WIDTH "mixed 32-bit (w) and 64-bit (r) registers"
 #define ASM_E_TOO_BIG "program too large (more than %d slots)"
 #define ASM_E_NOMEM "out of memory"
+#define ASM_E_LINE_LONG "line too long (more than %d tokens)"
+#define ASM_E_NUM_BIG "number too large: %.*s"
+#define ASM_E_JUMP_OFF "jump offset out of range: %.*s"
+#define ASM_E_ENCODE "cannot encode %s: %s"
+#define ASM_E_MANY_OPERANDS "too many operands"
+#define ASM_E_ATOMIC_OP "Invalid atomic operation: %.*s"
+#define ASM_E_CALL_RUNTIME "unsupported call mode: runtime"
+#define ASM_E_HELPER "unknown helper: %.*s"
+#define ASM_E_STORE_SIGNED "stores take u8, u16, u32 or u64"
+#define ASM_E_CMPXCHG_R0 "cmpxchg compares with and returns in r0"
+#define ASM_E_FETCH_SRC "%s returns the old value in its source register r%u"
+#define ASM_E_ATOMIC_SIZE "atomic operations are on u32 or u64"
+#define ASM_E_ATOMIC_WIDTH "%s on %s uses %c registers"
+#define ASM_E_ATOMIC_FN "unknown atomic operation %s"
+#define ASM_E_PACKET "packet loads are r0 = *(u8|u16|u32 *)skb[...]"
+#define ASM_E_MOVSX32 "no 32-bit sign extension from s32"
+#define ASM_E_NEG_PLACE "neg works in place: r%u = -r%u"
+#define ASM_E_SWAP_PLACE "byte swaps work in place: r%u = %.*s r%u"
+#define ASM_E_LDDW_W "lddw loads a 64-bit register"
+#define ASM_E_NULL "hive_asm: NULL argument"
 /* }===== */
 
 enum { ASM_MAX_TOKS = 48 };
@@ -81,6 +105,7 @@ struct asm_state {
 	unsigned line;
 	bool have_exit;
 	size_t first_exit;
+	int annot; /* opcode of a verifier log's "(18)" annotation, or -1 */
 	char *err;
 	size_t errsize;
 };
@@ -107,6 +132,34 @@ __attribute__((format(printf, 2, 3))) static int asm_err(struct asm_state *st, c
 	return -EINVAL;
 }
 
+/* {===== allocation, with failures injected by tests */
+
+static atomic_ulong asm_fail_n, asm_alloc_n;
+static atomic_bool asm_fail_sticky;
+
+void asm_fail_at(unsigned long n, bool sticky)
+{
+	atomic_store(&asm_alloc_n, 0);
+	atomic_store(&asm_fail_sticky, sticky);
+	atomic_store(&asm_fail_n, n);
+}
+
+static bool asm_alloc_fails(void)
+{
+	unsigned long n = atomic_load_explicit(&asm_fail_n, memory_order_relaxed);
+	if (!n)
+		return false;
+	unsigned long k = atomic_fetch_add(&asm_alloc_n, 1) + 1;
+	return atomic_load(&asm_fail_sticky) ? k >= n : k == n;
+}
+
+static void *asm_realloc(void *p, size_t size)
+{
+	return asm_alloc_fails() ? NULL : realloc(p, size);
+}
+
+/* }===== */
+
 static int asm_grow(struct asm_state *st, void **arr, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
@@ -114,7 +167,7 @@ static int asm_grow(struct asm_state *st, void **arr, size_t *cap, size_t need, 
 	size_t ncap = *cap ? *cap * 2 : 64;
 	while (ncap < need)
 		ncap *= 2;
-	void *p = realloc(*arr, ncap * elem);
+	void *p = asm_realloc(*arr, ncap * elem);
 	if (!p) {
 		asm_err(st, ASM_E_NOMEM);
 		return -ENOMEM;
@@ -172,7 +225,7 @@ static int asm_lex(struct asm_state *st, const char *p, const char *end, struct 
 			continue;
 		}
 		if (l->n == ASM_MAX_TOKS)
-			return asm_err(st, "line too long (more than %d tokens)", ASM_MAX_TOKS);
+			return asm_err(st, ASM_E_LINE_LONG, ASM_MAX_TOKS);
 		struct asm_tok *t = &l->t[l->n++];
 		t->s = p;
 		if (asm_is_word_start(p, end)) {
@@ -329,7 +382,7 @@ static int asm_num(struct asm_state *st, const struct asm_tok *t, uint64_t *v, b
 		if (d < 0)
 			return asm_err(st, ASM_E_NUMBER, (int)len, s);
 		if (acc > (UINT64_MAX - (unsigned)d) / (unsigned)base)
-			return asm_err(st, "number too large: %.*s", (int)len, s);
+			return asm_err(st, ASM_E_NUM_BIG, (int)len, s);
 		acc = acc * (unsigned)base + (unsigned)d;
 	}
 	*v = acc;
@@ -415,7 +468,7 @@ static int asm_target(struct asm_state *st, struct asm_line *l, enum asm_width b
 	if (!asm_tok_is(t, "+") && !asm_tok_is(t, "-"))
 		return asm_unexpected(st, t, "a jump target (+N, -N or a label)");
 	int64_t v;
-	int rc = asm_signed(st, l, bits, bits == W16 ? "jump offset out of range: %.*s" : ASM_E_IMM32, &v);
+	int rc = asm_signed(st, l, bits, bits == W16 ? ASM_E_JUMP_OFF : ASM_E_IMM32, &v);
 	*field = (int32_t)v;
 	/* llvm-objdump's annotation of the target: "goto +3 <LBB0_2>" */
 	if (!rc && asm_tok_is(asm_peek(l, 0), "<") && asm_peek(l, 1)->kind == T_WORD &&
@@ -584,7 +637,7 @@ static int asm_emit(struct asm_state *st, struct asm_enc *e)
 	/* The encoding must decode back to the row it was built from. */
 	const char *why = NULL;
 	if (isa_decode(in, &why) != e->row)
-		return asm_err(st, "cannot encode %s: %s", row->mnemonic, why ? why : "decodes as another form");
+		return asm_err(st, ASM_E_ENCODE, row->mnemonic, why ? why : "decodes as another form");
 	if (row->fmt == FMT_EXIT && !st->have_exit) {
 		st->have_exit = true;
 		st->first_exit = st->cnt;
@@ -627,7 +680,7 @@ static int asm_split(struct asm_state *st, struct asm_line *l, struct asm_opnds 
 			continue;
 		}
 		if (o->n == sizeof(o->first) / sizeof(o->first[0]))
-			return asm_err(st, "too many operands");
+			return asm_err(st, ASM_E_MANY_OPERANDS);
 		o->first[o->n++] = i;
 		if (asm_tok_is(t, "[")) {
 			while (i < l->n && !asm_tok_is(&l->t[i], "]"))
@@ -642,12 +695,13 @@ static int asm_split(struct asm_state *st, struct asm_line *l, struct asm_opnds 
 	return 0;
 }
 
-/* Position the cursor at operand @k and check it ends where the next begins. */
+/* Position the cursor at operand @k. */
 static void asm_goto_opnd(struct asm_line *l, const struct asm_opnds *o, unsigned k)
 {
 	l->i = o->first[k];
 }
 
+/* Check that operand @k ends where the next one begins. */
 static int asm_opnd_done(struct asm_state *st, struct asm_line *l, const struct asm_opnds *o, unsigned k)
 {
 	unsigned stop = k + 1 < o->n ? o->first[k + 1] : l->n;
@@ -709,7 +763,7 @@ static int asm_conf_lock(struct asm_state *st, struct asm_line *l)
 		row = asm_find(&w);
 	}
 	if (row < 0)
-		return asm_err(st, "Invalid atomic operation: %.*s", (int)op->len, op->s);
+		return asm_err(st, ASM_E_ATOMIC_OP, (int)op->len, op->s);
 	struct asm_enc e = {.row = row};
 	asm_goto_opnd(l, &o, 0);
 	if ((rc = asm_conf_mem(st, l, &e.dst, &e.off)) || (rc = asm_opnd_done(st, l, &o, 0)))
@@ -720,7 +774,21 @@ static int asm_conf_lock(struct asm_state *st, struct asm_line *l)
 	return asm_emit(st, &e);
 }
 
-/* call N | call helper N | call local T | call %rN | call helper %rN | call pc+N */
+/* The id of helper "bpf_NAME". */
+static int asm_helper_id(struct asm_state *st, const struct asm_tok *t, int32_t *id)
+{
+	for (uint32_t i = 0; i <= helper_proto_max_id(); i++) {
+		const struct helper_proto *p = helper_proto(i);
+		if (p && strlen(p->name) == t->len - 4 && !memcmp(p->name, t->s + 4, t->len - 4)) {
+			*id = (int32_t)p->id;
+			return 0;
+		}
+	}
+	return asm_err(st, ASM_E_HELPER, (int)t->len, t->s);
+}
+
+/* call N | call helper N | call local T | call %rN | call helper %rN | call pc+N
+ * | call bpf_NAME | call LABEL */
 static int asm_call(struct asm_state *st, struct asm_line *l)
 {
 	struct asm_enc e = {0};
@@ -736,9 +804,16 @@ static int asm_call(struct asm_state *st, struct asm_line *l)
 			rc = asm_reg(st, l, &e.dst, NULL);
 		} else if (t->kind == T_WORD) {
 			if (asm_tok_is(t, "runtime"))
-				return asm_err(st, "unsupported call mode: runtime");
-			e.row = OP_CALL_LOCAL; /* call LABEL: a local function */
-			rc = asm_target(st, l, W32, &e, &e.imm);
+				return asm_err(st, ASM_E_CALL_RUNTIME);
+			if (t->len > 4 && !memcmp(t->s, "bpf_", 4)) {
+				/* call bpf_map_lookup_elem: a helper by its Linux name (the
+				 * kernel log's "call bpf_map_lookup_elem#1" too: # starts a comment) */
+				e.row = OP_CALL;
+				rc = asm_helper_id(st, asm_next(l), &e.imm);
+			} else {
+				e.row = OP_CALL_LOCAL; /* call LABEL: a local function */
+				rc = asm_target(st, l, W32, &e, &e.imm);
+			}
 		} else {
 			e.row = OP_CALL;
 			rc = asm_imm32(st, l, &e.imm);
@@ -756,8 +831,6 @@ static int asm_conf(struct asm_state *st, struct asm_line *l)
 		return asm_unexpected(st, mn, "an instruction");
 	if (asm_tok_is(mn, "lock"))
 		return asm_conf_lock(st, l);
-	if (asm_tok_is(mn, "call"))
-		return asm_call(st, l);
 
 	struct asm_opnds o;
 	int rc = asm_split(st, l, &o);
@@ -899,7 +972,7 @@ static int asm_llvm_store(struct asm_state *st, struct asm_line *l)
 	    (rc = asm_expect(st, l, "=")))
 		return rc;
 	if (sgn)
-		return asm_err(st, "stores take u8, u16, u32 or u64");
+		return asm_err(st, ASM_E_STORE_SIGNED);
 	bool x = asm_is_reg_next(l);
 	e.row = asm_find(&ASM_WANT(.fmt = x ? FMT_STX : FMT_ST, .size = size));
 	rc = x ? asm_reg(st, l, &e.src, NULL) : asm_imm32(st, l, &e.imm);
@@ -992,21 +1065,21 @@ static int asm_llvm_atomic_fn(struct asm_state *st, struct asm_line *l, const st
 		if ((rc = asm_reg(st, l, &cmp_reg, &ws)) || (rc = asm_expect(st, l, ",")))
 			return rc;
 		if (cmp_reg != 0 || dst != 0)
-			return asm_err(st, "cmpxchg compares with and returns in r0");
+			return asm_err(st, ASM_E_CMPXCHG_R0);
 	}
 	if ((rc = asm_reg(st, l, &e.src, &ws)) || (rc = asm_expect(st, l, ")")) || (rc = asm_expect_end(st, l)))
 		return rc;
 	if (!cmpxchg && e.src != dst)
-		return asm_err(st, "%s returns the old value in its source register r%u", name, e.src);
+		return asm_err(st, ASM_E_FETCH_SRC, name, e.src);
 	if (sgn || (size != 4 && size != 8))
-		return asm_err(st, "atomic operations are on u32 or u64");
+		return asm_err(st, ASM_E_ATOMIC_SIZE);
 	if ((rc = asm_same_width(st, wd, ws)))
 		return rc;
 	if (wd != (size == 4 ? 'w' : 'r'))
-		return asm_err(st, "%s on %s uses %c registers", name, size == 4 ? "u32" : "u64", size == 4 ? 'w' : 'r');
+		return asm_err(st, ASM_E_ATOMIC_WIDTH, name, size == 4 ? "u32" : "u64", size == 4 ? 'w' : 'r');
 	e.row = asm_find(&ASM_WANT(.fmt = FMT_ATOMIC, .size = size, .fetch = TRI(1), .op = op));
 	if (e.row < 0)
-		return asm_err(st, "unknown atomic operation %s", name);
+		return asm_err(st, ASM_E_ATOMIC_FN, name);
 	return asm_emit(st, &e);
 }
 
@@ -1036,7 +1109,9 @@ static int asm_llvm_lddw(struct asm_state *st, struct asm_line *l, struct asm_en
 		e->imm = (int32_t)(uint32_t)(uint64_t)v;
 		e->imm_hi = (int32_t)(uint32_t)((uint64_t)v >> 32);
 	}
-	if ((rc = asm_expect(st, l, "ll")) || (rc = asm_expect_end(st, l)))
+	if (!(st->annot == (ISA_LD | ISA_IMM | ISA_DW) && asm_peek(l, 0)->kind == T_END) && (rc = asm_expect(st, l, "ll")))
+		return rc;
+	if ((rc = asm_expect_end(st, l)))
 		return rc;
 	return asm_emit(st, e);
 }
@@ -1051,7 +1126,7 @@ static int asm_llvm_load(struct asm_state *st, struct asm_line *l, struct asm_en
 		return rc;
 	if (asm_accept(l, "skb")) {
 		if (e->dst != 0 || sgn || size == 8)
-			return asm_err(st, "packet loads are r0 = *(u8|u16|u32 *)skb[...]");
+			return asm_err(st, ASM_E_PACKET);
 		if ((rc = asm_expect(st, l, "[")))
 			return rc;
 		bool ind = asm_is_reg_next(l);
@@ -1116,7 +1191,7 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 				return rc;
 			e.row = asm_find(&ASM_WANT(.fmt = FMT_MOVSX, .alu32 = TRI(alu32), .has_disc = true, .disc = bits));
 			if (e.row < 0)
-				return asm_err(st, "no 32-bit sign extension from s32");
+				return asm_err(st, ASM_E_MOVSX32);
 			return asm_emit(st, &e);
 		}
 		if (asm_tok_is(t, "-") && asm_peek(l, 1)->kind == T_WORD) {
@@ -1126,7 +1201,7 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 			if ((rc = asm_reg(st, l, &s, &ws)) || (rc = asm_same_width(st, wd, ws)) || (rc = asm_expect_end(st, l)))
 				return rc;
 			if (s != e.dst)
-				return asm_err(st, "neg works in place: r%u = -r%u", e.dst, e.dst);
+				return asm_err(st, ASM_E_NEG_PLACE, e.dst, e.dst);
 			e.row = asm_find(&ASM_WANT(.fmt = FMT_NEG, .alu32 = TRI(alu32)));
 			return asm_emit(st, &e);
 		}
@@ -1148,7 +1223,7 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 				if ((rc = asm_reg(st, l, &s, &ws)) || (rc = asm_expect_end(st, l)))
 					return rc;
 				if (s != e.dst)
-					return asm_err(st, "byte swaps work in place: r%u = %.*s r%u", e.dst, (int)t->len,
+					return asm_err(st, ASM_E_SWAP_PLACE, e.dst, (int)t->len,
 						       t->s, e.dst);
 				e.row = asm_find(&ASM_WANT(.fmt = FMT_END, .cls = CLS(ends[k].cls), .src_x = TRI(ends[k].x),
 							   .has_disc = true, .disc = width));
@@ -1162,6 +1237,8 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 					return rc;
 				l->i = save;
 			}
+			if (alu32)
+				return asm_err(st, ASM_E_LDDW_W);
 			return asm_llvm_lddw(st, l, &e);
 		}
 		if (asm_is_reg_next(l)) {
@@ -1176,9 +1253,10 @@ static int asm_llvm_assign(struct asm_state *st, struct asm_line *l)
 		unsigned k = 0;
 		while (asm_peek(l, k)->kind != T_END && !asm_tok_is(asm_peek(l, k), "ll"))
 			k++;
-		if (asm_tok_is(asm_peek(l, k), "ll")) {
+		/* the kernel's log writes lddw without ll: "(18) r1 = 0x1122334455667788" */
+		if (asm_tok_is(asm_peek(l, k), "ll") || st->annot == (ISA_LD | ISA_IMM | ISA_DW)) {
 			if (alu32)
-				return asm_err(st, "lddw loads a 64-bit register");
+				return asm_err(st, ASM_E_LDDW_W);
 			return asm_llvm_lddw(st, l, &e);
 		}
 		if ((rc = asm_imm32(st, l, &e.imm)) || (rc = asm_expect_end(st, l)))
@@ -1216,21 +1294,33 @@ static int asm_label(struct asm_state *st, const struct asm_tok *t)
 	return 0;
 }
 
-/* Skip the "  12:  b7 00 00 00 01 00 00 00  " prefix of a disassembly listing. */
-static void asm_skip_listing(struct asm_line *l)
+static bool asm_is_hex_byte(const struct asm_tok *t)
 {
+	return t->len == 2 && t->kind != T_PUNCT && isxdigit((unsigned char)t->s[0]) && isxdigit((unsigned char)t->s[1]);
+}
+
+/* Skip the prefix of a disassembly listing, "  12:  b7 00 00 00 01 00 00 00",
+ * or of a kernel verifier log line, "12: (b7)"; the opcode in parentheses is
+ * kept in st->annot (-1: none). */
+static void asm_skip_listing(struct asm_state *st, struct asm_line *l)
+{
+	st->annot = -1;
 	if (asm_peek(l, 0)->kind != T_NUM || !asm_tok_is(asm_peek(l, 1), ":"))
 		return;
 	l->i += 2;
-	for (const struct asm_tok *t; (t = asm_peek(l, 0))->len == 2 && t->kind != T_PUNCT &&
-				     isxdigit((unsigned char)t->s[0]) && isxdigit((unsigned char)t->s[1]);)
+	if (asm_tok_is(asm_peek(l, 0), "(") && asm_is_hex_byte(asm_peek(l, 1)) && asm_tok_is(asm_peek(l, 2), ")")) {
+		st->annot = (int)strtol(asm_peek(l, 1)->s, NULL, 16);
+		l->i += 3;
+		return;
+	}
+	while (asm_is_hex_byte(asm_peek(l, 0)))
 		asm_next(l);
 }
 
 static int asm_statement(struct asm_state *st, struct asm_line *l)
 {
 	int rc;
-	asm_skip_listing(l);
+	asm_skip_listing(st, l);
 	/* labels */
 	while (asm_peek(l, 0)->kind == T_WORD && asm_tok_is(asm_peek(l, 1), ":")) {
 		if ((rc = asm_label(st, asm_next(l))))
@@ -1286,6 +1376,8 @@ static int asm_statement(struct asm_state *st, struct asm_line *l)
 			return rc;
 		return asm_emit_raw(st, w);
 	}
+	if (asm_is_reg_next(l)) /* no conformance mnemonic looks like a register */
+		return asm_llvm_assign(st, l);
 	if (t->kind == T_WORD && asm_peek(l, 1)->kind == T_PUNCT && !asm_tok_is(asm_peek(l, 1), "[") &&
 	    !asm_tok_is(asm_peek(l, 1), "-") && !asm_tok_is(asm_peek(l, 1), "+") && !asm_tok_is(asm_peek(l, 1), ","))
 		return asm_llvm_assign(st, l);
@@ -1368,10 +1460,10 @@ int hive_asm(const char *text, struct hive_insn **out, size_t *cnt, char *errbuf
 	if (cnt)
 		*cnt = 0;
 	if (!text || !out || !cnt) {
-		asm_err(&st, "hive_asm: NULL argument");
+		asm_err(&st, ASM_E_NULL);
 		return -EINVAL;
 	}
-	struct asm_line *l = malloc(sizeof(*l));
+	struct asm_line *l = asm_realloc(NULL, sizeof(*l));
 	if (!l) {
 		asm_err(&st, ASM_E_NOMEM);
 		return -ENOMEM;

@@ -22,9 +22,9 @@ struct interp_frame {
  * program ends with r0 = 0, as in the kernel. */
 static inline bool interp_ld_pkt(const struct hive_run *run, int64_t off, unsigned size, uint64_t *val)
 {
-	if (off < 0 || (uint64_t)off + size > run->mem_size)
+	if (off < 0 || (uint64_t)off + size > run->pkt_size)
 		return false;
-	const uint8_t *p = (const uint8_t *)run->mem + off;
+	const uint8_t *p = run->pkt + off;
 	switch (size) {
 	case 1: *val = p[0]; break;
 	case 2: *val = (uint64_t)p[0] << 8 | p[1]; break;

@@ -11,6 +11,8 @@
 #include "jit/jit.h"
 #include "maps/map.h"
 
+#define offsetofend(T, F) (offsetof(T, F) + sizeof(((T *)0)->F))
+
 /* {===== environment */
 
 HIVE_API int hive_env_new(struct hive_env **out)
@@ -225,7 +227,19 @@ HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *o
 	run.budget = prog->insn_budget;
 	run.stack = stack;
 	run.errmsg[0] = '\0';
+	/* fields after errmsg exist only for callers that know them */
+	bool has_ext = opts->sz >= offsetofend(struct hive_run_opts, pkt_size);
+	const struct hive_region *extra = has_ext ? opts->regions : NULL;
+	size_t nextra = extra ? opts->nregions : 0;
+	if (nextra > VM_MAX_REGIONS - 2 - prog->ndata_regions)
+		return -E2BIG;
+	run.pkt = has_ext && opts->pkt ? opts->pkt : opts->mem;
+	run.pkt_size = has_ext && opts->pkt ? opts->pkt_size : opts->mem_size;
 	vm_add_region(&run, stack, sizeof(stack), true);
+	/* before mem: the first region holding an access decides, so a
+	 * writable field can sit inside a read-only context */
+	for (size_t i = 0; i < nextra; i++)
+		vm_add_region(&run, extra[i].ptr, extra[i].size, extra[i].writable);
 	vm_add_region(&run, opts->mem, opts->mem_size, !opts->mem_readonly);
 	for (uint32_t i = 0; i < prog->ndata_regions; i++)
 		run.regions[run.nregions++] = prog->data_regions[i];

@@ -59,6 +59,8 @@ struct hive_run {
 	const struct hive_prog *prog;
 	void *mem;
 	size_t mem_size;
+	const uint8_t *pkt;     /* LD_ABS/LD_IND read [pkt, pkt + pkt_size) */
+	size_t pkt_size;
 	uint64_t budget;        /* instructions left, checked mode */
 	int err;                /* 0, or the negative errno that stopped the run */
 	uint32_t fault_pc;

@@ -3,6 +3,7 @@
  * both syntaxes, and the error paths. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "hive/hive.h"
+#include "isa/asm.h"
 #include "isa/isa.h"
 #include "isa_random.h"
 
@@ -464,6 +466,9 @@ static const struct fact facts[] = {
 	{"call pc+3", "85 10 00 00 03 00 00 00"},
 	{"call pc-4", "85 10 00 00 fc ff ff ff"},
 	{"callx r2", "8d 02 00 00 00 00 00 00"},
+	{"call bpf_map_lookup_elem", "85 00 00 00 01 00 00 00"},
+	{"call bpf_trace_printk#6", "85 00 00 00 06 00 00 00"},
+	{"call bpf_cgrp_storage_delete", "85 00 00 00 d3 00 00 00"},
 	{"exit", "95 00 00 00 00 00 00 00"},
 	{"r0 = 0x1122334455667788 ll", "18 00 00 00 88 77 66 55 00 00 00 00 44 33 22 11"},
 	{"r7 = -0x8000000000000000 ll", "18 07 00 00 00 00 00 00 00 00 00 00 00 00 00 80"},
@@ -510,6 +515,15 @@ static const struct fact facts[] = {
 	{"   0:\tb7 00 00 00 01 00 00 00\tr0 = 1\n   1:\t95 00 00 00 00 00 00 00\texit",
 	 "b7 00 00 00 01 00 00 00 95 00 00 00 00 00 00 00"},
 	{"r0 = 1\r\nexit\r\n", "b7 00 00 00 01 00 00 00 95 00 00 00 00 00 00 00"},
+	/* lines of a kernel verifier log */
+	{"0: (b7) r0 = 0\n"
+	 "1: (18) r1 = 0xffffffff00000001\n"
+	 "3: (85) call bpf_map_lookup_elem#1\n"
+	 "4: (15) if r0 == 0x0 goto pc+1\n"
+	 "5: (79) r0 = *(u64 *)(r0 +0)\n"
+	 "6: (95) exit",
+	 "b7 00 00 00 00 00 00 00 18 01 00 00 01 00 00 00 00 00 00 00 ff ff ff ff "
+	 "85 00 00 00 01 00 00 00 15 00 01 00 00 00 00 00 79 00 00 00 00 00 00 00 95 00 00 00 00 00 00 00"},
 	{"a: b: exit\nja a\nja b", "95 00 00 00 00 00 00 00 05 00 fe ff 00 00 00 00 05 00 fd ff 00 00 00 00"},
 };
 
@@ -647,10 +661,36 @@ static const struct bad bads[] = {
 	{"lock *(u16 *)(r1 + 0) += r2", "1: expected an atomic operator (+= |= &= ^=) on u32 or u64, got '+='"},
 	{"lock *(u64 *)(r1 + 0) -= r2", "1: expected an atomic operator (+= |= &= ^=) on u32 or u64, got '-='"},
 	{"w0 = 1 ll", "1: lddw loads a 64-bit register"},
+	{"w1 = map_fd(1) ll", "1: lddw loads a 64-bit register"},
+	{"0: (b7) r1 = 0x100000000", "1: imm32 out of range: 0x100000000"},
+	{"0: (18) r1 = 1 x", "1: expected 'll', got 'x'"},
+	{"add %r0, 1, 2, 3, 4, 5, 6, 7, 8", "1: too many operands"},
+	{"r0 = atomic_fetch_add((u16 *)(r1 + 0), r0)", "1: atomic operations are on u32 or u64"},
+	{"r0 = atomic_fetch_add((s32 *)(r1 + 0), r0)", "1: atomic operations are on u32 or u64"},
+	{"r0 = atomic_fetch_nand((u64 *)(r1 + 0), r0)", "1: unknown atomic operation atomic_fetch_nand"},
+	{"r0 = xchg_16(r1 + 0, r0)", "1: expected a 64-bit value, got 'xchg_16'"},
+	{"r0 = xchg_64(r1 + 0, r0", "1: expected ')', got 'end of line'"},
+	{"r0 = cmpxchg_64(r1 + 0, r0 r2)", "1: expected ',', got 'r2'"},
 	{"r0 = 0x1122334455667788", "1: imm32 out of range: 0x1122334455667788"},
 	{"r0 = 1 ll x", "1: expected end of line, got 'x'"},
 	{"r0 = nonsense(1) ll", "1: expected a 64-bit value, got 'nonsense'"},
 	{"call runtime 1", "1: unsupported call mode: runtime"},
+	{"w0 = atomic_fetch_add((u32 *)(r1 + 0), r0)", "1: mixed 32-bit (w) and 64-bit (r) registers"},
+	{"r0 = -0x8000000000000001 ll", "1: imm64 out of range: -0x8000000000000001"},
+	{"r0 = *(u8 *)skb 4]", "1: expected '[', got '4'"},
+	{"r0 = *(u8 *)skb[r11]", "1: Invalid register: r11"},
+	{"r0 = *(u8 *)skb[r1 + 0x100000000]", "1: imm32 out of range: + 0x100000000"},
+	{"r0 = *(u8 *)(r1 + 0x10000)", "1: offset out of range: + 0x10000"},
+	{"r0 r1", "1: expected an operator, got 'r1'"},
+	{"r0 = (s8)r1 x", "1: expected end of line, got 'x'"},
+	{"r0 = be17 r0", "1: expected a 64-bit value, got 'be17'"},
+	{"r0 += r11", "1: Invalid register: r11"},
+	{"r0 += 1 2", "1: expected end of line, got '2'"},
+	{"r0 = xchg_32(r1 + 0, r0)", "1: expected a 64-bit value, got 'xchg_32'"},
+	{"lock averyveryverylongname [%r1], %r2", "1: Invalid mnemonic: averyveryverylongname"},
+	{"ldxb %r0, [%r1 2]", "1: expected ']', got '2'"},
+	{"call bpf_no_such_helper", "1: unknown helper: bpf_no_such_helper"},
+	{"call bpf_", "1: unknown label: bpf_"},
 	{"call local +0x100000000", "1: imm32 out of range: +0x100000000"},
 	{".insn zz", "1: expected a number, got 'zz'"},
 	{"r0 ** 1", "1: expected an ALU operator, got '*'"},
@@ -725,6 +765,107 @@ static void test_asm_long_lines(void **state)
 	free(insns);
 }
 
+/* Allocation N fails (once, then from N on) for N = 1, 2, ... until the
+ * assembly completes: each failure is -ENOMEM with a message, no output,
+ * and nothing leaks (LeakSanitizer checks at exit). */
+static void test_asm_oom(void **state)
+{
+	(void)state;
+	/* enough lines, labels and jumps that every array grows more than once */
+	size_t cap = 64 * 1024, len = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	for (int i = 0; i < 300; i++)
+		len += (size_t)snprintf(text + len, cap - len, "L%d: r1 = 0x%x ll\nif r1 > %d goto L%d\n", i, i, i,
+					(i * 7) % 300);
+	snprintf(text + len, cap - len, "exit\n");
+	struct hive_insn *ref = NULL, *insns;
+	size_t ref_cnt = 0, cnt;
+	char err[128];
+	assert_int_equal(hive_asm(text, &ref, &ref_cnt, err, sizeof(err)), 0);
+	for (int sticky = 0; sticky < 2; sticky++) {
+		unsigned long n;
+		for (n = 1; n < 1000; n++) {
+			asm_fail_at(n, sticky);
+			insns = (struct hive_insn *)&insns;
+			int rc = hive_asm(text, &insns, &cnt, err, sizeof(err));
+			asm_fail_at(0, false);
+			if (rc == 0) {
+				assert_int_equal(cnt, ref_cnt);
+				assert_memory_equal(insns, ref, cnt * sizeof(*insns));
+				free(insns);
+				break;
+			}
+			if (rc != -ENOMEM)
+				fail_msg("allocation %lu failing: rc %d (%s)", n, rc, err);
+			assert_null(insns);
+			assert_int_equal(cnt, 0);
+			assert_non_null(strstr(err, ": out of memory"));
+		}
+		assert_true(n > 3 && n < 1000); /* it did allocate, and it did finish */
+	}
+	free(ref);
+	free(text);
+}
+
+/* hive_asm and hive_disasm_insn from several threads at once (the first
+ * calls race to build the lookup tables). */
+static void *asm_thread(void *arg)
+{
+	const char *text = arg;
+	for (int i = 0; i < 50; i++) {
+		struct hive_insn *insns;
+		size_t cnt;
+		char err[64];
+		if (hive_asm(text, &insns, &cnt, err, sizeof(err)) != 0 || cnt != 4)
+			return (void *)1;
+		char buf[64];
+		if (hive_disasm_insn(insns, cnt, 3, buf, sizeof(buf)) != 1 || strcmp(buf, "if r1 s> -1 goto +0"))
+			return (void *)1;
+		free(insns);
+	}
+	return NULL;
+}
+
+static void test_asm_threads(void **state)
+{
+	(void)state;
+	char text[] = "mov %r0, 1\nlddw %r1, 5\njsgt %r1, -1, +0\n";
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, asm_thread, text), 0);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		assert_int_equal(pthread_join(t[i], &r), 0);
+		assert_null(r);
+	}
+}
+
+/* A label farther than a 16-bit offset reaches: refused for goto, fine for gotol. */
+static void test_asm_far_label(void **state)
+{
+	(void)state;
+	size_t n = 40000, len = 0;
+	char *text = malloc(n * 8 + 64);
+	assert_non_null(text);
+	len += (size_t)sprintf(text, "goto far\n");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "r0 = 1\n");
+	sprintf(text + len, "far: exit\n");
+	struct hive_insn *insns = NULL;
+	size_t cnt = 0;
+	char err[128];
+	assert_int_equal(hive_asm(text, &insns, &cnt, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "1: jump to far out of range");
+	memcpy(text, "gotol", 5); /* "goto far" -> "gotolfar": keep a blank */
+	memmove(text + 6, text + 5, strlen(text + 5) + 1);
+	text[5] = ' ';
+	assert_int_equal(hive_asm(text, &insns, &cnt, err, sizeof(err)), 0);
+	assert_int_equal(insns[0].imm, (int32_t)n);
+	free(insns);
+	free(text);
+}
+
 /* One slot past HIVE_MAX_INSNS is refused on the line that crosses it. */
 static void test_asm_too_large(void **state)
 {
@@ -784,12 +925,15 @@ static void test_asm_many_labels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_asm_threads), /* first: the tables are built on first use */
 		cmocka_unit_test(test_asm_facts),
 		cmocka_unit_test(test_asm_errors),
 		cmocka_unit_test(test_asm_bad_args),
 		cmocka_unit_test(test_asm_long_lines),
 		cmocka_unit_test(test_asm_many_labels),
 		cmocka_unit_test(test_asm_too_large),
+		cmocka_unit_test(test_asm_far_label),
+		cmocka_unit_test(test_asm_oom),
 		cmocka_unit_test(test_random_round_trip),
 		cmocka_unit_test(test_conformance_programs),
 		cmocka_unit_test(test_conformance_negative),

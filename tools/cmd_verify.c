@@ -1,0 +1,161 @@
+/* hive verify OBJ [--prog NAME] [--log-level 0|1|2] [--json]
+ * Exit 0 when every chosen program is accepted, 1 when one is refused, 2 when
+ * the object cannot be opened (or usage). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hive/hive.h"
+#include "cmd.h"
+
+static void verify_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c == '\n')
+			printf("\\n");
+		else if (c == '\t')
+			printf("\\t");
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* The first line of a verifier log ("insn N: ...: message") is the error. */
+static void verify_first_line(const char *log, char *out, size_t size)
+{
+	size_t n = strcspn(log, "\n");
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, log, n);
+	out[n] = '\0';
+}
+
+static int verify_usage(void)
+{
+	fprintf(stderr, "usage: hive verify OBJ.o [--prog NAME] [--log-level 0|1|2] [--json]\n");
+	return 2;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	const char *path = NULL, *only = NULL;
+	unsigned level = 0;
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--prog") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "--log-level") && i + 1 < argc)
+			level = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (argv[i][0] != '-' && !path)
+			path = argv[i];
+		else
+			return verify_usage();
+	}
+	if (!path || level > 2)
+		return verify_usage();
+
+	char openlog[1024] = "";
+	HIVE_OPTS(hive_object_open_opts, oo, .log_buf = openlog, .log_size = sizeof(openlog));
+	struct hive_object *obj = NULL;
+	int err = hive_object_open_file(path, &oo, &obj);
+	if (err) {
+		if (json) {
+			printf("{\"object\":");
+			verify_json_string(path);
+			printf(",\"error\":\"cannot-open\",\"message\":");
+			verify_json_string(openlog[0] ? openlog : strerror(-err));
+			printf("}\n");
+		} else {
+			fprintf(stderr, "hive verify: %s: %s\n%s", path, strerror(-err), openlog);
+		}
+		return 2;
+	}
+
+	/* The maps as the verifier sees them: LDDW imm is the map's index. */
+	size_t nmaps = hive_object_map_cnt(obj);
+	struct hive_verify_map *maps = calloc(nmaps ? nmaps : 1, sizeof(*maps));
+	if (!maps) {
+		hive_object_close(obj);
+		return 2;
+	}
+	for (size_t i = 0; i < nmaps; i++) {
+		const struct hive_object_map *m = hive_object_map(obj, i);
+		maps[i] = (struct hive_verify_map){
+			.fd = (int32_t)i,
+			.type = hive_object_map_type(m),
+			.key_size = hive_object_map_key_size(m),
+			.value_size = hive_object_map_value_size(m),
+			.max_entries = hive_object_map_max_entries(m),
+			.map_flags = hive_object_map_flags(m),
+		};
+	}
+
+	size_t logsz = level >= 2 ? (16u << 20) : (64u << 10);
+	char *log = malloc(logsz);
+	int rc = 0, found = 0;
+	if (json)
+		printf("[");
+	for (size_t i = 0; log && i < hive_object_prog_cnt(obj); i++) {
+		const struct hive_program *p = hive_object_prog(obj, i);
+		if (only && strcmp(hive_program_name(p), only))
+			continue;
+		size_t cnt;
+		const struct hive_insn *insns = hive_program_insns(p, &cnt);
+		log[0] = '\0';
+		HIVE_OPTS(hive_verify_opts, vo, .prog_type = hive_program_type(p), .maps = maps, .nmaps = nmaps,
+			  .log_buf = log, .log_size = logsz, .log_level = level);
+		struct hive_verify_stats st = {0};
+		err = hive_verify(insns, cnt, &vo, &st);
+		if (err)
+			rc = 1;
+		if (json) {
+			char first[512];
+			verify_first_line(log, first, sizeof(first));
+			printf("%s{\"program\":", found ? "," : "");
+			verify_json_string(hive_program_name(p));
+			printf(",\"section\":");
+			verify_json_string(hive_program_section(p));
+			printf(",\"verdict\":\"%s\"", err ? "refused" : "accepted");
+			if (err) {
+				printf(",\"errno\":%d,\"error\":", -err);
+				verify_json_string(first);
+				printf(",\"log\":");
+				verify_json_string(log);
+			}
+			printf(",\"stats\":{\"processed_insns\":%" PRIu64 ",\"total_states\":%" PRIu64
+			       ",\"peak_states\":%" PRIu64 ",\"time_ns\":%" PRIu64 "}}",
+			       st.processed_insns, st.total_states, st.peak_states, st.time_ns);
+		} else {
+			printf("%s (%s): %s\n", hive_program_name(p), hive_program_section(p),
+			       err ? "refused" : "accepted");
+			if (err || level)
+				printf("%s%s", log, log[0] && log[strlen(log) - 1] != '\n' ? "\n" : "");
+			if (level || !err)
+				printf("  processed %" PRIu64 " insns, %" PRIu64 " states (peak %" PRIu64 "), %" PRIu64
+				       " us\n",
+				       st.processed_insns, st.total_states, st.peak_states, st.time_ns / 1000);
+		}
+		found++;
+	}
+	if (json)
+		printf("]\n");
+	free(log);
+	free(maps);
+	hive_object_close(obj);
+	if (only && !found) {
+		fprintf(stderr, "hive verify: %s: no program named '%s'\n", path, only);
+		return 2;
+	}
+	return rc;
+}
