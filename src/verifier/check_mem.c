@@ -155,7 +155,7 @@ static int stack_read(struct verifier_env *env, int regno, int32_t off, unsigned
 			k = STACK_MISC;
 		if (k == STACK_INVALID)
 			return verr(env, (uint16_t)(1u << regno), "write the stack slot before reading it",
-				    "invalid read from stack R%d off %lld+%d size %u", regno, (long long)(o - off), off,
+				    "invalid read from stack R%d off %lld+%d size %u", regno, (long long)lo, (int)(o - lo),
 				    size);
 		if (k == STACK_SPILL && s->spill.type != SCALAR_VALUE && (size != 8 || !range_is_const(ptr->v)))
 			return verr(env, (uint16_t)(1u << regno), "read a spilled pointer back with an 8-byte load",
