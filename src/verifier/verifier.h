@@ -9,6 +9,16 @@
  *   check_call.c helpers (helpers/proto.h), bpf-to-bpf calls, exit
  *   ctx.c        context layouts per program type
  *   log.c        the log: first error, registers in kernel notation, hint
+ *
+ * Where hive follows Linux on purpose, though it could be more precise:
+ * div/mod and variable shifts give an unknown 64-bit scalar; a non-NULL
+ * stack/ctx/packet pointer compared with 0 is explored both ways (only map
+ * values and ringbuf memory are "never NULL"); var-offset stack writes are
+ * refused over unwritten bytes unless allow_uninit_stack (CAP_PERFMON).
+ * Where it differs: precision is static (prec in insn_aux: registers whose
+ * value may reach a safety decision), not back-tracked, so a register only
+ * refined by undecided branches still blocks pruning; bpf_loop callbacks
+ * converge by widening changed scalars to unknown.
  */
 #ifndef HIVE_VERIFIER_H
 #define HIVE_VERIFIER_H
