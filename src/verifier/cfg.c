@@ -188,8 +188,6 @@ static void compute_liveness(struct verifier_env *env)
 	free(def);
 }
 
-static void compute_precision(struct verifier_env *env);
-
 int cfg_check(struct verifier_env *env)
 {
 	int err;
@@ -316,7 +314,6 @@ int cfg_check(struct verifier_env *env)
 		}
 	}
 	compute_liveness(env);
-	compute_precision(env);
 	return 0;
 }
 
@@ -327,7 +324,7 @@ int cfg_check(struct verifier_env *env)
  * from.  A static, more conservative stand-in for the kernel's precision
  * back-tracking: a scalar outside this set can be anything when states are
  * compared, so paths that differ only in, say, a return code prune. */
-static void compute_precision(struct verifier_env *env)
+void compute_precision(struct verifier_env *env)
 {
 	bool changed = true;
 	while (changed) {
@@ -349,6 +346,15 @@ static void compute_precision(struct verifier_env *env)
 			switch (row->fmt) {
 			case FMT_JCOND_K:
 			case FMT_JCOND_X:
+				/* a branch needs exact operands only where it was
+				 * decided by them (found during exploration; the
+				 * verifier then runs again); comparing two registers
+				 * bounds each by the other */
+				if (env->aux[k].jmp_decided)
+					sink = use;
+				else
+					dep = use;
+				break;
 			case FMT_LDX:
 			case FMT_ST:
 			case FMT_STX:
@@ -369,6 +375,8 @@ static void compute_precision(struct verifier_env *env)
 				break;
 			}
 			uint16_t in_set = (uint16_t)(sink | (out & ~def) | ((out & def) ? dep : 0));
+			if ((row->fmt == FMT_JCOND_X) && (out & use))
+				in_set |= use;
 			in_set &= env->aux[k].live | sink;
 			if (in_set != env->aux[k].prec) {
 				env->aux[k].prec = in_set;

@@ -148,6 +148,7 @@ struct insn_aux {
 	uint8_t prune;          /* a prune point */
 	uint8_t seen;           /* reached by exploration */
 	uint8_t calls_callback; /* a helper call that runs a callback: loops through itself */
+	uint8_t jmp_decided;    /* a conditional jump whose outcome the operands decided */
 	uint16_t live;          /* registers live before the insn (bit i = Ri) */
 	uint16_t prec;          /* live registers whose exact value may matter for safety */
 	int32_t subprog;
@@ -186,6 +187,7 @@ struct verifier_env {
 	uint64_t total_states, cur_states, peak_states, max_states_per_insn;
 	struct idmap *idmap;         /* scratch for states_equal */
 	struct vnode *retired;       /* states dropped from their insn's list */
+	bool restart;                /* a jump was decided whose operands were not precise */
 
 	/* log */
 	char *log;
@@ -225,6 +227,8 @@ void state_for_each_reg(struct vstate *st, void (*fn)(struct reg_state *r, void 
 /* {===== cfg.c */
 /* Subprograms, jump ranges, unreachable code, prune points, liveness. */
 int cfg_check(struct verifier_env *env);
+/* insn_aux.prec from liveness and the decided jumps (again after a restart). */
+void compute_precision(struct verifier_env *env);
 /* Combined stack of the deepest call chain. */
 int cfg_check_stack_depth(struct verifier_env *env);
 /* }===== */
