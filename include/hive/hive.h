@@ -228,7 +228,7 @@ enum {
 	HIVE_ANY = 0,      /* create or replace */
 	HIVE_NOEXIST = 1,  /* create only: -EEXIST if present */
 	HIVE_EXIST = 2,    /* replace only: -ENOENT if absent */
-	HIVE_F_LOCK = 4,   /* refused (-EINVAL): hive maps carry no BTF spin lock */
+	HIVE_F_LOCK = 4,   /* copy under the value's bpf_spin_lock (opts->spin_lock) */
 };
 
 /* Linux's -ENOTSUPP (kernel-internal errno 524), returned where the kernel does. */
@@ -242,9 +242,14 @@ struct hive_map_opts {
 	uint64_t map_extra;            /* bloom filter: number of hash functions (0: 5) */
 	char *log_buf;                 /* why creation failed, one line */
 	size_t log_size;
+	/* The value holds a struct bpf_spin_lock at spin_lock_off (what BTF
+	 * says in Linux): hash and array maps only. Copies in and out skip
+	 * it, lookups return it as zero, HIVE_F_LOCK copies under it. */
+	bool spin_lock;
+	uint32_t spin_lock_off;
 	size_t : 0;
 };
-#define hive_map_opts__last_field log_size
+#define hive_map_opts__last_field spin_lock_off
 
 /** @brief Create a map as BPF_MAP_CREATE would: the same attribute checks in
  *  the same order, the same errors (-EINVAL, -E2BIG, -HIVE_ENOTSUPP, -ENOMEM).
@@ -259,10 +264,21 @@ HIVE_API void hive_map_free(struct hive_map *map);
 /* The user API mirrors the bpf() syscall commands. Values of per-CPU maps
  * are hive_map_user_value_size() bytes: one slot of value_size rounded up
  * to 8 per possible CPU, CPU 0 first. Queue, stack and bloom filter take a
- * NULL key (lookup = peek, update = push, lookup_and_delete = pop). */
+ * NULL key (lookup = peek, update = push, lookup_and_delete = pop).
+ * Where Linux stores file descriptors, hive stores ids: the values of
+ * ARRAY_OF_MAPS/HASH_OF_MAPS are inner map ids (hive_map_id), those of
+ * PERF_EVENT_ARRAY are ids of RINGBUF maps that receive the samples;
+ * PROG_ARRAY slots are set with hive_prog_array_set.
+ *
+ * Programs see maps through the helpers (r1 = the struct hive_map *):
+ * map_lookup_elem returns a pointer into the value (this CPU's slot of a
+ * per-CPU map) that stays valid until the run ends, even if another
+ * thread deletes or replaces the element meanwhile. */
 
 /** @brief Copy the value of @key to @value: 0, -ENOENT, -EPERM (WRONLY map). */
 HIVE_API int hive_map_lookup(struct hive_map *map, const void *key, void *value);
+/** @brief hive_map_lookup with BPF_MAP_LOOKUP_ELEM's flags: 0 or HIVE_F_LOCK. */
+HIVE_API int hive_map_lookup_flags(struct hive_map *map, const void *key, void *value, uint64_t flags);
 /** @brief Create or replace: @flags HIVE_ANY/NOEXIST/EXIST. 0, -EEXIST,
  *  -ENOENT, -E2BIG (full hash or index out of range), -EINVAL. */
 HIVE_API int hive_map_update(struct hive_map *map, const void *key, const void *value, uint64_t flags);
@@ -282,9 +298,20 @@ HIVE_API size_t hive_map_user_value_size(const struct hive_map *map);
 HIVE_API uint32_t hive_map_max_entries(const struct hive_map *map);
 HIVE_API uint32_t hive_map_flags(const struct hive_map *map);
 HIVE_API const char *hive_map_name(const struct hive_map *map);
+/** @brief A number unique among live maps (never 0), as Linux's map ids.
+ *  Map-in-map values are map ids through the user API (Linux: fds). */
+HIVE_API uint32_t hive_map_id(const struct hive_map *map);
+/** @brief The live map with @id, or NULL. */
+HIVE_API struct hive_map *hive_map_from_id(uint32_t id);
 /** @brief Number of possible CPUs (/sys/devices/system/cpu/possible), as the
  *  kernel's num_possible_cpus(): the slots of a per-CPU value. */
 HIVE_API int hive_num_possible_cpus(void);
+
+/** @brief Put @prog in slot @index of a PROG_ARRAY map (NULL empties it),
+ *  for tail calls. -EINVAL (not a prog array), -E2BIG (index), -EPERM.
+ *  The program must outlive the slot. */
+struct hive_prog;
+HIVE_API int hive_prog_array_set(struct hive_map *map, uint32_t index, const struct hive_prog *prog);
 
 /** @brief Ring buffer consumer: called for each submitted record, in order.
  *  A non-zero return stops consumption and is returned by hive_ringbuf_consume. */
@@ -331,10 +358,9 @@ HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helper
  *   src = ISA_PSEUDO_MAP_VALUE (2): imm = map index; the next slot's imm = byte
  *     offset into the value of element 0 (global variables in .data, .rodata,
  *     .bss, .kconfig and their .data.* / .rodata.* variants).
- * hive_object_load gives the VM a copy in which, as the kernel does with map
- * fds, each such LDDW becomes a plain constant (src = 0): the struct
- * hive_map * for MAP_FD (helpers get it in r1), the address of element 0's
- * value plus the offset for MAP_VALUE.
+ * hive_object_load passes the created maps, in this order, as
+ * hive_prog_opts.maps: the VM resolves each index to the map (MAP_FD) or to
+ * the address of element 0's value plus the offset (MAP_VALUE).
  * Calls to subprograms are `call pc+imm+1` with src = ISA_PSEUDO_CALL, each
  * called function appended once after the program's own instructions, as
  * the kernel expects.
@@ -492,7 +518,8 @@ HIVE_API struct hive_map *hive_object_map_map(const struct hive_object_map *map)
 
 /* {===== verifier (issue 6: src/verifier) */
 
-/* Program types, numbered as Linux's enum bpf_prog_type. */
+/* Program types: enum hive_prog_type in the programs section. */
+
 /* What a context field yields when loaded. */
 enum hive_ctx_kind {
 	HIVE_CTX_SCALAR = 0,  /* a number */

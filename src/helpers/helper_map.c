@@ -3,6 +3,7 @@
  * for BPF_F_RDONLY_PROG maps). */
 #include "helpers/helpers.h"
 #include "maps/map.h"
+#include "maps/registry.h"
 
 static bool helper_map_ok(struct hive_run *run, struct hive_map *map, const void *key)
 {
@@ -10,6 +11,8 @@ static bool helper_map_ok(struct hive_run *run, struct hive_map *map, const void
 		hive_run_abort(run, -EINVAL, "helper: NULL map");
 		return false;
 	}
+	if (!helper_map_live(run, map))
+		return false;
 	return !map->key_size || helper_mem_ok(run, key, map->key_size, false, "map key");
 }
 
@@ -82,7 +85,9 @@ HELPER(map_peek_elem)
 	(void)r3, (void)r4, (void)r5;
 	struct hive_map *map = (struct hive_map *)(uintptr_t)r1;
 	void *value = (void *)(uintptr_t)r2;
-	if (!helper_map_ok(run, map, NULL) || !helper_mem_ok(run, value, map->value_size, true, "map value"))
+	/* a bloom filter reads the value it is asked about */
+	bool write = !map || map->type != HIVE_MAP_BLOOM_FILTER;
+	if (!helper_map_ok(run, map, NULL) || !helper_mem_ok(run, value, map->value_size, write, "map value"))
 		return 0;
 	return (uint64_t)map_prog_peek(map, value);
 }

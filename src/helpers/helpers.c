@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "helpers/proto.h"
+#include "maps/registry.h"
 #include "vm/vm.h"
 
 HELPER(map_lookup_elem); HELPER(map_update_elem); HELPER(map_delete_elem);
@@ -20,7 +21,7 @@ HELPER(get_current_pid_tgid); HELPER(get_current_uid_gid); HELPER(get_current_co
 HELPER(csum_diff); HELPER(strtol); HELPER(strtoul); HELPER(strncmp);
 HELPER(ringbuf_output); HELPER(ringbuf_reserve); HELPER(ringbuf_submit); HELPER(ringbuf_discard);
 HELPER(ringbuf_query);
-HELPER(spin_lock); HELPER(spin_unlock);
+HELPER(spin_lock); HELPER(spin_unlock); HELPER(perf_event_output);
 
 struct helper_impl {
 	uint32_t id;
@@ -39,6 +40,7 @@ static const struct helper_impl helper_impls[] = {
 	{14, helper_get_current_pid_tgid},
 	{15, helper_get_current_uid_gid},
 	{16, helper_get_current_comm},
+	{25, helper_perf_event_output},
 	{28, helper_csum_diff},
 	{42, helper_get_numa_node_id},
 	{45, helper_probe_read_str},
@@ -125,6 +127,16 @@ bool helper_mem_ok(struct hive_run *run, const void *p, uint64_t size, bool writ
 	char msg[128];
 	snprintf(msg, sizeof msg, "helper: %s %p (%llu bytes) is not %s memory of this run", what, p,
 		 (unsigned long long)size, write ? "writable" : "readable");
+	hive_run_abort(run, -EFAULT, msg);
+	return false;
+}
+
+bool helper_map_live(struct hive_run *run, const void *map)
+{
+	if (!run || run->prog->mode == HIVE_EXEC_TRUSTED || registry_is_live(map))
+		return true;
+	char msg[96];
+	snprintf(msg, sizeof msg, "helper: %p is not a live map", map);
 	hive_run_abort(run, -EFAULT, msg);
 	return false;
 }

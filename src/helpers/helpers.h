@@ -18,6 +18,8 @@
  * @write)? If not, the run is aborted with -EFAULT naming @what and the
  * helper returns at once. Trusted runs and run == NULL: always true. */
 bool helper_mem_ok(struct hive_run *run, const void *p, uint64_t size, bool write, const char *what);
+/* Checked runs: is @map a live map? If not, abort with -EFAULT. */
+bool helper_map_live(struct hive_run *run, const void *map);
 /* Checked runs: let the program use a region a helper returns. */
 void helper_allow(struct hive_run *run, void *p, uint64_t size, bool write);
 /* The built-in implementation of helper @id, or NULL. */

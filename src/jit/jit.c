@@ -20,6 +20,39 @@ struct jit_image {
 	jit_entry_fn entry;
 };
 
+/* {===== allocation, with a failure switch for tests */
+
+static _Thread_local unsigned long jit_alloc_count, jit_alloc_fail_at;
+static _Thread_local bool jit_alloc_sticky;
+
+unsigned long jit_test_fail_alloc(unsigned long nth, bool sticky)
+{
+	unsigned long n = jit_alloc_count;
+	jit_alloc_count = 0;
+	jit_alloc_fail_at = nth;
+	jit_alloc_sticky = sticky;
+	return n;
+}
+
+static bool jit_alloc_fails(void)
+{
+	jit_alloc_count++;
+	return jit_alloc_fail_at &&
+	       (jit_alloc_count == jit_alloc_fail_at || (jit_alloc_sticky && jit_alloc_count > jit_alloc_fail_at));
+}
+
+void *jit_zalloc(size_t n)
+{
+	return jit_alloc_fails() ? NULL : calloc(1, n ? n : 1);
+}
+
+void *jit_realloc(void *p, size_t n)
+{
+	return jit_alloc_fails() ? NULL : realloc(p, n ? n : 1);
+}
+
+/* }===== */
+
 /* {===== code memory: never writable and executable at once */
 
 static size_t jit_page(void)
@@ -36,7 +69,8 @@ int jit_mem_alloc(struct jit_mem *mem, size_t size)
 	 * with us fit a rel32; the kernel may put it anywhere else. */
 	uintptr_t near = (uintptr_t)&jit_rt_check & ~(uintptr_t)(page - 1);
 	void *hint = near > (256u << 20) ? (void *)(near - (256u << 20)) : NULL;
-	void *p = mmap(hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = jit_alloc_fails() ? MAP_FAILED
+				    : mmap(hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	mem->base = p;
@@ -82,6 +116,8 @@ static bool jit_opts_valid(const struct hive_jit_opts *o)
 	return true;
 }
 
+bool jit_test_no_bmi2;
+
 #define JIT_OPT(o, f) ((o) && (o)->sz >= offsetof(struct hive_jit_opts, f) + sizeof((o)->f) ? (o)->f : 0)
 
 int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
@@ -92,8 +128,9 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 		.harden = JIT_OPT(opts, harden),
 		.retpoline = JIT_OPT(opts, retpoline),
 		.seed = jit_seed(),
+		.no_bmi2 = jit_test_no_bmi2,
 	};
-	struct jit_image *img = calloc(1, sizeof(*img));
+	struct jit_image *img = jit_zalloc(sizeof(*img));
 	if (!img)
 		return -ENOMEM;
 	size_t entry_off = 0;
@@ -153,16 +190,19 @@ const uint8_t *jit_image_code(const struct jit_image *img, size_t *size)
 int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 {
 	uint64_t regs[11];
-	struct jit_ctx c = {
-		.run = run,
-		.budget = run->budget,
-		/* a call moves r10 down one frame; the callee's frame must still be
-		 * inside the stack: caller r10 >= stack + 2 frames */
-		.min_fp = (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE,
-		.mem = run->mem,
-		.mem_size = run->mem_size,
-		.regs = regs_out ? regs_out : regs,
-	};
+	/* fields one by one: an initializer clears the whole struct first, and
+	 * the `rep stos` compilers use for that costs more than a short program */
+	struct jit_ctx c;
+	c.run = run;
+	c.budget = run->budget;
+	/* a call moves r10 down one frame; the callee's frame must still be
+	 * inside the stack: caller r10 >= stack + 2 frames */
+	c.min_fp = (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE;
+	c.mem = run->mem;
+	c.mem_size = run->mem_size;
+	c.regs = regs_out ? regs_out : regs;
+	if (run->prog->mode == HIVE_EXEC_CHECKED)
+		jit_rt_refresh(&c);
 	uint8_t *top = run->stack + (size_t)HIVE_MAX_FRAMES * HIVE_STACK_SIZE;
 	uint64_t r0 = img->entry(&c, run->mem, run->mem_size, top);
 	if (run->prog->mode == HIVE_EXEC_CHECKED)
@@ -170,6 +210,32 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	/* after a fault the code returns whatever; r0 is in the registers kept */
 	*ret = run->err ? c.regs[0] : r0;
 	return run->err;
+}
+
+_Static_assert(offsetof(struct jit_ctx, regs) == JIT_CTX_REGS && offsetof(struct jit_ctx, win_start) == JIT_CTX_WIN_START &&
+		       offsetof(struct jit_ctx, win_len) == JIT_CTX_WIN_LEN &&
+		       offsetof(struct jit_ctx, win_writable) == JIT_CTX_WIN_WRITABLE &&
+		       offsetof(struct jit_ctx, mem_size) == JIT_CTX_MEM_SIZE,
+	       "jit_ctx offsets");
+
+/* The windows mirror vm_access_ok() over regions 0 and 1: the first region
+ * holding the access decides, so window 1 is only tried when window 0 does
+ * not hold it, and writes go inline only if neither region is read-only. */
+void jit_rt_refresh(struct jit_ctx *c)
+{
+	const struct hive_run *run = c->run;
+	bool writable = true;
+	for (unsigned i = 0; i < 2; i++) {
+		if (i < run->nregions && run->regions[i].end > run->regions[i].start) {
+			c->win_start[i] = run->regions[i].start;
+			c->win_len[i] = run->regions[i].end - run->regions[i].start;
+			writable = writable && run->regions[i].writable;
+		} else {
+			c->win_start[i] = UINTPTR_MAX / 2;
+			c->win_len[i] = 0;
+		}
+	}
+	c->win_writable = writable;
 }
 
 /* The interpreter's messages (interp_loop.h), so a run faults alike under both. */

@@ -38,10 +38,18 @@ struct jit_ctx {
 	const uint8_t *mem;    /* LD_ABS/LD_IND packet */
 	uint64_t mem_size;
 	uint64_t *regs;        /* r0..r10 at exit are stored here */
+	/* checked mode: the first two regions of the run (stack, memory) as
+	 * windows JIT code tests inline before asking jit_rt_check(); a window
+	 * of length 0 takes nothing.  Writes only go inline when both regions
+	 * are writable.  Refreshed after every helper call. */
+	uintptr_t win_start[2];
+	uint64_t win_len[2];
+	uint64_t win_writable;
 };
 enum {
 	JIT_CTX_RUN = 0, JIT_CTX_EXIT_SP = 8, JIT_CTX_BUDGET = 16, JIT_CTX_MIN_FP = 24,
-	JIT_CTX_MEM = 32, JIT_CTX_MEM_SIZE = 40, JIT_CTX_REGS = 48,
+	JIT_CTX_MEM = 32, JIT_CTX_MEM_SIZE = 40, JIT_CTX_REGS = 48, JIT_CTX_WIN_START = 56,
+	JIT_CTX_WIN_LEN = 72, JIT_CTX_WIN_WRITABLE = 88,
 };
 
 /* Entry of an image: returns r0. */
@@ -69,6 +77,8 @@ enum {
  * paid for but will not run if this access faults.  Returns 0, or records
  * the fault (the interpreter's message) and returns non-zero. */
 int jit_rt_check(struct jit_ctx *ctx, uintptr_t addr, uint64_t info);
+/* Checked mode: set the ctx windows from the run's regions. */
+void jit_rt_refresh(struct jit_ctx *ctx);
 /* Record a fault: @info = pc | kind << 24 (kind | reg << 4 for callx). */
 void jit_rt_fault(struct jit_ctx *ctx, uint32_t info, uint64_t aux);
 
@@ -76,7 +86,11 @@ struct jit_compile_opts {
 	bool harden;
 	bool retpoline;
 	uint64_t seed; /* constant blinding keys */
+	bool no_bmi2;  /* shifts by register through cl even when the CPU has BMI2 */
 };
+
+/* Tests: compile as for a CPU without BMI2 (both shift paths get run). */
+extern bool jit_test_no_bmi2;
 
 /* Writable code memory of an image being built. */
 struct jit_mem {
@@ -90,6 +104,14 @@ struct jit_mem {
  * *entry_off the entry point; @mem is still read-write. */
 int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts *opts, struct jit_mem *mem,
 		     size_t *code_size, size_t *entry_off);
+
+/* The JIT's allocations (heap and code memory) all go through here, so
+ * that tests can make the nth fail: jit_test_fail_alloc(n, sticky) fails
+ * allocation n from now on (and every later one if @sticky); 0 turns it
+ * off.  Returns the number of allocations since the last call. */
+void *jit_zalloc(size_t n);
+void *jit_realloc(void *p, size_t n);
+unsigned long jit_test_fail_alloc(unsigned long nth, bool sticky);
 
 /* Map @size bytes read-write, near the code JIT output calls if possible. */
 int jit_mem_alloc(struct jit_mem *mem, size_t size);

@@ -51,14 +51,17 @@ static const uint8_t x86_map[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, 
 #define REG_BLIND R10 /* blinded constants (the kernel's BPF_REG_AX) */
 #define REG_AUX R11
 
-enum { LBL_AFTER, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL__COUNT };
+/* LBL_WIN + 2*log2(size) + write: the inline-window checks */
+enum { LBL_AFTER, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL_WIN, LBL__COUNT = LBL_WIN + 8 };
 enum { NOLBL = UINT32_MAX };
 
 /* An out-of-line fault site: report @kind at @pc with aux (a register's
- * value when reg != 0xff, else the constant).  COLD_REFUND is not a fault:
+ * value when reg != 0xff, else the constant).  COLD_DIV is not a fault
+ * either: the rare divisors 0 and -1, out of the hot path; it goes on at the
+ * next instruction.  COLD_REFUND is not a fault:
  * LD_ABS missed the packet, the program ends; give back the unrun part of
  * the block (aux) first. */
-enum { COLD_REFUND = 15 };
+enum { COLD_DIV = 14, COLD_REFUND = 15 };
 struct x86_cold {
 	uint32_t pc;
 	uint8_t kind;
@@ -79,12 +82,16 @@ struct x86_jit {
 	/* labels: pc 0..cnt, precise copies cnt+1.., named, then cold stubs */
 	uint32_t *cur, *prev;
 	size_t nlbl, ncap, nprev;
+	uint32_t anchor;   /* the label placed last */
 	struct x86_cold *cold;
 	uint32_t ncold, cold_cap;
 	uint8_t *leader;   /* pc starts a basic block */
 	uint32_t *blen;    /* at a leader: instructions in its block */
 	uint32_t *rest;    /* instructions after this one in its block */
 	bool precise;      /* emitting a precise copy: nothing to give back */
+	uint32_t pc;       /* the instruction being emitted */
+	bool leaf;         /* no local calls: the body runs in the entry's frame */
+	bool bmi2;         /* shlx/shrx/sarx */
 	uint16_t used;     /* eBPF registers the program names */
 	int npush;         /* host registers pushed by the entry */
 	uint8_t pushed[8];
@@ -101,7 +108,7 @@ static void x86_place(struct x86_jit *j, uint32_t id)
 {
 	if (id >= j->ncap) {
 		size_t ncap = (id + 1) * 2;
-		uint32_t *n = realloc(j->cur, ncap * sizeof(*n));
+		uint32_t *n = jit_realloc(j->cur, ncap * sizeof(*n));
 		if (!n) {
 			j->b.oom = true;
 			return;
@@ -114,6 +121,7 @@ static void x86_place(struct x86_jit *j, uint32_t id)
 	j->cur[id] = (uint32_t)j->b.len;
 	if (id >= j->nlbl)
 		j->nlbl = id + 1;
+	j->anchor = id;
 }
 
 /* Best known offset of label @id: this pass's if already placed, else the last pass's. */
@@ -126,12 +134,21 @@ static uint32_t x86_target(const struct x86_jit *j, uint32_t id)
 	return NOLBL;
 }
 
-/* jcc (cc >= 0) or jmp (cc < 0) to label @id. */
+/* jcc (cc >= 0) or jmp (cc < 0) to label @id.  A label behind is exact; a
+ * label ahead is judged by its distance in the last pass (measured from the
+ * last label placed), which code only shrinks: so a jump made short stays
+ * short, and distances far down a large program are not thrown off by the
+ * shrinking of everything before them. */
 static void x86_jump(struct x86_jit *j, int cc, uint32_t id)
 {
 	uint32_t t = x86_target(j, id);
 	int64_t pos = (int64_t)j->b.len;
-	if (t != NOLBL && !j->force_long && x86_is_imm8((int64_t)t - (pos + 2))) {
+	int64_t est = t == NOLBL ? INT32_MAX : (int64_t)t - (pos + 2);
+	if (t != NOLBL && !(id < j->ncap && j->cur[id] != NOLBL)) {
+		bool anchored = j->anchor < j->nprev && j->prev[j->anchor] != NOLBL;
+		est = anchored ? (int64_t)t - ((int64_t)j->prev[j->anchor] + (pos - j->cur[j->anchor]) + 2) : INT32_MAX;
+	}
+	if (t != NOLBL && !j->force_long && x86_is_imm8(est)) {
 		x86_byte(&j->b, cc < 0 ? 0xeb : (uint8_t)(0x70 | cc));
 		x86_byte(&j->b, (uint8_t)((int64_t)t - (pos + 2)));
 		return;
@@ -178,7 +195,7 @@ static uint32_t x86_add_cold(struct x86_jit *j, uint32_t pc, unsigned kind, int 
 {
 	if (j->ncold == j->cold_cap) {
 		uint32_t ncap = j->cold_cap ? j->cold_cap * 2 : 64;
-		struct x86_cold *n = realloc(j->cold, ncap * sizeof(*n));
+		struct x86_cold *n = jit_realloc(j->cold, ncap * sizeof(*n));
 		if (!n) {
 			j->b.oom = true;
 			return x86_lbl_cold(j, 0);
@@ -222,7 +239,8 @@ static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
 	struct x86_buf *b = &j->b;
 	if (dst != RAX)
 		x86_mov_rr(b, true, R9, RAX);
-	if (dst != RDX)
+	bool keep_rdx = dst != RDX && (j->used & (1u << 3)); /* r3 never named: rdx is free */
+	if (keep_rdx)
 		x86_mov_rr(b, true, R10, RDX);
 	if (dst != RAX)
 		x86_mov_rr(b, w, RAX, dst);
@@ -236,7 +254,7 @@ static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
 	int res = mod ? RDX : RAX;
 	if (dst != res)
 		x86_mov_rr(b, w, dst, res); /* a 32-bit div already zero-extended res */
-	if (dst != RDX)
+	if (keep_rdx)
 		x86_mov_rr(b, true, RDX, R10);
 	if (dst != RAX)
 		x86_mov_rr(b, true, RAX, R9);
@@ -248,6 +266,17 @@ static void x86_divmod_x(struct x86_jit *j, bool w, bool sgn, bool mod, int dst,
 	struct x86_buf *b = &j->b;
 	x86_mov_rr(b, w, REG_AUX, src);
 	x86_rr(b, w, 0x85, REG_AUX, REG_AUX, false); /* test */
+	if (!j->precise) {
+		/* the hot path falls through; 0 and -1 are handled out of line */
+		uint32_t what = (uint32_t)dst | (uint32_t)w << 8 | (uint32_t)mod << 9;
+		x86_jump(j, CC_E, x86_add_cold(j, j->pc, COLD_DIV, 0xff, what));
+		if (sgn) {
+			x86_alu_ri(b, w, ALU_CMP, REG_AUX, -1);
+			x86_jump(j, CC_E, x86_add_cold(j, j->pc, COLD_DIV, 0xff, what | 1u << 10));
+		}
+		x86_div(j, w, sgn, mod, dst);
+		return;
+	}
 	size_t jz = x86_jcc8(b, CC_E);
 	size_t jm1 = 0;
 	if (sgn) {
@@ -279,7 +308,22 @@ static void x86_divmod_x(struct x86_jit *j, bool w, bool sgn, bool mod, int dst,
 static void x86_shift_x(struct x86_jit *j, bool w, enum x86_shift op, int dst, int src)
 {
 	struct x86_buf *b = &j->b;
+	if (j->bmi2 && op != SH_ROR) {
+		/* shlx/shrx/sarx dst, dst, src: any count register, masked like eBPF */
+		static const uint8_t pp[8] = {[SH_SHL] = 1, [SH_SHR] = 3, [SH_SAR] = 2};
+		x86_byte(b, 0xc4);
+		x86_byte(b, (uint8_t)((~dst & 8) << 4 | 0x40 | (~dst & 8) << 2 | 0x02));
+		x86_byte(b, (uint8_t)((w ? 0x80 : 0) | (~src & 15) << 3 | pp[op]));
+		x86_byte(b, 0xf7);
+		x86_byte(b, (uint8_t)(0xc0 | (dst & 7) << 3 | (dst & 7)));
+		return;
+	}
 	if (src == RCX) {
+		x86_rr(b, w, 0xd3, op, dst, false);
+		return;
+	}
+	if (!(j->used & (1u << 4))) { /* r4 is never named: rcx is free */
+		x86_mov_rr(b, false, RCX, src);
 		x86_rr(b, w, 0xd3, op, dst, false);
 		return;
 	}
@@ -471,7 +515,10 @@ static void x86_check(struct x86_jit *j, uint32_t pc, int base, int16_t off, uns
 	uint64_t refund = j->precise ? 0 : j->rest[pc];
 	x86_rm(&j->b, true, 0x8d, REG_AUX, base, off, false); /* lea */
 	x86_mov_ri(&j->b, REG_BLIND, refund << 32 | pc | (uint32_t)size << JIT_CHK_SIZE_SHIFT | flags);
-	x86_call_lbl(j, x86_lbl(j, LBL_CHECK));
+	if (flags & JIT_CHK_ATOMIC)
+		x86_call_lbl(j, x86_lbl(j, LBL_CHECK));
+	else
+		x86_call_lbl(j, x86_lbl(j, LBL_WIN + 2 * x86_log2(size) + !!(flags & JIT_CHK_WRITE)));
 }
 
 static void x86_load(struct x86_jit *j, uint8_t code, int dst, int src, int16_t off)
@@ -601,6 +648,15 @@ static void x86_helper_call(struct x86_jit *j, uint32_t pc, uintptr_t fn, bool i
 	} else {
 		x86_call_abs(j, fn);
 	}
+	if (j->checked) {
+		/* the helper may have opened regions (hive_run_allow) */
+		x86_push(b, RAX);
+		x86_alu_ri(b, true, ALU_SUB, RSP, 8);
+		x86_mov_rr(b, true, RDI, REG_CTX);
+		x86_call_abs(j, (uintptr_t)jit_rt_refresh);
+		x86_alu_ri(b, true, ALU_ADD, RSP, 8);
+		x86_pop(b, RAX);
+	}
 	/* a helper may have stopped the run (hive_run_abort) */
 	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_RUN, false);
 	x86_rm(b, false, 0x83, ALU_CMP, REG_AUX, (int32_t)offsetof(struct hive_run, err), false);
@@ -639,6 +695,7 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 {
 	struct x86_buf *b = &j->b;
 	const struct vm_insn *in = &j->code[pc];
+	j->pc = pc;
 	const struct isa_row *row = &isa_rows[in->op];
 	bool w = !(row->flags & ISA_F_ALU32);
 	bool sgn = row->flags & ISA_F_SIGNED;
@@ -730,7 +787,10 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		x86_call_local(j, pc, pc + (uint32_t)in->imm + 1);
 		break;
 	case FMT_EXIT:
-		x86_ret(b);
+		if (!j->leaf)
+			x86_ret(b);
+		else if (pc + 1 < j->cnt)
+			x86_jump(j, -1, x86_lbl(j, LBL_AFTER)); /* the last one falls into it */
 		break;
 	case FMT_LDDW: {
 		uint64_t v = (uint32_t)in->imm | (uint64_t)(uint32_t)j->code[pc + 1].imm << 32;
@@ -779,6 +839,38 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 	return 1;
 }
 
+/* Two instructions as one: `rD = rA; rD += rB` or `rD += k` is one lea.
+ * Only inside a block (nothing jumps to the second) and outside precise
+ * copies (which count instructions one by one).  Returns the slots taken, 0
+ * when the pair does not fuse. */
+static unsigned x86_fuse(struct x86_jit *j, uint32_t pc)
+{
+	if (pc + 1 >= j->cnt || j->leader[pc + 1])
+		return 0;
+	const struct vm_insn *a = &j->code[pc], *n = &j->code[pc + 1];
+	if (a->op != OP_MOV64_X || a->dst == a->src || n->dst != a->dst)
+		return 0;
+	int dst = x86_map[a->dst], base = x86_map[a->src];
+	if (n->op == OP_ADD64_X) {
+		int idx = n->src == a->dst ? base : x86_map[n->src];
+		struct x86_buf *b = &j->b;
+		/* lea dst, [base + idx]; idx is never rsp; [rbp/r13 + x] needs a disp8 */
+		x86_byte(b, (uint8_t)(0x48 | (dst >> 3) << 2 | (idx >> 3) << 1 | (base >> 3)));
+		x86_byte(b, 0x8d);
+		bool d8 = (base & 7) == RBP;
+		x86_byte(b, (uint8_t)((d8 ? 1 : 0) << 6 | (dst & 7) << 3 | 4));
+		x86_byte(b, (uint8_t)((idx & 7) << 3 | (base & 7)));
+		if (d8)
+			x86_byte(b, 0);
+	} else if (n->op == OP_ADD64_K && !j->harden) {
+		x86_rm(&j->b, true, 0x8d, dst, base, n->imm, false);
+	} else {
+		return 0;
+	}
+	j->pc = pc;
+	return 2;
+}
+
 /* {===== layout */
 
 static bool x86_ends_block(const struct isa_row *row)
@@ -795,9 +887,9 @@ static uint32_t x86_slots(const struct vm_insn *in)
 /* Basic blocks (for the budget), registers named, local calls. */
 static int x86_analyse(struct x86_jit *j)
 {
-	j->leader = calloc(j->cnt + 1, 1);
-	j->blen = calloc(j->cnt + 1, sizeof(*j->blen));
-	j->rest = calloc(j->cnt + 1, sizeof(*j->rest));
+	j->leader = jit_zalloc(j->cnt + 1);
+	j->blen = jit_zalloc((j->cnt + 1) * sizeof(*j->blen));
+	j->rest = jit_zalloc((j->cnt + 1) * sizeof(*j->rest));
 	if (!j->leader || !j->blen || !j->rest)
 		return -ENOMEM;
 	j->leader[0] = 1;
@@ -806,6 +898,8 @@ static int x86_analyse(struct x86_jit *j)
 		const struct vm_insn *in = &j->code[pc];
 		const struct isa_row *row = &isa_rows[in->op];
 		j->used |= (uint16_t)(1u << in->dst | 1u << in->src);
+		if (row->fmt == FMT_CALL || row->fmt == FMT_CALLX)
+			j->used |= 0x3e; /* helpers read r1-r5, named or not */
 		int64_t t = -1;
 		if (row->fmt == FMT_JA || row->fmt == FMT_JCOND_K || row->fmt == FMT_JCOND_X)
 			t = (int64_t)pc + in->off + 1;
@@ -839,6 +933,7 @@ static int x86_analyse(struct x86_jit *j)
 	/* keep native sp 16-aligned in the callee: odd number of pushes */
 	if (local_calls && j->ncallee % 2 == 0)
 		j->callee_saved[j->ncallee++] = R11;
+	j->leaf = !local_calls;
 	/* host callee-saved registers the entry saves */
 	j->pushed[j->npush++] = RBP;
 	j->pushed[j->npush++] = R12;
@@ -848,13 +943,15 @@ static int x86_analyse(struct x86_jit *j)
 	return 0;
 }
 
+static void x86_epilogue(struct x86_jit *j);
+
 /* ctx->regs[0..10] = r0..r10 */
 static void x86_store_regs(struct x86_jit *j)
 {
 	struct x86_buf *b = &j->b;
 	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_REGS, false);
 	for (int r = 0; r <= 10; r++) {
-		if (r >= 6 && r <= 9 && !(j->used & (1u << r))) {
+		if (r >= 3 && r <= 9 && !(j->used & (1u << r))) {
 			x86_rm(b, true, 0xc7, 0, REG_AUX, r * 8, false);
 			x86_u32(b, 0);
 		} else {
@@ -863,28 +960,45 @@ static void x86_store_regs(struct x86_jit *j)
 	}
 }
 
+/* Native sp in a body is 16-aligned: with local calls the entry calls pc 0
+ * (sp 8 mod 16 before the call), a leaf program runs in the entry's frame. */
+static bool x86_entry_pad(const struct x86_jit *j)
+{
+	return j->leaf ? j->npush % 2 == 0 : j->npush % 2 != 0;
+}
+
 static void x86_entry(struct x86_jit *j)
 {
 	struct x86_buf *b = &j->b;
 	for (int i = 0; i < j->npush; i++)
 		x86_push(b, j->pushed[i]);
-	bool pad = j->npush % 2 != 0; /* at the call below sp must be 8 mod 16 */
-	if (pad)
+	if (x86_entry_pad(j))
 		x86_alu_ri(b, true, ALU_SUB, RSP, 8);
 	x86_mov_rr(b, true, REG_CTX, RDI);
 	x86_mov_rr(b, true, RBP, RCX);
 	x86_mov_rr(b, true, RDI, RSI);
 	x86_mov_rr(b, true, RSI, RDX);
 	x86_rm(b, true, 0x89, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
+	/* r0 and the registers the program names start at 0; the others are
+	 * reported as 0 at exit */
 	static const uint8_t zero[] = {RAX, RDX, RCX, R8, RBX, R13, R14, R15};
 	for (unsigned i = 0; i < sizeof(zero); i++)
-		if (i < 4 || (j->used & (1u << (i + 2))))
+		if (i == 0 || (j->used & (1u << (i + 2))))
 			x86_alu_rr(b, false, ALU_XOR, zero[i], zero[i]);
-	x86_call_lbl(j, x86_lbl_pc(j, 0));
+	if (!j->leaf) {
+		x86_call_lbl(j, x86_lbl_pc(j, 0));
+		x86_epilogue(j);
+	}
+}
+
+/* Where every exit ends: r0..r10 to ctx->regs, host registers back. */
+static void x86_epilogue(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
 	x86_place(j, x86_lbl(j, LBL_AFTER));
 	x86_store_regs(j);
 	x86_place(j, x86_lbl(j, LBL_DONE));
-	if (pad)
+	if (x86_entry_pad(j))
 		x86_alu_ri(b, true, ALU_ADD, RSP, 8);
 	for (int i = j->npush - 1; i >= 0; i--)
 		x86_pop(b, j->pushed[i]);
@@ -898,6 +1012,18 @@ static void x86_stubs(struct x86_jit *j)
 	for (uint32_t i = 0; i < j->ncold; i++) {
 		const struct x86_cold *c = &j->cold[i];
 		x86_place(j, x86_lbl_cold(j, i));
+		if (c->kind == COLD_DIV) {
+			int dst = (int)(c->aux & 0xff);
+			bool w = (c->aux >> 8) & 1, mod = (c->aux >> 9) & 1, m1 = (c->aux >> 10) & 1;
+			if (m1 ? mod : !mod)
+				x86_alu_rr(b, false, ALU_XOR, dst, dst); /* x/0 = 0; x%-1 = 0 */
+			else if (m1)
+				x86_rr(b, w, 0xf7, 3, dst, false);       /* x/-1 = -x */
+			else if (!w)
+				x86_zext(j, dst);                        /* x%0 = x */
+			x86_jump(j, -1, x86_lbl_pc(j, c->pc + 1));
+			continue;
+		}
 		if (c->kind == COLD_REFUND) {
 			x86_alu_mi(b, true, ALU_ADD, REG_CTX, JIT_CTX_BUDGET, (int32_t)c->aux);
 			x86_jump(j, -1, x86_lbl(j, LBL_ABS_MISS));
@@ -915,12 +1041,12 @@ static void x86_stubs(struct x86_jit *j)
 	x86_place(j, x86_lbl(j, LBL_FAULT));
 	x86_store_regs(j);
 	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
-	x86_alu_ri(b, true, ALU_SUB, RSP, 8);
+	x86_alu_ri(b, true, ALU_AND, RSP, -16);
 	x86_mov_rr(b, true, RDI, REG_CTX);
 	x86_mov_rr(b, false, RSI, R10);
 	x86_mov_rr(b, true, RDX, R9);
 	x86_call_abs(j, (uintptr_t)jit_rt_fault);
-	x86_alu_ri(b, true, ALU_ADD, RSP, 8);
+	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
 	x86_jump(j, -1, x86_lbl(j, LBL_DONE));
 	/* LD_ABS/LD_IND outside the packet: the program ends with r0 = 0 */
 	x86_place(j, x86_lbl(j, LBL_ABS_MISS));
@@ -929,6 +1055,8 @@ static void x86_stubs(struct x86_jit *j)
 	x86_place(j, x86_lbl(j, LBL_UNWIND));
 	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
 	x86_jump(j, -1, x86_lbl(j, LBL_AFTER));
+	if (!j->checked)
+		goto thunk;
 	/* region check: r11 = address, r10d = info; preserves r0..r5 */
 	x86_place(j, x86_lbl(j, LBL_CHECK));
 	static const uint8_t save[] = {RAX, RDI, RSI, RDX, RCX, R8, R9}; /* 7: sp 16-aligned */
@@ -943,6 +1071,37 @@ static void x86_stubs(struct x86_jit *j)
 		x86_pop(b, save[i]);
 	x86_jump(j, CC_NE, x86_lbl(j, LBL_UNWIND));
 	x86_ret(b);
+	/* inline windows: r11 = address; accept or go on to the full check */
+	for (unsigned k = 0; k < 8; k++) {
+		unsigned size = 1u << (k / 2);
+		bool write = k & 1;
+		x86_place(j, x86_lbl(j, LBL_WIN + k));
+		if (write) {
+			x86_alu_mi(b, false, ALU_CMP, REG_CTX, JIT_CTX_WIN_WRITABLE, 0);
+			x86_jump(j, CC_E, x86_lbl(j, LBL_CHECK));
+		}
+		size_t next = 0;
+		for (int w = 0; w < 2; w++) {
+			x86_mov_rr(b, true, R9, REG_AUX);
+			x86_rm(b, true, 0x2b, R9, REG_CTX, JIT_CTX_WIN_START + 8 * w, false); /* sub r9, start */
+			if (w == 0)
+				next = x86_jcc8(b, CC_B);
+			else
+				x86_jump(j, CC_B, x86_lbl(j, LBL_CHECK));
+			x86_alu_ri(b, true, ALU_ADD, R9, (int32_t)size);
+			x86_rm(b, true, 0x3b, R9, REG_CTX, JIT_CTX_WIN_LEN + 8 * w, false); /* cmp r9, len */
+			if (w == 0) {
+				size_t ok = x86_jcc8(b, CC_A);
+				x86_ret(b);
+				x86_patch8(b, ok);
+				x86_patch8(b, next);
+			} else {
+				x86_jump(j, CC_A, x86_lbl(j, LBL_CHECK));
+				x86_ret(b);
+			}
+		}
+	}
+thunk:
 	/* retpoline thunk for `call *r11`: the return predictor is sent to a
 	 * pause loop while the real target is swapped into the return slot */
 	if (j->retpoline) {
@@ -999,12 +1158,16 @@ static void x86_pass(struct x86_jit *j)
 			x86_alu_mi(&j->b, true, ALU_SUB, REG_CTX, JIT_CTX_BUDGET, (int32_t)j->blen[pc]);
 			x86_jump(j, CC_B, x86_lbl_pre(j, pc));
 		}
-		uint32_t n = x86_insn(j, pc);
+		uint32_t n = x86_fuse(j, pc);
+		if (!n)
+			n = x86_insn(j, pc);
 		if (n == 2)
 			x86_place(j, x86_lbl_pc(j, pc + 1));
 		pc += n;
 	}
 	x86_place(j, x86_lbl_pc(j, j->cnt));
+	if (j->leaf)
+		x86_epilogue(j);
 	if (j->checked)
 		for (uint32_t pc = 0; pc < j->cnt; pc++)
 			if (j->leader[pc] && j->code[pc].op != OP_INVALID)
@@ -1022,7 +1185,7 @@ static bool x86_converged(const struct x86_jit *j)
 
 static int x86_keep(struct x86_jit *j)
 {
-	uint32_t *p = realloc(j->prev, (j->nlbl ? j->nlbl : 1) * sizeof(*p));
+	uint32_t *p = jit_realloc(j->prev, (j->nlbl ? j->nlbl : 1) * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	memcpy(p, j->cur, j->nlbl * sizeof(*p));
@@ -1040,6 +1203,7 @@ int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts
 		.prog = prog, .code = prog->code, .cnt = prog->cnt,
 		.checked = prog->mode == HIVE_EXEC_CHECKED,
 		.harden = opts->harden, .retpoline = opts->retpoline, .seed = opts->seed,
+		.bmi2 = !opts->no_bmi2 && __builtin_cpu_supports("bmi2"),
 	};
 	int err = x86_analyse(&j);
 	bool mapped = false;

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+void *jit_realloc(void *p, size_t n);
+
 enum x86_reg {
 	RAX = 0, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15,
 };
@@ -46,7 +48,7 @@ static inline void x86_byte(struct x86_buf *b, uint8_t v)
 {
 	if (b->len == b->cap && !b->oom) {
 		size_t ncap = b->cap ? b->cap * 2 : 4096;
-		uint8_t *np = realloc(b->p, ncap);
+		uint8_t *np = jit_realloc(b->p, ncap);
 		if (np) {
 			b->p = np;
 			b->cap = ncap;

@@ -1,19 +1,13 @@
 /* The loader's one door to the runtime: creating maps (src/maps) and
- * loading programs (src/vm).
- *
- * Map references. After open, LDDW instructions name maps by index (see
- * hive.h); the VM turns them into the map's address (MAP_FD) or the address
- * of a byte of its value (MAP_VALUE) at load, from the table passed in
- * hive_prog_opts.maps. The helpers receive the map pointer in r1, as in the
- * kernel. */
+ * loading programs (src/vm). Programs go to hive_prog_load as linked, with
+ * the object's maps in hive_prog_opts.maps: the LDDW map indexes (hive.h)
+ * are indexes into that array. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "isa/isa.h"
 #include "loader/loader.h"
-#include "maps/map.h"
 
 /* A name the runtime accepts: 15 characters of [A-Za-z0-9_.]. */
 static void be_map_name(const char *in, char out[16])
@@ -78,11 +72,9 @@ int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, s
 int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts *opts, struct ldr_log *log)
 {
 	const struct hive_object *obj = p->obj;
-	/* The VM resolves LDDW map references by index into this table (see
-	 * hive_prog_opts.maps), keeping what they are for the verifier. */
-	struct hive_map **maps = ldr_calloc(obj->nr_maps ? obj->nr_maps : 1, sizeof(*maps));
+	struct hive_map **maps = ldr_calloc(obj->nr_maps, sizeof(*maps));
 	if (!maps)
-		return -ENOMEM;
+		return ldr_err(log, -ENOMEM, "load: prog '%s': out of memory", p->name);
 	for (size_t i = 0; i < obj->nr_maps; i++)
 		maps[i] = obj->maps[i]->map;
 	char why[512] = "";

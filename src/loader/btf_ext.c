@@ -71,6 +71,12 @@ static int ext_cmp_func(const void *a, const void *b)
 	return (x->insn > y->insn) - (x->insn < y->insn);
 }
 
+static int ext_cmp_core(const void *a, const void *b)
+{
+	const struct btf_core *x = a, *y = b;
+	return (x->insn > y->insn) - (x->insn < y->insn);
+}
+
 static int ext_parse_block(struct btf_ext *ext, enum ext_what what, const uint8_t *p, uint32_t len,
 			   const struct btf *btf, const struct ldr_elf *elf, struct ldr_log *log)
 {
@@ -190,6 +196,8 @@ int btf_ext_parse(const void *data, size_t size, const struct btf *btf, const st
 			qsort(s->lines, s->nlines, sizeof(*s->lines), ext_cmp_line);
 		if (s->nfuncs)
 			qsort(s->funcs, s->nfuncs, sizeof(*s->funcs), ext_cmp_func);
+		if (s->ncores)
+			qsort(s->cores, s->ncores, sizeof(*s->cores), ext_cmp_core);
 	}
 	*out = ext;
 	return 0;

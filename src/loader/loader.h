@@ -299,6 +299,7 @@ struct hive_object {
 	char *kconfig;         /* "CONFIG_X=y\n" lines from the opts */
 	char *btf_custom_path;
 	bool loaded;
+	bool core_done;        /* CO-RE relocations applied to the linked programs */
 	struct ldr_log log;    /* the open opts' log, kept for load */
 };
 
@@ -309,6 +310,10 @@ void objmap_free(struct hive_object_map *m);
 int objmap_by_sec_off(const struct hive_object *obj, int sec, uint64_t off);
 /* Every strong .kconfig extern has a value (else -ENOENT, logged); for load. */
 int objmap_check_kconfig(struct hive_object *obj);
+
+/* core.c: apply .BTF.ext CO-RE relocations to every linked program, against
+ * btf_custom_path or /sys/kernel/btf/vmlinux. Once per object. */
+int core_relocate(struct hive_object *obj);
 
 /* link.c */
 int link_collect_progs(struct hive_object *obj);

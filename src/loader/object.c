@@ -279,10 +279,8 @@ int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts
 	struct ldr_log saved = obj->log;
 	obj->log = log;
 	int err = objmap_check_kconfig(obj);
-	for (size_t i = 0; !err && obj->ext && i < obj->ext->nsecs; i++)
-		if (obj->ext->secs[i].ncores)
-			err = ldr_err(&obj->log, -EOPNOTSUPP, "load: %s: CO-RE relocations are not supported yet",
-				      elf_sec_name(&obj->elf, obj->ext->secs[i].sec_idx));
+	if (!err)
+		err = core_relocate(obj);
 	for (size_t i = 0; !err && i < obj->nr_progs; i++) {
 		struct hive_program *p = obj->progs[i];
 		if (p->autoload && p->prog_type == HIVE_PROG_UNSPEC)

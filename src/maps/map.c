@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "maps/epoch.h"
+#include "maps/lock.h"
 #include "maps/mapmem.h"
+#include "maps/registry.h"
 
 /* Indexed by enum hive_map_type; NULL: not supported (-EINVAL, as an
  * unknown type in the kernel). */
@@ -28,6 +30,10 @@ static const struct map_ops *const map_types[MAP_TYPE_MAX] = {
 	[HIVE_MAP_STACK] = &map_stack_ops,
 	[HIVE_MAP_RINGBUF] = &map_ringbuf_ops,
 	[HIVE_MAP_BLOOM_FILTER] = &map_bloom_ops,
+	[HIVE_MAP_PROG_ARRAY] = &map_prog_array_ops,
+	[HIVE_MAP_PERF_EVENT_ARRAY] = &map_perf_event_array_ops,
+	[HIVE_MAP_ARRAY_OF_MAPS] = &map_array_of_maps_ops,
+	[HIVE_MAP_HASH_OF_MAPS] = &map_hash_of_maps_ops,
 };
 
 int map_log(const struct map_attr *attr, int err, const char *fmt, ...)
@@ -47,7 +53,7 @@ static int map_ncpus_cached;
 
 /* Parse a cpulist ("0-3,5") and return the highest CPU + 1, as
  * num_possible_cpus() sees it on a machine without holes. */
-static int map_parse_cpulist(const char *s)
+int map_parse_cpulist(const char *s)
 {
 	int max = -1;
 	while (*s && *s != '\n') {
@@ -148,6 +154,8 @@ int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size
 		.numa_node = MAP_OPT(opts, numa_node, 0),
 		.map_extra = MAP_OPT(opts, map_extra, 0),
 		.inner = MAP_OPT(opts, inner, NULL),
+		.spin_lock = MAP_OPT(opts, spin_lock, false),
+		.spin_lock_off = MAP_OPT(opts, spin_lock_off, 0),
 		.log = MAP_OPT(opts, log_buf, NULL),
 		.log_size = MAP_OPT(opts, log_size, 0),
 	};
@@ -178,6 +186,14 @@ int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size
 		return err;
 	if (!map_name_ok(name))
 		return map_log(&attr, -EINVAL, "map: name: at most 15 characters of [A-Za-z0-9_.]");
+	if (attr.spin_lock) { /* map_check_btf */
+		if (type != HIVE_MAP_HASH && type != HIVE_MAP_ARRAY)
+			return map_log(&attr, -EOPNOTSUPP, "%s map: spin_lock: only hash and array values hold one",
+				       ops->name);
+		if (attr.spin_lock_off % 4 || (uint64_t)attr.spin_lock_off + 4 > value_size)
+			return map_log(&attr, -EINVAL, "%s map: spin_lock_off %u: not a 4-byte slot of the value",
+				       ops->name, attr.spin_lock_off);
+	}
 
 	struct hive_map *map;
 	err = ops->alloc(&attr, &map);
@@ -192,10 +208,17 @@ int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size
 	map->map_flags = attr.map_flags;
 	map->numa_node = attr.numa_node;
 	map->map_extra = attr.map_extra;
+	map->has_lock = attr.spin_lock;
+	map->lock_off = attr.spin_lock_off;
 	if (!map->ncpus)
 		map->ncpus = 1;
 	if (name)
 		strcpy(map->name, name);
+	err = registry_add(map);
+	if (err) {
+		ops->free(map);
+		return map_log(&attr, err, "%s map: out of memory", ops->name);
+	}
 	*out = map;
 	return 0;
 }
@@ -204,8 +227,38 @@ void hive_map_free(struct hive_map *map)
 {
 	if (!map)
 		return;
+	registry_remove(map);
 	map->ops->free(map);
 	epoch_reclaim();
+}
+
+/* }===== */
+
+/* {===== values with a bpf_spin_lock */
+
+void map_copy_value(const struct hive_map *map, void *dst, const void *src)
+{
+	if (!map->has_lock) {
+		memcpy(dst, src, map->value_size);
+		return;
+	}
+	uint32_t end = map->lock_off + 4;
+	memcpy(dst, src, map->lock_off);
+	memcpy((uint8_t *)dst + end, (const uint8_t *)src + end, map->value_size - end);
+}
+
+void map_copy_value_locked(const struct hive_map *map, void *dst, const void *src, bool lock_src)
+{
+	_Atomic uint32_t *lock = (_Atomic uint32_t *)((uint8_t *)(lock_src ? (void *)(uintptr_t)src : dst) + map->lock_off);
+	lock_spin(lock);
+	map_copy_value(map, dst, src);
+	lock_unspin(lock);
+}
+
+void map_init_value(const struct hive_map *map, void *dst)
+{
+	if (map->has_lock)
+		memset((uint8_t *)dst + map->lock_off, 0, 4);
 }
 
 /* }===== */
@@ -218,28 +271,42 @@ static bool map_is_queue_like(const struct hive_map *map)
 	       map->type == HIVE_MAP_BLOOM_FILTER;
 }
 
-int hive_map_lookup(struct hive_map *map, const void *key, void *value)
+int hive_map_lookup_flags(struct hive_map *map, const void *key, void *value, uint64_t flags)
 {
 	if (!map || !value || (!key && map->key_size))
 		return -EINVAL;
+	if (flags & ~(uint64_t)HIVE_F_LOCK)
+		return -EINVAL;
 	if (map->map_flags & HIVE_F_WRONLY)
 		return -EPERM;
+	if ((flags & HIVE_F_LOCK) && !map->has_lock)
+		return -EINVAL;
 	epoch_enter();
 	int err;
 	if (map_is_queue_like(map)) {
 		err = (int)map->ops->peek(map, value);
-	} else if (map->ops->user_lookup) {
+	} else if (map->ops->user_lookup && !map->has_lock) {
 		err = map->ops->user_lookup(map, key, value);
 	} else {
 		void *p = map->ops->lookup(map, key);
 		err = 0;
-		if (!p)
+		if (!p) {
 			err = -ENOENT;
-		else
-			memcpy(value, p, map->value_size);
+		} else {
+			if (flags & HIVE_F_LOCK)
+				map_copy_value_locked(map, value, p, true);
+			else
+				map_copy_value(map, value, p);
+			map_init_value(map, value);
+		}
 	}
 	epoch_exit();
 	return err;
+}
+
+int hive_map_lookup(struct hive_map *map, const void *key, void *value)
+{
+	return hive_map_lookup_flags(map, key, value, 0);
 }
 
 int hive_map_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
@@ -248,8 +315,8 @@ int hive_map_update(struct hive_map *map, const void *key, const void *value, ui
 		return -EINVAL;
 	if (map->map_flags & HIVE_F_RDONLY)
 		return -EPERM;
-	if (flags & HIVE_F_LOCK)
-		return -EINVAL; /* no map has a bpf_spin_lock without BTF */
+	if ((flags & HIVE_F_LOCK) && !map->has_lock)
+		return -EINVAL; /* no bpf_spin_lock in the value */
 	epoch_enter();
 	int err;
 	if (map_is_queue_like(map))
@@ -335,6 +402,16 @@ const char *hive_map_name(const struct hive_map *map)
 	return map->name;
 }
 
+uint32_t hive_map_id(const struct hive_map *map)
+{
+	return map->id;
+}
+
+struct hive_map *hive_map_from_id(uint32_t id)
+{
+	return registry_by_id(id);
+}
+
 /* }===== */
 
 /* {===== program side: each call inside an epoch section of its own, which
@@ -342,8 +419,10 @@ const char *hive_map_name(const struct hive_map *map)
 
 void *map_prog_lookup(struct hive_map *map, const void *key)
 {
+	if (map->ops->no_reclaim)
+		return map->ops->lookup(map, key);
 	epoch_enter();
-	void *p = map->ops->lookup ? map->ops->lookup(map, key) : NULL;
+	void *p = map->ops->lookup(map, key);
 	epoch_exit();
 	return p;
 }
@@ -352,6 +431,8 @@ void *map_prog_lookup_percpu(struct hive_map *map, const void *key, uint64_t cpu
 {
 	if (!map->percpu || cpu >= map->ncpus || !map->ops->lookup_cpu)
 		return NULL;
+	if (map->ops->no_reclaim)
+		return map->ops->lookup_cpu(map, key, (uint32_t)cpu);
 	epoch_enter();
 	void *p = map->ops->lookup_cpu(map, key, (uint32_t)cpu);
 	epoch_exit();
@@ -362,8 +443,10 @@ long map_prog_update(struct hive_map *map, const void *key, const void *value, u
 {
 	if (map->map_flags & HIVE_F_RDONLY_PROG)
 		return -EPERM;
+	if (map->ops->no_reclaim)
+		return map->ops->update(map, key, value, flags);
 	epoch_enter();
-	long err = map->ops->update ? map->ops->update(map, key, value, flags) : -EINVAL;
+	long err = map->ops->update(map, key, value, flags);
 	epoch_exit();
 	return err;
 }
@@ -372,10 +455,22 @@ long map_prog_delete(struct hive_map *map, const void *key)
 {
 	if (map->map_flags & HIVE_F_RDONLY_PROG)
 		return -EPERM;
+	if (map->ops->no_reclaim)
+		return map->ops->delete(map, key);
 	epoch_enter();
-	long err = map->ops->delete ? map->ops->delete(map, key) : -EINVAL;
+	long err = map->ops->delete(map, key);
 	epoch_exit();
 	return err;
+}
+
+long map_prog_for_each(struct hive_map *map, map_each_fn cb, void *ctx, uint64_t flags)
+{
+	if (flags || !map->ops->for_each)
+		return -EINVAL;
+	epoch_enter();
+	long n = map->ops->for_each(map, cb, ctx);
+	epoch_exit();
+	return n;
 }
 
 long map_prog_push(struct hive_map *map, const void *value, uint64_t flags)

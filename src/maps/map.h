@@ -38,12 +38,20 @@ struct map_attr {
 	uint32_t key_size, value_size, max_entries, map_flags, numa_node;
 	uint64_t map_extra;
 	const struct hive_map *inner;
+	bool spin_lock;
+	uint32_t spin_lock_off;
 	char *log;          /* may be NULL */
 	size_t log_size;
 };
 
+/* A for_each_map_elem callback: 0 continues, 1 stops (the program's r0). */
+typedef long (*map_each_fn)(struct hive_map *map, const void *key, void *value, void *ctx);
+
 struct map_ops {
 	const char *name;  /* "hash", as bpftool prints map types */
+	/* nothing is ever freed before the map: program-side calls need no
+	 * epoch section (arrays, queues, bloom filters, ring buffers) */
+	bool no_reclaim;
 	/* attribute checks, before any allocation (map_alloc_check) */
 	int (*check)(const struct map_attr *attr);
 	/* allocate; the common fields are filled by map.c afterwards */
@@ -65,6 +73,15 @@ struct map_ops {
 	int (*user_lookup)(struct hive_map *map, const void *key, void *value);
 	int (*user_update)(struct hive_map *map, const void *key, const void *value, uint64_t flags);
 	int (*lookup_and_delete)(struct hive_map *map, const void *key, void *value, uint64_t flags);
+	/* for_each_map_elem: call @cb on each element, this CPU's slot of
+	 * per-CPU values, until it returns non-zero; the number visited */
+	long (*for_each)(struct hive_map *map, map_each_fn cb, void *ctx);
+};
+
+/* Map-in-map: what an inner map must look like (bpf_map_meta_equal). */
+struct map_meta {
+	enum hive_map_type type;
+	uint32_t key_size, value_size, max_entries, map_flags;
 };
 
 struct hive_map {
@@ -76,8 +93,15 @@ struct hive_map {
 	uint32_t map_flags;
 	uint32_t numa_node;
 	uint64_t map_extra;
+	uint32_t id;          /* registry.c: unique while the map lives */
 	uint32_t ncpus;       /* per-CPU maps: slots per value */
 	bool percpu;
+	/* values hold pointers (map-in-map, prog array): 8 bytes stored per
+	 * value, the user API speaks ids */
+	bool holds_ptrs;
+	bool has_lock;           /* a bpf_spin_lock at lock_off in each value */
+	uint32_t lock_off;
+	struct map_meta inner;   /* map-in-map */
 	char name[MAP_NAME_LEN];
 };
 
@@ -85,6 +109,25 @@ struct hive_map {
 extern const struct map_ops map_array_ops, map_percpu_array_ops;
 extern const struct map_ops map_hash_ops, map_percpu_hash_ops, map_lru_hash_ops, map_lru_percpu_hash_ops;
 extern const struct map_ops map_lpm_ops, map_queue_ops, map_stack_ops, map_bloom_ops, map_ringbuf_ops;
+extern const struct map_ops map_prog_array_ops, map_array_of_maps_ops, map_hash_of_maps_ops;
+extern const struct map_ops map_perf_event_array_ops;
+
+/* perf_event_output: a raw sample into the ring buffer in slot
+ * (flags & 0xffffffff, BPF_F_CURRENT_CPU = this CPU) of a PERF_EVENT_ARRAY. */
+long perf_event_output(struct hive_map *map, uint64_t flags, const void *data, uint64_t size);
+
+/* {===== map-in-map and prog arrays (map_of_maps.c) */
+/* fd_array_map_alloc_check's extra rules: value_size 4, no *_PROG flags */
+int map_fd_check(const struct map_attr *attr);
+/* Record the template inner map of attr (bpf_map_meta_alloc). */
+int map_meta_init(const struct map_attr *attr, struct map_meta *meta);
+/* The live inner map with @id if it fits @outer's template: 0, -EBADF, -EINVAL. */
+int map_inner_get(const struct hive_map *outer, uint32_t id, struct hive_map **inner);
+/* }===== */
+
+/* Tail calls: the program in slot @index of a PROG_ARRAY map, or NULL
+ * (index out of range, empty slot, not a prog array). */
+const struct hive_prog *map_prog_array_get(struct hive_map *map, uint32_t index);
 
 /* Write "map 'name': msg" to the attr's log; returns @err. */
 int map_log(const struct map_attr *attr, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -100,6 +143,18 @@ static inline uint32_t map_round8(uint32_t n)
 	return (uint32_t)(((uint64_t)n + 7) & ~(uint64_t)7);
 }
 
+/* Highest CPU + 1 of a cpulist such as "0-3,5\n"; -1 if malformed. */
+int map_parse_cpulist(const char *s);
+
+/* {===== values with a bpf_spin_lock (as the kernel's copy_map_value*) */
+/* Copy value_size bytes, except the lock word when the map has one. */
+void map_copy_value(const struct hive_map *map, void *dst, const void *src);
+/* The same under the lock of @src (lock_src) or of @dst. */
+void map_copy_value_locked(const struct hive_map *map, void *dst, const void *src, bool lock_src);
+/* Zero the lock word of a value copied out (check_and_init_map_value). */
+void map_init_value(const struct hive_map *map, void *dst);
+/* }===== */
+
 /* The slot of the calling thread in a per-CPU value: sched_getcpu(). */
 uint32_t map_this_cpu(const struct hive_map *map);
 
@@ -113,9 +168,16 @@ long map_prog_pop(struct hive_map *map, void *value);
 long map_prog_peek(struct hive_map *map, void *value);
 /* }===== */
 
+/* bpf_for_each_map_elem for the interpreter, which turns the program's
+ * callback into @cb: the number of elements visited, or -EINVAL (flags,
+ * or a map type Linux does not iterate: only arrays and hashes). */
+long map_prog_for_each(struct hive_map *map, map_each_fn cb, void *ctx, uint64_t flags);
+
 /* Ring buffer, program side (map_ringbuf.c). */
 void *ringbuf_reserve(struct hive_map *map, uint64_t size, uint64_t flags);
 void ringbuf_commit(void *sample, uint64_t flags, bool discard);
+/* Checked runs: is @sample a reserved, uncommitted record of a live ring? */
+bool ringbuf_is_reserved_sample(const void *sample);
 long ringbuf_output(struct hive_map *map, const void *data, uint64_t size, uint64_t flags);
 uint64_t ringbuf_query(struct hive_map *map, uint64_t flags);
 

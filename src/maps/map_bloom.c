@@ -162,6 +162,7 @@ static int bloom_get_next_key(struct hive_map *map, const void *key, void *next_
 
 const struct map_ops map_bloom_ops = {
 	.name = "bloom_filter",
+	.no_reclaim = true,
 	.check = bloom_check,
 	.alloc = bloom_alloc,
 	.free = bloom_free,

@@ -118,6 +118,12 @@ static uint32_t htab_random_seed(void)
 
 static int htab_alloc(const struct map_attr *a, struct hive_map **out)
 {
+	struct map_meta meta = {0};
+	if (a->type == HIVE_MAP_HASH_OF_MAPS) {
+		int err = map_meta_init(a, &meta);
+		if (err)
+			return err;
+	}
 	bool percpu = htab_is_percpu(a->type);
 	uint32_t ncpus = percpu ? (uint32_t)hive_num_possible_cpus() : 1;
 	uint32_t max_entries = a->max_entries;
@@ -149,6 +155,8 @@ static int htab_alloc(const struct map_attr *a, struct hive_map **out)
 	h->lru_head.lru_next = h->lru_head.lru_prev = &h->lru_head;
 	h->map.ncpus = ncpus;
 	h->map.percpu = percpu;
+	h->map.holds_ptrs = a->type == HIVE_MAP_HASH_OF_MAPS;
+	h->map.inner = meta;
 	h->map.max_entries = max_entries;
 	*out = &h->map;
 	return 0;
@@ -311,8 +319,12 @@ enum htab_how { HTAB_PROG, HTAB_USER };
 static void htab_fill(struct htab *h, struct htab_elem *e, const void *value, enum htab_how how, bool fresh)
 {
 	uint8_t *v = htab_value(h, e);
+	if (h->map.holds_ptrs) {
+		memcpy(v, value, sizeof(void *));
+		return;
+	}
 	if (!h->map.percpu) {
-		memcpy(v, value, h->map.value_size);
+		map_copy_value(&h->map, v, value); /* a new element's lock word stays 0 */
 		return;
 	}
 	uint32_t slot = map_round8(h->map.value_size);
@@ -329,8 +341,12 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 			    enum htab_how how)
 {
 	struct htab *h = htab_of(map);
-	if ((flags & ~(uint64_t)HIVE_F_LOCK) > HIVE_EXIST || (flags & HIVE_F_LOCK))
+	if ((flags & ~(uint64_t)HIVE_F_LOCK) > HIVE_EXIST)
 		return -EINVAL;
+	bool locked = flags & HIVE_F_LOCK;
+	if (locked && !map->has_lock)
+		return -EINVAL;
+	flags &= ~(uint64_t)HIVE_F_LOCK;
 	uint32_t hash = htab_hash(h, key);
 	struct htab_bucket *b = htab_bucket(h, hash);
 	long err = 0;
@@ -343,6 +359,10 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 	}
 	if (!old && flags == HIVE_EXIST) {
 		err = -ENOENT;
+		goto out;
+	}
+	if (old && locked) { /* in place, under the value's own lock */
+		map_copy_value_locked(map, htab_value(h, old), value, false);
 		goto out;
 	}
 	if (old && map->percpu) { /* in place, as pcpu_copy_value */
@@ -431,7 +451,12 @@ static int htab_lookup_and_delete(struct hive_map *map, const void *key, void *v
 	htab_writer_lock(h, b);
 	struct htab_elem *e = htab_find(h, b, hash, key);
 	if (e) {
-		memcpy(value, htab_value(h, e), hive_map_user_value_size(map));
+		if (map->has_lock) {
+			map_copy_value(map, value, htab_value(h, e));
+			map_init_value(map, value);
+		} else {
+			memcpy(value, htab_value(h, e), hive_map_user_value_size(map));
+		}
 		htab_remove(h, b, e);
 	}
 	htab_writer_unlock(h, b);
@@ -464,12 +489,85 @@ static int htab_get_next_key(struct hive_map *map, const void *key, void *next_k
 	return -ENOENT;
 }
 
+/* Elements seen in bucket order; one added or removed meanwhile may or
+ * may not be visited, as in the kernel. */
+static long htab_for_each(struct hive_map *map, map_each_fn cb, void *ctx)
+{
+	struct htab *h = htab_of(map);
+	size_t off = map->percpu ? (size_t)map_round8(map->value_size) * map_this_cpu(map) : 0;
+	long n = 0;
+	for (uint32_t i = 0; i < h->n_buckets; i++)
+		for (struct htab_elem *e = atomic_load_explicit(&h->buckets[i].head, memory_order_acquire); e;
+		     e = atomic_load_explicit(&e->next, memory_order_acquire)) {
+			n++;
+			if (cb(map, htab_key(e), htab_value(h, e) + off, ctx))
+				return n;
+		}
+	return n;
+}
+
+/* {===== HASH_OF_MAPS (see map_of_maps.c): values are inner map pointers */
+
+static int htab_of_maps_check(const struct map_attr *a)
+{
+	int err = map_fd_check(a);
+	return err ? err : htab_check(a);
+}
+
+static void *htab_of_maps_lookup(struct hive_map *map, const void *key)
+{
+	struct hive_map **slot = htab_lookup_cpu(map, key, 0);
+	return slot ? *slot : NULL;
+}
+
+static long htab_of_maps_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
+{
+	(void)map, (void)key, (void)value, (void)flags;
+	return -EINVAL; /* not from programs */
+}
+
+static int htab_of_maps_user_lookup(struct hive_map *map, const void *key, void *value)
+{
+	struct hive_map *inner = htab_of_maps_lookup(map, key);
+	if (!inner)
+		return -ENOENT;
+	memcpy(value, &inner->id, 4);
+	return 0;
+}
+
+static int htab_of_maps_user_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
+{
+	uint32_t id;
+	memcpy(&id, value, 4);
+	struct hive_map *inner;
+	int err = map_inner_get(map, id, &inner);
+	if (err)
+		return err;
+	return (int)htab_update_how(map, key, &inner, flags, HTAB_USER);
+}
+
+const struct map_ops map_hash_of_maps_ops = {
+	.name = "hash_of_maps",
+	.check = htab_of_maps_check,
+	.alloc = htab_alloc,
+	.free = htab_free,
+	.lookup = htab_of_maps_lookup,
+	.update = htab_of_maps_update,
+	.delete = htab_delete,
+	.get_next_key = htab_get_next_key,
+	.user_lookup = htab_of_maps_user_lookup,
+	.user_update = htab_of_maps_user_update,
+};
+
+/* }===== */
+
 #define HTAB_OPS(NAME)                                                                             \
 	{                                                                                          \
 		.name = NAME, .check = htab_check, .alloc = htab_alloc, .free = htab_free,         \
 		.lookup = htab_lookup, .lookup_cpu = htab_lookup_cpu, .update = htab_update, .delete = htab_delete,               \
 		.get_next_key = htab_get_next_key, .user_lookup = htab_user_lookup,                \
 		.user_update = htab_user_update, .lookup_and_delete = htab_lookup_and_delete,      \
+		.for_each = htab_for_each,                                                         \
 	}
 
 const struct map_ops map_hash_ops = HTAB_OPS("hash");

@@ -201,6 +201,7 @@ static int qs_lookup_and_delete(struct hive_map *map, const void *key, void *val
 
 const struct map_ops map_queue_ops = {
 	.name = "queue",
+	.no_reclaim = true,
 	.check = qs_check,
 	.alloc = qs_alloc,
 	.free = qs_free,
@@ -216,6 +217,7 @@ const struct map_ops map_queue_ops = {
 
 const struct map_ops map_stack_ops = {
 	.name = "stack",
+	.no_reclaim = true,
 	.check = qs_check,
 	.alloc = qs_alloc,
 	.free = qs_free,

@@ -27,6 +27,7 @@
 #include "maps/lock.h"
 #include "maps/map.h"
 #include "maps/mapmem.h"
+#include "maps/registry.h"
 
 enum {
 	RB_BUSY_BIT = 1U << 31,
@@ -62,6 +63,25 @@ struct ringbuf_map {
 static struct ringbuf *rb_of(struct hive_map *map)
 {
 	return ((struct ringbuf_map *)map)->rb;
+}
+
+/* Is @arg a sample reserved (not yet committed) in @map? Reads nothing
+ * outside the ring's own mapping. */
+static bool rb_holds_sample(struct hive_map *map, const void *arg)
+{
+	if (map->type != HIVE_MAP_RINGBUF)
+		return false;
+	struct ringbuf *rb = rb_of(map);
+	uintptr_t p = (uintptr_t)arg, lo = (uintptr_t)rb->data + RB_HDR_SZ, hi = (uintptr_t)rb->data + (rb->mask + 1);
+	if (p < lo || p >= hi || (p - lo) % 8)
+		return false;
+	const struct rb_hdr *h = (const struct rb_hdr *)(p - RB_HDR_SZ);
+	return atomic_load_explicit(&h->len, memory_order_acquire) & RB_BUSY_BIT;
+}
+
+bool ringbuf_is_reserved_sample(const void *sample)
+{
+	return registry_find_if(rb_holds_sample, sample) != NULL;
 }
 
 static size_t rb_page_size(void)
@@ -311,6 +331,7 @@ static int rb_get_next_key(struct hive_map *map, const void *key, void *next_key
 
 const struct map_ops map_ringbuf_ops = {
 	.name = "ringbuf",
+	.no_reclaim = true,
 	.check = rb_check,
 	.alloc = rb_alloc,
 	.free = rb_free,

@@ -72,6 +72,26 @@ static int stack_bounds(struct verifier_env *env, int regno, const struct reg_st
 	return 0;
 }
 
+/* A write at a variable offset initialises only some of the bytes it may
+ * touch; marking them all written would let later reads see stale memory.
+ * Linux refuses it unless uninitialised reads are allowed anyway. */
+static int var_write_init_check(struct verifier_env *env, int regno, struct reg_state *ptr, int64_t lo, int64_t hi)
+{
+	if (env->allow_uninit_stack)
+		return 0;
+	struct frame *f = env->cur->frames[ptr->frameno];
+	for (int64_t o = lo; o < hi; o++) {
+		int b;
+		struct stack_slot *s = slot_at(f, o, &b);
+		if (!s || s->kind[b] == STACK_INVALID)
+			return verr(env, (uint16_t)(1u << regno),
+				    "initialise the whole range a variable-offset write may touch first",
+				    "uninit stack in range of var-offset write prohibited for !root; insn %u, off: %lld",
+				    env->pc, (long long)o);
+	}
+	return 0;
+}
+
 static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigned size, const struct reg_state *val)
 {
 	struct reg_state *ptr = &cur_regs(env)[regno];
@@ -80,8 +100,11 @@ static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigne
 	if ((err = stack_bounds(env, regno, ptr, off, size, "write to", &lo, &hi)))
 		return err;
 	track_depth(env, ptr, lo);
-	if (!range_is_const(ptr->v))
+	if (!range_is_const(ptr->v)) {
+		if ((err = var_write_init_check(env, regno, ptr, lo, hi)))
+			return err;
 		return stack_mark(env, ptr, lo, hi, STACK_MISC);
+	}
 	if (lo % (int64_t)size)
 		return verr(env, (uint16_t)(1u << regno), "align stack accesses to their size",
 			    "misaligned stack access off %d+%d size %u", ptr->off, off, size);
@@ -313,9 +336,6 @@ int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8
 		struct reg_state v;
 		if ((err = check_reg_read(env, insn->dst_reg)))
 			return err;
-		if (regs[insn->dst_reg].type == PTR_TO_CTX)
-			return verr(env, (uint16_t)(1u << insn->dst_reg), "store a register instead",
-				    "BPF_ST stores into R%d ctx is not allowed", insn->dst_reg);
 		reg_mark_const(&v, (uint64_t)(int64_t)insn->imm);
 		if (size < 8)
 			v.v = range_cast(v.v, size);
@@ -380,6 +400,8 @@ int check_helper_mem(struct verifier_env *env, int regno, int64_t size, bool wri
 		if (err)
 			return err;
 		track_depth(env, r, lo);
+		if (write && !range_is_const(r->v) && (err = var_write_init_check(env, regno, r, lo, hi)))
+			return err;
 		if (write)
 			return stack_mark(env, r, lo, hi, STACK_MISC);
 		struct frame *f = env->cur->frames[r->frameno];

@@ -7,10 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The disassembler lives in another part of the library and may be absent. */
-extern int hive_disasm_insn(const struct hive_insn *insns, size_t cnt, size_t pc, char *buf, size_t size)
-	__attribute__((weak));
-
 static void log_append(struct verifier_env *env, const char *fmt, va_list ap)
 {
 	if (!env->log || !env->log_size)
@@ -42,7 +38,7 @@ static void log_put(struct verifier_env *env, const char *fmt, ...)
 
 void insn_str(const struct verifier_env *env, uint32_t pc, char *buf, size_t size)
 {
-	if (hive_disasm_insn && hive_disasm_insn(env->insns, env->cnt, pc, buf, size) > 0)
+	if (hive_disasm_insn(env->insns, env->cnt, pc, buf, size) > 0)
 		return;
 	const struct hive_insn *i = &env->insns[pc];
 	snprintf(buf, size, "(%02x) dst=r%u src=r%u off=%d imm=%d", i->code, i->dst_reg, i->src_reg, i->off, i->imm);

@@ -10,9 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-/* The full helper table may not be linked in yet (src/helpers/protos.c). */
-extern const struct helper_proto *helper_proto(uint32_t id) __attribute__((weak));
-
 struct pending {
 	struct vstate st;
 	struct vnode *parent;
@@ -286,10 +283,15 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 	/* pointer against NULL */
 	bool src_null = src.type == SCALAR_VALUE && range_is_const(src.v) && src.v.t.value == 0;
 	if (!is32 && src_null && (c == RC_EQ || c == RC_NE) && reg_is_ptr(&dst)) {
+		enum reg_type t = reg_base(&dst);
 		if (!(dst.type & PTR_MAYBE_NULL)) {
-			/* a valid pointer is never NULL */
-			env->pc = c == RC_NE ? target : fall;
-			return 0;
+			/* the kernel's reg_not_null: these are never NULL; others
+			 * (stack, ctx, packet) are compared both ways */
+			if (t == PTR_TO_MAP_VALUE || t == PTR_TO_MAP_KEY || t == PTR_TO_MEM) {
+				env->pc = c == RC_NE ? target : fall;
+				return 0;
+			}
+			goto both;
 		}
 		struct vstate *other;
 		if ((err = push_branch(env, target, &other)))
@@ -300,10 +302,8 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 		env->pc = fall;
 		return 0;
 	}
-	if (dst.type & PTR_MAYBE_NULL || (x && (src.type & PTR_MAYBE_NULL))) {
-		/* comparing a maybe-NULL pointer with something else settles nothing */
-	}
-
+both:;
+	/* other comparisons involving pointers settle nothing: both ways */
 	struct vstate *other;
 	if ((err = push_branch(env, target, &other)))
 		return err;
@@ -545,7 +545,7 @@ int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_ver
 	env.ctx = opts && opts->ctx ? opts->ctx : ctx_layout_of(env.prog_type);
 	env.maps = opts ? opts->maps : NULL;
 	env.nmaps = opts ? (uint32_t)opts->nmaps : 0;
-	env.proto = helper_proto ? helper_proto : verifier_builtin_proto;
+	env.proto = helper_proto;
 	env.log = opts ? opts->log_buf : NULL;
 	env.log_size = opts ? opts->log_size : 0;
 	env.log_level = opts ? opts->log_level : 0;

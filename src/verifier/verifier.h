@@ -254,11 +254,6 @@ const char *reg_type_name(uint16_t type, char *buf, size_t size);
 void insn_str(const struct verifier_env *env, uint32_t pc, char *buf, size_t size);
 /* }===== */
 
-/* {===== helpers_min.c: a small prototype table (tests, and until
- * helper_proto() is linked in) */
-const struct helper_proto *verifier_builtin_proto(uint32_t id);
-/* }===== */
-
 /* {===== verifier.c */
 /* Verify with an explicit environment (tests can give their own helper table). */
 int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats);

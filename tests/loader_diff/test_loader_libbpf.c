@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <unistd.h>
 
 #include "hive/hive.h"
 #include "loader_corpus.h"
@@ -136,12 +138,59 @@ static void test_corpus_matches_libbpf(void **state)
 				n++;
 			}
 	assert_true(n >= CORPUS_N * 6);
+	/* the CO-RE objects open the same way too (relocation is at load) */
+	static const char *const more[] = {"core", "core_target", "core_vmlinux"};
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		for (int cpu = 1; cpu <= 3; cpu++)
+			compare(corpus_obj(more[i], cpu, true));
+}
+
+/* CO-RE against the running kernel: hive's relocated values must be what
+ * libbpf's BTF API reads from /sys/kernel/btf/vmlinux. */
+static void test_core_vmlinux_matches_libbpf(void **state)
+{
+	(void)state;
+	if (!corpus_clang(1) || access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		printf("HIVE-SKIP: no clang or no /sys/kernel/btf/vmlinux\n");
+		skip();
+	}
+	struct btf *vb = btf__load_vmlinux_btf();
+	assert_non_null(vb);
+	int id = btf__find_by_name_kind(vb, "task_struct", BTF_KIND_STRUCT);
+	assert_true(id > 0);
+	const struct btf_type *t = btf__type_by_id(vb, (uint32_t)id);
+	long off_pid = -1, off_comm = -1;
+	const struct btf_member *m = btf_members(t);
+	for (unsigned i = 0; i < btf_vlen(t); i++) {
+		const char *n = btf__name_by_offset(vb, m[i].name_off);
+		if (strcmp(n, "pid") == 0)
+			off_pid = btf_member_bit_offset(t, i) / 8;
+		if (strcmp(n, "comm") == 0)
+			off_comm = btf_member_bit_offset(t, i) / 8;
+	}
+	assert_true(off_pid > 0 && off_comm > 0);
+	char log[1024];
+	struct hive_object *h = NULL;
+	assert_int_equal(hive_object_open_file(corpus_obj("core_vmlinux", 2, true), NULL, &h), 0);
+	HIVE_OPTS(hive_object_load_opts, lo, .log_buf = log, .log_size = sizeof(log), .mode = HIVE_EXEC_TRUSTED);
+	if (hive_object_load(h, &lo))
+		fail_msg("load: %s", log);
+	uint64_t ret, mem = 0;
+	assert_int_equal(hive_prog_run_mem(hive_program_prog(hive_object_find_program(h, "off_pid")), &mem, 8, &ret), 0);
+	assert_int_equal(ret, off_pid);
+	assert_int_equal(hive_prog_run_mem(hive_program_prog(hive_object_find_program(h, "off_comm")), &mem, 8, &ret), 0);
+	assert_int_equal(ret, off_comm);
+	assert_int_equal(hive_prog_run_mem(hive_program_prog(hive_object_find_program(h, "size_task")), &mem, 8, &ret), 0);
+	assert_int_equal(ret, t->size);
+	hive_object_close(h);
+	btf__free(vb);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus_matches_libbpf),
+		cmocka_unit_test(test_core_vmlinux_matches_libbpf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,7 +42,15 @@ static const char *corpus_clang(int cpu)
 
 /* Path of the object for @name at -mcpu=v@cpu (@g: -g), compiling it if
  * needed; NULL when no suitable clang exists. */
-static const char *corpus_obj(const char *name, int cpu, bool g)
+static const char *corpus_obj_def(const char *name, int cpu, bool g, const char *define);
+
+static __attribute__((unused)) const char *corpus_obj(const char *name, int cpu, bool g)
+{
+	return corpus_obj_def(name, cpu, g, NULL);
+}
+
+/* As corpus_obj, compiled with -D@define (for sources holding several cases). */
+static const char *corpus_obj_def(const char *name, int cpu, bool g, const char *define)
 {
 	static char path[1200];
 	char src[1024], cmd[8192], dir[1024];
@@ -52,15 +60,17 @@ static const char *corpus_obj(const char *name, int cpu, bool g)
 	snprintf(dir, sizeof(dir), "%s/loader_corpus", HIVE_BINARY_DIR);
 	mkdir(dir, 0755);
 	snprintf(src, sizeof(src), "%s/tests/progs/%s.bpf.c", HIVE_SOURCE_DIR, name);
-	snprintf(path, sizeof(path), "%.1000s/%.64s_v%d%s.o", dir, name, cpu, g ? "_g" : "");
+	snprintf(path, sizeof(path), "%.1000s/%.64s%s%.32s_v%d%s.o", dir, name, define ? "_" : "", define ? define : "",
+		 cpu, g ? "_g" : "");
 	struct stat ss, so;
 	if (stat(path, &so) == 0 && stat(src, &ss) == 0 && so.st_mtime > ss.st_mtime)
 		return path;
 	/* compile to a temporary name, then rename: parallel tests may race */
 	snprintf(cmd, sizeof(cmd),
-		 "%s -target bpf -O2 -mcpu=v%d %s -I/usr/include/x86_64-linux-gnu -I/usr/include/$(uname -m)-linux-gnu "
+		 "%s -target bpf -O2 -mcpu=v%d %s %s%s -I/usr/include/x86_64-linux-gnu -I/usr/include/$(uname -m)-linux-gnu "
 		 "-c %s -o %s.%d.tmp && mv %s.%d.tmp %s",
-		 cc, cpu, g ? "-g" : "", src, path, (int)getpid(), path, (int)getpid(), path);
+		 cc, cpu, g ? "-g" : "", define ? "-D" : "", define ? define : "", src, path, (int)getpid(), path,
+		 (int)getpid(), path);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "corpus: failed: %s\n", cmd);
 		return NULL;

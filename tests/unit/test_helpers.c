@@ -213,20 +213,25 @@ static void test_strings(void **state)
 	assert_int_equal((int64_t)call(182, P("abc"), 3, P("ab"), 0, 0), 1);
 }
 
+/* 16-bit folded results, as Linux 6.12+ (test_helper_kernel_diff checks
+ * hundreds of random cases against the running kernel) */
 static void test_csum_diff(void **state)
 {
 	(void)state;
 	uint32_t a[2] = {0x01020304, 0x0a0b0c0d}, b[2] = {0x01020305, 0x0a0b0c0d};
-	assert_int_equal(call(28, 0, 0, P(a), 4, 0), 0x01020304);
-	assert_int_equal(call(28, 0, 0, P(a), 8, 1), 0x01020304u + 0x0a0b0c0du + 1);
+	assert_int_equal(call(28, 0, 0, P(a), 4, 0), 0x0406);
+	assert_int_equal(call(28, 0, 0, P(a), 8, 1), 0x1a1f);
 	assert_int_equal(call(28, P(a), 8, P(b), 8, 0), 1); /* only the difference remains */
-	assert_int_equal(call(28, P(a), 4, P(a), 4, 0), 0xffffffff);
-	assert_int_equal(call(28, 0, 0, 0, 0, 0x1234), 0x1234);
-	assert_int_equal((int64_t)call(28, P(a), 3, 0, 0, 0), (int64_t)-EINVAL);
-	assert_int_equal((int64_t)call(28, P(a), 4, P(a), 512, 0), (int64_t)-EINVAL);
-	/* end-around carry */
+	assert_int_equal(call(28, P(a), 4, P(a), 4, 0), 0xffff);
+	assert_int_equal(call(28, 0, 0, 0, 0, 0x12345678), 0x68ac); /* the seed, folded */
+	assert_int_equal(call(28, P(a), 3, 0, 0, 0), 0xfcf9);      /* any size */
 	uint32_t big[2] = {0xffffffff, 2};
-	assert_int_equal(call(28, 0, 0, P(big), 8, 0), 2);
+	assert_int_equal(call(28, 0, 0, P(big), 8, 0), 2); /* end-around carry */
+	/* an odd start address is rotated as x86-64's csum_partial does */
+	uint8_t odd[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+	assert_int_equal(call(28, 0, 0, P(odd + 1), 8, 0), call(28, 0, 0, P(odd + 1), 8, 0));
+	uint8_t even[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	assert_int_equal(call(28, 0, 0, P(odd + 1), 8, 0), call(28, 0, 0, P(even), 8, 0));
 }
 
 static void test_probe_read(void **state)
@@ -294,6 +299,14 @@ static void test_spin_lock(void **state)
 
 /* }===== */
 
+static int count_cb(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	assert_true(size == 3 || size == 4);
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
 static void test_map_helpers_direct(void **state)
 {
 	(void)state;
@@ -345,6 +358,43 @@ static void test_ringbuf_helpers_direct(void **state)
 	assert_int_equal(call(134, P(rb), 0, 0, 0, 0), 16 + 24 + 24);
 	hive_map_free(rb);
 	hive_map_free(arr);
+}
+
+static void test_perf_event_output(void **state)
+{
+	(void)state;
+	int ncpu = hive_num_possible_cpus();
+	struct hive_map *pa, *rb[64];
+	assert_int_equal(hive_map_create(HIVE_MAP_PERF_EVENT_ARRAY, NULL, 4, 4, (uint32_t)ncpu + 1, NULL, &pa), 0);
+	uint32_t k = 0, v = 0;
+	assert_int_equal(hive_map_lookup(pa, &k, &v), -HIVE_ENOTSUPP);
+	v = 12345678;
+	assert_int_equal(hive_map_update(pa, &k, &v, 0), -EBADF);
+	for (int c = 0; c < ncpu && c < 64; c++) {
+		assert_int_equal(hive_map_create(HIVE_MAP_RINGBUF, NULL, 0, 0, 4096, NULL, &rb[c]), 0);
+		k = (uint32_t)c;
+		v = hive_map_id(rb[c]);
+		assert_int_equal(hive_map_update(pa, &k, &v, HIVE_EXIST), -EINVAL);
+		assert_int_equal(hive_map_update(pa, &k, &v, HIVE_ANY), 0);
+	}
+	assert_int_equal(call(25, 0, P(pa), 0xffffffffu, P("cur"), 3), 0); /* BPF_F_CURRENT_CPU */
+	assert_int_equal(call(25, 0, P(pa), 0, P("zero"), 4), 0);
+	assert_int_equal((int64_t)call(25, 0, P(pa), (uint64_t)ncpu, P("x"), 1), (int64_t)-ENOENT);
+	assert_int_equal((int64_t)call(25, 0, P(pa), (uint64_t)ncpu + 1, P("x"), 1), (int64_t)-E2BIG);
+	assert_int_equal((int64_t)call(25, 0, P(pa), 1ull << 40, P("x"), 1), (int64_t)-EINVAL);
+	assert_int_equal((int64_t)call(25, 0, P(pa), 0, 0, 5000), (int64_t)-ENOSPC);
+	uint64_t got = 0;
+	for (int c = 0; c < ncpu && c < 64; c++) {
+		int n = hive_ringbuf_consume(rb[c], count_cb, &got);
+		assert_true(n >= 0);
+	}
+	assert_int_equal(got, 2);
+	k = 0;
+	assert_int_equal(hive_map_delete(pa, &k), 0);
+	assert_int_equal((int64_t)call(25, 0, P(pa), 0, P("x"), 1), (int64_t)-ENOENT);
+	hive_map_free(pa);
+	for (int c = 0; c < ncpu && c < 64; c++)
+		hive_map_free(rb[c]);
 }
 
 /* {===== through the interpreter */
@@ -420,6 +470,35 @@ static void test_prog_bad_pointers(void **state)
 	/* a NULL map */
 	const struct hive_insn n[] = {MOV64_IMM(1, 0), MOV64_REG(2, 10), CALL_HELPER(1), EXIT()};
 	assert_int_equal(run(n, ARRAY_LEN(n), HIVE_EXEC_CHECKED, &r0, msg), -EINVAL);
+	/* r1 is not a map: checked mode refuses it before any dereference */
+	const struct hive_insn nm[] = {
+		LD_IMM64(1, (uintptr_t)&outside), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -8), CALL_HELPER(1), EXIT(),
+	};
+	assert_int_equal(run(nm, ARRAY_LEN(nm), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
+	assert_non_null(strstr(msg, "not a live map"));
+	const struct hive_insn nr[] = {
+		LD_IMM64(1, (uintptr_t)&outside), MOV64_IMM(2, 8), MOV64_IMM(3, 0), CALL_HELPER(131), EXIT(),
+	};
+	assert_int_equal(run(nr, ARRAY_LEN(nr), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
+	/* submit of something never reserved */
+	const struct hive_insn ns[] = {
+		LD_IMM64(1, (uintptr_t)&outside), MOV64_IMM(2, 0), CALL_HELPER(132), EXIT(),
+	};
+	assert_int_equal(run(ns, ARRAY_LEN(ns), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
+	/* submit of a stack address, and a double submit */
+	struct hive_map *rb;
+	assert_int_equal(hive_map_create(HIVE_MAP_RINGBUF, NULL, 0, 0, 4096, NULL, &rb), 0);
+	const struct hive_insn st[] = {MOV64_REG(1, 10), ALU64_IMM(ISA_ADD, 1, -8), MOV64_IMM(2, 0), CALL_HELPER(132), EXIT()};
+	assert_int_equal(run(st, ARRAY_LEN(st), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
+	assert_non_null(strstr(msg, "not a reserved"));
+	const struct hive_insn twice[] = {
+		LD_IMM64(1, (uintptr_t)rb), MOV64_IMM(2, 8), MOV64_IMM(3, 0), CALL_HELPER(131), JMP_IMM(ISA_JEQ, 0, 0, 7),
+		MOV64_REG(6, 0), MOV64_REG(1, 6), MOV64_IMM(2, 0), CALL_HELPER(132), MOV64_REG(1, 6), MOV64_IMM(2, 0),
+		CALL_HELPER(133), EXIT(),
+	};
+	assert_int_equal(run(twice, ARRAY_LEN(twice), HIVE_EXEC_CHECKED, &r0, msg), -EFAULT);
+	assert_non_null(strstr(msg, "committed twice"));
+	hive_map_free(rb);
 	/* probe_read into memory the program may not write */
 	const struct hive_insn pr[] = {
 		LD_IMM64(1, (uintptr_t)&outside), MOV64_IMM(2, 4), MOV64_IMM(3, 0), CALL_HELPER(4), EXIT(),
@@ -534,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_spin_lock),
 		cmocka_unit_test(test_map_helpers_direct),
 		cmocka_unit_test(test_ringbuf_helpers_direct),
+		cmocka_unit_test(test_perf_event_output),
 		cmocka_unit_test(test_prog_lookup_checked),
 		cmocka_unit_test(test_prog_bad_pointers),
 		cmocka_unit_test(test_prog_ringbuf),

@@ -231,6 +231,54 @@ static void test_harden_many(void **state)
 			}
 }
 
+/* Every allocation of a compilation failing in turn (once, then from there
+ * on): -ENOMEM, no image, nothing leaked (ASan), the program still runs on
+ * the interpreter; and the compilation after it works. */
+static void test_alloc_failures(void **state)
+{
+	(void)state;
+	struct hive_insn p[700];
+	size_t n = 0;
+	p[n++] = MOV64_IMM(0, 0);
+	p[n++] = MOV64_IMM(6, 2);
+	p[n++] = CALL_LOCAL(0); /* patched below */
+	size_t call = n - 1;
+	p[n++] = ALU64_REG(ISA_ADD, 0, 6);
+	p[n++] = EXIT();
+	p[call].imm = (int32_t)(n - call - 1);
+	p[n++] = MOV64_IMM(0, 1);
+	p[n++] = MOV64_IMM(6, 3);
+	for (int i = 0; i < 600; i++)
+		p[n++] = i % 3 ? ALU64_IMM(ISA_ADD, 0, i) : ALU64_REG(ISA_DIV, 0, 6);
+	p[n++] = JMP_IMM(ISA_JLT, 0, 7, -300);
+	p[n++] = EXIT();
+	struct hive_prog *prog = load(p, n, NULL, HIVE_EXEC_CHECKED);
+	uint64_t want = run(prog, false);
+	HIVE_OPTS(hive_jit_opts, jo, .harden = true, .retpoline = true);
+	for (int sticky = 0; sticky < 2; sticky++) {
+		unsigned long nth;
+		for (nth = 1; nth < 1000; nth++) {
+			jit_test_fail_alloc(nth, sticky);
+			int err = hive_prog_jit(prog, &jo);
+			unsigned long made = jit_test_fail_alloc(0, false);
+			if (!err) {
+				assert_true(made < nth); /* it needed fewer than nth */
+				break;
+			}
+			assert_int_equal(err, -ENOMEM);
+			assert_false(hive_prog_is_jited(prog));
+			assert_int_equal(run(prog, false), want);
+		}
+		assert_true(nth > 5 && nth < 1000);
+		assert_true(hive_prog_is_jited(prog));
+		assert_int_equal(run(prog, true), want);
+		/* fresh program object for the next round: no image yet */
+		hive_prog_free(prog);
+		prog = load(p, n, NULL, HIVE_EXEC_CHECKED);
+	}
+	hive_prog_free(prog);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_retpoline),
 		cmocka_unit_test(test_w_xor_x),
 		cmocka_unit_test(test_opts_and_api),
+		cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,6 +60,7 @@ struct opts {
 	enum hive_exec_mode mode;
 	uint64_t budget;
 	bool harden, retpoline;
+	bool readonly;
 };
 
 static int run_one(const struct hive_insn *insns, size_t cnt, const struct opts *o, bool jit, const uint8_t *mem_in,
@@ -86,7 +87,7 @@ static int run_one(const struct hive_insn *insns, size_t cnt, const struct opts 
 	memset(res, 0, sizeof(*res));
 	memcpy(res->mem, mem_in, sizeof(res->mem));
 	HIVE_OPTS(hive_run_opts, ro, .mem = res->mem, .mem_size = sizeof(res->mem), .use_jit = jit,
-		  .regs_out = res->regs);
+		  .regs_out = res->regs, .mem_readonly = o->readonly);
 	res->err = hive_prog_run(prog, &ro);
 	res->r0 = ro.retval;
 	res->fault_pc = ro.fault_pc;
@@ -193,6 +194,8 @@ static void expect_r0(struct opts o, uint64_t want, const struct hive_insn *p, s
 static void test_alu(void **state)
 {
 	(void)state;
+	for (int bmi2 = 0; bmi2 < 2; bmi2++) {
+	jit_test_no_bmi2 = !bmi2;
 	EXPECT(0, LD_IMM64(0, -1), ALU32_IMM(ISA_ADD, 0, 1), EXIT());
 	EXPECT(0xfffffffeull, LD_IMM64(0, -1), ALU32_IMM(ISA_ADD, 0, -1), EXIT());
 	EXPECT(0xffffffff00000000ull, LD_IMM64(0, -1), ALU64_IMM(ISA_LSH, 0, 32), EXIT());
@@ -218,6 +221,50 @@ static void test_alu(void **state)
 	EXPECT(-1, MOV64_IMM(0, -1), EXIT());
 	EXPECT(0xffffffff, MOV32_IMM(0, -1), EXIT());
 	EXPECT(0x80000000, MOV64_IMM(0, 0), ALU32_IMM(ISA_OR, 0, (int32_t)0x80000000), EXIT());
+	/* shifts by every register into every register, 64 and 32 bit */
+	for (int d = 0; d <= 9; d++)
+		for (int sreg = 0; sreg <= 9; sreg++)
+			for (int op = 0; op < 3; op++) {
+				static const uint8_t ops[] = {ISA_LSH, ISA_RSH, ISA_ARSH};
+				const struct hive_insn p[] = {
+					LD_IMM64(0, 0x8765432187654321ull), LD_IMM64(1, 0x1111111111111103ull),
+					MOV64_IMM(2, 33), MOV64_IMM(3, -1), MOV64_IMM(4, 7), MOV64_IMM(5, 64 + 9),
+					MOV64_REG(6, 0), MOV64_REG(7, 1), MOV64_REG(8, 5), LD_IMM64(9, 0xfedcba9876543210ull),
+					ALU64_REG(ops[op], d, sreg), ALU32_REG(ops[op], 9 - d, sreg),
+					ALU64_REG(ISA_ADD, 0, 1), ALU64_REG(ISA_ADD, 0, 2), ALU64_REG(ISA_ADD, 0, 3),
+					ALU64_REG(ISA_ADD, 0, 4), ALU64_REG(ISA_ADD, 0, 5), ALU64_REG(ISA_ADD, 0, 6),
+					ALU64_REG(ISA_ADD, 0, 7), ALU64_REG(ISA_ADD, 0, 8), ALU64_REG(ISA_ADD, 0, 9), EXIT(),
+				};
+				struct result r = both(p, ARRAY_LEN(p), TRUSTED);
+				assert_int_equal(r.err, 0);
+			}
+	}
+	jit_test_no_bmi2 = false;
+}
+
+/* mov + add pairs become one lea: every base (rbp and r13 need a disp8) */
+static void test_lea_fusion(void **state)
+{
+	(void)state;
+	for (int a = 0; a <= 10; a++)
+		for (int bsrc = 0; bsrc <= 9; bsrc++) {
+			int d = a == 7 ? 6 : 7;
+			const struct hive_insn p[] = {
+				MOV64_IMM(0, 1), MOV64_IMM(1, 2), MOV64_IMM(2, 4), MOV64_IMM(3, 8), MOV64_IMM(4, 16),
+				MOV64_IMM(5, 32), MOV64_IMM(6, 64), MOV64_IMM(7, 128), MOV64_IMM(8, 256), MOV64_IMM(9, 512),
+				MOV64_REG(d, a), ALU64_REG(ISA_ADD, d, bsrc),
+				MOV64_REG(9, a), ALU64_IMM(ISA_ADD, 9, -1000),
+				MOV64_REG(8, a), ALU64_IMM(ISA_ADD, 8, 100000),
+				ALU64_REG(ISA_SUB, d, 10), ALU64_REG(ISA_SUB, 9, 10), ALU64_REG(ISA_SUB, 8, 10),
+				MOV64_REG(0, d), ALU64_REG(ISA_XOR, 0, 9), ALU64_REG(ISA_ADD, 0, 8), EXIT(),
+			};
+			struct result r = both(p, ARRAY_LEN(p), TRUSTED);
+			assert_int_equal(r.err, 0);
+		}
+	/* a jump into the add: the pair must not be fused */
+	EXPECT(5 + 1, MOV64_IMM(2, 3), MOV64_IMM(0, 1), JMP_IMM(ISA_JEQ, 0, 1, 1), MOV64_REG(0, 2),
+	       ALU64_IMM(ISA_ADD, 0, 5), EXIT());
+	EXPECT(6, MOV64_IMM(2, 3), MOV64_IMM(0, 1), MOV64_REG(0, 2), ALU64_REG(ISA_ADD, 0, 0), EXIT());
 }
 
 static void test_div_mod(void **state)
@@ -444,6 +491,77 @@ static void test_checked(void **state)
 	r = RUN(CHECKED, MOV64_IMM(0, 1), MOV64_IMM(2, 1), ATOMIC_OP(ISA_W, ISA_AADD, 10, 2, -6), EXIT());
 	assert_int_equal(r.err, -EFAULT);
 	assert_non_null(strstr(r.msg, "misaligned atomic access of 4 bytes"));
+
+	/* read-only memory: loads go, stores fault (also on the stack's far side) */
+	struct opts ro = {.mode = HIVE_EXEC_CHECKED, .readonly = true};
+	r = RUN(ro, LDX_MEM(ISA_DW, 0, 1, 56), STX_MEM(ISA_DW, 10, 0, -8), LDX_MEM(ISA_DW, 0, 10, -8), EXIT());
+	assert_int_equal(r.err, 0);
+	r = RUN(ro, LDX_MEM(ISA_DW, 0, 1, 8), STX_MEM(ISA_B, 1, 0, 63), EXIT());
+	assert_int_equal(r.err, -EFAULT);
+	assert_int_equal(r.fault_pc, 1);
+	/* a region a helper opens: usable after the call, and only its bytes */
+	memset(allowed, 0, sizeof(allowed));
+	r = RUN(CHECKED, CALL_HELPER(3), MOV64_IMM(2, 77), STX_MEM(ISA_DW, 0, 2, 24), LDX_MEM(ISA_DW, 3, 0, 24),
+		ALU64_REG(ISA_ADD, 3, 3), MOV64_REG(0, 3), EXIT());
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.r0, 154);
+	r = RUN(CHECKED, CALL_HELPER(3), MOV64_IMM(2, 77), STX_MEM(ISA_DW, 0, 2, 25), MOV64_IMM(0, 0), EXIT());
+	assert_int_equal(r.err, -EFAULT);
+	assert_int_equal(r.fault_pc, 2);
+	r = RUN(CHECKED, MOV64_IMM(2, 77), STX_MEM(ISA_DW, 10, 2, -8), LD_IMM64(0, (uintptr_t)allowed),
+		STX_MEM(ISA_DW, 0, 2, 0), EXIT());
+	assert_int_equal(r.err, -EFAULT);
+	assert_int_equal(r.fault_pc, 4);
+	/* the budget counts alike when a block faults half-way (memory, LD_ABS miss) */
+	struct opts small = {.mode = HIVE_EXEC_CHECKED, .budget = 5};
+	r = RUN(small, MOV64_IMM(0, 1), ALU64_IMM(ISA_ADD, 0, 1), ALU64_IMM(ISA_ADD, 0, 1), ALU64_IMM(ISA_ADD, 0, 1),
+		ALU64_IMM(ISA_ADD, 0, 1), ALU64_IMM(ISA_ADD, 0, 1), EXIT());
+	assert_int_equal(r.err, -ELOOP);
+	assert_int_equal(r.fault_pc, 5);
+	assert_int_equal(r.executed, 5);
+	r = RUN(CHECKED, MOV64_IMM(0, 1), LD_ABS(ISA_W, 62), ALU64_IMM(ISA_ADD, 0, 1), ALU64_IMM(ISA_ADD, 0, 1), EXIT());
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.r0, 0);
+	assert_int_equal(r.executed, 2);
+	r = RUN(CHECKED, MOV64_IMM(0, 1), LD_IND(ISA_H, 0, 62), ALU64_IMM(ISA_ADD, 0, 1), EXIT());
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.r0, 0);
+	r = RUN(CHECKED, MOV64_IMM(6, -2), LD_IND(ISA_B, 6, 3), EXIT());
+	assert_int_equal(r.r0, (uint8_t)(1 * 37 + 11));
+	r = RUN(TRUSTED, LD_IMM64(6, 0x100000002ull), LD_IND(ISA_H, 6, 0), EXIT()); /* 32-bit offset sum */
+	assert_int_equal(r.r0, (uint16_t)((2 * 37 + 11) << 8 | (uint8_t)(3 * 37 + 11)));
+}
+
+/* A long program full of short forward jumps: the layout must settle with
+ * them short (not fall back to rel32 everywhere), and run as interpreted. */
+static void test_large_program(void **state)
+{
+	(void)state;
+	size_t n = 200000;
+	struct hive_insn *p = calloc(n, sizeof(*p));
+	assert_non_null(p);
+	p[0] = MOV64_IMM(0, 0);
+	for (size_t i = 1; i < n - 2; i++)
+		p[i] = i % 7 == 0 && i + 8 < n ? JMP_IMM(ISA_JGT, 0, -1, (int16_t)(i % 5)) : ALU64_IMM(ISA_ADD, 0, (int32_t)i);
+	p[n - 2] = JA(0);
+	p[n - 1] = EXIT();
+	for (int mode = 0; mode < 2; mode++) {
+		HIVE_OPTS(hive_prog_opts, po, .mode = mode ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED);
+		struct hive_prog *prog;
+		assert_int_equal(hive_prog_load(p, n, &po, &prog), 0);
+		uint64_t want, got;
+		assert_int_equal(hive_prog_run_mem(prog, NULL, 0, &want), 0);
+		assert_int_equal(hive_prog_jit(prog, NULL), 0);
+		assert_int_equal(hive_prog_run_mem(prog, NULL, 0, &got), 0);
+		assert_int_equal(got, want);
+		size_t size;
+		jit_image_code(prog->jit, &size);
+		/* add r0, imm32 is 6 bytes, jgt is 4 + 2 when short, 4 + 6 when not */
+		if (mode)
+			assert_true(size < n * 6 + 4096);
+		hive_prog_free(prog);
+	}
+	free(p);
 }
 
 int main(void)
@@ -451,12 +569,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alu),
 		cmocka_unit_test(test_div_mod),
+		cmocka_unit_test(test_lea_fusion),
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_atomics),
 		cmocka_unit_test(test_jumps_and_loops),
 		cmocka_unit_test(test_calls),
 		cmocka_unit_test(test_checked),
+		cmocka_unit_test(test_large_program),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,6 @@
 
 #include "hive/hive.h"
 #include "isa/isa.h"
-#include "maps/map.h"
 #include "loader_corpus.h"
 
 enum { LDDW = ISA_LD | ISA_IMM | ISA_DW, CALL = ISA_JMP | ISA_CALL };
@@ -393,17 +392,13 @@ static void test_map_in_map(void **state)
 	hive_object_close(obj);
 }
 
-static uint64_t helper_lookup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, struct hive_run *run)
+static int ringbuf_cb(void *ctx, void *data, size_t size)
 {
-	(void)r3, (void)r4, (void)r5, (void)run;
-	return (uint64_t)(uintptr_t)map_prog_lookup((struct hive_map *)(uintptr_t)r1, (const void *)(uintptr_t)r2);
-}
-
-static uint64_t helper_update(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, struct hive_run *run)
-{
-	(void)r5, (void)run;
-	return (uint64_t)map_prog_update((struct hive_map *)(uintptr_t)r1, (const void *)(uintptr_t)r2,
-					 (const void *)(uintptr_t)r3, r4);
+	struct { int n; uint32_t pid; } *seen = ctx;
+	assert_true(size >= 8);
+	memcpy(&seen->pid, data, 4);
+	seen->n++;
+	return 0;
 }
 
 /* ELF -> link -> maps created with their initial values -> VM -> run. */
@@ -413,7 +408,9 @@ static void test_load_and_run(void **state)
 	SKIP_NO_CLANG();
 	char lb[1024];
 	HIVE_OPTS(hive_object_load_opts, o, .log_buf = lb, .log_size = sizeof(lb), .mode = HIVE_EXEC_TRUSTED);
-	for (int cpu = 1; cpu <= 4; cpu++) {
+	for (int run = 0; run < 8; run++) {
+		int cpu = 1 + run / 2;
+		o.mode = run % 2 ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED;
 		if (!corpus_clang(cpu))
 			continue;
 		/* tc: .rodata config and .data counters through map value pointers */
@@ -467,8 +464,7 @@ static void test_load_and_run(void **state)
 	assert_null(hive_object_map_map(hive_object_find_map(obj, "flows"))); /* unwound */
 	struct hive_env *env;
 	assert_int_equal(hive_env_new(&env), 0);
-	hive_env_set_helper(env, 1, "map_lookup_elem", helper_lookup);
-	hive_env_set_helper(env, 2, "map_update_elem", helper_update);
+	assert_int_equal(hive_helpers_install(env, NULL), 0);
 	HIVE_OPTS(hive_object_load_opts, oe, .log_buf = lb, .log_size = sizeof(lb), .env = env);
 	if (hive_object_load(obj, &oe))
 		fail_msg("load: %s", lb);
@@ -476,6 +472,28 @@ static void test_load_and_run(void **state)
 	assert_non_null(flows);
 	assert_int_equal(hive_map_max_entries(flows), 1024);
 	assert_int_equal(hive_map_value_size(flows), 16);
+	hive_object_close(obj);
+
+	/* tracing: ring buffer events, .bss counters, .kconfig values, a subprogram */
+	obj = open_corpus("trace_ringbuf", 3, true, "CONFIG_BPF_SYSCALL=y\n");
+	hive_program_set_autoload(hive_object_find_program(obj, "trace_uprobe"), true);
+	if (hive_object_load(obj, &oe))
+		fail_msg("load: %s", lb);
+	uint8_t ctx[64] = {0};
+	uint64_t ret = 0;
+	assert_int_equal(hive_prog_run_mem(hive_program_prog(hive_object_find_program(obj, "trace_open")), ctx, sizeof(ctx), &ret), 0);
+	assert_int_equal(ret, 1);
+	assert_int_equal(hive_prog_run_mem(hive_program_prog(hive_object_find_program(obj, "trace_exec")), ctx, sizeof(ctx), &ret), 0);
+	uint64_t bss[3] = {0};
+	uint32_t zero = 0;
+	assert_int_equal(hive_map_lookup(hive_object_map_map(hive_object_find_map(obj, ".bss")), &zero, bss), 0);
+	assert_int_equal(bss[0] + bss[1], 2); /* n_open, n_exec (in some order) */
+	struct ev { uint32_t pid; uint32_t pad; uint64_t ts; char comm[16]; };
+	struct { int n; uint32_t pid; } seen = {0, 0};
+	int got = hive_ringbuf_consume(hive_object_map_map(hive_object_find_map(obj, "events")), ringbuf_cb, &seen);
+	assert_int_equal(got, 2);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.pid, (uint32_t)getpid());
 	hive_object_close(obj);
 	hive_env_free(env);
 

@@ -394,6 +394,33 @@ static void test_read_failures(void **state)
 	assert_int_equal(hive_object_open_file("/proc", NULL, &obj), -EINVAL);
 }
 
+/* Features hive refuses, each with its own message (tests/progs/refused.bpf.c). */
+static void test_refused_features(void **state)
+{
+	(void)state;
+	SKIP_NO_CLANG();
+	static const struct {
+		const char *define;
+		int err;
+		const char *msg;
+	} cases[] = {
+		{"KSYM", -EOPNOTSUPP, "'bpf_prog_active': kernel symbols (.ksyms, kfuncs) are not supported"},
+		{"KFUNC", -EOPNOTSUPP, "'bpf_rcu_read_lock': kernel symbols"},
+		{"STATIC", -EOPNOTSUPP, "program 'static_prog' is static"},
+		{"UNKNOWN", -EINVAL, "'some_global': unresolved extern"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *path = corpus_obj_def("refused", 2, true, cases[i].define);
+		assert_non_null(path);
+		struct hive_object *obj = NULL;
+		HIVE_OPTS(hive_object_open_opts, o, .log_buf = logbuf, .log_size = sizeof(logbuf));
+		assert_int_equal(hive_object_open_file(path, &o, &obj), cases[i].err);
+		assert_null(obj);
+		if (!strstr(logbuf, cases[i].msg))
+			fail_msg("%s: '%s' not in '%s'", cases[i].define, cases[i].msg, logbuf);
+	}
+}
+
 static void test_log_truncation(void **state)
 {
 	(void)state;
@@ -418,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_random_corruption),
 		cmocka_unit_test(test_alloc_failures),
 		cmocka_unit_test(test_read_failures),
+		cmocka_unit_test(test_refused_features),
 		cmocka_unit_test(test_log_truncation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

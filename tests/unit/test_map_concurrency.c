@@ -15,6 +15,7 @@
 
 #include "hive/hive.h"
 #include "maps/epoch.h"
+#include "maps/lock.h"
 #include "maps/map.h"
 #include "maps/mapmem.h"
 
@@ -210,6 +211,72 @@ static void test_lpm_concurrent(void **state)
 
 /* }===== */
 
+/* {===== values under their bpf_spin_lock: F_LOCK copies are never torn */
+
+struct lv {
+	uint64_t a;
+	uint32_t lock, pad;
+	uint64_t b;
+};
+
+static void *lock_user_writer(void *arg)
+{
+	struct ctx *c = arg;
+	for (uint64_t i = 0; i < 20000 / SCALE; i++) {
+		uint32_t k = (uint32_t)(i % 4);
+		struct lv v = {i, 0, 0, i};
+		assert_int_equal(hive_map_update(c->map, &k, &v, HIVE_F_LOCK), 0);
+	}
+	return NULL;
+}
+
+static void *lock_prog(void *arg)
+{
+	struct ctx *c = arg;
+	for (int i = 0; i < 20000 / SCALE; i++) {
+		uint32_t k = (uint32_t)(i % 4);
+		struct lv *p = map_prog_lookup(c->map, &k); /* what a program does with bpf_spin_lock */
+		lock_spin((_Atomic uint32_t *)&p->lock);
+		p->a += 3;
+		p->b += 3;
+		lock_unspin((_Atomic uint32_t *)&p->lock);
+	}
+	return NULL;
+}
+
+static void *lock_reader(void *arg)
+{
+	struct ctx *c = arg;
+	while (!atomic_load(&c->stop)) {
+		for (uint32_t k = 0; k < 4; k++) {
+			struct lv v;
+			assert_int_equal(hive_map_lookup_flags(c->map, &k, &v, HIVE_F_LOCK), 0);
+			assert_int_equal(v.a, v.b);
+			assert_int_equal(v.lock, 0);
+		}
+	}
+	return NULL;
+}
+
+static void test_spin_locked_values(void **state)
+{
+	(void)state;
+	struct ctx c = {0};
+	HIVE_OPTS(hive_map_opts, o, .spin_lock = true, .spin_lock_off = 8);
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, NULL, 4, sizeof(struct lv), 4, &o, &c.map), 0);
+	pthread_t w, pr, r;
+	assert_int_equal(pthread_create(&r, NULL, lock_reader, &c), 0);
+	assert_int_equal(pthread_create(&w, NULL, lock_user_writer, &c), 0);
+	assert_int_equal(pthread_create(&pr, NULL, lock_prog, &c), 0);
+	pthread_join(w, NULL);
+	pthread_join(pr, NULL);
+	atomic_store(&c.stop, true);
+	pthread_join(r, NULL);
+	hive_map_free(c.map);
+}
+
+/* }===== */
+
 /* {===== queue: nothing lost, nothing duplicated */
 
 enum { Q_ITEMS = 5000 / SCALE };
@@ -332,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_hash_readers_vs_writers),
 		cmocka_unit_test(test_array_atomic_add),
 		cmocka_unit_test(test_lpm_concurrent),
+		cmocka_unit_test(test_spin_locked_values),
 		cmocka_unit_test(test_queue_concurrent),
 		cmocka_unit_test(test_ringbuf_mpsc),
 	};

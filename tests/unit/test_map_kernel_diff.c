@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "hive/hive.h"
+#include "maps/map.h"
 
 static uint64_t rng_state;
 
@@ -95,7 +96,8 @@ static void test_create_grid(void **state)
 	static const uint32_t types[] = {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
 					 BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH,
 					 BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_QUEUE,
-					 BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_BLOOM_FILTER};
+					 BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_BLOOM_FILTER,
+					 BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY};
 	static const uint32_t kss[] = {0, 1, 3, 4, 5, 8, 260, 261, 512, 513};
 	static const uint32_t vss[] = {0, 1, 4, 8, 32768, 32769};
 	static const uint32_t maxs[] = {0, 1, 3, 4096, 8192};
@@ -160,6 +162,35 @@ static void test_create_names(void **state)
 			kerr = -EINVAL;
 		assert_int_equal(kerr, herr);
 	}
+}
+
+/* Access flags: the user API obeys RDONLY/WRONLY as the syscall does. */
+static void test_access_flags(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	static const uint32_t types[] = {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_QUEUE};
+	static const uint32_t flags[] = {0, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG};
+	for (size_t t = 0; t < 3; t++)
+		for (size_t f = 0; f < 5; f++) {
+			uint32_t ks = types[t] == BPF_MAP_TYPE_QUEUE ? 0 : 4;
+			int fd = k_create(types[t], ks, 8, 4, flags[f], 0, NULL);
+			assert_true(fd >= 0);
+			HIVE_OPTS(hive_map_opts, o, .map_flags = flags[f]);
+			struct hive_map *m;
+			assert_int_equal(hive_map_create((enum hive_map_type)types[t], NULL, ks, 8, 4, &o, &m), 0);
+			uint32_t key = 1, nk1, nk2;
+			uint64_t v1 = 5, v2 = 5;
+			const void *kp = ks ? &key : NULL;
+			assert_int_equal(k_elem(BPF_MAP_UPDATE_ELEM, fd, kp, &v1, 0), hive_map_update(m, kp, &v2, 0));
+			assert_int_equal(k_elem(BPF_MAP_LOOKUP_ELEM, fd, kp, &v1, 0), hive_map_lookup(m, kp, &v2));
+			assert_int_equal(k_elem(BPF_MAP_GET_NEXT_KEY, fd, NULL, &nk1, 0), hive_map_get_next_key(m, NULL, &nk2));
+			assert_int_equal(k_elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd, kp, &v1, 0),
+					 hive_map_lookup_and_delete(m, kp, &v2));
+			assert_int_equal(k_elem(BPF_MAP_DELETE_ELEM, fd, kp, NULL, 0), hive_map_delete(m, kp));
+			close(fd);
+			hive_map_free(m);
+		}
 }
 
 /* }===== */
@@ -450,6 +481,252 @@ static void test_seq_ringbuf_user_ops(void **state)
 	hive_map_free(m);
 }
 
+/* {===== values with a bpf_spin_lock (the kernel learns it from BTF) */
+
+/* BTF for: int; struct bpf_spin_lock { int val; };
+ * struct val { int a; struct bpf_spin_lock lock; int b; int c; } */
+static int btf_load_spin_lock_value(void)
+{
+	static const char strs[] = "\0int\0bpf_spin_lock\0val\0a\0lock\0b\0c";
+	enum { S_INT = 1, S_LOCK = 5, S_VAL = 19, S_A = 23, S_LK = 25, S_B = 30, S_C = 32 };
+	uint32_t types[] = {
+		/* [1] int */ S_INT, 1u << 24, 4, (1u << 24) | 32,
+		/* [2] struct bpf_spin_lock */ S_LOCK, (4u << 24) | 1, 4, S_VAL, 1, 0,
+		/* [3] struct val */ S_VAL, (4u << 24) | 4, 16, S_A, 1, 0, S_LK, 2, 32, S_B, 1, 64, S_C, 1, 96,
+	};
+	uint8_t blob[24 + sizeof types + sizeof strs];
+	struct {
+		uint16_t magic;
+		uint8_t version, flags;
+		uint32_t hdr_len, type_off, type_len, str_off, str_len;
+	} hdr = {0xeB9F, 1, 0, 24, 0, sizeof types, sizeof types, sizeof strs};
+	memcpy(blob, &hdr, 24);
+	memcpy(blob + 24, types, sizeof types);
+	memcpy(blob + 24 + sizeof types, strs, sizeof strs);
+	char log[4096] = "";
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.btf = (uint64_t)(uintptr_t)blob;
+	a.btf_size = sizeof blob;
+	a.btf_log_buf = (uint64_t)(uintptr_t)log;
+	a.btf_log_size = sizeof log;
+	a.btf_log_level = 1;
+	int fd = sys_bpf(BPF_BTF_LOAD, &a);
+	if (fd < 0)
+		print_message("BTF: %s\n", log);
+	return fd;
+}
+
+struct lval {
+	int32_t a;
+	uint32_t lock;
+	int32_t b, c;
+};
+
+static void test_spin_lock_values(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	int btf = btf_load_spin_lock_value();
+	assert_true(btf >= 0);
+	static const uint32_t types[] = {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY};
+	for (int t = 0; t < 2; t++) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof a);
+		a.map_type = types[t];
+		a.key_size = 4;
+		a.value_size = sizeof(struct lval);
+		a.max_entries = 4;
+		a.btf_fd = (uint32_t)btf;
+		a.btf_key_type_id = 1;
+		a.btf_value_type_id = 3;
+		int fd = sys_bpf(BPF_MAP_CREATE, &a);
+		assert_true(fd >= 0);
+		HIVE_OPTS(hive_map_opts, o, .spin_lock = true, .spin_lock_off = 4);
+		struct hive_map *m;
+		assert_int_equal(hive_map_create((enum hive_map_type)types[t], NULL, 4, sizeof(struct lval), 4, &o, &m), 0);
+		rng_state = 0x5151 + (uint64_t)t;
+		for (int step = 0; step < 1500; step++) {
+			uint32_t key = rnd(6);
+			uint64_t flags = rnd(3) | (rnd(2) ? BPF_F_LOCK : 0);
+			if (rnd(10) == 0)
+				flags |= 8; /* unknown */
+			struct lval v = {(int32_t)rnd(1000), rnd(2) ? 0xffffffffu : 0, (int32_t)rnd(1000), step}, kv, hv;
+			int kerr, herr;
+			memset(&kv, 0xaa, sizeof kv);
+			memset(&hv, 0xaa, sizeof hv);
+			switch (rnd(4)) {
+			case 0: case 1:
+				kerr = k_elem(BPF_MAP_UPDATE_ELEM, fd, &key, &v, flags);
+				herr = hive_map_update(m, &key, &v, flags);
+				break;
+			case 2:
+				flags &= BPF_F_LOCK | 8;
+				kerr = k_elem(BPF_MAP_LOOKUP_ELEM, fd, &key, &kv, flags);
+				herr = hive_map_lookup_flags(m, &key, &hv, flags);
+				if (!kerr && !herr)
+					assert_memory_equal(&kv, &hv, sizeof kv);
+				break;
+			default:
+				kerr = k_elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd, &key, &kv, 0);
+				herr = hive_map_lookup_and_delete(m, &key, &hv);
+				if (!kerr && !herr)
+					assert_memory_equal(&kv, &hv, sizeof kv);
+				break;
+			}
+			if (kerr != herr)
+				fail_msg("type %u step %d flags %llx: kernel %d hive %d", types[t], step,
+					 (unsigned long long)flags, kerr, herr);
+		}
+		close(fd);
+		hive_map_free(m);
+	}
+	close(btf);
+}
+
+/* }===== */
+
+/* {===== maps of maps and prog arrays */
+
+static int k_create_outer(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags, int inner_fd)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.map_type = type;
+	a.key_size = ks;
+	a.value_size = vs;
+	a.max_entries = max;
+	a.map_flags = flags;
+	a.inner_map_fd = (uint32_t)inner_fd;
+	return sys_bpf(BPF_MAP_CREATE, &a);
+}
+
+static void test_map_in_map(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	/* inner candidates: [0] the template's twin, [1] another size, [2] another type */
+	struct {
+		uint32_t type, ks, vs, max, flags;
+	} inner[] = {{BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0}, {BPF_MAP_TYPE_ARRAY, 4, 8, 5, 0}, {BPF_MAP_TYPE_HASH, 4, 8, 4, 0},
+		     {BPF_MAP_TYPE_ARRAY, 4, 8, 5, BPF_F_INNER_MAP}};
+	enum { NIN = 4 };
+	for (int tmpl = 0; tmpl < NIN; tmpl++) {
+		int kfd[NIN];
+		uint32_t kid[NIN];
+		struct hive_map *hm[NIN];
+		for (int i = 0; i < NIN; i++) {
+			kfd[i] = k_create(inner[i].type, inner[i].ks, inner[i].vs, inner[i].max, inner[i].flags, 0, NULL);
+			assert_true(kfd[i] >= 0);
+			struct bpf_map_info info;
+			union bpf_attr a;
+			memset(&a, 0, sizeof a);
+			memset(&info, 0, sizeof info);
+			a.info.bpf_fd = (uint32_t)kfd[i];
+			a.info.info_len = sizeof info;
+			a.info.info = (uint64_t)(uintptr_t)&info;
+			assert_int_equal(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a), 0);
+			kid[i] = info.id;
+			HIVE_OPTS(hive_map_opts, o, .map_flags = inner[i].flags);
+			assert_int_equal(hive_map_create((enum hive_map_type)inner[i].type, NULL, inner[i].ks, inner[i].vs,
+							 inner[i].max, &o, &hm[i]), 0);
+		}
+		static const uint32_t outer_types[] = {BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS};
+		for (int ot = 0; ot < 2; ot++) {
+			uint32_t type = outer_types[ot];
+			/* creation rules */
+			static const uint32_t vss[] = {4, 8};
+			static const uint32_t fls[] = {0, BPF_F_RDONLY_PROG, BPF_F_NO_PREALLOC};
+			for (size_t v = 0; v < 2; v++)
+				for (size_t f = 0; f < 3; f++) {
+					int k = k_create_outer(type, 4, vss[v], 3, fls[f], kfd[tmpl]);
+					if (k >= 0)
+						close(k);
+					HIVE_OPTS(hive_map_opts, o, .map_flags = fls[f], .inner = hm[tmpl]);
+					struct hive_map *m = NULL;
+					int h = hive_map_create((enum hive_map_type)type, NULL, 4, vss[v], 3, &o, &m);
+					hive_map_free(m);
+					if ((k >= 0 ? 0 : k) != h)
+						fail_msg("outer %u vs %u flags %x: kernel %d hive %d", type, vss[v], fls[f], k, h);
+				}
+			int ofd = k_create_outer(type, 4, 4, 3, 0, kfd[tmpl]);
+			assert_true(ofd >= 0);
+			HIVE_OPTS(hive_map_opts, o, .inner = hm[tmpl]);
+			struct hive_map *om;
+			assert_int_equal(hive_map_create((enum hive_map_type)type, NULL, 4, 4, 3, &o, &om), 0);
+			rng_state = 0xabc + (uint64_t)tmpl;
+			for (int step = 0; step < 300; step++) {
+				uint32_t key = rnd(5), which = rnd(NIN), flags = rnd(4) == 0 ? rnd(3) : 0;
+				int kerr, herr;
+				uint32_t kv = 0, hv = 0;
+				switch (rnd(4)) {
+				case 0: case 1:
+					kerr = k_elem(BPF_MAP_UPDATE_ELEM, ofd, &key, &(uint32_t){(uint32_t)kfd[which]}, flags);
+					herr = hive_map_update(om, &key, &(uint32_t){hive_map_id(hm[which])}, flags);
+					break;
+				case 2:
+					kerr = k_elem(BPF_MAP_LOOKUP_ELEM, ofd, &key, &kv, 0);
+					herr = hive_map_lookup(om, &key, &hv);
+					if (!kerr && !herr) { /* the same inner map on both sides */
+						int ki = -1, hi = -1;
+						for (int i = 0; i < NIN; i++) {
+							ki = kid[i] == kv ? i : ki;
+							hi = hive_map_id(hm[i]) == hv ? i : hi;
+						}
+						assert_true(ki >= 0);
+						assert_int_equal(ki, hi);
+						/* a program's lookup yields the inner map itself */
+						assert_ptr_equal(map_prog_lookup(om, &key), hm[hi]);
+					}
+					break;
+				default:
+					kerr = k_elem(BPF_MAP_DELETE_ELEM, ofd, &key, NULL, 0);
+					herr = hive_map_delete(om, &key);
+					break;
+				}
+				if (kerr != herr)
+					fail_msg("tmpl %d outer %u step %d: kernel %d hive %d", tmpl, type, step, kerr, herr);
+			}
+			close(ofd);
+			hive_map_free(om);
+		}
+		for (int i = 0; i < NIN; i++) {
+			close(kfd[i]);
+			hive_map_free(hm[i]);
+		}
+	}
+}
+
+static void test_prog_array_rules(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	static const uint32_t kss[] = {3, 4}, vss[] = {4, 8}, fls[] = {0, BPF_F_RDONLY_PROG, BPF_F_MMAPABLE};
+	for (size_t k = 0; k < 2; k++)
+		for (size_t v = 0; v < 2; v++)
+			for (size_t f = 0; f < 3; f++) {
+				int kfd = k_create(BPF_MAP_TYPE_PROG_ARRAY, kss[k], vss[v], 4, fls[f], 0, NULL);
+				if (kfd >= 0)
+					close(kfd);
+				HIVE_OPTS(hive_map_opts, o, .map_flags = fls[f]);
+				struct hive_map *m = NULL;
+				int h = hive_map_create(HIVE_MAP_PROG_ARRAY, NULL, kss[k], vss[v], 4, &o, &m);
+				hive_map_free(m);
+				assert_int_equal(kfd >= 0 ? 0 : kfd, h);
+			}
+	int kfd = k_create(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4, 0, 0, NULL);
+	struct hive_map *m;
+	assert_int_equal(hive_map_create(HIVE_MAP_PROG_ARRAY, NULL, 4, 4, 4, NULL, &m), 0);
+	for (uint32_t key = 0; key < 6; key++) {
+		assert_int_equal(k_elem(BPF_MAP_DELETE_ELEM, kfd, &key, NULL, 0), hive_map_delete(m, &key));
+		uint32_t nk1 = 0, nk2 = 0;
+		assert_int_equal(k_elem(BPF_MAP_GET_NEXT_KEY, kfd, &key, &nk1, 0), hive_map_get_next_key(m, &key, &nk2));
+		assert_int_equal(nk1, nk2);
+	}
+	close(kfd);
+	hive_map_free(m);
+}
+
 /* }===== */
 
 int main(void)
@@ -457,11 +734,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_grid),
 		cmocka_unit_test(test_create_names),
+		cmocka_unit_test(test_access_flags),
 		cmocka_unit_test(test_seq_hash),
 		cmocka_unit_test(test_seq_array),
 		cmocka_unit_test(test_seq_lpm),
 		cmocka_unit_test(test_seq_queue_stack_bloom),
 		cmocka_unit_test(test_seq_ringbuf_user_ops),
+		cmocka_unit_test(test_spin_lock_values),
+		cmocka_unit_test(test_map_in_map),
+		cmocka_unit_test(test_prog_array_rules),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -83,10 +83,28 @@ static int scen_simple(enum hive_map_type t, uint32_t ks, uint32_t vs, uint32_t 
 	uint32_t k = 0;
 	if (t == HIVE_MAP_QUEUE || t == HIVE_MAP_STACK || t == HIVE_MAP_BLOOM_FILTER)
 		STEP(hive_map_update(m, NULL, v, 0));
+	else if (t == HIVE_MAP_PROG_ARRAY)
+		STEP(hive_prog_array_set(m, 0, NULL));
 	else if (t != HIVE_MAP_RINGBUF)
 		STEP(hive_map_update(m, &k, v, 0));
 out:
 	hive_map_free(m);
+	return err;
+}
+
+static int scen_of_maps(enum hive_map_type t)
+{
+	struct hive_map *tmpl = NULL, *m = NULL;
+	int err = 0;
+	STEP(hive_map_create(HIVE_MAP_ARRAY, NULL, 4, 4, 2, NULL, &tmpl));
+	STEP(hive_map_create(t, NULL, 4, 4, 2, &(struct hive_map_opts){.sz = sizeof(struct hive_map_opts),
+		.inner = tmpl}, &m));
+	uint32_t k = 1, id = hive_map_id(tmpl);
+	STEP(hive_map_update(m, &k, &id, HIVE_ANY));
+	STEP(hive_map_update(m, &k, &id, HIVE_ANY));
+out:
+	hive_map_free(m);
+	hive_map_free(tmpl);
 	return err;
 }
 
@@ -104,6 +122,9 @@ static int scen_all(int which)
 	case 8: return scen_simple(HIVE_MAP_STACK, 0, 8, 4, 0);
 	case 9: return scen_simple(HIVE_MAP_BLOOM_FILTER, 0, 8, 4, 0);
 	case 10: return scen_simple(HIVE_MAP_RINGBUF, 0, 0, 4096, 0);
+	case 11: return scen_of_maps(HIVE_MAP_ARRAY_OF_MAPS);
+	case 12: return scen_of_maps(HIVE_MAP_HASH_OF_MAPS);
+	case 13: return scen_simple(HIVE_MAP_PROG_ARRAY, 4, 4, 4, 0);
 	default: return -1;
 	}
 }
@@ -111,7 +132,7 @@ static int scen_all(int which)
 static void test_oom_loops(void **state)
 {
 	(void)state;
-	for (int which = 0; which <= 10; which++) {
+	for (int which = 0; which <= 13; which++) {
 		for (int sticky = 0; sticky < 2; sticky++) {
 			unsigned long n;
 			for (n = 1; n < 1000; n++) {

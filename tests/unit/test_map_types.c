@@ -14,6 +14,7 @@
 #include "maps/epoch.h"
 #include "maps/map.h"
 #include "maps/mapmem.h"
+#include "maps/registry.h"
 
 static struct hive_map *mk(enum hive_map_type t, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags)
 {
@@ -49,7 +50,7 @@ static void test_create_errors(void **state)
 	assert_int_equal(hive_map_create(HIVE_MAP_UNSPEC, NULL, 4, 4, 1, &o, &m), -EINVAL);
 	assert_non_null(strstr(log, "type 0"));
 	assert_int_equal(hive_map_create((enum hive_map_type)99, NULL, 4, 4, 1, &o, &m), -EINVAL);
-	assert_int_equal(hive_map_create(HIVE_MAP_PROG_ARRAY, NULL, 4, 4, 1, &o, &m), -EINVAL);
+	assert_int_equal(hive_map_create(HIVE_MAP_USER_RINGBUF, NULL, 0, 0, 4096, &o, &m), -EINVAL);
 	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, "bad name", 4, 4, 1, &o, &m), -EINVAL);
 	assert_non_null(strstr(log, "name"));
 	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, "0123456789abcdef", 4, 4, 1, &o, &m), -EINVAL);
@@ -95,12 +96,21 @@ static void test_accessors(void **state)
 	assert_int_equal(hive_map_max_entries(m), 10);
 	assert_int_equal(hive_map_flags(m), HIVE_F_ZERO_SEED);
 	assert_string_equal(hive_map_name(m), "t");
+	assert_true(hive_map_id(m) != 0);
+	assert_ptr_equal(hive_map_from_id(hive_map_id(m)), m);
+	assert_true(registry_is_live(m));
+	uint32_t id = hive_map_id(m);
 	assert_int_equal(hive_map_user_value_size(m), 8 * (size_t)hive_num_possible_cpus());
 	assert_true(hive_num_possible_cpus() >= 1);
+	struct hive_map *m2 = mk(HIVE_MAP_HASH, 6, 5, 10, 0);
+	assert_int_equal(hive_map_user_value_size(m2), 5);
+	assert_true(hive_map_id(m2) != id);
 	hive_map_free(m);
-	m = mk(HIVE_MAP_HASH, 6, 5, 10, 0);
-	assert_int_equal(hive_map_user_value_size(m), 5);
-	hive_map_free(m);
+	assert_null(hive_map_from_id(id));
+	assert_false(registry_is_live(m));
+	assert_ptr_equal(hive_map_from_id(hive_map_id(m2)), m2);
+	hive_map_free(m2);
+	assert_false(registry_is_live(NULL));
 }
 
 /* }===== */
@@ -490,6 +500,211 @@ static void test_bloom(void **state)
 
 /* }===== */
 
+/* {===== maps of maps, prog arrays */
+
+static void test_map_in_map(void **state)
+{
+	(void)state;
+	struct hive_map *tmpl = mk(HIVE_MAP_HASH, 4, 4, 8, 0), *in1 = mk(HIVE_MAP_HASH, 4, 4, 100, 0);
+	struct hive_map *bad = mk(HIVE_MAP_HASH, 4, 8, 8, 0), *om;
+	char log[128];
+	HIVE_OPTS(hive_map_opts, o, .log_buf = log, .log_size = sizeof log);
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY_OF_MAPS, NULL, 4, 4, 2, &o, &om), -EBADF);
+	assert_non_null(strstr(log, "inner"));
+	o.inner = (struct hive_map *)&o; /* not a map */
+	assert_int_equal(hive_map_create(HIVE_MAP_HASH_OF_MAPS, NULL, 4, 4, 2, &o, &om), -EBADF);
+	o.inner = tmpl;
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY_OF_MAPS, NULL, 4, 8, 2, &o, &om), -EINVAL);
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY_OF_MAPS, NULL, 4, 4, 2, &o, &om), 0);
+	struct hive_map *nest;
+	o.inner = om;
+	assert_int_equal(hive_map_create(HIVE_MAP_HASH_OF_MAPS, NULL, 4, 4, 2, &o, &nest), -EINVAL);
+	uint32_t k = 1, id = hive_map_id(in1), got;
+	assert_int_equal(hive_map_lookup(om, &k, &got), -ENOENT);
+	assert_null(map_prog_lookup(om, &k));
+	assert_int_equal(hive_map_update(om, &k, &id, HIVE_NOEXIST), -EINVAL);
+	assert_int_equal(hive_map_update(om, &k, &id, HIVE_ANY), 0);
+	assert_int_equal(hive_map_lookup(om, &k, &got), 0);
+	assert_int_equal(got, id);
+	assert_ptr_equal(map_prog_lookup(om, &k), in1);
+	uint32_t bid = hive_map_id(bad), nid = 0xfffffff0;
+	assert_int_equal(hive_map_update(om, &k, &bid, HIVE_ANY), -EINVAL);
+	assert_int_equal(hive_map_update(om, &k, &nid, HIVE_ANY), -EBADF);
+	k = 2;
+	assert_int_equal(hive_map_update(om, &k, &id, HIVE_ANY), -E2BIG);
+	assert_int_equal(map_prog_update(om, &k, &in1, 0), -EINVAL);
+	k = 1;
+	assert_int_equal(hive_map_delete(om, &k), 0);
+	assert_int_equal(hive_map_delete(om, &k), -ENOENT);
+	k = 5;
+	assert_int_equal(hive_map_delete(om, &k), -E2BIG);
+	hive_map_free(om);
+
+	o.inner = tmpl;
+	assert_int_equal(hive_map_create(HIVE_MAP_HASH_OF_MAPS, NULL, 8, 4, 2, &o, &om), 0);
+	uint64_t hk = 77;
+	assert_int_equal(hive_map_update(om, &hk, &id, HIVE_EXIST), -ENOENT);
+	assert_int_equal(hive_map_update(om, &hk, &id, HIVE_ANY), 0);
+	assert_ptr_equal(map_prog_lookup(om, &hk), in1);
+	assert_int_equal(hive_map_lookup(om, &hk, &got), 0);
+	assert_int_equal(got, id);
+	assert_int_equal(hive_map_lookup_and_delete(om, &hk, &got), -HIVE_ENOTSUPP);
+	assert_int_equal(map_prog_delete(om, &hk), 0);
+	assert_null(map_prog_lookup(om, &hk));
+	hive_map_free(om);
+	hive_map_free(tmpl);
+	hive_map_free(in1);
+	hive_map_free(bad);
+}
+
+static void test_prog_array(void **state)
+{
+	(void)state;
+	struct hive_map *pa = mk(HIVE_MAP_PROG_ARRAY, 4, 4, 2, 0), *arr = mk(HIVE_MAP_ARRAY, 4, 4, 2, 0);
+	const struct hive_prog *fake = (const struct hive_prog *)(uintptr_t)0x1000;
+	assert_null(map_prog_array_get(pa, 0));
+	assert_int_equal(hive_prog_array_set(pa, 0, fake), 0);
+	assert_ptr_equal(map_prog_array_get(pa, 0), fake);
+	assert_null(map_prog_array_get(pa, 2));
+	assert_null(map_prog_array_get(arr, 0));
+	assert_null(map_prog_array_get(NULL, 0));
+	assert_int_equal(hive_prog_array_set(pa, 2, fake), -E2BIG);
+	assert_int_equal(hive_prog_array_set(arr, 0, fake), -EINVAL);
+	uint32_t k = 0, v = 0;
+	assert_int_equal(hive_map_update(pa, &k, &v, 0), -EOPNOTSUPP);
+	assert_int_equal(hive_map_lookup(pa, &k, &v), -EOPNOTSUPP);
+	assert_null(map_prog_lookup(pa, &k));
+	assert_int_equal(hive_map_delete(pa, &k), 0);
+	assert_int_equal(hive_map_delete(pa, &k), -ENOENT);
+	assert_null(map_prog_array_get(pa, 0));
+	hive_map_free(pa);
+	hive_map_free(arr);
+	struct hive_map *ro;
+	HIVE_OPTS(hive_map_opts, o, .map_flags = HIVE_F_RDONLY);
+	assert_int_equal(hive_map_create(HIVE_MAP_PROG_ARRAY, NULL, 4, 4, 1, &o, &ro), 0);
+	assert_int_equal(hive_prog_array_set(ro, 0, fake), -EPERM);
+	hive_map_free(ro);
+}
+
+/* }===== */
+
+/* {===== for_each_map_elem */
+
+static long each_sum(struct hive_map *map, const void *key, void *value, void *ctx)
+{
+	(void)map;
+	uint32_t k;
+	memcpy(&k, key, 4);
+	uint64_t *acc = ctx;
+	acc[0] += k;
+	acc[1] += *(uint32_t *)value;
+	*(uint32_t *)value += 1; /* programs may write through the pointer */
+	return acc[2] && acc[0] >= acc[2];
+}
+
+static void test_for_each(void **state)
+{
+	(void)state;
+	struct hive_map *h = mk(HIVE_MAP_HASH, 4, 4, 8, 0), *a = mk(HIVE_MAP_ARRAY, 4, 4, 5, 0);
+	struct hive_map *pa = mk(HIVE_MAP_PERCPU_ARRAY, 4, 4, 3, 0), *q = mk(HIVE_MAP_QUEUE, 0, 4, 3, 0);
+	for (uint32_t k = 1; k <= 4; k++) {
+		uint32_t v = 10 * k;
+		assert_int_equal(hive_map_update(h, &k, &v, 0), 0);
+		assert_int_equal(hive_map_update(a, &k, &v, 0), 0);
+	}
+	uint64_t acc[3] = {0};
+	assert_int_equal(map_prog_for_each(h, each_sum, acc, 0), 4);
+	assert_int_equal(acc[0], 10);
+	assert_int_equal(acc[1], 100);
+	uint32_t k = 2, v;
+	assert_int_equal(hive_map_lookup(h, &k, &v), 0);
+	assert_int_equal(v, 21);
+	memset(acc, 0, sizeof acc);
+	assert_int_equal(map_prog_for_each(a, each_sum, acc, 0), 5); /* every index */
+	assert_int_equal(acc[0], 0 + 1 + 2 + 3 + 4);
+	uint64_t stop[3] = {0, 0, 3}; /* stop once the keys add up to 3: after 0, 1, 2 */
+	assert_int_equal(map_prog_for_each(a, each_sum, stop, 0), 3);
+	assert_int_equal(map_prog_for_each(pa, each_sum, acc, 0), 3);
+	assert_int_equal(map_prog_for_each(h, each_sum, acc, 1), -EINVAL);
+	assert_int_equal(map_prog_for_each(q, each_sum, acc, 0), -EINVAL);
+	hive_map_free(h);
+	hive_map_free(a);
+	hive_map_free(pa);
+	hive_map_free(q);
+}
+
+/* }===== */
+
+/* {===== values with a bpf_spin_lock */
+
+struct locked_val {
+	uint32_t a;
+	uint32_t lock;
+	uint64_t b;
+};
+
+static void test_spin_lock_values(void **state)
+{
+	(void)state;
+	char log[128];
+	HIVE_OPTS(hive_map_opts, o, .spin_lock = true, .spin_lock_off = 4, .log_buf = log, .log_size = sizeof log);
+	struct hive_map *m;
+	assert_int_equal(hive_map_create(HIVE_MAP_PERCPU_HASH, NULL, 4, 16, 4, &o, &m), -EOPNOTSUPP);
+	assert_int_equal(hive_map_create(HIVE_MAP_LRU_HASH, NULL, 4, 16, 4, &o, &m), -EOPNOTSUPP);
+	o.spin_lock_off = 2;
+	assert_int_equal(hive_map_create(HIVE_MAP_HASH, NULL, 4, 16, 4, &o, &m), -EINVAL);
+	assert_non_null(strstr(log, "spin_lock_off"));
+	o.spin_lock_off = 16;
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, NULL, 4, 16, 4, &o, &m), -EINVAL);
+	o.spin_lock_off = 4;
+	for (int t = 0; t < 2; t++) {
+		assert_int_equal(hive_map_create(t ? HIVE_MAP_HASH : HIVE_MAP_ARRAY, NULL, 4, 16, 4, &o, &m), 0);
+		uint32_t k = 1;
+		struct locked_val v = {7, 0xdead, 9}, got;
+		assert_int_equal(hive_map_update(m, &k, &v, HIVE_ANY), 0);
+		struct locked_val *p = map_prog_lookup(m, &k);
+		assert_int_equal(p->lock, 0); /* never copied in */
+		assert_int_equal(p->a, 7);
+		p->lock = 1; /* as if a program held it: a plain update does not touch it */
+		v.a = 8;
+		assert_int_equal(hive_map_update(m, &k, &v, HIVE_EXIST), t ? 0 : 0);
+		p = map_prog_lookup(m, &k);
+		if (!t)
+			assert_int_equal(p->lock, 1);
+		memset(&got, 0xff, sizeof got);
+		assert_int_equal(hive_map_lookup(m, &k, &got), 0);
+		assert_int_equal(got.a, 8);
+		assert_int_equal(got.lock, 0); /* comes out as zero */
+		assert_int_equal(got.b, 9);
+		p->lock = 0;
+		v.a = 10;
+		assert_int_equal(hive_map_update(m, &k, &v, HIVE_F_LOCK), 0);
+		assert_int_equal(hive_map_update(m, &k, &v, HIVE_F_LOCK | HIVE_NOEXIST), -EEXIST);
+		assert_int_equal(hive_map_update(m, &k, &v, HIVE_F_LOCK | 3), -EINVAL);
+		assert_int_equal(hive_map_lookup_flags(m, &k, &got, HIVE_F_LOCK), 0);
+		assert_int_equal(got.a, 10);
+		assert_int_equal(got.lock, 0);
+		assert_int_equal(hive_map_lookup_flags(m, &k, &got, 8), -EINVAL);
+		assert_int_equal(map_prog_update(m, &k, &v, HIVE_F_LOCK), 0);
+		if (t) {
+			assert_int_equal(hive_map_lookup_and_delete(m, &k, &got), 0);
+			assert_int_equal(got.lock, 0);
+			k = 2; /* F_LOCK on a new key: inserted normally */
+			assert_int_equal(hive_map_update(m, &k, &v, HIVE_F_LOCK), 0);
+		}
+		hive_map_free(m);
+	}
+	/* no lock in the value: F_LOCK is refused */
+	m = mk(HIVE_MAP_HASH, 4, 16, 4, 0);
+	uint32_t k = 1;
+	struct locked_val v = {0};
+	assert_int_equal(hive_map_update(m, &k, &v, HIVE_F_LOCK), -EINVAL);
+	assert_int_equal(hive_map_lookup_flags(m, &k, &v, HIVE_F_LOCK), -EINVAL);
+	hive_map_free(m);
+}
+
+/* }===== */
+
 /* {===== access flags */
 
 static void test_access_flags(void **state)
@@ -535,6 +750,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_lpm, teardown_check),
 		cmocka_unit_test_teardown(test_queue_stack, teardown_check),
 		cmocka_unit_test_teardown(test_bloom, teardown_check),
+		cmocka_unit_test_teardown(test_map_in_map, teardown_check),
+		cmocka_unit_test_teardown(test_prog_array, teardown_check),
+		cmocka_unit_test_teardown(test_for_each, teardown_check),
+		cmocka_unit_test_teardown(test_spin_lock_values, teardown_check),
 		cmocka_unit_test_teardown(test_access_flags, teardown_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,12 +17,9 @@
 
 #include "../verifier/cases.h"
 
-/* The disassembler may not be in the library yet: print hex then. */
-extern int hive_disasm_insn(const struct hive_insn *insns, size_t cnt, size_t pc, char *buf, size_t size)
-	__attribute__((weak));
 static bool hive_disasm_insn_ok(const struct hive_insn *p, size_t n, size_t k, char *b, size_t bs)
 {
-	if (hive_disasm_insn && hive_disasm_insn(p, n, k, b, bs) > 0)
+	if (hive_disasm_insn(p, n, k, b, bs) > 0)
 		return true;
 	snprintf(b, bs, "%02x dst=r%u src=r%u off=%d imm=%d", p[k].code, p[k].dst_reg, p[k].src_reg, p[k].off, p[k].imm);
 	return true;
@@ -311,6 +308,101 @@ static void test_random_agree(void **state)
 	/* a program hive accepts and the kernel refuses is a soundness suspect */
 	assert_int_equal(hive_only, 0);
 }
+
+/* Loops and joins: a counted loop whose body moves r7/r9 around, then an
+ * access through the map value at r7; exercises pruning and widening-free
+ * iteration the way the kernel explores it. */
+static size_t gen_loop_prog(struct hive_insn *p, size_t cap, int array_fd)
+{
+	size_t n = 0;
+#define EMIT(...)                                                  \
+	do {                                                       \
+		struct hive_insn t_[] = {__VA_ARGS__};             \
+		for (size_t k_ = 0; k_ < sizeof t_ / sizeof t_[0]; k_++) \
+			p[n++] = t_[k_];                           \
+	} while (0)
+	EMIT(KEY_ON_STACK(0));
+	p[n - 2].imm = array_fd;
+	EMIT(CALL(FN_LOOKUP), JMP_IMM(ISA_JNE, 0, 0, 2), MOV64_IMM(0, 0), EXIT, MOV64_REG(6, 0), CALL(FN_PRANDOM),
+	     MOV64_REG(7, 0), ALU64_IMM(ISA_AND, 7, (int32_t)(rnd() % 64)), MOV64_IMM(8, 0), MOV64_IMM(9, 0));
+	size_t head = n;
+	int iters = 1 + (int)(rnd() % 12);
+	size_t body = 1 + rnd() % 6;
+	for (size_t b = 0; b < body && n < cap - 12; b++) {
+		int32_t imm = imms[rnd() % (sizeof imms / sizeof imms[0])];
+		switch (rnd() % 5) {
+		case 0: EMIT(ALU64_IMM(ISA_ADD, 7, (int32_t)(rnd() % 5) - 2)); break;
+		case 1: EMIT(JMP_IMM(ISA_JGT, 7, imm & 63, 1), ALU64_IMM(ISA_ADD, 9, 1)); break;
+		case 2: EMIT(ALU64_IMM(ISA_AND, 7, imm & 63)); break;
+		case 3: EMIT(JMP_IMM(ISA_JEQ, 9, (int32_t)(rnd() % 3), 1), MOV64_IMM(9, (int32_t)(rnd() % 4))); break;
+		default: EMIT(MOV64_REG(1, 6), ALU64_REG(ISA_ADD, 1, 9), LDX(ISA_B, 0, 1, (int16_t)(rnd() % 48))); break;
+		}
+	}
+	EMIT(ALU64_IMM(ISA_ADD, 8, 1));
+	/* back edge: from the jump at n to head */
+	EMIT(I(ISA_JMP | ISA_JLT | ISA_K, 8, 0, (int16_t)((int64_t)head - (int64_t)n - 1), iters));
+	if (rnd() % 2)
+		EMIT(JMP_IMM(ISA_JGT, 7, 47 - (int32_t)(rnd() % 3), 3));
+	else
+		EMIT(JA(0));
+	EMIT(MOV64_REG(1, 6), ALU64_REG(ISA_ADD, 1, 7), LDX(ISA_B, 0, 1, 0));
+	EMIT(MOV64_IMM(0, 0), EXIT);
+#undef EMIT
+	return n;
+}
+
+static void test_random_loops_agree(void **state)
+{
+	(void)state;
+	if (map_fds[1] < 0) {
+		printf("HIVE-SKIP: bpf() not permitted (or map creation failed)\n");
+		skip();
+	}
+	struct hive_verify_map maps[3];
+	memcpy(maps, vcase_maps, sizeof maps);
+	for (int i = 0; i < 3; i++)
+		maps[i].fd = map_fds[i];
+	static char hlog[8192];
+	unsigned total = 0, agree = 0, hive_only = 0, kernel_only = 0, accepted = 0;
+	int rounds = getenv("HIVE_FUZZ_ROUNDS") ? atoi(getenv("HIVE_FUZZ_ROUNDS")) : 600;
+	for (int it = 0; it < rounds; it++) {
+		struct hive_insn prog[80];
+		size_t n = gen_loop_prog(prog, 70, map_fds[1]);
+		int kv = kernel_verdict(prog, n, SOCK);
+		HIVE_OPTS(hive_verify_opts, o, .prog_type = SOCK, .maps = maps, .nmaps = 3, .log_buf = hlog,
+			  .log_size = sizeof hlog, .allow_uninit_stack = true);
+		int hv = hive_verify(prog, n, &o, NULL) == 0;
+		total++;
+		accepted += kv;
+		if (kv == hv) {
+			agree++;
+			continue;
+		}
+		if (hv)
+			hive_only++;
+		else
+			kernel_only++;
+		if (hive_only + kernel_only <= 4) {
+			size_t kl = strlen(klog);
+			while (kl && klog[kl - 1] == '\n')
+				klog[--kl] = '\0';
+			char *last = klog;
+			for (int lines = 0; kl && lines < 3; kl--)
+				if (klog[kl - 1] == '\n' && ++lines == 3)
+					last = &klog[kl];
+			printf("LOOP MISMATCH #%d: kernel %s, hive %s\n  kernel: ...%s\n  hive: %s\n", it,
+			       kv ? "accepts" : "refuses", hv ? "accepts" : "refuses", last, hv ? "(accepted)" : hlog);
+			for (size_t k = 0; k < n; k++) {
+				char b[128];
+				if (hive_disasm_insn_ok(prog, n, k, b, sizeof b))
+					printf("    %3zu: %s\n", k, b);
+			}
+		}
+	}
+	printf("random loops: %u/%u verdicts agree (kernel accepted %u); hive-only accepts %u, kernel-only accepts %u\n",
+	       agree, total, accepted, hive_only, kernel_only);
+	assert_int_equal(hive_only, 0);
+}
 /* }===== */
 
 int main(void)
@@ -318,6 +410,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases_agree),
 		cmocka_unit_test(test_random_agree),
+		cmocka_unit_test(test_random_loops_agree),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

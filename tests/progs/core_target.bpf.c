@@ -1,0 +1,37 @@
+/* The "kernel" CO-RE of core.bpf.c relocates against in tests: the same
+ * types by name with another layout and other enum values. Only its .BTF
+ * is used (the test passes the object as btf_custom_path). */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+struct pkt {
+	long pad1;
+	unsigned int c;          /* grew from 2 to 4 bytes */
+	long b;
+	int pad2;
+	int arr[6];
+	union {
+		long u;
+		struct {
+			int pad;
+			int inner;
+		} nested;        /* now inside an anonymous union */
+	};
+	int a;
+	unsigned int flag : 1;
+	unsigned int pad3 : 5;
+	unsigned int bits : 3;
+};
+
+enum colors { RED = 10, GREEN = 20, BLUE = 30 };
+
+struct pkt g_pkt;
+enum colors g_color;
+
+SEC("socket")
+int anchor(void *ctx)
+{
+	return g_pkt.a + g_color;
+}
+
+char LICENSE[] SEC("license") = "GPL";
