@@ -41,12 +41,16 @@ static void xdp_hex(const uint8_t *p, size_t n)
 struct xdp_entry {
 	uint8_t *key, *value;
 	uint64_t rank;
+	uint32_t key_size;
 };
 
 static int xdp_rank_cmp(const void *a, const void *b)
 {
-	uint64_t x = ((const struct xdp_entry *)a)->rank, y = ((const struct xdp_entry *)b)->rank;
-	return x < y ? 1 : x > y ? -1 : 0;
+	const struct xdp_entry *ea = a, *eb = b;
+	if (ea->rank != eb->rank)
+		return ea->rank < eb->rank ? 1 : -1;
+	/* ties by key, so that the order does not depend on the hash seed */
+	return memcmp(ea->key, eb->key, ea->key_size);
 }
 
 /* A map's entries; with @top, the @top ones with the largest first u64 of
@@ -86,13 +90,13 @@ static void xdp_print_map(struct hive_map *map, unsigned top)
 		}
 		uint64_t rank = 0;
 		memcpy(&rank, value, vs < 8 ? vs : 8);
-		e[n++] = (struct xdp_entry){.key = key, .value = value, .rank = rank};
+		e[n++] = (struct xdp_entry){.key = key, .value = value, .rank = rank, .key_size = ks};
 		prev = key;
 		if (n > 1000000)
 			break;
 	}
 	printf(" %zu\n", n);
-	if (top && e)
+	if (e)
 		qsort(e, n, sizeof(*e), xdp_rank_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (!top || i < top) {
