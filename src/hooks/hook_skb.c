@@ -35,7 +35,9 @@ static const struct {
 	{SKB_OFF(hwtstamp), SKB_END(hwtstamp)},
 };
 
-/* Fields a program may write, per type (the kernel's *_is_valid_access). */
+/* Fields a program may write (the kernel's *_is_valid_access): all of
+ * these for tc; cb, mark, priority (and tstamp for cgroup_skb) for
+ * cgroup_skb and lwt_*; cb alone for socket filters. */
 static const struct {
 	size_t off, size;
 } skb_tc_writable[] = {
@@ -131,16 +133,20 @@ int hook_skb_prepare(struct hive_test_run_opts *o, struct hook_state *st, struct
 
 	/* regions: the writable fields first (the first region holding an
 	 * access decides), then the packet */
-	if (is_l2) {
-		for (size_t i = 0; i < sizeof skb_tc_writable / sizeof *skb_tc_writable; i++)
-			st->regions[st->nregions++] = (struct hive_region){
-				(uint8_t *)s + skb_tc_writable[i].off, skb_tc_writable[i].size, true};
-	} else {
-		st->regions[st->nregions++] = (struct hive_region){s->cb, sizeof(s->cb), true};
+	bool cg = o->prog_type == HIVE_PROG_CGROUP_SKB, sock = o->prog_type == HIVE_PROG_SOCKET_FILTER;
+	for (size_t i = 0; i < sizeof skb_tc_writable / sizeof *skb_tc_writable; i++) {
+		size_t off = skb_tc_writable[i].off;
+		bool w = is_l2 || off == SKB_OFF(cb) ||
+			 (!sock && (off == SKB_OFF(mark) || off == SKB_OFF(priority))) || (cg && off == SKB_OFF(tstamp));
+		if (w)
+			st->regions[st->nregions++] = (struct hive_region){(uint8_t *)s + off, skb_tc_writable[i].size,
+									   true};
 	}
 	st->pkt_region = st->nregions;
-	st->pkt_writable = is_l2;
-	st->regions[st->nregions++] = (struct hive_region){st->data, (size_t)(st->data_end - st->data), is_l2};
+	/* direct packet writes: tc and lwt_xmit; the others read only */
+	st->pkt_writable = is_l2 || o->prog_type == HIVE_PROG_LWT_XMIT;
+	st->regions[st->nregions++] =
+		(struct hive_region){st->data, (size_t)(st->data_end - st->data), st->pkt_writable};
 	return 0;
 }
 

@@ -54,6 +54,13 @@ struct hook_state {
 /* The test run in progress on this thread, or NULL. */
 extern _Thread_local struct hook_state *hook_cur;
 
+/* Tests: make the @nth allocation of a test run on this thread fail (and
+ * every later one if @sticky); 0 turns it off. Returns how many
+ * allocations were counted since the last call. */
+unsigned long hook_test_fail_alloc(unsigned long nth, bool sticky);
+/* Whether the next allocation is to fail (counts it). */
+bool hook_alloc_fails(void);
+
 /* A zeroed HOOK_PAGE buffer below 4 GiB (NULL: -ENOMEM); hook_buf_free unmaps. */
 uint8_t *hook_buf_alloc(void);
 void hook_buf_free(uint8_t *buf);

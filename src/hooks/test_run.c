@@ -20,8 +20,29 @@ _Thread_local struct hook_state *hook_cur;
 
 /* {===== shared pieces */
 
+static _Thread_local unsigned long hook_alloc_count, hook_alloc_fail_at;
+static _Thread_local bool hook_alloc_sticky;
+
+unsigned long hook_test_fail_alloc(unsigned long nth, bool sticky)
+{
+	unsigned long n = hook_alloc_count;
+	hook_alloc_count = 0;
+	hook_alloc_fail_at = nth;
+	hook_alloc_sticky = sticky;
+	return n;
+}
+
+bool hook_alloc_fails(void)
+{
+	hook_alloc_count++;
+	return hook_alloc_fail_at && (hook_alloc_sticky ? hook_alloc_count >= hook_alloc_fail_at
+							: hook_alloc_count == hook_alloc_fail_at);
+}
+
 uint8_t *hook_buf_alloc(void)
 {
+	if (hook_alloc_fails())
+		return NULL;
 	void *p;
 #ifdef MAP_32BIT
 	p = mmap(NULL, HOOK_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
@@ -214,8 +235,8 @@ static int test_run_syscall(const struct hive_prog *prog, struct hive_test_run_o
 		return hook_refuse(o, -EFAULT, "syscall: ctx_size_in %u without ctx_in", o->ctx_size_in);
 	void *ctx = NULL;
 	if (o->ctx_size_in) {
-		if (!(ctx = malloc(o->ctx_size_in)))
-			return -ENOMEM;
+		if (hook_alloc_fails() || !(ctx = malloc(o->ctx_size_in)))
+			return hook_refuse(o, -ENOMEM, "syscall: no memory for a context of %u bytes", o->ctx_size_in);
 		memcpy(ctx, o->ctx_in, o->ctx_size_in);
 	}
 	struct hook_state st = {.kind = HOOK_NONE, .type = o->prog_type, .ctx = ctx, .ctx_size = o->ctx_size_in};
@@ -279,6 +300,10 @@ HIVE_API int hive_prog_test_run(const struct hive_prog *prog, struct hive_test_r
 	case HIVE_PROG_SOCKET_FILTER:
 	case HIVE_PROG_SCHED_CLS:
 	case HIVE_PROG_SCHED_ACT:
+	case HIVE_PROG_CGROUP_SKB:
+	case HIVE_PROG_LWT_IN:
+	case HIVE_PROG_LWT_OUT:
+	case HIVE_PROG_LWT_XMIT:
 		return test_run_skb(prog, opts);
 	case HIVE_PROG_RAW_TRACEPOINT:
 		return test_run_raw_tp(prog, opts);

@@ -140,6 +140,48 @@ int sock_fields(struct __sk_buff *skb)
 	return skb->len;
 }
 
+/* cgroup_skb and lwt: the packet from the network header, as socket
+ * filters, with data/data_end readable; some fields writable. */
+static __always_inline void l3_fields(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u8 *p = data;
+	skb->cb[0] = skb->len;
+	skb->cb[1] = skb->protocol;
+	skb->cb[2] = skb->pkt_type | skb->ifindex << 8;
+	skb->cb[3] = end - data;
+	skb->cb[4] = (void *)(p + 1) <= end ? p[0] : 0xffff;
+	skb->mark = skb->mark * 5 + 1;
+	skb->priority += 2;
+}
+
+SEC("cgroup_skb/ingress")
+int cg_fields(struct __sk_buff *skb)
+{
+	l3_fields(skb);
+	skb->tstamp += 7;
+	return skb->len > 40;
+}
+
+SEC("lwt_in")
+int lwt_in_fields(struct __sk_buff *skb)
+{
+	l3_fields(skb);
+	return skb->len & 0xff;
+}
+
+SEC("lwt_xmit")
+int lwt_xmit_write(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u8 *p = data;
+	l3_fields(skb);
+	if ((void *)(p + 2) > end)
+		return 2;
+	p[1] ^= 0x5a;
+	return 0;
+}
+
 SEC("raw_tp/sys_enter")
 int rawtp_args(__u64 *ctx)
 {

@@ -14,6 +14,7 @@
 #include <linux/bpf.h>
 
 #include "../hooks/hook_test.h"
+#include "hooks/hooks.h"
 #include "insn_macros.h"
 
 #define SKB(F) ((int16_t)offsetof(struct __sk_buff, F))
@@ -133,6 +134,49 @@ static void test_ctx_writes(void **state)
 			assert_non_null(strstr(f.errmsg, "store"));
 		}
 	}
+}
+
+/* cgroup_skb and lwt_*: packet from the network header; mark, priority,
+ * cb writable (tstamp too for cgroup_skb); only lwt_xmit writes packets. */
+static void test_l3_types(void **state)
+{
+	(void)state;
+	const struct hive_insn mark[] = {MOV64_IMM(0, 0), ST_MEM(ISA_W, 1, SKB(mark), 3), EXIT()};
+	const struct hive_insn tstamp[] = {MOV64_IMM(0, 0), ST_MEM(ISA_DW, 1, SKB(tstamp), 3), EXIT()};
+	const struct hive_insn tc_index[] = {MOV64_IMM(0, 0), ST_MEM(ISA_W, 1, SKB(tc_index), 3), EXIT()};
+	const struct hive_insn pkt[] = {
+		LDX_MEM(ISA_W, 2, 1, SKB(data)), LDX_MEM(ISA_W, 0, 1, SKB(len)), ST_MEM(ISA_B, 2, 0, 0x46), EXIT(),
+	};
+	const struct {
+		enum hive_prog_type t;
+		const struct hive_insn *p;
+		size_t n;
+		int err;
+	} cases[] = {
+		{HIVE_PROG_CGROUP_SKB, mark, ARRAY_LEN(mark), 0},
+		{HIVE_PROG_CGROUP_SKB, tstamp, ARRAY_LEN(tstamp), 0},
+		{HIVE_PROG_CGROUP_SKB, tc_index, ARRAY_LEN(tc_index), -EFAULT},
+		{HIVE_PROG_CGROUP_SKB, pkt, ARRAY_LEN(pkt), -EFAULT},
+		{HIVE_PROG_LWT_IN, mark, ARRAY_LEN(mark), 0},
+		{HIVE_PROG_LWT_IN, tstamp, ARRAY_LEN(tstamp), -EFAULT},
+		{HIVE_PROG_LWT_OUT, pkt, ARRAY_LEN(pkt), -EFAULT},
+		{HIVE_PROG_LWT_XMIT, pkt, ARRAY_LEN(pkt), 0},
+	};
+	uint8_t in[60], out[60];
+	ht_frame(in);
+	for (size_t c = 0; c < ARRAY_LEN(cases); c++)
+		for (size_t w = 0; w < HT_NCHECKED; w++) {
+			HIVE_OPTS(hive_test_run_opts, o, .prog_type = cases[c].t, .data_in = in, .data_size_in = 60,
+				  .data_out = out, .data_size_out = sizeof out);
+			int err = ht_run(cases[c].p, cases[c].n, &ht_ways[w], &o);
+			if (err != cases[c].err)
+				fail_msg("case %zu (%s): %d (%s), not %d", c, ht_ways[w].name, err, o.errmsg, cases[c].err);
+			if (!err && cases[c].p == pkt) {
+				assert_int_equal(o.retval, 46);
+				assert_int_equal(out[14], 0x46); /* the IP header's first byte */
+				assert_int_equal(out[0] | out[13], 0); /* header back, zeroed */
+			}
+		}
 }
 
 /* LD_ABS/LD_IND read skb->data: the frame for tc, the network header on
@@ -480,11 +524,46 @@ static void test_api_refusals(void **state)
 	hive_prog_free(p);
 }
 
+/* Out of memory (STYLE.md 8): allocation N fails, once and from N on, for
+ * N = 1, 2, ... until the test run completes; each failure is -ENOMEM and
+ * leaks nothing (ASan). */
+static void test_oom(void **state)
+{
+	(void)state;
+	const struct hive_insn prog[] = {MOV64_IMM(0, 1), EXIT()};
+	struct hive_prog *p = ht_load(prog, ARRAY_LEN(prog), &ht_ways[0]);
+	assert_non_null(p);
+	uint8_t in[60];
+	uint32_t ctx[3] = {1, 2, 3};
+	ht_frame(in);
+	const enum hive_prog_type types[] = {HIVE_PROG_XDP, HIVE_PROG_SCHED_CLS, HIVE_PROG_SYSCALL};
+	for (size_t t = 0; t < ARRAY_LEN(types); t++)
+		for (int sticky = 0; sticky < 2; sticky++)
+			for (unsigned long n = 1;; n++) {
+				bool sys = types[t] == HIVE_PROG_SYSCALL;
+				HIVE_OPTS(hive_test_run_opts, o, .prog_type = types[t], .data_in = sys ? NULL : in,
+					  .data_size_in = sys ? 0 : 60, .ctx_in = sys ? ctx : NULL,
+					  .ctx_size_in = sys ? sizeof ctx : 0);
+				hook_test_fail_alloc(n, sticky);
+				int err = hive_prog_test_run(p, &o);
+				unsigned long used = hook_test_fail_alloc(0, false);
+				if (n > used) {
+					assert_int_equal(err, 0);
+					assert_int_equal(o.retval, 1);
+					break;
+				}
+				assert_int_equal(err, -ENOMEM);
+				assert_non_null(strstr(o.errmsg, "no "));
+			}
+	hive_prog_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_ctx_writes),
+		cmocka_unit_test(test_l3_types),
 		cmocka_unit_test(test_ld_abs),
 		cmocka_unit_test(test_store_and_csum),
 		cmocka_unit_test(test_helper_pointers),
@@ -492,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_raw_tp),
 		cmocka_unit_test(test_syscall),
 		cmocka_unit_test(test_api_refusals),
+		cmocka_unit_test(test_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

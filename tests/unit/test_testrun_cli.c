@@ -24,8 +24,9 @@ static char dir[1024];
 /* Run `hive ARGS` (a shell fragment), stdout+stderr into out; exit code. */
 static int hive_cli(const char *args)
 {
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "%s/hive %s 2>&1", HIVE_BINARY_DIR, args);
+	char cmd[8192];
+	int len = snprintf(cmd, sizeof cmd, "%s/hive %s 2>&1", HIVE_BINARY_DIR, args);
+	assert_true(len > 0 && (size_t)len < sizeof cmd);
 	FILE *p = popen(cmd, "r");
 	assert_non_null(p);
 	size_t n = fread(out, 1, sizeof out - 1, p);
@@ -102,6 +103,11 @@ static void test_xdp_json(void **state)
 			fail_msg("%s\nwant %s", out, expect);
 		assert_non_null(strstr(out, "\"duration_ns\":"));
 	}
+	/* verified by hive's verifier, then run trusted: the same answer */
+	snprintf(args, sizeof args, "test-run %s --prog xdp_parse --data %s --json --verify --jit", obj, data);
+	assert_int_equal(hive_cli(args), 0);
+	if (!strstr(out, expect))
+		fail_msg("%s\nwant %s", out, expect);
 	/* text, repeated: the encapsulation is pushed three times */
 	snprintf(args, sizeof args, "test-run %s --prog xdp_encap --data %s --repeat 3 --jit", obj, data);
 	assert_int_equal(hive_cli(args), 0);
@@ -157,6 +163,10 @@ static void test_ctx_files(void **state)
 	snprintf(args, sizeof args, "test-run %s --prog rawtp_args --ctx %s --trusted", obj, rt);
 	assert_int_equal(hive_cli(args), 0);
 	assert_non_null(strstr(out, "rawtp_args: retval 108 (0x6c)"));
+	/* a program hive's verifier refuses does not run with --verify */
+	snprintf(args, sizeof args, "test-run %s --prog syscall_sum --ctx %s --verify", obj, sys);
+	assert_int_equal(hive_cli(args), 1);
+	assert_non_null(strstr(out, "refused by the verifier"));
 }
 
 /* The API on an object program that was never loaded. */

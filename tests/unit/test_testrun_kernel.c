@@ -133,7 +133,7 @@ static void hexdump(const char *what, const uint8_t *p, uint32_t n)
 	fprintf(stderr, "\n");
 }
 
-static int ncompared, nunsupported;
+static int ncompared, nunsupported, nverified, nrefused;
 
 /* Same outcome? Prints both sides and fails if not. */
 static void compare(const char *prog, const char *side, const struct tcase *c, const struct result *k,
@@ -172,14 +172,34 @@ static void compare(const char *prog, const char *side, const struct tcase *c, c
 	fail_msg("hive and the kernel differ");
 }
 
-/* Run every case on program @pname of object @obj_name, kernel vs hive. */
+static struct hive_object *obj_t; /* trusted, JIT: for programs hive's verifier accepts */
+
+/* Does hive's verifier accept @p (no maps in these objects)? */
+static bool verified(const struct hive_program *p)
+{
+	size_t cnt;
+	const struct hive_insn *insns = hive_program_insns(p, &cnt);
+	HIVE_OPTS(hive_verify_opts, vo, .prog_type = hive_program_type(p));
+	return hive_verify(insns, cnt, &vo, NULL) == 0;
+}
+
+/* Run every case on program @pname, kernel vs hive: checked interpreter,
+ * checked JIT, and trusted JIT when hive's verifier accepts the program. */
 static void diff_prog(struct hive_object *obj, struct hive_object *jobj, const char *pname, const struct tcase *cases,
 		      size_t n)
 {
 	struct hive_program *p = hive_object_find_program(obj, pname);
 	struct hive_program *jp = hive_object_find_program(jobj, pname);
+	struct hive_program *tp = obj_t ? hive_object_find_program(obj_t, pname) : NULL;
 	assert_non_null(p);
 	assert_non_null(jp);
+	if (tp && !verified(tp)) {
+		printf("note: hive's verifier refuses %s: its runs compared checked only\n", pname);
+		tp = NULL;
+		nrefused++;
+	} else if (tp) {
+		nverified++;
+	}
 	int fd = kload(p);
 	assert_true(fd >= 0);
 	for (size_t i = 0; i < n; i++) {
@@ -189,6 +209,10 @@ static void diff_prog(struct hive_object *obj, struct hive_object *jobj, const c
 		compare(pname, "interpreter", &cases[i], &k, &h);
 		run_hive(jp, true, &cases[i], &h);
 		compare(pname, "jit", &cases[i], &k, &h);
+		if (tp) {
+			run_hive(tp, true, &cases[i], &h);
+			compare(pname, "verified, trusted jit", &cases[i], &k, &h);
+		}
 	}
 	close(fd);
 }
@@ -300,23 +324,27 @@ static void build_frames(void)
 /* }===== */
 
 static struct hive_object *obj_i, *obj_j;
-static struct hive_env *env_i, *env_j;
+static struct hive_env *env_i, *env_j, *env_t;
 
 static void open_objs(const char *name)
 {
 	obj_i = hc_load(name, HIVE_EXEC_CHECKED, false, &env_i);
 	obj_j = hc_load(name, HIVE_EXEC_CHECKED, true, &env_j);
+	obj_t = hc_load(name, HIVE_EXEC_TRUSTED, true, &env_t);
 	assert_non_null(obj_i);
 	assert_non_null(obj_j);
+	assert_non_null(obj_t);
 }
 
 static void close_objs(void)
 {
 	hive_object_close(obj_i);
 	hive_object_close(obj_j);
+	hive_object_close(obj_t);
 	hive_env_free(env_i);
 	hive_env_free(env_j);
-	obj_i = obj_j = NULL;
+	hive_env_free(env_t);
+	obj_i = obj_j = obj_t = NULL;
 }
 
 static size_t frame_cases(struct tcase *cases, uint32_t repeat)
@@ -397,7 +425,8 @@ static void test_skb(void **state)
 	open_objs("skb_hooks");
 	static struct tcase cases[NCASES + 4];
 	static const char *progs[] = {"tc_fields", "tc_nat", "tc_csum_edges", "tc_bytes", "tc_direct",
-				      "sock_ldabs", "sock_ldabs_past", "sock_fields"};
+				      "sock_ldabs", "sock_ldabs_past", "sock_fields", "cg_fields",
+				      "lwt_in_fields", "lwt_xmit_write"};
 	for (size_t p = 0; p < sizeof progs / sizeof *progs; p++) {
 		size_t n = frame_cases(cases, 0);
 		cases[n++] = (struct tcase){.data = frames[1], .size = frame_size[1], .repeat = 3};
@@ -438,6 +467,8 @@ static void test_skb_ctx(void **state)
 	diff_prog(obj_i, obj_j, "tc_fields", cases, n);
 	diff_prog(obj_i, obj_j, "sock_fields", cases, n);
 	diff_prog(obj_i, obj_j, "tc_nat", cases, n);
+	diff_prog(obj_i, obj_j, "cg_fields", cases, n);
+	diff_prog(obj_i, obj_j, "lwt_in_fields", cases, n);
 	close_objs();
 }
 
@@ -461,7 +492,9 @@ static void test_raw_tp_syscall(void **state)
 	};
 	diff_prog(obj_i, obj_j, "syscall_sum", sc, sizeof sc / sizeof *sc);
 	close_objs();
-	printf("compared %d runs with the kernel (%d multi-buffer XDP runs hive refuses: -EOPNOTSUPP)\n", ncompared, nunsupported);
+	printf("compared %d runs with the kernel (%d multi-buffer XDP runs hive refuses: -EOPNOTSUPP); "
+	       "of the case sets, %d ran verified and trusted too, %d not (hive's verifier refused)\n",
+	       ncompared, nunsupported, nverified, nrefused);
 }
 
 int main(void)
