@@ -15,10 +15,11 @@
  * stack/ctx/packet pointer compared with 0 is explored both ways (only map
  * values and ringbuf memory are "never NULL"); var-offset stack writes are
  * refused over unwritten bytes unless allow_uninit_stack (CAP_PERFMON).
- * Where it differs: precision is static (prec in insn_aux: registers whose
- * value may reach a safety decision), not back-tracked, so a register only
- * refined by undecided branches still blocks pruning; bpf_loop callbacks
- * converge by widening changed scalars to unknown.
+ * Where it differs: precision is a static dataflow (prec in insn_aux:
+ * registers whose value may reach a memory access, a call, a stored value
+ * or a jump that exploration found decided), not back-tracking; when a jump
+ * is first found decided, exploration restarts with its operands precise.
+ * bpf_loop callbacks converge by widening changed scalars to unknown.
  */
 #ifndef HIVE_VERIFIER_H
 #define HIVE_VERIFIER_H
