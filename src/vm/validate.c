@@ -243,6 +243,8 @@ int validate_prog(const struct hive_insn *insns, uint32_t cnt, const struct hive
 			err = validate_fail(&v, pc, -EINVAL, "r10 is the read-only frame pointer (frame pointer is read only)");
 			goto out;
 		}
+		if (row->fmt == FMT_CALL || row->fmt == FMT_CALLX || (row->fmt == FMT_LDDW && in->src_reg))
+			prog->uses_maps = true;
 		switch (row->fmt) {
 		case FMT_LDDW:
 			if (pc + 1 >= cnt) {

@@ -247,16 +247,19 @@ HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *o
 
 	uint64_t r0 = 0;
 	int err;
-	/* Map values a program holds stay valid for the whole run. */
 	if (opts->use_jit && !prog->jit)
 		return -ENOEXEC;
-	epoch_enter();
+	/* Map values a program holds stay valid for the whole run (programs
+	 * that can reach no map skip the section's cost). */
+	if (prog->uses_maps)
+		epoch_enter();
 	if (opts->use_jit) {
 		err = jit_exec(prog->jit, &run, &r0, opts->regs_out);
 	} else {
 		err = interp_run(&run, &r0, opts->regs_out);
 	}
-	epoch_exit();
+	if (prog->uses_maps)
+		epoch_exit();
 	opts->retval = r0;
 	opts->insns_executed = prog->mode == HIVE_EXEC_CHECKED ? prog->insn_budget - run.budget : 0;
 	if (err) {
