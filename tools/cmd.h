@@ -11,6 +11,16 @@ int cmd_map(int argc, char **argv);     /* tools/cmd_object.c: hive map show OBJ
 int cmd_objdump(int argc, char **argv); /* tools/cmd_object.c: hive disasm OBJ.o [--prog NAME] */
 int cmd_test_run(int argc, char **argv); /* tools/cmd_testrun.c: hive test-run OBJ.o ... */
 int cmd_verify(int argc, char **argv);  /* tools/cmd_verify.c */
+int cmd_xdp(int argc, char **argv);     /* tools/cmd_xdp.c: hive xdp OBJ.o --pcap IN ... */
+
+struct hive_object;
+struct hive_program;
+struct hive_verify_stats;
+/* Verify one program of an opened object with its maps (tools/cmd_verify.c). */
+int tool_verify_program(const struct hive_object *obj, const struct hive_program *p, unsigned level, char *log,
+			size_t logsz, struct hive_verify_stats *st);
+/* Seed an object's maps from {"MAP": [{"key": "HEX", "value": "HEX"}...]} (tools/tool_maps_json.c). */
+int tool_maps_seed(struct hive_object *obj, const char *path, char *err, size_t errsz);
 
 /* Read a whole file (or "-" for stdin); NUL-terminated; NULL + errno on failure. */
 char *tool_read_file(const char *path, size_t *size);

@@ -117,8 +117,13 @@ int cmd_map(int argc, char **argv)
 		if (hive_object_map_inner(m))
 			obj_print_map(hive_object_map_inner(m), "   inner: ");
 		for (uint32_t s = 0; s < hive_object_map_max_entries(m); s++)
-			if (hive_object_map_init_slot(m, s) >= 0)
-				printf("   [%u] = map %d\n", s, hive_object_map_init_slot(m, s));
+			if (hive_object_map_init_slot(m, s) >= 0) {
+				int v = hive_object_map_init_slot(m, s);
+				if (hive_object_map_type(m) == HIVE_MAP_PROG_ARRAY)
+					printf("   [%u] = prog %s\n", s, hive_program_name(hive_object_prog(obj, (size_t)v)));
+				else
+					printf("   [%u] = map %s\n", s, hive_object_map_name(hive_object_map(obj, (size_t)v)));
+			}
 	}
 	hive_object_close(obj);
 	return 0;

@@ -39,6 +39,36 @@ static void verify_first_line(const char *log, char *out, size_t size)
 	out[n] = '\0';
 }
 
+int tool_verify_program(const struct hive_object *obj, const struct hive_program *p, unsigned level, char *log,
+			size_t logsz, struct hive_verify_stats *st)
+{
+	/* The maps as the verifier sees them: LDDW imm is the map's index. */
+	size_t nmaps = hive_object_map_cnt(obj);
+	struct hive_verify_map *maps = calloc(nmaps ? nmaps : 1, sizeof(*maps));
+	if (!maps)
+		return -ENOMEM;
+	for (size_t i = 0; i < nmaps; i++) {
+		const struct hive_object_map *m = hive_object_map(obj, i);
+		maps[i] = (struct hive_verify_map){
+			.fd = (int32_t)i,
+			.type = hive_object_map_type(m),
+			.key_size = hive_object_map_key_size(m),
+			.value_size = hive_object_map_value_size(m),
+			.max_entries = hive_object_map_max_entries(m),
+			.map_flags = hive_object_map_flags(m),
+		};
+	}
+	size_t cnt;
+	const struct hive_insn *insns = hive_program_insns(p, &cnt);
+	log[0] = '\0';
+	HIVE_OPTS(hive_verify_opts, vo, .prog_type = hive_program_type(p), .maps = maps, .nmaps = nmaps,
+		  .log_buf = log, .log_size = logsz, .log_level = level);
+	memset(st, 0, sizeof(*st));
+	int err = hive_verify(insns, cnt, &vo, st);
+	free(maps);
+	return err;
+}
+
 static int verify_usage(void)
 {
 	fprintf(stderr, "usage: hive verify OBJ.o [--prog NAME] [--log-level 0|1|2] [--json]\n");
@@ -82,25 +112,6 @@ int cmd_verify(int argc, char **argv)
 		return 2;
 	}
 
-	/* The maps as the verifier sees them: LDDW imm is the map's index. */
-	size_t nmaps = hive_object_map_cnt(obj);
-	struct hive_verify_map *maps = calloc(nmaps ? nmaps : 1, sizeof(*maps));
-	if (!maps) {
-		hive_object_close(obj);
-		return 2;
-	}
-	for (size_t i = 0; i < nmaps; i++) {
-		const struct hive_object_map *m = hive_object_map(obj, i);
-		maps[i] = (struct hive_verify_map){
-			.fd = (int32_t)i,
-			.type = hive_object_map_type(m),
-			.key_size = hive_object_map_key_size(m),
-			.value_size = hive_object_map_value_size(m),
-			.max_entries = hive_object_map_max_entries(m),
-			.map_flags = hive_object_map_flags(m),
-		};
-	}
-
 	size_t logsz = level >= 2 ? (16u << 20) : (64u << 10);
 	char *log = malloc(logsz);
 	int rc = 0, found = 0;
@@ -110,13 +121,8 @@ int cmd_verify(int argc, char **argv)
 		const struct hive_program *p = hive_object_prog(obj, i);
 		if (only && strcmp(hive_program_name(p), only))
 			continue;
-		size_t cnt;
-		const struct hive_insn *insns = hive_program_insns(p, &cnt);
-		log[0] = '\0';
-		HIVE_OPTS(hive_verify_opts, vo, .prog_type = hive_program_type(p), .maps = maps, .nmaps = nmaps,
-			  .log_buf = log, .log_size = logsz, .log_level = level);
-		struct hive_verify_stats st = {0};
-		err = hive_verify(insns, cnt, &vo, &st);
+		struct hive_verify_stats st;
+		err = tool_verify_program(obj, p, level, log, logsz, &st);
 		if (err)
 			rc = 1;
 		if (json) {
@@ -151,7 +157,6 @@ int cmd_verify(int argc, char **argv)
 	if (json)
 		printf("]\n");
 	free(log);
-	free(maps);
 	hive_object_close(obj);
 	if (only && !found) {
 		fprintf(stderr, "hive verify: %s: no program named '%s'\n", path, only);

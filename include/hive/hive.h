@@ -337,6 +337,10 @@ typedef int (*hive_ringbuf_sample_fn)(void *ctx, void *data, size_t size);
  *  Returns the number of records handed to @fn (discarded ones are skipped)
  *  or @fn's non-zero return. */
 HIVE_API int hive_ringbuf_consume(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx);
+/** @brief Wait up to @timeout_ms (-1: forever) for a wakeup, then consume
+ *  as hive_ringbuf_consume. Returns the records handed to @fn (0 on
+ *  timeout), @fn's non-zero return, or -errno (-EINTR...). */
+HIVE_API int hive_ringbuf_poll(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx, int timeout_ms);
 /** @brief An eventfd that becomes readable when producers wake the consumer
  *  (poll it, then hive_ringbuf_consume). Owned by the map. */
 HIVE_API int hive_ringbuf_fd(const struct hive_map *map);
@@ -366,7 +370,9 @@ HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helper
  *
  * Opens the .bpf.o files clang writes and libbpf loads: programs by section
  * name, bpf-to-bpf calls linked, BTF-defined and legacy maps, global data,
- * .kconfig externs, BTF and .BTF.ext (line info), all through libelf.
+ * .kconfig externs, BTF and .BTF.ext (line info), all through libelf; at
+ * load, CO-RE relocations against a target BTF. Names, sections, types and
+ * map definitions are those libbpf reports (tested against libbpf).
  *
  * Map references after open.  Every LDDW that names a map is rewritten so
  * that its imm holds the map's *index* in the object (0..hive_object_map_cnt-1):
@@ -380,7 +386,8 @@ HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helper
  * the address of element 0's value plus the offset (MAP_VALUE).
  * Calls to subprograms are `call pc+imm+1` with src = ISA_PSEUDO_CALL, each
  * called function appended once after the program's own instructions, as
- * the kernel expects.
+ * the kernel expects; a callback's address (bpf_loop...) is an LDDW with
+ * src = ISA_PSEUDO_FUNC (4) and imm = the same pc-relative offset.
  */
 
 struct hive_object;
@@ -417,10 +424,12 @@ enum hive_attach_type {
 
 struct hive_object_open_opts {
 	size_t sz;
-	const char *object_name;     /* NULL: the file's base name up to the first '.' */
+	const char *object_name;     /* NULL: the file's base name up to the first '.';
+	                              * kept to 15 characters, as libbpf does */
 	char *log_buf;               /* why the object was refused: "elf: ...", "btf: ..." */
 	size_t log_size;
-	const char *btf_custom_path; /* target BTF for CO-RE; NULL: /sys/kernel/btf/vmlinux */
+	const char *btf_custom_path; /* target BTF for CO-RE: a raw BTF file or an ELF
+	                              * object's .BTF; NULL: /sys/kernel/btf/vmlinux */
 	const char *kconfig;         /* "CONFIG_X=y\n..." lines for .kconfig externs */
 	size_t : 0;
 };
@@ -463,9 +472,12 @@ struct hive_object_load_opts {
 };
 #define hive_object_load_opts__last_field log_size
 
-/** @brief Create every map (hive_map_create) with its initial value and
- *  map-in-map slots, then load every program whose autoload is on with
- *  hive_prog_load. On failure everything created is freed again.
+/** @brief Apply CO-RE relocations (.BTF.ext) to the linked programs against
+ *  the target BTF (a field, type or enumerator missing there turns its
+ *  instruction into `call 0xbad2310`, as libbpf does), create every map
+ *  (hive_map_create) with its initial value and map-in-map slots, then load
+ *  every program whose autoload is on with hive_prog_load and the maps in
+ *  hive_prog_opts.maps. On failure the maps and programs are freed again.
  *  @return 0 or the first error: -EINVAL/-EACCES (refused map or program,
  *  logged as "load: map 'NAME': ..." / "load: prog 'NAME': insn N: ..."),
  *  -ENOENT (a strong .kconfig extern without a value), -EOPNOTSUPP (CO-RE
@@ -517,8 +529,9 @@ HIVE_API uint32_t hive_object_map_btf_value_type_id(const struct hive_object_map
 HIVE_API bool hive_object_map_is_internal(const struct hive_object_map *map);
 /** @brief The inner-map template of a map-in-map, else NULL. */
 HIVE_API const struct hive_object_map *hive_object_map_inner(const struct hive_object_map *map);
-/** @brief Initial slot @i of a map-in-map (`.values = {...}`): the index of
- *  the inner map, or -1 (empty or out of range). */
+/** @brief Initial slot @i (`.values = {...}`): for a map-in-map the index of
+ *  the inner map (hive_object_map), for a prog-array the index of the
+ *  program (hive_object_prog); -1 when empty or out of range. */
 HIVE_API int hive_object_map_init_slot(const struct hive_object_map *map, uint32_t i);
 /** @brief Initial contents of an internal map (value_size bytes), else NULL. */
 HIVE_API const void *hive_object_map_initial_value(const struct hive_object_map *map, size_t *size);

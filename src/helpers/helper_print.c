@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "helpers/helpers.h"
@@ -31,12 +32,25 @@ static void print_putf(struct print_out *o, const char *fmt, ...) __attribute__(
 static void print_putf(struct print_out *o, const char *fmt, ...)
 {
 	char tmp[PRINT_BUF + 64];
-	va_list ap;
+	va_list ap, ap2;
 	va_start(ap, fmt);
+	va_copy(ap2, ap);
 	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		print_put(o, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+	if (n >= (int)sizeof tmp) { /* a wide field: format it whole */
+		char *big = malloc((size_t)n + 1);
+		if (big) {
+			vsnprintf(big, (size_t)n + 1, fmt, ap2);
+			print_put(o, big, (size_t)n);
+			free(big);
+		} else {
+			print_put(o, tmp, sizeof tmp - 1);
+			o->len += (size_t)n - (sizeof tmp - 1);
+		}
+	} else if (n > 0) {
+		print_put(o, tmp, (size_t)n);
+	}
+	va_end(ap2);
 }
 
 /* "%<flags><width>" of the current conversion, for libc */

@@ -101,6 +101,13 @@ HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helper
 {
 	if (!env || (opts && opts->sz < sizeof(size_t)))
 		return -EINVAL;
+	if (opts) { /* unknown fields of a newer caller must be zero */
+		size_t known = offsetof(struct hive_helpers_opts, hive_helpers_opts__last_field) +
+			       sizeof(opts->hive_helpers_opts__last_field);
+		for (size_t i = known; i < opts->sz; i++)
+			if (((const char *)opts)[i])
+				return -EINVAL;
+	}
 	hive_print_fn print = opts && opts->sz > offsetof(struct hive_helpers_opts, print) ? opts->print : NULL;
 	void *ctx = opts && opts->sz > offsetof(struct hive_helpers_opts, print_ctx) ? opts->print_ctx : NULL;
 	if (print) {

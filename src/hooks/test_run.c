@@ -39,10 +39,21 @@ bool hook_alloc_fails(void)
 							: hook_alloc_count == hook_alloc_fail_at);
 }
 
+/* One buffer kept per thread: mapping and unmapping a page per run cost
+ * more than most programs (14 us of a 15 us XDP run). Reused buffers are
+ * zeroed, as the kernel's test-run allocates zeroed ones. */
+static _Thread_local uint8_t *hook_buf_cache;
+
 uint8_t *hook_buf_alloc(void)
 {
 	if (hook_alloc_fails())
 		return NULL;
+	if (hook_buf_cache) {
+		uint8_t *b = hook_buf_cache;
+		hook_buf_cache = NULL;
+		memset(b, 0, HOOK_PAGE);
+		return b;
+	}
 	void *p;
 #ifdef MAP_32BIT
 	p = mmap(NULL, HOOK_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
@@ -62,7 +73,9 @@ uint8_t *hook_buf_alloc(void)
 
 void hook_buf_free(uint8_t *buf)
 {
-	if (buf)
+	if (buf && !hook_buf_cache)
+		hook_buf_cache = buf;
+	else if (buf)
 		munmap(buf, HOOK_PAGE);
 }
 

@@ -136,6 +136,73 @@ int isa_decode(const struct hive_insn *insn, const char **why)
 	return row;
 }
 
+/* Helper and local calls are left to the caller: what they clobber depends
+ * on the call's kind (and for the verifier, on the helper's prototype). */
+void isa_regs(const struct isa_row *row, const struct hive_insn *in, uint16_t *rd, uint16_t *wr)
+{
+	uint16_t d = (uint16_t)(1u << in->dst_reg), s = (uint16_t)(1u << in->src_reg);
+	*rd = *wr = 0;
+	switch (row->fmt) {
+	case FMT_ALU_K:
+		*rd = (ISA_OP(row->code) == ISA_MOV) ? 0 : d;
+		*wr = d;
+		break;
+	case FMT_ALU_X:
+		*rd = (uint16_t)(s | ((ISA_OP(row->code) == ISA_MOV) ? 0 : d));
+		*wr = d;
+		break;
+	case FMT_NEG:
+	case FMT_END:
+		*rd = *wr = d;
+		break;
+	case FMT_MOVSX:
+		*rd = s;
+		*wr = d;
+		break;
+	case FMT_JCOND_K:
+		*rd = d;
+		break;
+	case FMT_JCOND_X:
+		*rd = (uint16_t)(d | s);
+		break;
+	case FMT_CALLX:
+		*rd = d;
+		break;
+	case FMT_LDDW:
+		*wr = d;
+		break;
+	case FMT_LDABS:
+		*rd = 1u << 10; /* the packet is implicit */
+		*wr = 1;
+		break;
+	case FMT_LDIND:
+		*rd = s;
+		*wr = 1;
+		break;
+	case FMT_LDX:
+		*rd = s;
+		*wr = d;
+		break;
+	case FMT_ST:
+		*rd = d;
+		break;
+	case FMT_STX:
+		*rd = (uint16_t)(d | s);
+		break;
+	case FMT_ATOMIC:
+		*rd = (uint16_t)(d | s);
+		if (in->imm == ISA_CMPXCHG) {
+			*rd |= 1;
+			*wr = 1;
+		} else if (row->flags & ISA_F_FETCH) {
+			*wr = s;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 const char *isa_group_name(unsigned group)
 {
 	switch (group) {

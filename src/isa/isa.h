@@ -258,6 +258,11 @@ enum isa_disc isa_disc_of(uint8_t code);
  * the validator's. */
 int isa_decode(const struct hive_insn *insn, const char **why);
 
+/* The registers @insn (of @row) reads and writes, as bit masks over r0..r10
+ * (bit i = ri): the operands, cmpxchg's r0, a fetch's src, LD_ABS/IND's r0.
+ * Calls report nothing here; their effect depends on the callee. */
+void isa_regs(const struct isa_row *row, const struct hive_insn *insn, uint16_t *rd, uint16_t *wr);
+
 /* A human name of a conformance group, "base32" etc. */
 const char *isa_group_name(unsigned group);
 

@@ -201,6 +201,7 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	c.mem = run->pkt;
 	c.mem_size = run->pkt_size;
 	c.regs = regs_out ? regs_out : regs;
+	c.want_regs = regs_out != NULL;
 	if (run->prog->mode == HIVE_EXEC_CHECKED)
 		jit_rt_refresh(&c);
 	uint8_t *top = run->stack + (size_t)HIVE_MAX_FRAMES * HIVE_STACK_SIZE;
@@ -215,6 +216,7 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 _Static_assert(offsetof(struct jit_ctx, regs) == JIT_CTX_REGS && offsetof(struct jit_ctx, win_start) == JIT_CTX_WIN_START &&
 		       offsetof(struct jit_ctx, win_len) == JIT_CTX_WIN_LEN &&
 		       offsetof(struct jit_ctx, win_writable) == JIT_CTX_WIN_WRITABLE &&
+		       offsetof(struct jit_ctx, want_regs) == JIT_CTX_WANT_REGS &&
 		       offsetof(struct jit_ctx, mem_size) == JIT_CTX_MEM_SIZE,
 	       "jit_ctx offsets");
 

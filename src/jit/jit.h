@@ -45,11 +45,12 @@ struct jit_ctx {
 	uintptr_t win_start[2];
 	uint64_t win_len[2];
 	uint64_t win_writable;
+	uint64_t want_regs;    /* store r0..r10 at a normal exit (faults always do) */
 };
 enum {
 	JIT_CTX_RUN = 0, JIT_CTX_EXIT_SP = 8, JIT_CTX_BUDGET = 16, JIT_CTX_MIN_FP = 24,
 	JIT_CTX_MEM = 32, JIT_CTX_MEM_SIZE = 40, JIT_CTX_REGS = 48, JIT_CTX_WIN_START = 56,
-	JIT_CTX_WIN_LEN = 72, JIT_CTX_WIN_WRITABLE = 88,
+	JIT_CTX_WIN_LEN = 72, JIT_CTX_WIN_WRITABLE = 88, JIT_CTX_WANT_REGS = 96,
 };
 
 /* Entry of an image: returns r0. */

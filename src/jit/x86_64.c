@@ -10,31 +10,41 @@
  *
  * Layout of an image:
  *
- *   entry:  save host registers, r12 = ctx, r10 = stack top, r1/r2 = mem,
- *           other registers 0, call pc 0
- *   after:  store r0..r10 in ctx->regs, restore, return r0
- *   body:   one piece per instruction; `exit` is `ret` in every frame
- *   cold:   fault stubs (mov pc/kind; jmp fault) and, in checked mode, a
- *           second copy of each basic block that counts instructions one by one
- *   stubs:  unwind, fault, region check, LD_ABS miss, retpoline thunk
+ *   entry:  save the host registers the program needs, r12 = ctx, r10 =
+ *           stack top, r1/r2 = mem, named registers 0; with local calls it
+ *           then calls pc 0 and every `exit` is `ret`, a leaf program runs
+ *           on in the entry's frame and its exits jump to the epilogue
+ *   after:  (epilogue) store r0..r10 in ctx->regs, restore, return r0
+ *   body:   one piece per instruction (a mov+add pair may become one lea)
+ *   cold:   fault sites (r9 = aux, r10d = pc | kind; jmp fault), divisors
+ *           0 and -1, and in checked mode a second copy of each basic block
+ *           that counts instructions one by one
+ *   stubs:  unwind, fault, LD_ABS miss; checked mode: region windows and
+ *           the full region check; the retpoline thunk
  *
- * A local call pushes the callee-saved registers the program uses, moves
- * r10 down one frame and calls; so every frame returns with plain `ret` and
- * native sp stays 16-byte aligned in every body (helpers may use SSE).
+ * A local call checks the depth (r10 against ctx->min_fp), pushes the
+ * callee-saved registers the program names, moves r10 down one frame and
+ * calls; native sp stays 16-byte aligned in every body (helpers may use SSE).
  *
  * Checked mode.  Each basic block starts with `sub budget, n; jb precise`:
  * the whole block is paid at once.  If the budget cannot pay for it, the
  * precise copy pays instruction by instruction and so faults at exactly the
- * instruction the interpreter faults at, after the same side effects.
- * Every load, store and atomic first calls the region check stub, which
- * runs vm_access_ok() over the run's regions (the same code the interpreter
- * uses, so the two agree by construction).
+ * instruction the interpreter faults at, after the same side effects.  A
+ * block that ends early (a memory fault, an LD_ABS miss) gives back what it
+ * did not run, so the count always equals the interpreter's.  Every load,
+ * store and atomic first tests the run's first two regions (stack, memory)
+ * inline, then calls jit_rt_check(), which runs vm_access_ok(): the same
+ * code as the interpreter, so the two agree by construction.
  *
  * Code size is found by passes: every pass lays out the code using the
  * label offsets of the pass before (unknown ones assumed far); jumps shrink
  * to rel8 as offsets become known; a pass that reproduces every label is
  * exact.  After too many passes all jumps are forced to rel32 and layout
  * converges in two more.
+ *
+ * Behaviour differing from the interpreter, by design: after a helper call
+ * r1-r5 hold whatever the helper left (the kernel's convention; the loader
+ * refuses programs that read them before writing them again).
  */
 #if defined(__x86_64__)
 
@@ -52,7 +62,7 @@ static const uint8_t x86_map[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, 
 #define REG_AUX R11
 
 /* LBL_WIN + 2*log2(size) + write: the inline-window checks */
-enum { LBL_AFTER, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL_WIN, LBL__COUNT = LBL_WIN + 8 };
+enum { LBL_AFTER, LBL_STORE, LBL_DONE, LBL_UNWIND, LBL_FAULT, LBL_CHECK, LBL_ABS_MISS, LBL_THUNK, LBL_WIN, LBL__COUNT = LBL_WIN + 8 };
 enum { NOLBL = UINT32_MAX };
 
 /* An out-of-line fault site: report @kind at @pc with aux (a register's
@@ -996,6 +1006,10 @@ static void x86_epilogue(struct x86_jit *j)
 {
 	struct x86_buf *b = &j->b;
 	x86_place(j, x86_lbl(j, LBL_AFTER));
+	/* registers are stored when the caller asked, or on the way out of a fault */
+	x86_alu_mi(b, false, ALU_CMP, REG_CTX, JIT_CTX_WANT_REGS, 0);
+	x86_jump(j, CC_E, x86_lbl(j, LBL_DONE));
+	x86_place(j, x86_lbl(j, LBL_STORE));
 	x86_store_regs(j);
 	x86_place(j, x86_lbl(j, LBL_DONE));
 	if (x86_entry_pad(j))
@@ -1054,7 +1068,7 @@ static void x86_stubs(struct x86_jit *j)
 	/* unwind: drop every frame, as if pc 0 returned */
 	x86_place(j, x86_lbl(j, LBL_UNWIND));
 	x86_rm(b, true, 0x8b, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
-	x86_jump(j, -1, x86_lbl(j, LBL_AFTER));
+	x86_jump(j, -1, x86_lbl(j, LBL_STORE));
 	if (!j->checked)
 		goto thunk;
 	/* region check: r11 = address, r10d = info; preserves r0..r5 */

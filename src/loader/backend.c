@@ -57,12 +57,14 @@ void backend_map_free(struct hive_object_map *m)
 
 int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, struct ldr_log *log)
 {
+	if (m->type == HIVE_MAP_PROG_ARRAY)
+		return ldr_err(log, -EOPNOTSUPP, "load: map '%s': prog-array slots cannot be filled yet", m->name);
 	for (uint32_t s = 0; s < m->nr_init_slots; s++) {
 		if (m->init_slots[s] < 0)
 			continue;
-		/* the runtime's map-in-map takes the inner map's pointer as the value */
-		struct hive_map *inner = obj->maps[m->init_slots[s]]->map;
-		int err = hive_map_update(m->map, &s, &inner, HIVE_ANY);
+		/* through the user API a map-in-map value is the inner map's id */
+		uint32_t inner_id = hive_map_id(obj->maps[m->init_slots[s]]->map);
+		int err = hive_map_update(m->map, &s, &inner_id, HIVE_ANY);
 		if (err)
 			return ldr_err(log, err, "load: map '%s': slot %u: %s", m->name, s, strerror(-err));
 	}

@@ -236,21 +236,21 @@ int btf_parse(const void *data, size_t size, struct ldr_log *log, struct btf **o
 		return ldr_err(log, -EINVAL, "btf: %zu bytes is shorter than a header", size);
 	memcpy(&h, data, sizeof(h));
 	if (h.magic != BTF_MAGIC_)
-		return ldr_err(log, -EINVAL, "btf: bad magic 0x%04x (big-endian BTF is not supported)", h.magic);
+		return ldr_err(log, -EINVAL, "btf: " LDR_E_BTF_MAGIC " 0x%04x (big-endian BTF is not supported)", h.magic);
 	if (h.version != 1)
 		return ldr_err(log, -EINVAL, "btf: unsupported version %u", h.version);
 	if (h.hdr_len < BTF_HDR_MIN || h.hdr_len > size)
-		return ldr_err(log, -EINVAL, "btf: bad header length %u", h.hdr_len);
+		return ldr_err(log, -EINVAL, "btf: " LDR_E_BTF_HDR_LEN " %u", h.hdr_len);
 	/* a newer header may carry fields we do not know: they must be zero */
 	for (size_t i = sizeof(h); i < h.hdr_len; i++)
 		if (((const uint8_t *)data)[i])
-			return ldr_err(log, -EINVAL, "btf: header byte %zu: unknown non-zero field", i);
+			return ldr_err(log, -EINVAL, "btf: header byte %zu: " LDR_E_UNKNOWN_FIELD, i);
 	uint64_t body = size - h.hdr_len;
 	if ((uint64_t)h.type_off + h.type_len > body || (uint64_t)h.str_off + h.str_len > body)
-		return ldr_err(log, -EINVAL, "btf: types [%u, +%u) or strings [%u, +%u) past the end (%llu bytes)",
+		return ldr_err(log, -EINVAL, "btf: types [%u, +%u) or strings [%u, +%u) " LDR_E_PAST_END " (%llu bytes)",
 			       h.type_off, h.type_len, h.str_off, h.str_len, (unsigned long long)body);
 	if (h.type_off % 4 || h.type_len % 4)
-		return ldr_err(log, -EINVAL, "btf: type section not 4-byte aligned");
+		return ldr_err(log, -EINVAL, "btf: type section " LDR_E_BTF_ALIGN);
 	if (h.type_off < h.str_off ? (uint64_t)h.type_off + h.type_len > h.str_off
 				   : (uint64_t)h.str_off + h.str_len > h.type_off)
 		return ldr_err(log, -EINVAL, "btf: type and string sections overlap");
@@ -296,7 +296,7 @@ int btf_parse(const void *data, size_t size, struct ldr_log *log, struct btf **o
 			return e;
 		}
 		if ((uint64_t)extra > h.type_len - off - sizeof(*t)) {
-			int e = ldr_err(log, -EINVAL, "btf: type [%u] %s at +%u: %u entries run past the end",
+			int e = ldr_err(log, -EINVAL, "btf: type [%u] %s at +%u: %u entries run " LDR_E_PAST_END,
 				       btf->nr_types, btf_kind_name(btf_kind(t)), off, btf_vlen(t));
 			btf_free(btf);
 			return e;

@@ -618,12 +618,12 @@ static int core_load_target(struct hive_object *obj, struct btf **out)
 	size_t size;
 	int err = ldr_read_file(path, &data, &size, log);
 	if (err)
-		return ldr_err(log, err, "core: cannot read target BTF %s", path);
+		return ldr_err(log, err, "core: " LDR_E_CORE_TARGET " %s", path);
 	if (size >= 4 && memcmp(data, "\177ELF", 4) == 0) {
 		struct ldr_elf e;
 		err = elf_open(data, size, log, &e);
 		if (!err && e.btf_idx < 0)
-			err = ldr_err(log, -ENOENT, "core: %s has no .BTF", path);
+			err = ldr_err(log, -ENOENT, "core: %s " LDR_E_CORE_NO_BTF, path);
 		if (!err)
 			err = btf_parse(e.secs[e.btf_idx].data, e.secs[e.btf_idx].size, log, out);
 		elf_close(&e);

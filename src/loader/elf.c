@@ -82,7 +82,7 @@ static int elf_read_symtab(struct ldr_elf *e, Elf *elf, size_t idx, struct ldr_l
 	if (e->syms)
 		return ldr_err(log, -EINVAL, "elf: %s: more than one symbol table", s->name);
 	if (s->link == 0 || s->link >= e->nsecs || e->secs[s->link].type != SHT_STRTAB)
-		return ldr_err(log, -EINVAL, "elf: %s: bad string table index %u", s->name, s->link);
+		return ldr_err(log, -EINVAL, "elf: %s: " LDR_E_STRTAB " %u", s->name, s->link);
 	Elf_Data *d = elf_getdata(elf_getscn(elf, idx), NULL);
 	if (!d || d->d_size != s->size)
 		return ldr_err(log, -EINVAL, "elf: %s: unreadable: %s", s->name, elf_errmsg(-1));
@@ -100,7 +100,7 @@ static int elf_read_symtab(struct ldr_elf *e, Elf *elf, size_t idx, struct ldr_l
 		if (!name)
 			return ldr_err(log, -EINVAL, "elf: %s: symbol %zu: bad name offset %u", s->name, i, sym.st_name);
 		if (sym.st_shndx >= e->nsecs && sym.st_shndx != SHN_ABS && sym.st_shndx != SHN_COMMON)
-			return ldr_err(log, -EINVAL, "elf: symbol '%s': bad section index %u", name, sym.st_shndx);
+			return ldr_err(log, -EINVAL, "elf: symbol '%s': " LDR_E_SYM_SECTION " %u", name, sym.st_shndx);
 		e->syms[i] = (struct ldr_sym){name, sym.st_value, sym.st_size, sym.st_shndx,
 					      GELF_ST_BIND(sym.st_info), GELF_ST_TYPE(sym.st_info),
 					      GELF_ST_VISIBILITY(sym.st_other)};
@@ -113,7 +113,7 @@ static int elf_read_relos(struct ldr_elf *e, Elf *elf, size_t idx, struct ldr_lo
 {
 	struct ldr_sec *s = &e->secs[idx];
 	if (s->info == 0 || s->info >= e->nsecs)
-		return ldr_err(log, -EINVAL, "elf: %s: bad target section index %u", s->name, s->info);
+		return ldr_err(log, -EINVAL, "elf: %s: " LDR_E_RELO_TARGET " %u", s->name, s->info);
 	struct ldr_sec *t = &e->secs[s->info];
 	/* relocations of debug info and BTF concern DWARF consumers, not us */
 	if (t->kind != SK_PROG && t->kind != SK_TEXT && t->kind != SK_MAPS)
@@ -135,10 +135,10 @@ static int elf_read_relos(struct ldr_elf *e, Elf *elf, size_t idx, struct ldr_lo
 			return ldr_err(log, -EINVAL, "elf: %s: relocation %zu unreadable", s->name, i);
 		uint64_t sym = GELF_R_SYM(rel.r_info);
 		if (sym >= e->nsyms)
-			return ldr_err(log, -EINVAL, "elf: %s+0x%llx: relocation symbol %llu of %zu", t->name,
+			return ldr_err(log, -EINVAL, "elf: %s+0x%llx: " LDR_E_RELO_SYM " %llu of %zu", t->name,
 				       (unsigned long long)rel.r_offset, (unsigned long long)sym, e->nsyms);
 		if (rel.r_offset >= t->size)
-			return ldr_err(log, -EINVAL, "elf: %s: relocation %zu at 0x%llx past the section (%llu bytes)",
+			return ldr_err(log, -EINVAL, "elf: %s: relocation %zu at 0x%llx " LDR_E_PAST_SECTION " (%llu bytes)",
 				       t->name, i, (unsigned long long)rel.r_offset, (unsigned long long)t->size);
 		t->relos[i] = (struct ldr_reloc){rel.r_offset, (uint32_t)GELF_R_TYPE(rel.r_info), (uint32_t)sym};
 	}
@@ -158,11 +158,11 @@ int elf_open(const uint8_t *data, size_t size, struct ldr_log *log, struct ldr_e
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return ldr_err(log, -EINVAL, "elf: libelf: %s", elf_errmsg(-1));
 	if (size < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG) != 0)
-		return ldr_err(log, -EINVAL, "elf: not an ELF file");
+		return ldr_err(log, -EINVAL, "elf: " LDR_E_NOT_ELF);
 	if (data[EI_CLASS] != ELFCLASS64)
-		return ldr_err(log, -EINVAL, "elf: not ELF64 (class %u): not a BPF object", data[EI_CLASS]);
+		return ldr_err(log, -EINVAL, "elf: " LDR_E_NOT_ELF64 " (class %u): not a BPF object", data[EI_CLASS]);
 	if (data[EI_DATA] != ELFDATA2LSB)
-		return ldr_err(log, -EINVAL, "elf: big-endian objects are not supported (byte order %u)",
+		return ldr_err(log, -EINVAL, "elf: " LDR_E_BIG_ENDIAN " (byte order %u)",
 			       data[EI_DATA]);
 	Elf *elf = elf_memory((char *)data, size);
 	if (!elf)
@@ -172,9 +172,9 @@ int elf_open(const uint8_t *data, size_t size, struct ldr_log *log, struct ldr_e
 	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh))
 		return ldr_err(log, -EINVAL, "elf: bad ELF header: %s", elf_errmsg(-1));
 	if (eh.e_machine != EM_BPF)
-		return ldr_err(log, -EINVAL, "elf: machine %u is not EM_BPF (247): not a BPF object", eh.e_machine);
+		return ldr_err(log, -EINVAL, "elf: machine %u " LDR_E_NOT_BPF ": not a BPF object", eh.e_machine);
 	if (eh.e_type != ET_REL)
-		return ldr_err(log, -EINVAL, "elf: type %u is not ET_REL: not a BPF object file", eh.e_type);
+		return ldr_err(log, -EINVAL, "elf: type %u " LDR_E_NOT_REL ": not a BPF object file", eh.e_type);
 	size_t nsecs, shstrndx;
 	if (elf_getshdrnum(elf, &nsecs) || elf_getshdrstrndx(elf, &shstrndx))
 		return ldr_err(log, -EINVAL, "elf: bad section headers: %s", elf_errmsg(-1));
@@ -208,7 +208,7 @@ int elf_open(const uint8_t *data, size_t size, struct ldr_log *log, struct ldr_e
 			return ldr_err(log, -EINVAL, "elf: %s: RELA relocations are not used by BPF", s->name);
 		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL && sh.sh_size > 0) {
 			if (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset)
-				return ldr_err(log, -EINVAL, "elf: %s: [0x%llx, +0x%llx) past the end of the file (%zu bytes)",
+				return ldr_err(log, -EINVAL, "elf: %s: [0x%llx, +0x%llx) " LDR_E_PAST_END " of the file (%zu bytes)",
 					       s->name, (unsigned long long)sh.sh_offset,
 					       (unsigned long long)sh.sh_size, size);
 			/* only the sections we read: libelf converts nothing on a LE host */

@@ -53,9 +53,11 @@ int ldr_err(struct ldr_log *log, int err, const char *fmt, ...)
 
 /* {===== allocation */
 
-static unsigned long io_alloc_count;
-static unsigned long io_fail_at;
-static bool io_fail_sticky;
+/* per thread: objects may be opened from several threads at once, and a
+ * test's fault injection must not reach another thread's open */
+static _Thread_local unsigned long io_alloc_count;
+static _Thread_local unsigned long io_fail_at;
+static _Thread_local bool io_fail_sticky;
 
 static bool io_alloc_fails(void)
 {
@@ -111,7 +113,7 @@ char *ldr_strdup(const char *s)
 
 /* {===== reading */
 
-static size_t io_read_limit = SIZE_MAX;
+static _Thread_local size_t io_read_limit = SIZE_MAX;
 
 void ldr_test_fail_read(size_t nbytes)
 {
@@ -157,7 +159,7 @@ int ldr_read_file(const char *path, uint8_t **data, size_t *size, struct ldr_log
 			int err = r < 0 ? errno : EIO;
 			free(buf);
 			close(fd);
-			return ldr_err(log, -err, "elf: %s: read failed at byte %zu: %s", path, got,
+			return ldr_err(log, -err, "elf: %s: " LDR_E_READ " at byte %zu: %s", path, got,
 				       r < 0 ? strerror(err) : "file shrank");
 		}
 		got += (size_t)r;

@@ -53,12 +53,12 @@ int link_collect_progs(struct hive_object *obj)
 				continue;
 			if (s->value % 8 || s->size % 8 || s->size == 0 || s->value > sec->size ||
 			    s->size > sec->size - s->value)
-				return ldr_err(log, -EINVAL, "elf: %s+0x%llx: function '%s' of %llu bytes is outside the section or misaligned",
+				return ldr_err(log, -EINVAL, "elf: %s+0x%llx: function '%s' of %llu bytes " LDR_E_FUNC_OUTSIDE,
 					       sec->name, (unsigned long long)s->value, s->name,
 					       (unsigned long long)s->size);
 			bool sub = sec->kind == SK_TEXT;
 			if (!sub && s->bind == STB_LOCAL_)
-				return ldr_err(log, -EOPNOTSUPP, "elf: %s: program '%s' is static: not supported (make it global)",
+				return ldr_err(log, -EOPNOTSUPP, "elf: %s: program '%s' " LDR_E_STATIC_PROG,
 					       sec->name, s->name);
 			struct hive_program **n = ldr_reallocarray(obj->progs, obj->nr_all_progs + 1, sizeof(*n));
 			if (!n)
@@ -333,7 +333,7 @@ static int lk_check_relos(struct hive_object *obj)
 				uint64_t ro = sec->relos[r].off;
 				if (ro != off || (code != LK_LDDW && code != LK_CALL))
 					return ldr_err(&obj->log, -EINVAL,
-						       "link: %s+0x%llx: relocation is not on an LDDW or a call",
+						       "link: %s+0x%llx: " LDR_E_RELO_SLOT,
 						       sec->name, (unsigned long long)ro);
 				r++;
 			}

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "hive/hive.h"
+#include "loader/messages.h"
 
 /* {===== log and allocation */
 
@@ -241,7 +242,8 @@ struct hive_object_map {
 	uint32_t key_type_id, value_type_id;
 	struct hive_object_map *inner;   /* map-in-map template (owned) */
 	uint8_t *init;                   /* initial value: value_size bytes, internal maps */
-	int32_t *init_slots;             /* map-in-map / prog-array initial values: map index or -1 */
+	int32_t *init_slots;             /* initial values: map index (map-in-map), program index
+	                                  * (prog-array), or -1 */
 	uint32_t nr_init_slots;
 	bool size_set_by_user;
 	struct hive_map *map;            /* after hive_object_load */
@@ -308,6 +310,9 @@ int objmap_collect(struct hive_object *obj);
 void objmap_free(struct hive_object_map *m);
 /* The map whose definition symbol sits at @off of section @sec, or -1. */
 int objmap_by_sec_off(const struct hive_object *obj, int sec, uint64_t off);
+/* Prog-array `.values` slots: symbol indexes -> program indexes; after
+ * link_collect_progs. */
+int objmap_resolve_prog_slots(struct hive_object *obj);
 /* Every strong .kconfig extern has a value (else -ENOENT, logged); for load. */
 int objmap_check_kconfig(struct hive_object *obj);
 

@@ -22,7 +22,7 @@ static bool ob_opts_valid(const void *opts, size_t known_end, const char *what, 
 	}
 	for (size_t i = known_end; i < sz; i++)
 		if (((const uint8_t *)opts)[i]) {
-			ldr_logf(log, "opts: %s: unknown non-zero field at byte %zu", what, i);
+			ldr_logf(log, "opts: %s: " LDR_E_UNKNOWN_FIELD " at byte %zu", what, i);
 			return false;
 		}
 	return true;
@@ -80,7 +80,7 @@ static int ob_fixup_datasecs(struct hive_object *obj)
 			else if (*(const uint32_t *)btf_extra(var) != BTF_VAR_STATIC_L)
 				return ldr_err(&obj->log, -EINVAL, "btf: DATASEC '%s': no symbol for variable '%s'", name, vn);
 			if ((uint64_t)v->offset + v->size > sec->size)
-				return ldr_err(&obj->log, -EINVAL, "btf: %s+0x%x: variable '%s' of %u bytes past the section",
+				return ldr_err(&obj->log, -EINVAL, "btf: %s+0x%x: variable '%s' of %u bytes " LDR_E_PAST_SECTION,
 					       name, v->offset, vn, v->size);
 		}
 	}
@@ -127,6 +127,8 @@ static int ob_parse(struct hive_object *obj)
 	err = objmap_collect(obj);
 	if (!err)
 		err = link_collect_progs(obj);
+	if (!err)
+		err = objmap_resolve_prog_slots(obj);
 	if (!err)
 		err = link_all(obj);
 	return err;
@@ -284,7 +286,7 @@ int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts
 	for (size_t i = 0; !err && i < obj->nr_progs; i++) {
 		struct hive_program *p = obj->progs[i];
 		if (p->autoload && p->prog_type == HIVE_PROG_UNSPEC)
-			err = ldr_err(&obj->log, -EINVAL, "load: prog '%s': section '%s' names no program type", p->name,
+			err = ldr_err(&obj->log, -EINVAL, "load: prog '%s': section '%s' " LDR_E_NO_PROG_TYPE, p->name,
 				      p->sec_name);
 	}
 	for (size_t i = 0; !err && i < obj->nr_maps; i++) {

@@ -235,7 +235,7 @@ static int om_collect_btf_maps(struct hive_object *obj)
 	if (msec < 0)
 		return 0;
 	if (!obj->btf)
-		return ldr_err(log, -EINVAL, "maps: .maps needs .BTF (compile with -g)");
+		return ldr_err(log, -EINVAL, "maps: .maps " LDR_E_NEEDS_BTF);
 	uint32_t ds_id = btf_find(obj->btf, ".maps", BTF_K_DATASEC);
 	if (!ds_id)
 		return ldr_err(log, -EINVAL, "maps: .maps: no DATASEC '.maps' in BTF");
@@ -305,16 +305,23 @@ static int om_collect_init_slots(struct hive_object *obj)
 			return ldr_err(log, -EINVAL, "maps: .maps+0x%llx: map '%s': relocation is not a 'values' slot",
 				       (unsigned long long)rl->off, m->name);
 		uint64_t slot = (rl->off - m->sec_off - m->values_off) / 8;
-		if (m->type == HIVE_MAP_PROG_ARRAY)
-			return ldr_err(log, -EOPNOTSUPP, "maps: map '%s': slot %llu: prog-array initial values are not supported yet",
-				       m->name, (unsigned long long)slot);
 		if (slot >= m->max_entries)
 			return ldr_err(log, -EINVAL, "maps: map '%s': slot %llu past max_entries %u", m->name,
 				       (unsigned long long)slot, m->max_entries);
-		int target = sym->shndx == (uint32_t)msec ? objmap_by_sec_off(obj, msec, sym->value) : -1;
-		if (target < 0)
-			return ldr_err(log, -EINVAL, "maps: map '%s': slot %llu: '%s' is not a map", m->name,
-				       (unsigned long long)slot, sym->name);
+		int target;
+		if (m->type == HIVE_MAP_PROG_ARRAY) {
+			/* a program: resolved to its index once programs are collected */
+			if (sym->type != STT_FUNC_ || sym->shndx == 0 || sym->shndx >= obj->elf.nsecs ||
+			    obj->elf.secs[sym->shndx].kind != SK_PROG)
+				return ldr_err(log, -EINVAL, "maps: map '%s': slot %llu: '%s' is not a program", m->name,
+					       (unsigned long long)slot, sym->name);
+			target = (int)rl->sym;
+		} else {
+			target = sym->shndx == (uint32_t)msec ? objmap_by_sec_off(obj, msec, sym->value) : -1;
+			if (target < 0)
+				return ldr_err(log, -EINVAL, "maps: map '%s': slot %llu: '%s' is not a map", m->name,
+					       (unsigned long long)slot, sym->name);
+		}
 		if (slot >= m->nr_init_slots) {
 			int32_t *n = ldr_reallocarray(m->init_slots, slot + 1, sizeof(*n));
 			if (!n)
@@ -374,7 +381,7 @@ static int om_collect_legacy(struct hive_object *obj)
 		const uint8_t *d = sec->data + s->value;
 		for (size_t b = OM_LEGACY_DEF; b < def_sz; b++)
 			if (d[b]) {
-				err = ldr_err(log, -EINVAL, "maps: map '%s': unknown non-zero field at byte %zu", s->name, b);
+				err = ldr_err(log, -EINVAL, "maps: map '%s': " LDR_E_UNKNOWN_FIELD " at byte %zu", s->name, b);
 				break;
 			}
 		struct hive_object_map *m;
@@ -447,7 +454,7 @@ static int om_collect_data(struct hive_object *obj)
 		/* the kernel refuses values above KMALLOC_MAX_SIZE (a few MiB); a
 		 * NOBITS .bss can claim any size without the file holding it */
 		if (s->size > OM_MAX_DATA)
-			return ldr_err(&obj->log, -E2BIG, "maps: %s: %llu bytes is larger than a map value may be (%u MiB)",
+			return ldr_err(&obj->log, -E2BIG, "maps: %s: %llu bytes " LDR_E_DATA_TOO_BIG " (%u MiB)",
 				       s->name, (unsigned long long)s->size, OM_MAX_DATA >> 20);
 		char name[OM_NAME_LEN];
 		om_internal_name(obj->name, s->name, name);
@@ -600,9 +607,9 @@ static int om_collect_externs(struct hive_object *obj)
 		if (!vid || !ds || strcmp(ds, ".kconfig") != 0) {
 			if (btf_find(obj->btf, s->name, BTF_K_FUNC) || (ds && strcmp(ds, ".ksyms") == 0))
 				return ldr_err(log, -EOPNOTSUPP,
-					       "externs: '%s': kernel symbols (.ksyms, kfuncs) are not supported in user space",
+					       "externs: '%s': " LDR_E_KSYM,
 					       s->name);
-			return ldr_err(log, -EINVAL, "externs: '%s': unresolved extern (not in .kconfig)", s->name);
+			return ldr_err(log, -EINVAL, "externs: '%s': " LDR_E_EXTERN, s->name);
 		}
 		if (obj->nr_kcfg >= OM_MAX_KCFG)
 			return ldr_err(log, -E2BIG, "externs: too many");
@@ -678,6 +685,29 @@ static int om_collect_externs(struct hive_object *obj)
 		if (err)
 			return err;
 		e->found = true;
+	}
+	return 0;
+}
+
+int objmap_resolve_prog_slots(struct hive_object *obj)
+{
+	for (size_t i = 0; i < obj->nr_maps; i++) {
+		struct hive_object_map *m = obj->maps[i];
+		if (m->type != HIVE_MAP_PROG_ARRAY)
+			continue;
+		for (uint32_t s = 0; s < m->nr_init_slots; s++) {
+			if (m->init_slots[s] < 0)
+				continue;
+			const struct ldr_sym *sym = &obj->elf.syms[m->init_slots[s]];
+			int found = -1;
+			for (size_t k = 0; k < obj->nr_progs; k++)
+				if (obj->progs[k]->sec_idx == sym->shndx && (uint64_t)obj->progs[k]->sec_insn * 8 == sym->value)
+					found = (int)k;
+			if (found < 0)
+				return ldr_err(&obj->log, -EINVAL, "maps: map '%s': slot %u: '%s' is not a program", m->name, s,
+					       sym->name);
+			m->init_slots[s] = found;
+		}
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@
  * BPF_RB_NO_WAKEUP.
  */
 #include <stdatomic.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -281,6 +282,24 @@ int hive_ringbuf_consume(struct hive_map *map, hive_ringbuf_sample_fn fn, void *
 		}
 	}
 	return count;
+}
+
+int hive_ringbuf_poll(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx, int timeout_ms)
+{
+	if (!map || !fn || map->type != HIVE_MAP_RINGBUF)
+		return -EINVAL;
+	struct ringbuf *rb = rb_of(map);
+	/* records already there need no wakeup */
+	if (atomic_load_explicit(&rb->consumer_pos, memory_order_relaxed) ==
+	    atomic_load_explicit(&rb->producer_pos, memory_order_acquire)) {
+		struct pollfd p = {rb->efd, POLLIN, 0};
+		int n = poll(&p, 1, timeout_ms);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+	}
+	return hive_ringbuf_consume(map, fn, ctx);
 }
 
 int hive_ringbuf_fd(const struct hive_map *map)

@@ -304,8 +304,86 @@ int cfg_check(struct verifier_env *env)
 	free(seen);
 	for (uint32_t s = 0; s < env->nsubprogs; s++)
 		env->aux[env->subprogs[s].start].prune = 1;
+	/* helpers that call back loop through their call insn */
+	for (uint32_t pc = 0; pc < env->cnt; pc++) {
+		const struct helper_proto *p;
+		if (env->aux[pc].op == OP_CALL && env->proto && (p = env->proto((uint32_t)env->insns[pc].imm)) &&
+		    p->id == 181) {
+			env->aux[pc].prune = 1;
+			env->aux[pc].calls_callback = 1;
+		}
+	}
 	compute_liveness(env);
 	return 0;
+}
+
+
+/* Which registers' values may reach a safety decision before they are
+ * overwritten: branch operands, memory bases, stored values, call
+ * arguments, a subprogram's r0; and everything such a value is computed
+ * from.  A static, more conservative stand-in for the kernel's precision
+ * back-tracking: a scalar outside this set can be anything when states are
+ * compared, so paths that differ only in, say, a return code prune. */
+void compute_precision(struct verifier_env *env)
+{
+	bool changed = true;
+	while (changed) {
+		changed = false;
+		for (uint32_t k = env->cnt; k-- > 0;) {
+			uint8_t op = env->aux[k].op;
+			if (op == OP_INVALID)
+				continue;
+			const struct isa_row *row = &isa_rows[op];
+			int64_t succ[2];
+			int n = successors(env, k, succ);
+			uint16_t out = 0;
+			for (int j = 0; j < n; j++)
+				if (succ[j] >= 0 && succ[j] < env->cnt)
+					out |= env->aux[succ[j]].prec;
+			uint16_t use, def;
+			use_def(env, k, &use, &def);
+			uint16_t sink = 0, dep = 0;
+			switch (row->fmt) {
+			case FMT_JCOND_K:
+			case FMT_JCOND_X:
+				/* a branch needs exact operands only where it was
+				 * decided by them (found during exploration; the
+				 * verifier then runs again); comparing two registers
+				 * bounds each by the other */
+				if (env->aux[k].jmp_decided)
+					sink = use;
+				else
+					dep = use;
+				break;
+			case FMT_LDX:
+			case FMT_ST:
+			case FMT_STX:
+			case FMT_ATOMIC:
+			case FMT_CALL:
+			case FMT_CALL_LOCAL:
+			case FMT_CALLX:
+			case FMT_LDABS:
+			case FMT_LDIND:
+				sink = use;
+				break;
+			case FMT_EXIT:
+				sink = env->aux[k].subprog ? 1 : 0;
+				break;
+			default:
+				/* ALU: the result depends on the operands it reads */
+				dep = use;
+				break;
+			}
+			uint16_t in_set = (uint16_t)(sink | (out & ~def) | ((out & def) ? dep : 0));
+			if ((row->fmt == FMT_JCOND_X) && (out & use))
+				in_set |= use;
+			in_set &= env->aux[k].live | sink;
+			if (in_set != env->aux[k].prec) {
+				env->aux[k].prec = in_set;
+				changed = true;
+			}
+		}
+	}
 }
 
 static uint32_t round_depth(uint32_t d)
@@ -327,7 +405,8 @@ static int stack_walk(struct verifier_env *env, uint32_t s, uint32_t depth, uint
 	if (depth + 1 >= VERIFIER_MAX_FRAMES)
 		return 0;
 	for (uint32_t pc = env->subprogs[s].start; pc < env->subprogs[s].end; pc++) {
-		if (env->aux[pc].op != OP_CALL_LOCAL || !env->aux[pc].seen)
+		bool func = env->aux[pc].op == OP_LDDW && env->insns[pc].src_reg == ISA_PSEUDO_FUNC;
+		if ((env->aux[pc].op != OP_CALL_LOCAL && !func) || !env->aux[pc].seen)
 			continue;
 		uint32_t t = (uint32_t)((int64_t)pc + env->insns[pc].imm + 1);
 		stack_walk(env, (uint32_t)env->aux[t].subprog, depth + 1, sum, worst, worst_depth);

@@ -10,7 +10,7 @@ enum {
 	FN_MAP_LOOKUP = 1, FN_MAP_UPDATE = 2, FN_MAP_DELETE = 3, FN_TAIL_CALL = 12,
 	FN_PERF_EVENT_OUTPUT = 25, FN_MAP_PUSH = 87, FN_MAP_POP = 88, FN_MAP_PEEK = 89,
 	FN_RINGBUF_OUTPUT = 130, FN_RINGBUF_RESERVE = 131, FN_RINGBUF_SUBMIT = 132,
-	FN_RINGBUF_DISCARD = 133, FN_RINGBUF_QUERY = 134,
+	FN_RINGBUF_DISCARD = 133, FN_RINGBUF_QUERY = 134, FN_LOOP = 181,
 };
 
 static void invalidate_ref(struct reg_state *r, void *arg)
@@ -89,6 +89,46 @@ static int check_map_func(struct verifier_env *env, const struct helper_proto *p
 	return 0;
 }
 
+/* bpf_loop(nr, callback, ctx, flags): the path where the helper has returned
+ * (r0 unknown) is queued; this path enters callback(index, ctx).  When the
+ * callback exits, control comes back to the call, which may call it again;
+ * exploration stops once a state at the call repeats (visit_state). */
+static int enter_callback(struct verifier_env *env, int subprog)
+{
+	struct vstate *st = env->cur;
+	if (st->curframe + 1 >= VERIFIER_MAX_FRAMES)
+		return verr(env, 0, "at most 8 nested calls", "the call stack of %u frames is too deep !", st->curframe + 2);
+	struct vstate *after;
+	int err = push_branch_after_call(env, &after);
+	if (err)
+		return err;
+	struct reg_state *ar = after->frames[after->curframe]->regs;
+	for (int i = 1; i <= 5; i++)
+		reg_mark_not_init(&ar[i]);
+	reg_mark_unknown(&ar[0]);
+
+	env->aux[env->pc].calls_callback = 1;
+	env->aux[env->pc].prune = 1;
+	struct frame *caller = st->frames[st->curframe];
+	struct frame *f = frame_new(0);
+	if (!f)
+		return -ENOMEM;
+	f->callsite = (int32_t)env->pc;
+	f->subprog = subprog;
+	f->callback = 1;
+	for (int i = 0; i < VERIFIER_NREGS; i++)
+		reg_mark_not_init(&f->regs[i]);
+	reg_mark_unknown(&f->regs[1]);     /* the index */
+	f->regs[2] = caller->regs[3];      /* the context */
+	f->regs[10].type = PTR_TO_STACK;
+	f->regs[10].frameno = (uint8_t)(st->curframe + 1);
+	f->regs[10].v = range_const(0);
+	st->curframe++;
+	st->frames[st->curframe] = f;
+	env->pc = env->subprogs[subprog].start;
+	return 0;
+}
+
 int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 {
 	const struct helper_proto *p = env->proto ? env->proto((uint32_t)insn->imm) : NULL;
@@ -99,6 +139,7 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 	bool mem_write = false, mem_nullable = false;
 	uint32_t release = 0;
 	int64_t alloc_size = -1;
+	int callback = -1;
 	char tn[32];
 
 	for (int i = 0; i < 5 && p->args[i] != ARG_NONE; i++) {
@@ -218,8 +259,15 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 				return err;
 			break;
 		case ARG_PTR_TO_FUNC:
-			return verr(env, m, "callbacks (bpf_loop, for_each_map_elem, timers) come later",
-				    "callback functions are not supported by this verifier yet (R%d)", regno);
+			if (p->id != FN_LOOP)
+				return verr(env, m, "only bpf_loop callbacks are supported so far",
+					    "callback functions of %s are not supported by this verifier yet (R%d)", p->name,
+					    regno);
+			if (r->type != PTR_TO_FUNC)
+				return verr(env, m, "pass a function: 'rX = callback ll' (ld_imm64 src=4)",
+					    "R%d type=%s expected=func", regno, tn);
+			callback = r->subprog;
+			break;
 		default:
 			return verr(env, m, "kernel objects do not exist in user space",
 				    "argument kind %u of %s#%u is not supported", arg, p->name, p->id);
@@ -234,6 +282,8 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			return verr(env, 1u << 1, NULL, "R1 must be referenced when passed to release function");
 		release_reference(env, release);
 	}
+	if (callback >= 0)
+		return enter_callback(env, callback);
 	regs = cur_regs(env);
 	for (int i = 1; i <= 5; i++)
 		reg_mark_not_init(&regs[i]);
@@ -329,6 +379,22 @@ int check_exit(struct verifier_env *env, bool *done)
 	if (regs[0].type == PTR_TO_STACK && regs[0].frameno == st->curframe)
 		return verr(env, 1, "the callee's stack is gone after it returns",
 			    "cannot return stack pointer to the caller frame");
+	if (callee->callback) {
+		if (regs[0].type != SCALAR_VALUE || regs[0].v.smin < 0 || regs[0].v.smax > 1) {
+			char rb[256];
+			reg_strn(rb, sizeof rb, &regs[0]);
+			return verr(env, 1, "return 0 (continue) or 1 (stop) from a bpf_loop callback",
+				    "At callback return the register R0 has %s should have been in [0, 1]", rb);
+		}
+		uint32_t site = (uint32_t)callee->callsite;
+		struct dead_frame dead = {(uint8_t)st->curframe};
+		free(callee);
+		st->frames[st->curframe] = NULL;
+		st->curframe--;
+		state_for_each_reg(st, invalidate_frame_ptrs, &dead);
+		env->pc = site; /* the helper may call it again */
+		return 0;
+	}
 	struct reg_state r0 = regs[0];
 	uint32_t callsite = (uint32_t)callee->callsite;
 	struct dead_frame dead = {(uint8_t)st->curframe};

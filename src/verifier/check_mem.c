@@ -54,6 +54,19 @@ static int stack_mark(struct verifier_env *env, struct reg_state *ptr, int64_t l
 	return 0;
 }
 
+/* Stack accesses are aligned to their size, variable part included (the
+ * spill tracking depends on it; Linux checks it with the tnum). */
+static int stack_align(struct verifier_env *env, int regno, const struct reg_state *r, int32_t off, unsigned size)
+{
+	struct tnum t = tnum_add(r->v.t, tnum_const((uint64_t)(int64_t)(r->off + off)));
+	if (tnum_is_aligned(t, size))
+		return 0;
+	char tb[64];
+	tnum_strn(tb, sizeof tb, r->v.t);
+	return verr(env, (uint16_t)(1u << regno), "align stack accesses to their size",
+		    "misaligned stack access off %s+%d+%d size %u", tb, r->off, off, size);
+}
+
 static int stack_bounds(struct verifier_env *env, int regno, const struct reg_state *r, int32_t off,
 			unsigned size, const char *what, int64_t *lo, int64_t *hi)
 {
@@ -97,7 +110,8 @@ static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigne
 	struct reg_state *ptr = &cur_regs(env)[regno];
 	int64_t lo, hi;
 	int err;
-	if ((err = stack_bounds(env, regno, ptr, off, size, "write to", &lo, &hi)))
+	if ((err = stack_align(env, regno, ptr, off, size)) ||
+	    (err = stack_bounds(env, regno, ptr, off, size, "write to", &lo, &hi)))
 		return err;
 	track_depth(env, ptr, lo);
 	if (!range_is_const(ptr->v)) {
@@ -105,9 +119,9 @@ static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigne
 			return err;
 		return stack_mark(env, ptr, lo, hi, STACK_MISC);
 	}
-	if (lo % (int64_t)size)
-		return verr(env, (uint16_t)(1u << regno), "align stack accesses to their size",
-			    "misaligned stack access off %d+%d size %u", ptr->off, off, size);
+	if (val && reg_is_ptr(val) && size != 8)
+		return verr(env, (uint16_t)(1u << regno), "store pointers to the stack whole, with an 8-byte store",
+			    "invalid size of register spill");
 	if (size == 8 && val) {
 		struct frame **fp = &env->cur->frames[ptr->frameno];
 		if (frame_grow(fp, (uint32_t)(-lo / 8)))
@@ -128,7 +142,8 @@ static int stack_read(struct verifier_env *env, int regno, int32_t off, unsigned
 	struct reg_state *ptr = &cur_regs(env)[regno];
 	int64_t lo, hi;
 	int err;
-	if ((err = stack_bounds(env, regno, ptr, off, size, "read from", &lo, &hi)))
+	if ((err = stack_align(env, regno, ptr, off, size)) ||
+	    (err = stack_bounds(env, regno, ptr, off, size, "read from", &lo, &hi)))
 		return err;
 	struct frame *f = env->cur->frames[ptr->frameno];
 	bool all_zero = true;
@@ -140,7 +155,7 @@ static int stack_read(struct verifier_env *env, int regno, int32_t off, unsigned
 			k = STACK_MISC;
 		if (k == STACK_INVALID)
 			return verr(env, (uint16_t)(1u << regno), "write the stack slot before reading it",
-				    "invalid read from stack R%d off %lld+%d size %u", regno, (long long)(o - off), off,
+				    "invalid read from stack R%d off %lld+%d size %u", regno, (long long)lo, (int)(o - lo),
 				    size);
 		if (k == STACK_SPILL && s->spill.type != SCALAR_VALUE && (size != 8 || !range_is_const(ptr->v)))
 			return verr(env, (uint16_t)(1u << regno), "read a spilled pointer back with an 8-byte load",
@@ -148,9 +163,6 @@ static int stack_read(struct verifier_env *env, int regno, int32_t off, unsigned
 		if (k != STACK_ZERO)
 			all_zero = false;
 	}
-	if (range_is_const(ptr->v) && lo % (int64_t)size)
-		return verr(env, (uint16_t)(1u << regno), "align stack accesses to their size",
-			    "misaligned stack access off %d+%d size %u", ptr->off, off, size);
 	int b;
 	struct stack_slot *s = slot_at(f, lo, &b);
 	if (range_is_const(ptr->v) && size == 8 && s && s->kind[0] == STACK_SPILL) {
@@ -344,9 +356,16 @@ int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8
 	case FMT_STX: {
 		if ((err = check_reg_read(env, insn->src_reg)) || (err = check_reg_read(env, insn->dst_reg)))
 			return err;
+		/* a spilled scalar stays linked to its register, as in Linux: a
+		 * later bound on either (or on the filled copy) bounds both */
+		if (size == 8 && regs[insn->src_reg].type == SCALAR_VALUE && !regs[insn->src_reg].id &&
+		    !range_is_const(regs[insn->src_reg].v) && regs[insn->dst_reg].type == PTR_TO_STACK)
+			regs[insn->src_reg].id = ++env->id_gen;
 		struct reg_state v = regs[insn->src_reg];
-		if (size < 8 && v.type == SCALAR_VALUE)
+		if (size < 8 && v.type == SCALAR_VALUE) {
 			v.v = range_cast(v.v, size);
+			v.id = 0;
+		}
 		return mem_access(env, insn->dst_reg, insn->off, size, true, &v, NULL, false);
 	}
 	case FMT_ATOMIC: {

@@ -103,6 +103,52 @@ int reg_strn(char *buf, size_t size, const struct reg_state *r)
 	return snprintf(buf, size, "%s(%s)", tn, f);
 }
 
+/* Kernel wording -> what it means, in plain words (first match wins).  The
+ * messages tests match are the kernel's; these only follow them. */
+static const struct {
+	const char *kernel, *plain;
+} explain[] = {
+	{"!read_ok", "the register is read before any value was written to it on this path"},
+	{"frame pointer is read only", "r10 always points at the top of the stack frame"},
+	{"unreachable insn", "no path from the entry reaches this instruction"},
+	{"jump out of range", "the jump target is outside the function or the program"},
+	{"last insn is not an exit", "execution would run past the end of the function"},
+	{"invalid read from stack", "these stack bytes were never written on this path"},
+	{"invalid indirect read from stack", "the helper would read stack bytes never written on this path"},
+	{"stack R", "the access falls outside the 512-byte frame"},
+	{"misaligned stack access", "the offset is not a multiple of the access size"},
+	{"_or_null'", "the pointer may be NULL here: it was not compared with 0 on this path"},
+	{"invalid mem access 'scalar'", "the register holds a number, not a pointer"},
+	{"invalid access to map value", "the access may reach outside the map value"},
+	{"invalid access to packet", "the access may reach past the bytes proven to exist by a data_end check"},
+	{"invalid access to memory", "the access may reach outside the reserved memory"},
+	{"min value is negative", "the offset may be negative on this path"},
+	{"unbounded memory access", "nothing bounds the offset from above"},
+	{"unbounded min value", "the value added to the pointer has no lower bound"},
+	{"out of bounds", "the offset could move the pointer too far"},
+	{"invalid bpf_context access", "the program type's context has no such field, or not for this size/direction"},
+	{"dereference of modified ctx ptr", "context fields must be read through the context pointer itself"},
+	{"pointer arithmetic", "this operation is not allowed on a pointer"},
+	{"pointer prohibited", "this operation is not allowed on a pointer"},
+	{"infinite loop detected", "the same state repeats, so the loop never ends"},
+	{"BPF program is too large", "exploring every path took more than 1,000,000 instructions"},
+	{"Unreleased reference", "a ringbuf reservation is neither submitted nor discarded on this path"},
+	{"expected=", "the helper argument has the wrong kind"},
+	{"invalid func", "no helper has this number"},
+	{"too deep", "calls nest more than 8 deep"},
+	{"combined stack size", "the frames of the deepest call chain need more than 512 bytes"},
+	{"div by zero", "division by the constant 0"},
+	{"invalid size of register", "a spilled pointer must be stored and loaded as 8 bytes"},
+};
+
+static const char *plain_words(const char *msg)
+{
+	for (size_t i = 0; i < sizeof explain / sizeof explain[0]; i++)
+		if (strstr(msg, explain[i].kernel))
+			return explain[i].plain;
+	return NULL;
+}
+
 int verr(struct verifier_env *env, uint16_t regs, const char *hint, const char *fmt, ...)
 {
 	if (env->failed)
@@ -117,11 +163,13 @@ int verr(struct verifier_env *env, uint16_t regs, const char *hint, const char *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	const char *plain = plain_words(msg);
 	if (env->pc < env->cnt) {
 		insn_str(env, env->pc, ib, sizeof ib);
-		log_put(env, "insn %u: %s: %s\n", env->pc, ib, msg);
+		log_put(env, "insn %u: %s: %s%s%s%s\n", env->pc, ib, msg, plain ? " (" : "", plain ? plain : "",
+			plain ? ")" : "");
 	} else {
-		log_put(env, "%s\n", msg);
+		log_put(env, "%s%s%s%s\n", msg, plain ? " (" : "", plain ? plain : "", plain ? ")" : "");
 	}
 	if (env->cur && env->cur->frames[env->cur->curframe]) {
 		const struct reg_state *rs = cur_regs(env);

@@ -110,6 +110,31 @@ void state_for_each_reg(struct vstate *st, void (*fn)(struct reg_state *r, void 
 }
 /* }===== */
 
+/* {===== widening (callback loops) */
+
+static void widen_reg(struct reg_state *cur, const struct reg_state *old)
+{
+	if (cur->type == SCALAR_VALUE && old->type == SCALAR_VALUE && !range_within(old->v, cur->v))
+		reg_mark_unknown(cur);
+}
+
+void state_widen(struct vstate *cur, const struct vstate *old)
+{
+	if (cur->curframe != old->curframe)
+		return;
+	for (uint32_t i = 0; i <= cur->curframe; i++) {
+		struct frame *fc = cur->frames[i];
+		const struct frame *fo = old->frames[i];
+		for (int r = 0; r < VERIFIER_NREGS; r++)
+			widen_reg(&fc->regs[r], &fo->regs[r]);
+		uint32_t n = fc->nslots < fo->nslots ? fc->nslots : fo->nslots;
+		for (uint32_t k = 0; k < n; k++)
+			if (fc->slots[k].kind[0] == STACK_SPILL && fo->slots[k].kind[0] == STACK_SPILL)
+				widen_reg(&fc->slots[k].spill, &fo->slots[k].spill);
+	}
+}
+/* }===== */
+
 /* {===== comparison (pruning) */
 
 struct idmap {
@@ -152,13 +177,16 @@ static bool check_scalar_ids(struct idmap *map, uint32_t old, uint32_t cur)
 	return check_ids(map, old, cur);
 }
 
-static bool regsafe(struct idmap *map, const struct reg_state *old, const struct reg_state *cur, bool exact)
+static bool regsafe(struct idmap *map, const struct reg_state *old, const struct reg_state *cur, bool exact,
+		    bool precise)
 {
 	if (old->type == NOT_INIT)
 		return !exact || cur->type == NOT_INIT;
 	if (cur->type == NOT_INIT || old->type != cur->type)
 		return false;
 	if (reg_base(old) == SCALAR_VALUE) {
+		if (!exact && !precise)
+			return true; /* its value never reaches a safety decision */
 		if (exact)
 			return range_eq(old->v, cur->v) && check_scalar_ids(map, old->id, cur->id);
 		return range_within(old->v, cur->v) && check_scalar_ids(map, old->id, cur->id);
@@ -203,12 +231,12 @@ static bool stacksafe(struct idmap *map, const struct frame *old, const struct f
 		if (exact) {
 			if (memcmp(o->kind, c->kind, 8))
 				return false;
-			if (o->kind[0] == STACK_SPILL && !regsafe(map, &o->spill, &c->spill, true))
+			if (o->kind[0] == STACK_SPILL && !regsafe(map, &o->spill, &c->spill, true, true))
 				return false;
 			continue;
 		}
 		if (o->kind[0] == STACK_SPILL && c->kind[0] == STACK_SPILL) {
-			if (!regsafe(map, &o->spill, &c->spill, false))
+			if (!regsafe(map, &o->spill, &c->spill, false, true))
 				return false;
 			continue;
 		}
@@ -252,21 +280,30 @@ bool states_equal(struct verifier_env *env, const struct vstate *old, const stru
 		eq = check_ids(map, old->refs[i], cur->refs[i]);
 	for (uint32_t fi = 0; fi <= old->curframe && eq; fi++) {
 		const struct frame *fo = old->frames[fi], *fc = cur->frames[fi];
-		if (fo->callsite != fc->callsite) {
+		if (fo->callsite != fc->callsite || fo->callback != fc->callback) {
 			eq = false;
 			break;
 		}
-		uint16_t live;
+		uint16_t live, prec;
 		if (fi == old->curframe) {
 			live = env->aux[insn].live;
+			prec = env->aux[insn].prec;
 		} else {
-			/* a caller waits at its call: r0..r5 are rewritten on return */
-			uint32_t ret = (uint32_t)old->frames[fi + 1]->callsite + 1;
-			live = ret < env->cnt ? (uint16_t)(env->aux[ret].live & ~0x3fu) : 0;
+			/* a caller waits at its call: r0..r5 are rewritten on return;
+			 * a callback returns to the helper call itself */
+			const struct frame *callee = old->frames[fi + 1];
+			if (callee->callback) {
+				live = env->aux[callee->callsite].live;
+				prec = env->aux[callee->callsite].prec;
+			} else {
+				uint32_t ret = (uint32_t)callee->callsite + 1;
+				live = ret < env->cnt ? (uint16_t)(env->aux[ret].live & ~0x3fu) : 0;
+				prec = ret < env->cnt ? (uint16_t)(env->aux[ret].prec & ~0x3fu) : 0;
+			}
 		}
 		for (int r = 0; r < VERIFIER_NREGS - 1 && eq; r++)
 			if (live & (1u << r))
-				eq = regsafe(map, &fo->regs[r], &fc->regs[r], exact);
+				eq = regsafe(map, &fo->regs[r], &fc->regs[r], exact, prec & (1u << r));
 		if (eq)
 			eq = stacksafe(map, fo, fc, exact, env->allow_uninit_stack);
 	}

@@ -164,7 +164,7 @@ bool tnum_in(struct tnum a, struct tnum b)
 
 int tnum_strn(char *str, size_t size, struct tnum a)
 {
-	return snprintf(str, size, "(%#llx; %#llx)", (unsigned long long)a.value, (unsigned long long)a.mask);
+	return snprintf(str, size, "(0x%llx; 0x%llx)", (unsigned long long)a.value, (unsigned long long)a.mask);
 }
 
 int tnum_sbin(char *str, size_t size, struct tnum a)

@@ -64,6 +64,11 @@ static int push_branch(struct verifier_env *env, uint32_t pc, struct vstate **ou
 	return 0;
 }
 
+int push_branch_after_call(struct verifier_env *env, struct vstate **out)
+{
+	return push_branch(env, env->pc + 1, out);
+}
+
 static bool pop_branch(struct verifier_env *env)
 {
 	if (!env->npending)
@@ -86,7 +91,16 @@ static int visit_state(struct verifier_env *env)
 	bool add = true;
 	unsigned looping_checks = 0;
 	for (struct vnode **pp = &aux->states, *n; (n = *pp);) {
-		if (n->branches) {
+		if (n->branches && aux->calls_callback) {
+			/* the helper bounds the calls: a state already being
+			 * explored that covers this one is enough; otherwise
+			 * widen what changed so the next round converges */
+			if (states_equal(env, &n->st, env->cur, pc, false)) {
+				n->hit_cnt++;
+				return 1;
+			}
+			state_widen(env->cur, &n->st);
+		} else if (n->branches) {
 			/* a state repeating exactly repeats the latest ones too: check a few */
 			if (looping_checks++ < 8 && states_equal(env, &n->st, env->cur, pc, true))
 				return verr(env, 0, "make the loop condition change on every iteration",
@@ -248,6 +262,11 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 
 	if (dst.type == SCALAR_VALUE && src.type == SCALAR_VALUE) {
 		int taken = range_branch_taken(c, is32, dst.v, src.v);
+		if (taken >= 0 && !env->aux[env->pc].jmp_decided) {
+			/* pruning so far took these operands as imprecise */
+			env->aux[env->pc].jmp_decided = 1;
+			env->restart = true;
+		}
 		if (taken >= 0) {
 			env->pc = taken ? target : fall;
 			return 0;
@@ -403,7 +422,8 @@ static int do_check(struct verifier_env *env)
 				break;
 			case FMT_CALL:
 				err = check_helper_call(env, insn);
-				env->pc = pc + 1;
+				if (env->pc == pc) /* unless it entered a callback */
+					env->pc = pc + 1;
 				break;
 			case FMT_CALL_LOCAL:
 				err = check_local_call(env, insn);
@@ -444,6 +464,45 @@ static void init_state(struct verifier_env *env)
 	f->regs[10].v = range_const(0);
 }
 
+static void free_states(struct verifier_env *env)
+{
+	while (env->npending)
+		state_release(&env->pending[--env->npending].st);
+	if (env->aux)
+		for (uint32_t i = 0; i < env->cnt; i++) {
+			struct vnode *n = env->aux[i].states;
+			while (n) {
+				struct vnode *next = n->next;
+				state_release(&n->st);
+				free(n);
+				n = next;
+			}
+			env->aux[i].states = NULL;
+			env->aux[i].nstates = 0;
+		}
+	while (env->retired) {
+		struct vnode *next = env->retired->next;
+		state_release(&env->retired->st);
+		free(env->retired);
+		env->retired = next;
+	}
+}
+
+/* Back to the entry with nothing explored (jmp_decided is kept). */
+static int reset_exploration(struct verifier_env *env)
+{
+	free_states(env);
+	env->cur_parent = NULL;
+	env->processed = env->jmps_processed = env->prev_processed = env->prev_jmps = 0;
+	env->total_states = env->cur_states = env->max_states_per_insn = 0;
+	for (uint32_t i = 0; i < env->nsubprogs; i++)
+		env->subprogs[i].stack_depth = 0;
+	state_release(env->cur);
+	memset(env->cur, 0, sizeof(*env->cur));
+	env->cur->frames[0] = frame_new(0);
+	return env->cur->frames[0] ? 0 : -ENOMEM;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -466,10 +525,25 @@ int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats)
 		goto out;
 	if ((err = cfg_check(env)))
 		goto out;
-	init_state(env);
-	env->pc = 0;
-	if ((err = do_check(env)))
-		goto out;
+	/* Explore; when a jump turned out to be decided by operands that were
+	 * taken as imprecise, make them precise and explore again (a few
+	 * times, then every jump counts). */
+	for (int round = 0;; round++) {
+		compute_precision(env);
+		init_state(env);
+		env->pc = 0;
+		env->restart = false;
+		if ((err = do_check(env)))
+			goto out;
+		if (!env->restart)
+			break;
+		if (round == 16)
+			for (uint32_t i = 0; i < env->cnt; i++)
+				if (env->aux[i].op != OP_INVALID && (isa_rows[env->aux[i].op].flags & ISA_F_COND))
+					env->aux[i].jmp_decided = 1;
+		if ((err = reset_exploration(env)))
+			goto out;
+	}
 	err = cfg_check_stack_depth(env);
 out:
 	if (env->failed)
@@ -486,25 +560,8 @@ out:
 	     (unsigned long long)env->processed, VERIFIER_MAX_PROCESSED,
 	     (unsigned long long)env->max_states_per_insn, (unsigned long long)env->total_states,
 	     (unsigned long long)env->peak_states);
-	while (env->npending)
-		state_release(&env->pending[--env->npending].st);
+	free_states(env);
 	free(env->pending);
-	if (env->aux)
-		for (uint32_t i = 0; i < env->cnt; i++) {
-			struct vnode *n = env->aux[i].states;
-			while (n) {
-				struct vnode *next = n->next;
-				state_release(&n->st);
-				free(n);
-				n = next;
-			}
-		}
-	while (env->retired) {
-		struct vnode *next = env->retired->next;
-		state_release(&env->retired->st);
-		free(env->retired);
-		env->retired = next;
-	}
 	free(env->aux);
 	free(env->subprogs);
 	free(env->idmap);

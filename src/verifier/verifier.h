@@ -9,6 +9,17 @@
  *   check_call.c helpers (helpers/proto.h), bpf-to-bpf calls, exit
  *   ctx.c        context layouts per program type
  *   log.c        the log: first error, registers in kernel notation, hint
+ *
+ * Where hive follows Linux on purpose, though it could be more precise:
+ * div/mod and variable shifts give an unknown 64-bit scalar; a non-NULL
+ * stack/ctx/packet pointer compared with 0 is explored both ways (only map
+ * values and ringbuf memory are "never NULL"); var-offset stack writes are
+ * refused over unwritten bytes unless allow_uninit_stack (CAP_PERFMON).
+ * Where it differs: precision is a static dataflow (prec in insn_aux:
+ * registers whose value may reach a memory access, a call, a stored value
+ * or a jump that exploration found decided), not back-tracking; when a jump
+ * is first found decided, exploration restarts with its operands precise.
+ * bpf_loop callbacks converge by widening changed scalars to unknown.
  */
 #ifndef HIVE_VERIFIER_H
 #define HIVE_VERIFIER_H
@@ -102,6 +113,7 @@ struct frame {
 	struct reg_state regs[VERIFIER_NREGS];
 	int32_t callsite;      /* insn of the call that made this frame, -1 for main */
 	int32_t subprog;       /* which subprogram runs in it */
+	uint32_t callback;     /* 1: a callback (bpf_loop): returns to its call insn */
 	uint32_t nslots;       /* slots[0..nslots) allocated; the rest are STACK_INVALID */
 	struct stack_slot slots[];
 };
@@ -136,7 +148,10 @@ struct insn_aux {
 	uint8_t op;             /* isa row, OP_INVALID for the second LDDW slot */
 	uint8_t prune;          /* a prune point */
 	uint8_t seen;           /* reached by exploration */
+	uint8_t calls_callback; /* a helper call that runs a callback: loops through itself */
+	uint8_t jmp_decided;    /* a conditional jump whose outcome the operands decided */
 	uint16_t live;          /* registers live before the insn (bit i = Ri) */
+	uint16_t prec;          /* live registers whose exact value may matter for safety */
 	int32_t subprog;
 	struct vnode *states;   /* explored states here */
 	uint32_t nstates;
@@ -173,6 +188,7 @@ struct verifier_env {
 	uint64_t total_states, cur_states, peak_states, max_states_per_insn;
 	struct idmap *idmap;         /* scratch for states_equal */
 	struct vnode *retired;       /* states dropped from their insn's list */
+	bool restart;                /* a jump was decided whose operands were not precise */
 
 	/* log */
 	char *log;
@@ -202,6 +218,9 @@ void reg_set_scalar(struct reg_state *r, struct range v);
  * @exact asks for equality (infinite loop detection). */
 bool states_equal(struct verifier_env *env, const struct vstate *old, const struct vstate *cur, uint32_t insn,
 		  bool exact);
+/* Scalars of @cur that @old does not cover become unknown: a callback
+ * called again and again converges in one more round. */
+void state_widen(struct vstate *cur, const struct vstate *old);
 /* Call @fn on every register and spilled register of every frame. */
 void state_for_each_reg(struct vstate *st, void (*fn)(struct reg_state *r, void *arg), void *arg);
 /* }===== */
@@ -209,6 +228,8 @@ void state_for_each_reg(struct vstate *st, void (*fn)(struct reg_state *r, void 
 /* {===== cfg.c */
 /* Subprograms, jump ranges, unreachable code, prune points, liveness. */
 int cfg_check(struct verifier_env *env);
+/* insn_aux.prec from liveness and the decided jumps (again after a restart). */
+void compute_precision(struct verifier_env *env);
 /* Combined stack of the deepest call chain. */
 int cfg_check_stack_depth(struct verifier_env *env);
 /* }===== */
@@ -258,6 +279,8 @@ void insn_str(const struct verifier_env *env, uint32_t pc, char *buf, size_t siz
 /* Verify with an explicit environment (tests can give their own helper table). */
 int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats);
 struct frame *cur_frame(struct verifier_env *env);
+/* Queue the path continuing after the current insn (a copy of the state). */
+int push_branch_after_call(struct verifier_env *env, struct vstate **out);
 static inline struct reg_state *cur_regs(struct verifier_env *env)
 {
 	return env->cur->frames[env->cur->curframe]->regs;

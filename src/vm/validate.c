@@ -86,72 +86,6 @@ static int validate_lddw_pseudo(struct validate *v, uint32_t pc, const struct hi
 	return 0;
 }
 
-/* Which registers a row reads and writes, as bit masks over r0..r10. */
-static void validate_regs(const struct isa_row *row, const struct hive_insn *in, uint16_t *rd, uint16_t *wr)
-{
-	uint16_t d = (uint16_t)(1u << in->dst_reg), s = (uint16_t)(1u << in->src_reg);
-	*rd = *wr = 0;
-	switch (row->fmt) {
-	case FMT_ALU_K:
-		*rd = (ISA_OP(row->code) == ISA_MOV) ? 0 : d;
-		*wr = d;
-		break;
-	case FMT_ALU_X:
-		*rd = (uint16_t)(s | ((ISA_OP(row->code) == ISA_MOV) ? 0 : d));
-		*wr = d;
-		break;
-	case FMT_NEG:
-	case FMT_END:
-		*rd = *wr = d;
-		break;
-	case FMT_MOVSX:
-		*rd = s;
-		*wr = d;
-		break;
-	case FMT_JCOND_K:
-		*rd = d;
-		break;
-	case FMT_JCOND_X:
-		*rd = (uint16_t)(d | s);
-		break;
-	case FMT_CALLX:
-		*rd = d;
-		break;
-	case FMT_LDDW:
-		*wr = d;
-		break;
-	case FMT_LDABS:
-		*rd = 1u << 10; /* the packet is implicit */
-		*wr = 1;
-		break;
-	case FMT_LDIND:
-		*rd = s;
-		*wr = 1;
-		break;
-	case FMT_LDX:
-		*rd = s;
-		*wr = d;
-		break;
-	case FMT_ST:
-		*rd = d;
-		break;
-	case FMT_STX:
-		*rd = (uint16_t)(d | s);
-		break;
-	case FMT_ATOMIC:
-		*rd = (uint16_t)(d | s);
-		if (in->imm == ISA_CMPXCHG) {
-			*rd |= 1;
-			*wr = 1;
-		} else if (row->flags & ISA_F_FETCH) {
-			*wr = s;
-		}
-		break;
-	default:
-		break;
-	}
-}
-
 static const char *validate_reg_name(uint16_t mask)
 {
 	static const char *names[] = {"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10"};
@@ -205,7 +139,7 @@ static int validate_init(struct validate *v, struct hive_prog *prog, const uint8
 		const struct hive_insn *insn = &v->insns[pc];
 		const struct isa_row *row = &isa_rows[prog->code[pc].op];
 		uint16_t rd, wr, state = in[pc];
-		validate_regs(row, insn, &rd, &wr);
+		isa_regs(row, insn, &rd, &wr);
 		if (rd & ~state) {
 			err = validate_fail(v, pc, -EINVAL, "%s is read before it is written (R%d !read_ok)",
 					    validate_reg_name(rd & ~state), __builtin_ctz(rd & ~state));
@@ -304,11 +238,13 @@ int validate_prog(const struct hive_insn *insns, uint32_t cnt, const struct hive
 			goto out;
 		}
 		uint16_t rd, wr;
-		validate_regs(row, in, &rd, &wr);
+		isa_regs(row, in, &rd, &wr);
 		if (wr & (1u << 10)) {
 			err = validate_fail(&v, pc, -EINVAL, "r10 is the read-only frame pointer (frame pointer is read only)");
 			goto out;
 		}
+		if (row->fmt == FMT_CALL || row->fmt == FMT_CALLX || (row->fmt == FMT_LDDW && in->src_reg))
+			prog->uses_maps = true;
 		switch (row->fmt) {
 		case FMT_LDDW:
 			if (pc + 1 >= cnt) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jit/jit.h"
+#include "maps/epoch.h"
 #include "maps/map.h"
 
 #define offsetofend(T, F) (offsetof(T, F) + sizeof(((T *)0)->F))
@@ -203,7 +204,7 @@ int vm_fault(struct hive_run *run, int err, uint32_t pc, const char *fmt, ...)
 	return err;
 }
 
-static void vm_add_region(struct hive_run *run, const void *p, size_t size, bool writable)
+static void vm_add_region(struct hive_run *run, void *p, size_t size, bool writable)
 {
 	if (run->nregions < VM_MAX_REGIONS && size) {
 		struct vm_region *r = &run->regions[run->nregions++];
@@ -246,13 +247,19 @@ HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *o
 
 	uint64_t r0 = 0;
 	int err;
+	if (opts->use_jit && !prog->jit)
+		return -ENOEXEC;
+	/* Map values a program holds stay valid for the whole run (programs
+	 * that can reach no map skip the section's cost). */
+	if (prog->uses_maps)
+		epoch_enter();
 	if (opts->use_jit) {
-		if (!prog->jit)
-			return -ENOEXEC;
 		err = jit_exec(prog->jit, &run, &r0, opts->regs_out);
 	} else {
 		err = interp_run(&run, &r0, opts->regs_out);
 	}
+	if (prog->uses_maps)
+		epoch_exit();
 	opts->retval = r0;
 	opts->insns_executed = prog->mode == HIVE_EXEC_CHECKED ? prog->insn_budget - run.budget : 0;
 	if (err) {

@@ -47,6 +47,7 @@ struct hive_prog {
 	uint32_t nhelpers;
 	struct jit_image *jit;
 	bool any_helper; /* validation only: accept calls to unregistered helpers */
+	bool uses_maps;  /* calls helpers or loads maps: runs enter an epoch section */
 	/* global data the program addresses with LDDW (checked mode opens them) */
 	struct vm_region data_regions[8];
 	uint32_t ndata_regions;

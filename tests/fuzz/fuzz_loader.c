@@ -5,10 +5,21 @@
  * a fuzzer; otherwise as a replay tool run by CTest on the corpus. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "hive/hive.h"
+#include <stdbool.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char fuzz_target[64]; /* the input as a target BTF file, removed at exit */
+
+static void fuzz_cleanup(void)
+{
+	unlink(fuzz_target);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -33,6 +44,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hive_object_map_initial_value(m, &sz);
 		for (uint32_t s = 0; s < 4; s++)
 			hive_object_map_init_slot(m, s);
+	}
+	hive_object_close(obj);
+
+	/* Then load: CO-RE against the input's own BTF (written to a file, the
+	 * way a target BTF arrives), maps, programs. Skipped when a map would
+	 * be large, so that the fuzzer measures bugs, not allocations. */
+	if (!fuzz_target[0]) {
+		snprintf(fuzz_target, sizeof(fuzz_target), "/tmp/fuzz_loader_%d.o", (int)getpid());
+		atexit(fuzz_cleanup);
+	}
+	const char *target = fuzz_target;
+	FILE *f = fopen(target, "wb");
+	if (!f)
+		return 0;
+	size_t w = fwrite(data, 1, size, f);
+	fclose(f);
+	if (w != size)
+		return 0;
+	HIVE_OPTS(hive_object_open_opts, o2, .object_name = "fuzz", .btf_custom_path = target);
+	if (hive_object_open_mem(data, size, &o2, &obj))
+		return 0;
+	bool small = hive_object_map_cnt(obj) < 16;
+	for (size_t i = 0; small && i < hive_object_map_cnt(obj); i++) {
+		const struct hive_object_map *m = hive_object_map(obj, i);
+		uint64_t bytes = (uint64_t)hive_object_map_max_entries(m) *
+				 (hive_object_map_key_size(m) + hive_object_map_value_size(m) + 64);
+		small = bytes <= (1u << 20);
+	}
+	if (small) {
+		HIVE_OPTS(hive_object_load_opts, lo, .log_buf = log, .log_size = sizeof(log));
+		hive_object_load(obj, &lo);
 	}
 	hive_object_close(obj);
 	return 0;

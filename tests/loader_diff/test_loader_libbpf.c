@@ -139,7 +139,7 @@ static void test_corpus_matches_libbpf(void **state)
 			}
 	assert_true(n >= CORPUS_N * 6);
 	/* the CO-RE objects open the same way too (relocation is at load) */
-	static const char *const more[] = {"core", "core_target", "core_vmlinux"};
+	static const char *const more[] = {"core", "core_target", "core_vmlinux", "kconfig"};
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
 		for (int cpu = 1; cpu <= 3; cpu++)
 			compare(corpus_obj(more[i], cpu, true));

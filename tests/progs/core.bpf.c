@@ -91,3 +91,30 @@ int read_gone(struct pkt___old *old)
 {
 	return old->gone;
 }
+
+typedef int (*handler_t)(struct pkt *p, int x);
+typedef long (*other_t)(int);
+typedef struct pkt *pkt_ptr;
+enum big { BIG_A = 0x100000000ULL, BIG_B = 0x200000000ULL };
+
+/* type compatibility through typedefs, pointers and function prototypes */
+SEC("socket")
+int more_types(void *ctx)
+{
+	return bpf_core_type_exists(handler_t) + 10 * bpf_core_type_exists(other_t) +
+	       100 * bpf_core_type_exists(pkt_ptr) + 1000 * (bpf_core_type_size(pkt_ptr) == 8);
+}
+
+/* a 64-bit enumerator: an LDDW relocation */
+SEC("socket")
+long enum64_value(void *ctx)
+{
+	return bpf_core_enum_value(enum big, BIG_B);
+}
+
+/* the size of an array member and an element's offset */
+SEC("socket")
+int array_info(struct pkt *pk)
+{
+	return bpf_core_field_size(pk->arr) + 100 * bpf_core_field_offset(pk->arr[3]);
+}

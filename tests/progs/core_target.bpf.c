@@ -25,6 +25,16 @@ struct pkt {
 
 enum colors { RED = 10, GREEN = 20, BLUE = 30 };
 
+typedef int (*handler_t)(struct pkt *p, int x);
+typedef long (*other_t)(int, int); /* another prototype: not compatible */
+typedef struct pkt *pkt_ptr;
+enum big { BIG_A = 0x100000000ULL, BIG_B = 0x300000000ULL };
+
+handler_t g_handler;
+other_t g_other;
+pkt_ptr g_ptr;
+enum big g_big;
+
 struct pkt g_pkt;
 enum colors g_color;
 

@@ -1,5 +1,6 @@
 /* Map-in-map: an array of maps initialised with two inner maps, a hash of
- * maps, and a map with pinning and numa attributes. */
+ * maps, a prog-array with a preset slot, and a map with pinning and numa
+ * attributes. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -42,6 +43,22 @@ struct {
 } pinned SEC(".maps");
 
 SEC("xdp")
+int tail_a(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+/* a jump table for bpf_tail_call, slot 1 preset to tail_a */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__array(values, int(void *));
+} jmp_table SEC(".maps") = {
+	.values = { [1] = (void *)&tail_a },
+};
+
+SEC("xdp")
 int mim(struct xdp_md *ctx)
 {
 	__u32 k = 0;
@@ -54,6 +71,7 @@ int mim(struct xdp_md *ctx)
 	__u64 hk = 1;
 	void *h = bpf_map_lookup_elem(&outer_hash, &hk);
 	__u64 *p = bpf_map_lookup_elem(&pinned, &k);
+	bpf_tail_call(ctx, &jmp_table, 1);
 	return h && p ? XDP_PASS : XDP_DROP;
 }
 

@@ -65,6 +65,13 @@ static int setup(void **state)
 	struct hive_helpers_opts bad = {.sz = 1};
 	assert_int_equal(hive_env_new(&env), 0);
 	assert_int_equal(hive_helpers_install(env, &bad), -EINVAL);
+	struct {
+		struct hive_helpers_opts o;
+		uint64_t future;
+	} newer = {.o = {.sz = sizeof newer}, .future = 1};
+	assert_int_equal(hive_helpers_install(env, &newer.o), -EINVAL);
+	newer.future = 0;
+	assert_int_equal(hive_helpers_install(env, &newer.o), 0);
 	hive_env_free(env);
 	return 0;
 }
@@ -156,6 +163,11 @@ static void test_snprintf_vprintk(void **state)
 	assert_int_equal(call(165, P(out), 5, P("a=%d b=%s c=%x"), P(args), sizeof args), 16); /* truncated */
 	assert_string_equal(out, "a=42");
 	assert_int_equal(call(165, 0, 0, P("%d"), P(args), 8), 3);
+	/* a field wider than any internal buffer still counts in full */
+	static char wide[3000];
+	assert_int_equal(call(165, P(wide), sizeof wide, P("%2500d"), P(args), 8), 2501);
+	assert_int_equal(strlen(wide), 2500);
+	assert_int_equal(wide[2498], '4');
 	assert_int_equal((int64_t)call(165, P(out), sizeof out, P("%d"), P(args), 7), (int64_t)-EINVAL);
 	assert_int_equal((int64_t)call(165, P(out), sizeof out, P("%d"), P(args), 13 * 8), (int64_t)-EINVAL);
 	assert_int_equal((int64_t)call(165, P(out), sizeof out, P("%d"), 0, 8), (int64_t)-EINVAL);
@@ -513,6 +525,13 @@ static void test_prog_bad_pointers(void **state)
 	hive_map_free(m);
 }
 
+static int copy8_cb(void *ctx, void *data, size_t size)
+{
+	assert_int_equal(size, 8);
+	memcpy(ctx, data, 8);
+	return 0;
+}
+
 static void test_prog_ringbuf(void **state)
 {
 	(void)state;
@@ -530,21 +549,11 @@ static void test_prog_ringbuf(void **state)
 	uint64_t got = 0;
 	int n = hive_ringbuf_consume(rb, (hive_ringbuf_sample_fn)(void *)NULL, NULL);
 	assert_int_equal(n, -EINVAL);
-	struct sample {
-		uint64_t v;
-	};
-	int cb(void *ctx, void *data, size_t size);
-	assert_int_equal(hive_ringbuf_consume(rb, cb, &got), 1);
+	assert_int_equal(hive_ringbuf_consume(rb, copy8_cb, &got), 1);
 	assert_int_equal(got, 0x1122);
 	hive_map_free(rb);
 }
 
-int cb(void *ctx, void *data, size_t size)
-{
-	assert_int_equal(size, 8);
-	memcpy(ctx, data, 8);
-	return 0;
-}
 
 /* several threads run the same program on one array value */
 enum { PROG_THREADS = 4, PROG_RUNS = 20000 };

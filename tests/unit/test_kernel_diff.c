@@ -1248,7 +1248,7 @@ static void test_kernel_diff_atomic_fetch_precision(void **state)
 	uint64_t fp64 = 0x7dba5eade1848e95ull;
 	memcpy(c.pkt + KD_STK, &fp64, 8);
 	int n = 0;
-	c.items[n++] = kd_item1(kd_insn(BPF_LDX | BPF_MEMSX | BPF_B, 2, KD_REG_BASE, 55, 0), -1);
+	c.items[n++] = kd_item1(kd_insn(BPF_LDX | BPF_MEM | BPF_B, 2, KD_REG_BASE, 55, 0), -1);
 	c.items[n++] = kd_item1(kd_insn(BPF_JMP | BPF_JNE | BPF_X, 2, 1, 0, 0), 3);
 	c.items[n++] = kd_item1(kd_insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 3, -64, 0), -1);
 	c.items[n] = kd_item1(kd_insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0), -1);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "hive/hive.h"
+#include "loader/messages.h"
 #include "isa/isa.h"
 #include "loader_corpus.h"
 
@@ -90,7 +91,7 @@ static void test_corpus_all_variants(void **state)
 					assert_int_equal(hive_object_open_file(corpus_obj(corpus_names[n], cpu, g), &oo, &o),
 							 -EINVAL);
 					assert_null(o);
-					assert_non_null(strstr(logbuf, "needs .BTF"));
+					assert_non_null(strstr(logbuf, LDR_E_NEEDS_BTF));
 					variants++;
 					continue;
 				}
@@ -385,6 +386,14 @@ static void test_map_in_map(void **state)
 	assert_int_equal(hive_object_map_key_size(oh), 8);
 	assert_int_equal(hive_object_map_type(hive_object_map_inner(oh)), HIVE_MAP_HASH);
 	assert_int_equal(hive_object_map_max_entries(hive_object_map_inner(oh)), 32);
+	struct hive_object_map *jt = hive_object_find_map(obj, "jmp_table");
+	assert_int_equal(hive_object_map_type(jt), HIVE_MAP_PROG_ARRAY);
+	assert_int_equal(hive_object_map_value_size(jt), 4);
+	assert_null(hive_object_map_inner(jt));
+	assert_int_equal(hive_object_map_init_slot(jt, 0), -1);
+	int tp = hive_object_map_init_slot(jt, 1);
+	assert_true(tp >= 0);
+	assert_string_equal(hive_program_name(hive_object_prog(obj, (size_t)tp)), "tail_a");
 	struct hive_object_map *pn = hive_object_find_map(obj, "pinned");
 	assert_int_equal(hive_object_map_pinning(pn), 1);
 	assert_int_equal(hive_object_map_flags(pn), 2);
@@ -501,7 +510,7 @@ static void test_load_and_run(void **state)
 	obj = open_corpus("tc_config", 1, false, NULL);
 	assert_int_equal(hive_program_set_type(hive_object_prog(obj, 0), HIVE_PROG_UNSPEC), 0);
 	assert_int_equal(hive_object_load(obj, &o), -EINVAL);
-	assert_non_null(strstr(lb, "names no program type"));
+	assert_non_null(strstr(lb, LDR_E_NO_PROG_TYPE));
 	hive_object_close(obj);
 
 	/* strong .kconfig extern without a value: refused at load */
@@ -524,7 +533,7 @@ static void test_open_mem_and_opts(void **state)
 {
 	(void)state;
 	SKIP_NO_CLANG();
-	size_t size;
+	size_t size = 0;
 	void *buf = corpus_read(corpus_obj("xdp_parser", 1, true), &size);
 	assert_non_null(buf);
 	struct hive_object *obj = NULL;

@@ -235,7 +235,7 @@ static void test_refused(void **state)
 	btf_free(btf);
 	big[28] = 1;
 	assert_int_equal(btf_parse(big, n + 8, &log, &btf), -EINVAL);
-	assert_non_null(strstr(logbuf, "unknown non-zero"));
+	assert_non_null(strstr(logbuf, LDR_E_UNKNOWN_FIELD));
 }
 
 static void test_sec_defs(void **state)
@@ -324,6 +324,77 @@ static void test_legacy_maps(void **state)
 	}
 }
 
+static int open_kconfig(const char *kconfig, struct hive_object **obj)
+{
+	HIVE_OPTS(hive_object_open_opts, o, .log_buf = logbuf, .log_size = sizeof(logbuf), .kconfig = kconfig);
+	*obj = NULL;
+	return hive_object_open_file(corpus_obj("kconfig", 2, true), &o, obj);
+}
+
+/* .kconfig values of each type from the open opts, laid out as libbpf does;
+ * map_extra from the definition. */
+static void test_kconfig_values(void **state)
+{
+	(void)state;
+	if (!corpus_clang(1)) {
+		printf("HIVE-SKIP: no clang to build tests/progs\n");
+		skip();
+	}
+	struct hive_object *obj;
+	assert_int_equal(open_kconfig("CONFIG_DEFAULT_HOSTNAME=\"myhost\"\nCONFIG_TRI=m\n"
+				      "CONFIG_NUM=-42\nCONFIG_BOOL=y\nCONFIG_SMALL=200\n", &obj), 0);
+	const struct hive_object_map *kc = hive_object_find_map(obj, ".kconfig");
+	size_t sz;
+	const uint8_t *v = hive_object_map_initial_value(kc, &sz);
+	/* by alignment (desc), size, name: NUM@0 TRI@4 BOOL@8 SMALL@9 HOSTNAME@10 */
+	assert_int_equal(sz, 26);
+	int32_t num;
+	uint32_t tri;
+	memcpy(&num, v, 4);
+	memcpy(&tri, v + 4, 4);
+	assert_int_equal(num, -42);
+	assert_int_equal(tri, 2);
+	assert_int_equal(v[8], 1);
+	assert_int_equal(v[9], 200);
+	assert_string_equal((const char *)v + 10, "myhost");
+	const struct hive_object_map *b = hive_object_find_map(obj, "bloom");
+	assert_int_equal(hive_object_map_type(b), HIVE_MAP_BLOOM_FILTER);
+	assert_int_equal(hive_object_map_extra(b), 3);
+	assert_int_equal(hive_object_map_key_size(b), 0);
+	hive_object_close(obj);
+
+	/* the weak one may be missing; strong ones are checked at load */
+	assert_int_equal(open_kconfig("CONFIG_BOOL=n\n", &obj), 0);
+	v = hive_object_map_initial_value(hive_object_find_map(obj, ".kconfig"), &sz);
+	assert_int_equal(v[8], 0);
+	assert_int_equal(v[9], 0);
+	char lb[256];
+	HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb));
+	assert_int_equal(hive_object_load(obj, &lo), -ENOENT);
+	assert_non_null(strstr(lb, "kconfig: extern 'CONFIG_NUM': no value"));
+	hive_object_close(obj);
+
+	static const struct {
+		const char *cfg;
+		int err;
+	} bad[] = {
+		{"CONFIG_BOOL=m\n", -EINVAL},      /* a bool cannot be a module */
+		{"CONFIG_BOOL=7\n", -EINVAL},
+		{"CONFIG_NUM=abc\n", -EINVAL},
+		{"CONFIG_NUM=99999999999\n", -ERANGE},
+		{"CONFIG_SMALL=300\n", -ERANGE},
+		{"CONFIG_DEFAULT_HOSTNAME=12\n", -EINVAL}, /* not a string for a char array */
+		{"CONFIG_NUM=1111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111\n", -EINVAL},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int err = open_kconfig(bad[i].cfg, &obj);
+		if (err != bad[i].err)
+			fail_msg("'%s': %d, want %d (%s)", bad[i].cfg, err, bad[i].err, logbuf);
+		assert_null(obj);
+		assert_non_null(strstr(logbuf, "kconfig: CONFIG_"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_sec_defs),
 		cmocka_unit_test(test_legacy_maps),
+		cmocka_unit_test(test_kconfig_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,7 +72,8 @@ static void test_map_show(void **state)
 	assert_int_equal(capture(cmd_map, 3, argv, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "array_of_maps  name outer  key 4  value 4  max_entries 4"));
 	assert_non_null(strstr(out, "inner: array  name outer.inner"));
-	assert_non_null(strstr(out, "[2] = map 1"));
+	assert_non_null(strstr(out, "[2] = map inner_b"));
+	assert_non_null(strstr(out, "[1] = prog tail_a"));
 	assert_non_null(strstr(out, "lru_hash  name pinned"));
 	assert_non_null(strstr(out, "pinned by name"));
 	char *tc[] = {"map", "show", (char *)corpus_obj("tc_config", 2, true), NULL};

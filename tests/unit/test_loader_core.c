@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "hive/hive.h"
+#include "loader/messages.h"
 #include "loader_corpus.h"
 
 /* The target's struct pkt, as the host compiler lays it out (same ABI). */
@@ -84,6 +85,10 @@ static void test_core_against_custom_btf(void **state)
 		assert_int_equal(run(obj, "type_info", &t, sizeof(t)), sizeof(struct pkt_target) + 1000);
 		assert_int_equal(run(obj, "enum_info", &t, sizeof(t)), 20 + 1000);
 		assert_int_equal(run(obj, "type_ids", &t, sizeof(t)), 1);
+		assert_int_equal(run(obj, "more_types", &t, sizeof(t)), 1 + 0 + 100 + 1000);
+		assert_int_equal(run(obj, "enum64_value", &t, sizeof(t)), 0x300000000ULL);
+		assert_int_equal(run(obj, "array_info", &t, sizeof(t)),
+				 sizeof(t.arr) + 100 * (offsetof(struct pkt_target, arr) + 3 * sizeof(int)));
 		/* the missing field's load was poisoned as libbpf does */
 		size_t cnt;
 		const struct hive_insn *in = hive_program_insns(hive_object_find_program(obj, "read_gone"), &cnt);
@@ -106,14 +111,14 @@ static void test_core_errors(void **state)
 	/* no such target */
 	struct hive_object *obj = open_core(2, "/nonexistent/vmlinux");
 	assert_int_equal(hive_object_load(obj, &lo), -ENOENT);
-	assert_non_null(strstr(lb, "target BTF"));
+	assert_non_null(strstr(lb, LDR_E_CORE_TARGET));
 	hive_object_close(obj);
 	/* a target without BTF (an object built without -g) */
 	char target[1200];
 	snprintf(target, sizeof(target), "%s", corpus_obj("subprogs", 2, false));
 	obj = open_core(2, target);
 	assert_int_equal(hive_object_load(obj, &lo), -ENOENT);
-	assert_non_null(strstr(lb, "no .BTF"));
+	assert_non_null(strstr(lb, LDR_E_CORE_NO_BTF));
 	hive_object_close(obj);
 	/* a target that is not BTF at all */
 	obj = open_core(2, "/proc/self/cmdline");

@@ -90,27 +90,27 @@ static void test_not_bpf(void **state)
 	uint8_t *m = malloc(size);
 
 	assert_int_equal(try_open("hello", 5), -EINVAL);
-	assert_non_null(strstr(logbuf, "not an ELF file"));
+	assert_non_null(strstr(logbuf, LDR_E_NOT_ELF));
 
 	memcpy(m, buf, size);
 	m[EI_CLASS] = ELFCLASS32;
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "not ELF64"));
+	assert_non_null(strstr(logbuf, LDR_E_NOT_ELF64));
 
 	memcpy(m, buf, size);
 	m[EI_DATA] = ELFDATA2MSB;
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "big-endian"));
+	assert_non_null(strstr(logbuf, LDR_E_BIG_ENDIAN));
 
 	memcpy(m, buf, size);
 	((Elf64_Ehdr *)m)->e_machine = EM_X86_64;
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "not EM_BPF"));
+	assert_non_null(strstr(logbuf, LDR_E_NOT_BPF));
 
 	memcpy(m, buf, size);
 	((Elf64_Ehdr *)m)->e_type = ET_EXEC;
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "not ET_REL"));
+	assert_non_null(strstr(logbuf, LDR_E_NOT_REL));
 
 	/* the test binary itself: an x86-64 executable */
 	size_t self_size;
@@ -151,14 +151,14 @@ static void test_bad_indexes(void **state)
 	Elf64_Sym *syms = (Elf64_Sym *)(m + st->sh_offset);
 	syms[2].st_shndx = 0x7000;
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "bad section index"));
+	assert_non_null(strstr(logbuf, LDR_E_SYM_SECTION));
 
 	/* symbol table linked to a non-string section */
 	memcpy(m, buf, size);
 	st = find_sec(m, ".symtab", SHT_SYMTAB);
 	st->sh_link = 0;
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "string table"));
+	assert_non_null(strstr(logbuf, LDR_E_STRTAB));
 
 	/* a section beyond the end of the file */
 	memcpy(m, buf, size);
@@ -174,7 +174,7 @@ static void test_bad_indexes(void **state)
 		assert_non_null(bss);
 		bss->sh_size = 1u << 30;
 		assert_int_equal(try_open(t, tsize), -E2BIG);
-		assert_non_null(strstr(logbuf, ".bss"));
+		assert_non_null(strstr(logbuf, LDR_E_DATA_TOO_BIG));
 		free(t);
 	}
 
@@ -191,14 +191,14 @@ static void test_bad_indexes(void **state)
 	Elf64_Rel *r = (Elf64_Rel *)(m + rel->sh_offset);
 	r[0].r_offset = 1u << 20;
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "past the section"));
+	assert_non_null(strstr(logbuf, LDR_E_PAST_SECTION));
 
 	memcpy(m, buf, size);
 	rel = find_sec(m, ".relxdp", SHT_REL);
 	r = (Elf64_Rel *)(m + rel->sh_offset);
 	r[0].r_info = ELF64_R_INFO(100000, ELF64_R_TYPE(r[0].r_info));
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "relocation symbol"));
+	assert_non_null(strstr(logbuf, LDR_E_RELO_SYM));
 
 	/* relocation on an instruction that is not an LDDW or call */
 	memcpy(m, buf, size);
@@ -206,14 +206,14 @@ static void test_bad_indexes(void **state)
 	r = (Elf64_Rel *)(m + rel->sh_offset);
 	r[0].r_offset += 8;
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "not on an LDDW or a call"));
+	assert_non_null(strstr(logbuf, LDR_E_RELO_SLOT));
 
 	/* relocation target section index out of range */
 	memcpy(m, buf, size);
 	rel = find_sec(m, ".relxdp", SHT_REL);
 	rel->sh_info = 0x7fff;
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "target section"));
+	assert_non_null(strstr(logbuf, LDR_E_RELO_TARGET));
 
 	/* a function symbol running past its section */
 	memcpy(m, buf, size);
@@ -223,7 +223,7 @@ static void test_bad_indexes(void **state)
 		if (ELF64_ST_TYPE(syms[i].st_info) == STT_FUNC)
 			syms[i].st_size = 1u << 30;
 	assert_int_equal(try_open(m, size), -EINVAL);
-	assert_non_null(strstr(logbuf, "outside the section"));
+	assert_non_null(strstr(logbuf, LDR_E_FUNC_OUTSIDE));
 
 	free(m);
 	free(buf);
@@ -241,12 +241,12 @@ static void test_bad_btf(void **state)
 		uint32_t val;
 		const char *msg;
 	} cases[] = {
-		{0, 0x1234, "bad magic"},
-		{4, 3, "bad header length"},
-		{8, 0x10000000, "past the end"},  /* type_off */
-		{12, 0xfffffff0, "past the end"}, /* type_len */
-		{20, 0x7fffffff, "past the end"}, /* str_len */
-		{12, 6, "aligned"},
+		{0, 0x1234, LDR_E_BTF_MAGIC},
+		{4, 3, LDR_E_BTF_HDR_LEN},
+		{8, 0x10000000, LDR_E_PAST_END},  /* type_off */
+		{12, 0xfffffff0, LDR_E_PAST_END}, /* type_len */
+		{20, 0x7fffffff, LDR_E_PAST_END}, /* str_len */
+		{12, 6, LDR_E_BTF_ALIGN},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		memcpy(m, buf, size);
@@ -372,6 +372,56 @@ static void test_alloc_failures(void **state)
 	}
 }
 
+/* The same during load: CO-RE (reading and parsing the target BTF) and the
+ * loader's own allocations around map creation and program loading. */
+static void test_load_alloc_failures(void **state)
+{
+	(void)state;
+	SKIP_NO_CLANG();
+	char target[1200];
+	snprintf(target, sizeof(target), "%s", corpus_obj("core_target", 2, true));
+	/* corpus_obj returns one static buffer: keep copies */
+	char core[1200], tc[1200];
+	snprintf(core, sizeof(core), "%s", corpus_obj("core", 2, true));
+	snprintf(tc, sizeof(tc), "%s", corpus_obj("tc_config", 2, true));
+	const char *objs[] = {core, tc};
+	for (size_t k = 0; k < 2; k++)
+		for (int sticky = 0; sticky < 2; sticky++)
+			for (unsigned long nth = 1;; nth++) {
+				struct hive_object *obj = NULL;
+				HIVE_OPTS(hive_object_open_opts, o, .btf_custom_path = target);
+				assert_int_equal(hive_object_open_file(objs[k], &o, &obj), 0);
+				HIVE_OPTS(hive_object_load_opts, lo, .mode = HIVE_EXEC_TRUSTED);
+				ldr_test_fail_alloc(nth, sticky);
+				int err = hive_object_load(obj, &lo);
+				unsigned long made = ldr_test_fail_alloc(0, false);
+				hive_object_close(obj);
+				if (err == 0) {
+					assert_true(made < nth);
+					break;
+				}
+				assert_int_equal(err, -ENOMEM);
+				assert_true(nth < 100000);
+			}
+	/* and the target BTF's read fails */
+	size_t tsize;
+	free(corpus_read(target, &tsize));
+	for (size_t n = 0; n < tsize; n += tsize / 4 + 1) {
+		struct hive_object *obj = NULL;
+		HIVE_OPTS(hive_object_open_opts, o, .btf_custom_path = target);
+		assert_int_equal(hive_object_open_file(objs[0], &o, &obj), 0);
+		char lb[512];
+		HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb));
+		ldr_test_fail_read(n);
+		int lerr = hive_object_load(obj, &lo);
+		if (lerr != -EIO)
+			fail_msg("read limit %zu of %zu: load %d: %s", n, tsize, lerr, lb);
+		ldr_test_fail_read(SIZE_MAX);
+		assert_non_null(strstr(lb, LDR_E_CORE_TARGET));
+		hive_object_close(obj);
+	}
+}
+
 static void test_read_failures(void **state)
 {
 	(void)state;
@@ -384,7 +434,7 @@ static void test_read_failures(void **state)
 		ldr_test_fail_read(n);
 		HIVE_OPTS(hive_object_open_opts, o, .log_buf = logbuf, .log_size = sizeof(logbuf));
 		assert_int_equal(hive_object_open_file(path, &o, &obj), -EIO);
-		assert_non_null(strstr(logbuf, "read failed"));
+		assert_non_null(strstr(logbuf, LDR_E_READ));
 		assert_null(obj);
 	}
 	ldr_test_fail_read(SIZE_MAX);
@@ -404,10 +454,10 @@ static void test_refused_features(void **state)
 		int err;
 		const char *msg;
 	} cases[] = {
-		{"KSYM", -EOPNOTSUPP, "'bpf_prog_active': kernel symbols (.ksyms, kfuncs) are not supported"},
-		{"KFUNC", -EOPNOTSUPP, "'bpf_rcu_read_lock': kernel symbols"},
-		{"STATIC", -EOPNOTSUPP, "program 'static_prog' is static"},
-		{"UNKNOWN", -EINVAL, "'some_global': unresolved extern"},
+		{"KSYM", -EOPNOTSUPP, "'bpf_prog_active': " LDR_E_KSYM},
+		{"KFUNC", -EOPNOTSUPP, "'bpf_rcu_read_lock': " LDR_E_KSYM},
+		{"STATIC", -EOPNOTSUPP, "program 'static_prog' " LDR_E_STATIC_PROG},
+		{"UNKNOWN", -EINVAL, "'some_global': " LDR_E_EXTERN},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *path = corpus_obj_def("refused", 2, true, cases[i].define);
@@ -444,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_bad_btf_ext),
 		cmocka_unit_test(test_random_corruption),
 		cmocka_unit_test(test_alloc_failures),
+		cmocka_unit_test(test_load_alloc_failures),
 		cmocka_unit_test(test_read_failures),
 		cmocka_unit_test(test_refused_features),
 		cmocka_unit_test(test_log_truncation),

@@ -3,6 +3,7 @@
  * wakeups on the eventfd, query, and the creation rules. */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,6 +183,32 @@ static void test_wakeups(void **state)
 	hive_map_free(m);
 }
 
+static void *late_producer(void *arg)
+{
+	usleep(20000);
+	assert_int_equal(ringbuf_output(arg, "late", 4, 0), 0);
+	return NULL;
+}
+
+static void test_poll(void **state)
+{
+	(void)state;
+	struct hive_map *m = mk_rb(4096);
+	struct got g = {0};
+	assert_int_equal(hive_ringbuf_poll(m, collect, &g, 0), 0);   /* nothing: timeout */
+	assert_int_equal(hive_ringbuf_poll(m, collect, &g, 10), 0);
+	assert_int_equal(ringbuf_output(m, "x", 1, 1 /* no wakeup */), 0);
+	assert_int_equal(hive_ringbuf_poll(m, collect, &g, 0), 1);   /* data without a wakeup */
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, late_producer, m), 0);
+	g.n = 0;
+	assert_int_equal(hive_ringbuf_poll(m, collect, &g, -1), 1);  /* blocks until it arrives */
+	assert_int_equal(g.sizes[0], 4);
+	pthread_join(t, NULL);
+	assert_int_equal(hive_ringbuf_poll(NULL, collect, &g, 0), -EINVAL);
+	hive_map_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_layout_and_query),
 		cmocka_unit_test(test_full_wrap_and_stop),
 		cmocka_unit_test(test_wakeups),
+		cmocka_unit_test(test_poll),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

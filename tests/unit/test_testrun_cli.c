@@ -24,8 +24,9 @@ static char dir[1024];
 /* Run `hive ARGS` (a shell fragment), stdout+stderr into out; exit code. */
 static int hive_cli(const char *args)
 {
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "%s/hive %s 2>&1", HIVE_BINARY_DIR, args);
+	char cmd[8192];
+	int len = snprintf(cmd, sizeof cmd, "%s/hive %s 2>&1", HIVE_BINARY_DIR, args);
+	assert_true(len > 0 && (size_t)len < sizeof cmd);
 	FILE *p = popen(cmd, "r");
 	assert_non_null(p);
 	size_t n = fread(out, 1, sizeof out - 1, p);
