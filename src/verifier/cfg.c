@@ -45,34 +45,14 @@ static void use_def(const struct verifier_env *env, uint32_t pc, uint16_t *use, 
 {
 	const struct hive_insn *in = &env->insns[pc];
 	uint8_t op = env->aux[pc].op;
-	uint16_t d = (uint16_t)(1u << in->dst_reg), s = (uint16_t)(1u << in->src_reg);
 	*use = *def = 0;
 	if (op == OP_INVALID)
 		return;
 	const struct isa_row *row = &isa_rows[op];
+	/* operands as the ISA defines them; calls, exit and the legacy packet
+	 * loads (skb in r6, r1-r5 clobbered) are the verifier's own view */
+	isa_regs(row, in, use, def);
 	switch (row->fmt) {
-	case FMT_ALU_K:
-		*use = ISA_OP(in->code) == ISA_MOV ? 0 : d;
-		*def = d;
-		break;
-	case FMT_ALU_X:
-		*use = (uint16_t)(s | (ISA_OP(in->code) == ISA_MOV ? 0 : d));
-		*def = d;
-		break;
-	case FMT_NEG:
-	case FMT_END:
-		*use = *def = d;
-		break;
-	case FMT_MOVSX:
-		*use = s;
-		*def = d;
-		break;
-	case FMT_JCOND_K:
-		*use = d;
-		break;
-	case FMT_JCOND_X:
-		*use = (uint16_t)(d | s);
-		break;
 	case FMT_CALL: {
 		const struct helper_proto *p = env->proto ? env->proto((uint32_t)in->imm) : NULL;
 		uint16_t u = 0x3e;
@@ -90,47 +70,23 @@ static void use_def(const struct verifier_env *env, uint32_t pc, uint16_t *use, 
 		*def = 0x3f;
 		break;
 	case FMT_CALLX:
-		*use = (uint16_t)(0x3e | d);
+		*use = (uint16_t)(0x3e | (1u << in->dst_reg));
 		*def = 0x3f;
 		break;
 	case FMT_EXIT:
 		*use = 1;
-		break;
-	case FMT_LDDW:
-		*def = d;
 		break;
 	case FMT_LDABS:
 		*use = 1u << 6;
 		*def = 0x3f;
 		break;
 	case FMT_LDIND:
-		*use = (uint16_t)((1u << 6) | s);
+		*use = (uint16_t)((1u << 6) | (1u << in->src_reg));
 		*def = 0x3f;
-		break;
-	case FMT_LDX:
-		*use = s;
-		*def = d;
-		break;
-	case FMT_ST:
-		*use = d;
-		break;
-	case FMT_STX:
-		*use = (uint16_t)(d | s);
-		break;
-	case FMT_ATOMIC:
-		*use = (uint16_t)(d | s);
-		if (op == OP_CMPXCHG32 || op == OP_CMPXCHG64) {
-			*use |= 1;
-			*def = 1;
-		} else if (row->flags & ISA_F_FETCH) {
-			*def = s;
-		}
 		break;
 	default:
 		break;
 	}
-	*use &= 0x3ff; /* r10 is always live */
-	*def &= 0x3ff;
 }
 
 /* Successors within the same frame (calls continue at pc+1). */
