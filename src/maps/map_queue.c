@@ -101,7 +101,8 @@ out:
 	return err;
 }
 
-static long queue_take(struct hive_map *map, void *value, bool delete)
+/* Peek or pop: a queue takes at tail (oldest), a stack below head (newest). */
+static long qs_take(struct hive_map *map, void *value, bool delete, bool lifo)
 {
 	struct qs_map *qs = qs_of(map);
 	long err = 0;
@@ -111,30 +112,17 @@ static long queue_take(struct hive_map *map, void *value, bool delete)
 		err = -ENOENT;
 		goto out;
 	}
-	memcpy(value, qs->elements + (size_t)qs->tail * map->value_size, map->value_size);
-	if (delete && ++qs->tail >= qs->size)
-		qs->tail = 0;
-out:
-	lock_unspin(&qs->lock);
-	return err;
-}
-
-static long stack_take(struct hive_map *map, void *value, bool delete)
-{
-	struct qs_map *qs = qs_of(map);
-	long err = 0;
-	lock_spin(&qs->lock);
-	if (qs_empty(qs)) {
-		memset(value, 0, map->value_size);
-		err = -ENOENT;
-		goto out;
+	uint32_t index = qs->tail;
+	if (lifo) {
+		index = qs->head - 1;
+		if (index >= qs->size)
+			index = qs->size - 1;
 	}
-	uint32_t index = qs->head - 1;
-	if (index >= qs->size)
-		index = qs->size - 1;
 	memcpy(value, qs->elements + (size_t)index * map->value_size, map->value_size);
-	if (delete)
+	if (delete && lifo)
 		qs->head = index;
+	else if (delete && ++qs->tail >= qs->size)
+		qs->tail = 0;
 out:
 	lock_unspin(&qs->lock);
 	return err;
@@ -142,22 +130,22 @@ out:
 
 static long queue_pop(struct hive_map *map, void *value)
 {
-	return queue_take(map, value, true);
+	return qs_take(map, value, true, false);
 }
 
 static long queue_peek(struct hive_map *map, void *value)
 {
-	return queue_take(map, value, false);
+	return qs_take(map, value, false, false);
 }
 
 static long stack_pop(struct hive_map *map, void *value)
 {
-	return stack_take(map, value, true);
+	return qs_take(map, value, true, true);
 }
 
 static long stack_peek(struct hive_map *map, void *value)
 {
-	return stack_take(map, value, false);
+	return qs_take(map, value, false, true);
 }
 
 static void *qs_lookup(struct hive_map *map, const void *key)
