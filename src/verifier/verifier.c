@@ -379,6 +379,8 @@ static int do_check(struct verifier_env *env)
 		bool end = v == 1;
 		if (!end) {
 			env->aux[pc].seen = 1;
+			if (env->sound)
+				sound_record(env);
 			log_insn(env);
 			const struct hive_insn *insn = &env->insns[pc];
 			uint8_t op = env->aux[pc].op;

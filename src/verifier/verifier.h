@@ -189,6 +189,7 @@ struct verifier_env {
 	struct idmap *idmap;         /* scratch for states_equal */
 	struct vnode *retired;       /* states dropped from their insn's list */
 	bool restart;                /* a jump was decided whose operands were not precise */
+	struct sound_rec *sound;     /* soundness mode: states recorded per insn (sound.c) */
 
 	/* log */
 	char *log;
@@ -253,6 +254,10 @@ int check_reg_read(struct verifier_env *env, int regno);
 int check_reg_write(struct verifier_env *env, int regno);
 /* Invalidate every copy of the reference @ref_obj_id. */
 void release_reference(struct verifier_env *env, uint32_t ref_obj_id);
+/* }===== */
+
+/* {===== sound.c */
+void sound_record(struct verifier_env *env);
 /* }===== */
 
 /* {===== ctx.c */

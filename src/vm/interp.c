@@ -1,10 +1,12 @@
 /* The interpreter. Two instances of one loop (interp_loop.h): trusted, with
  * nothing but the instruction itself per step, and checked, which also
- * bounds every access by the run's regions and counts the budget. */
+ * bounds every access by the run's regions and counts the budget (and a
+ * third, sound, for the soundness mode). */
 #include <errno.h>
 #include <string.h>
 
 #include "vm.h"
+#include "verifier/sound.h"
 
 /* Loads and stores of any alignment: eBPF allows unaligned access. */
 typedef uint16_t u16_un __attribute__((aligned(1), may_alias));
@@ -45,9 +47,24 @@ static inline bool interp_ld_pkt(const struct hive_run *run, int64_t off, unsign
 #undef INTERP_CHECKED
 #undef INTERP_NAME
 
+/* Soundness mode: checked, and each instruction checked against the
+ * verifier's states there (verifier/sound.c). */
+#define INTERP_CHECKED 2
+#define INTERP_NAME interp_run_sound
+#include "interp_loop.h"
+#undef INTERP_CHECKED
+#undef INTERP_NAME
+
+void vm_prog_set_sound(struct hive_prog *prog, struct sound_rec *rec)
+{
+	prog->sound = rec;
+}
+
 int interp_run(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 {
 	if (run->prog->mode == HIVE_EXEC_TRUSTED)
 		return interp_run_trusted(run, ret, regs_out);
+	if (__builtin_expect(run->prog->sound != NULL, 0))
+		return interp_run_sound(run, ret, regs_out);
 	return interp_run_checked(run, ret, regs_out);
 }

@@ -1,4 +1,4 @@
-/* The interpreter loop, included twice by interp.c with INTERP_CHECKED 0/1
+/* The interpreter loop, included by interp.c with INTERP_CHECKED 0/1/2
  * and INTERP_NAME set. Every isa row has exactly one vmcase; a missing one
  * is a compile error (the dispatch table names every label). */
 
@@ -18,7 +18,17 @@
 #define vmnext(o) continue;
 #endif
 
-#if INTERP_CHECKED
+#if INTERP_CHECKED == 2
+/* Soundness mode: also the registers against the verifier's states. */
+#define vmfetch()                                                                      \
+	do {                                                                           \
+		if (__builtin_expect(budget == 0, 0))                                  \
+			goto out_of_budget;                                            \
+		budget--;                                                              \
+		if (sound_step(run, (uint32_t)(ip - code), reg))                       \
+			goto fail;                                                     \
+	} while (0)
+#elif INTERP_CHECKED
 /* Executing instruction N+1 of an N-instruction budget faults. */
 #define vmfetch()                                                                      \
 	do {                                                                           \
@@ -26,6 +36,8 @@
 			goto out_of_budget;                                            \
 		budget--;                                                              \
 	} while (0)
+#endif
+#if INTERP_CHECKED
 #define MEMCHECK(addr, size, write, what)                                               \
 	do {                                                                           \
 		if (__builtin_expect(!vm_access_ok(run, (addr), (size), (write)), 0)) { \

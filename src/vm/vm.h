@@ -51,6 +51,7 @@ struct hive_prog {
 	/* global data the program addresses with LDDW (checked mode opens them) */
 	struct vm_region data_regions[8];
 	uint32_t ndata_regions;
+	struct sound_rec *sound; /* soundness mode (verifier/sound.h): checked runs check each insn */
 };
 
 enum { VM_MAX_REGIONS = 32 };

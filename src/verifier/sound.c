@@ -1,0 +1,414 @@
+/* Soundness mode (sound.h): what the verifier explored at each instruction,
+ * and the run-time check of concrete registers and accesses against it. */
+#include "sound.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verifier.h"
+#include "vm/vm.h"
+
+/* {===== records */
+
+enum { SOUND_MAX_ENTS = 24 }; /* per instruction; more and the insn is not checked */
+#define NO_SLACK INT64_MIN
+
+/* All explored states of one register, one kind (type + object) joined. */
+struct sound_ent {
+	uint8_t reg;
+	uint8_t up;        /* PTR_TO_STACK: frames above the current one */
+	uint16_t type;     /* reg_state.type */
+	int32_t key;       /* map index, mem_size, subprog: part of the kind */
+	int64_t omin, omax;/* pointers: fixed + variable offset, hull */
+	int64_t slack;     /* packets: p + slack <= end was proven (range - off), or NO_SLACK */
+	struct range v;    /* scalars: the value */
+};
+
+struct sound_insn {
+	struct sound_ent *e;
+	uint16_t n, cap;
+	uint16_t live, prec;
+	uint8_t seen, over;
+};
+
+struct sound_rec {
+	uint32_t cnt;
+	struct sound_insn *insn;
+	/* where the context keeps the packet pointers (-1: nowhere) */
+	int32_t data_off, end_off, meta_off;
+	uint8_t data_sz, end_sz, meta_sz;
+	uint64_t checks;
+	char msg[768];
+};
+
+static void rec_clear(struct sound_rec *rec)
+{
+	for (uint32_t i = 0; i < rec->cnt; i++) {
+		free(rec->insn[i].e);
+		memset(&rec->insn[i], 0, sizeof(rec->insn[i]));
+	}
+}
+
+void sound_free(struct sound_rec *rec)
+{
+	if (!rec)
+		return;
+	rec_clear(rec);
+	free(rec->insn);
+	free(rec);
+}
+
+uint64_t sound_checks(const struct sound_rec *rec)
+{
+	return rec ? rec->checks : 0;
+}
+
+const char *sound_last_violation(const struct sound_rec *rec)
+{
+	return rec ? rec->msg : "";
+}
+
+static enum reg_type base_of(uint16_t type)
+{
+	return (enum reg_type)(type & REG_TYPE_MASK);
+}
+
+static int64_t sat_add(int64_t a, int64_t b, int64_t dflt)
+{
+	int64_t r;
+	return __builtin_add_overflow(a, b, &r) ? dflt : r;
+}
+
+static int32_t ent_key(const struct reg_state *r)
+{
+	switch (reg_base(r)) {
+	case CONST_PTR_TO_MAP:
+	case PTR_TO_MAP_VALUE:
+	case PTR_TO_MAP_KEY:
+		return r->map;
+	case PTR_TO_MEM:
+		return (int32_t)r->mem_size;
+	case PTR_TO_FUNC:
+		return r->subprog;
+	default:
+		return 0;
+	}
+}
+
+static void ent_from(struct sound_ent *e, int regno, const struct reg_state *r, uint32_t curframe)
+{
+	memset(e, 0, sizeof(*e));
+	e->reg = (uint8_t)regno;
+	e->type = r->type;
+	e->key = ent_key(r);
+	e->slack = NO_SLACK;
+	if (reg_base(r) == SCALAR_VALUE || reg_base(r) == NOT_INIT) {
+		e->v = r->v;
+		return;
+	}
+	if (reg_base(r) == PTR_TO_STACK)
+		e->up = (uint8_t)(curframe - r->frameno);
+	e->omin = sat_add(r->off, r->v.smin, INT64_MIN);
+	e->omax = sat_add(r->off, r->v.smax, INT64_MAX);
+	if (reg_is_pkt(r) && r->range > 0)
+		e->slack = (int64_t)r->range - r->off;
+}
+
+static bool ent_same_kind(const struct sound_ent *a, const struct sound_ent *b)
+{
+	return a->reg == b->reg && a->type == b->type && a->up == b->up && a->key == b->key;
+}
+
+static void ent_join(struct sound_ent *into, const struct sound_ent *e)
+{
+	if (base_of(into->type) == SCALAR_VALUE) {
+		into->v = range_union(into->v, e->v);
+		return;
+	}
+	if (e->omin < into->omin)
+		into->omin = e->omin;
+	if (e->omax > into->omax)
+		into->omax = e->omax;
+	if (into->slack == NO_SLACK || e->slack == NO_SLACK)
+		into->slack = NO_SLACK;
+	else if (e->slack < into->slack)
+		into->slack = e->slack;
+}
+
+void sound_record(struct verifier_env *env)
+{
+	struct sound_rec *rec = env->sound;
+	if (env->processed == 1)
+		rec_clear(rec); /* a new round of exploration (restart after a decided jump) */
+	uint32_t pc = env->pc;
+	struct sound_insn *si = &rec->insn[pc];
+	si->seen = 1;
+	si->live = env->aux[pc].live;
+	si->prec = env->aux[pc].prec;
+	if (si->over)
+		return;
+	const struct reg_state *regs = cur_regs(env);
+	for (int r = 0; r < VERIFIER_NREGS - 1; r++) {
+		if (!(si->live & (1u << r)))
+			continue;
+		struct sound_ent e;
+		ent_from(&e, r, &regs[r], env->cur->curframe);
+		bool merged = false;
+		for (uint16_t i = 0; i < si->n && !merged; i++)
+			if (ent_same_kind(&si->e[i], &e)) {
+				ent_join(&si->e[i], &e);
+				merged = true;
+			}
+		if (merged)
+			continue;
+		if (si->n == SOUND_MAX_ENTS) {
+			si->over = 1;
+			return;
+		}
+		if (si->n == si->cap) {
+			uint16_t cap = si->cap ? (uint16_t)(si->cap * 2) : 4;
+			struct sound_ent *p = realloc(si->e, cap * sizeof(*p));
+			if (!p) {
+				si->over = 1;
+				return;
+			}
+			si->e = p;
+			si->cap = cap;
+		}
+		si->e[si->n++] = e;
+	}
+}
+/* }===== */
+
+/* {===== verification with records */
+
+static void ctx_field_of(struct sound_rec *rec, const struct hive_ctx_layout *l, uint8_t kind, int32_t *off,
+			 uint8_t *sz)
+{
+	*off = -1;
+	*sz = 0;
+	for (uint32_t i = 0; l && i < l->nfields; i++)
+		if (l->fields[i].kind == kind) {
+			*off = l->fields[i].off;
+			*sz = l->fields[i].size;
+		}
+	(void)rec;
+}
+
+int sound_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+		 struct hive_verify_stats *stats, struct sound_rec **out)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!insns || !cnt || cnt > HIVE_MAX_INSNS || (opts && opts->sz < sizeof(size_t)))
+		return -EINVAL;
+	struct sound_rec *rec = calloc(1, sizeof(*rec));
+	if (!rec || !(rec->insn = calloc(cnt, sizeof(*rec->insn)))) {
+		free(rec);
+		return -ENOMEM;
+	}
+	rec->cnt = (uint32_t)cnt;
+	struct verifier_env env;
+	memset(&env, 0, sizeof(env));
+	env.insns = insns;
+	env.cnt = (uint32_t)cnt;
+	env.prog_type = opts ? opts->prog_type : 0;
+	env.ctx = opts && opts->ctx ? opts->ctx : ctx_layout_of(env.prog_type);
+	env.maps = opts ? opts->maps : NULL;
+	env.nmaps = opts ? (uint32_t)opts->nmaps : 0;
+	env.proto = helper_proto;
+	env.log = opts ? opts->log_buf : NULL;
+	env.log_size = opts ? opts->log_size : 0;
+	env.log_level = opts ? opts->log_level : 0;
+	env.allow_uninit_stack = opts ? opts->allow_uninit_stack : false;
+	env.sound = rec;
+	ctx_field_of(rec, env.ctx, HIVE_CTX_PKT, &rec->data_off, &rec->data_sz);
+	ctx_field_of(rec, env.ctx, HIVE_CTX_PKT_END, &rec->end_off, &rec->end_sz);
+	ctx_field_of(rec, env.ctx, HIVE_CTX_PKT_META, &rec->meta_off, &rec->meta_sz);
+	int err = verifier_run(&env, stats);
+	*out = rec;
+	return err;
+}
+/* }===== */
+
+/* {===== run-time check */
+
+struct sound_ctx {
+	const struct sound_rec *rec;
+	const struct hive_run *run;
+	const uint64_t *reg;
+	bool pkt_known;
+	uint64_t data, end, meta;
+	/* the access of this insn through the register being checked */
+	bool access;
+	int64_t acc_off;
+	unsigned acc_size;
+};
+
+static bool read_ctx_ptr(const struct hive_run *run, int32_t off, uint8_t sz, uint64_t *v)
+{
+	if (off < 0 || (sz != 4 && sz != 8) || !run->mem || (size_t)off + sz > run->mem_size)
+		return false;
+	const uint8_t *p = (const uint8_t *)run->mem + off;
+	if (sz == 4) {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		*v = x;
+	} else {
+		memcpy(v, p, 8);
+	}
+	return true;
+}
+
+/* [a + acc_off, + acc_size) inside [lo, hi)? */
+static bool within(const struct sound_ctx *c, uint64_t a, uint64_t lo, uint64_t hi)
+{
+	uint64_t s = a + (uint64_t)c->acc_off;
+	return s >= lo && s <= hi && hi - s >= c->acc_size;
+}
+
+static bool ptr_in(const struct sound_ent *e, uint64_t x, uint64_t base)
+{
+	int64_t o = (int64_t)(x - base);
+	return o >= e->omin && o <= e->omax;
+}
+
+static bool ent_match(const struct sound_ctx *c, const struct sound_ent *e, uint64_t x, bool precise)
+{
+	if (x == 0 && (e->type & PTR_MAYBE_NULL))
+		return !c->access;
+	switch (base_of(e->type)) {
+	case NOT_INIT:
+		return !c->access;
+	case SCALAR_VALUE:
+		return !c->access && (!precise || range_contains(e->v, x));
+	case PTR_TO_STACK: {
+		uint64_t fp = c->reg[10] + (uint64_t)e->up * HIVE_STACK_SIZE;
+		if (!ptr_in(e, x, fp))
+			return false;
+		return !c->access || within(c, x, fp - HIVE_STACK_SIZE, fp);
+	}
+	case PTR_TO_CTX: {
+		uint64_t base = (uintptr_t)c->run->mem;
+		if (!ptr_in(e, x, base))
+			return false;
+		return !c->access || within(c, x, base, base + c->run->mem_size);
+	}
+	case PTR_TO_PACKET:
+	case PTR_TO_PACKET_META: {
+		if (!c->pkt_known)
+			return !c->access || x != 0;
+		bool meta = base_of(e->type) == PTR_TO_PACKET_META;
+		uint64_t lo = meta ? c->meta : c->data, hi = meta ? c->data : c->end;
+		if (!ptr_in(e, x, lo))
+			return false;
+		if (e->slack != NO_SLACK && (x + (uint64_t)e->slack < x || x + (uint64_t)e->slack > hi))
+			return false;
+		return !c->access || within(c, x, lo, hi);
+	}
+	case PTR_TO_PACKET_END:
+		return !c->access && (!c->pkt_known || x == c->end);
+	default:
+		/* map values, ringbuf memory, map pointers, functions: not NULL;
+		 * their accesses are bounded by the checked mode's regions */
+		return x != 0;
+	}
+}
+
+static int ent_strn(char *buf, size_t size, const struct sound_ent *e)
+{
+	char tn[32];
+	if (base_of(e->type) == SCALAR_VALUE || base_of(e->type) == NOT_INIT) {
+		struct reg_state r;
+		memset(&r, 0, sizeof(r));
+		r.type = e->type;
+		r.v = e->v;
+		return reg_strn(buf, size, &r);
+	}
+	reg_type_name(e->type, tn, sizeof tn);
+	int n = snprintf(buf, size, "%s(off=[%lld,%lld]", tn, (long long)e->omin, (long long)e->omax);
+	if (base_of(e->type) == PTR_TO_STACK && e->up)
+		n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, ",frame=-%u", e->up);
+	if (e->slack != NO_SLACK)
+		n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, ",r-off=%lld", (long long)e->slack);
+	n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, ")");
+	return n;
+}
+
+static int violation(struct hive_run *run, struct sound_rec *rec, uint32_t pc, int regno, uint64_t x,
+		     const struct sound_insn *si, const struct sound_ctx *c)
+{
+	char ib[96] = "";
+	const struct hive_insn *insns = run->prog->insns;
+	if (hive_disasm_insn(insns, run->prog->cnt, pc, ib, sizeof ib) <= 0)
+		snprintf(ib, sizeof ib, "code 0x%02x", insns[pc].code);
+	size_t n = (size_t)snprintf(rec->msg, sizeof rec->msg, "soundness: insn %u (%s): R%d=0x%llx%s not in {", pc,
+				    ib, regno, (unsigned long long)x, c->access ? " (access base)" : "");
+	bool first = true;
+	for (uint16_t i = 0; i < si->n && n < sizeof rec->msg; i++) {
+		if (si->e[i].reg != regno)
+			continue;
+		char eb[400];
+		ent_strn(eb, sizeof eb, &si->e[i]);
+		n += (size_t)snprintf(rec->msg + n, sizeof rec->msg - n, "%s%s", first ? "" : " | ", eb);
+		first = false;
+	}
+	if (n < sizeof rec->msg)
+		snprintf(rec->msg + n, sizeof rec->msg - n, "}%s", (si->prec >> regno) & 1 ? "" : " (imprecise)");
+	return vm_fault(run, -EFAULT, pc, "%s", rec->msg);
+}
+
+/* The register an instruction dereferences, with offset and size, or -1. */
+static int access_of(const struct hive_insn *insn, int64_t *off, unsigned *size)
+{
+	uint8_t cls = ISA_CLASS(insn->code), mode = insn->code & 0xe0;
+	if (cls != ISA_LDX && cls != ISA_ST && cls != ISA_STX)
+		return -1;
+	if (mode != ISA_MEM && mode != ISA_MEMSX && mode != ISA_ATOMIC)
+		return -1;
+	*off = insn->off;
+	*size = isa_access_size(insn->code);
+	return cls == ISA_LDX ? insn->src_reg : insn->dst_reg;
+}
+
+int sound_step(struct hive_run *run, uint32_t pc, const uint64_t *reg)
+{
+	struct sound_rec *rec = run->prog->sound;
+	if (pc >= rec->cnt)
+		return 0;
+	const struct sound_insn *si = &rec->insn[pc];
+	if (!si->seen) {
+		snprintf(rec->msg, sizeof rec->msg, "soundness: insn %u reached, but the verifier never explored it",
+			 pc);
+		return vm_fault(run, -EFAULT, pc, "%s", rec->msg);
+	}
+	if (si->over)
+		return 0;
+	struct sound_ctx c = {.rec = rec, .run = run, .reg = reg};
+	c.pkt_known = read_ctx_ptr(run, rec->data_off, rec->data_sz, &c.data) &&
+		      read_ctx_ptr(run, rec->end_off, rec->end_sz, &c.end);
+	if (!read_ctx_ptr(run, rec->meta_off, rec->meta_sz, &c.meta))
+		c.meta = c.data;
+	int64_t aoff = 0;
+	unsigned asize = 0;
+	int areg = access_of(&run->prog->insns[pc], &aoff, &asize);
+	for (int r = 0; r < VERIFIER_NREGS - 1; r++) {
+		if (!((si->live >> r) & 1))
+			continue;
+		bool precise = (si->prec >> r) & 1, ok = false;
+		c.access = r == areg;
+		c.acc_off = aoff;
+		c.acc_size = asize;
+		rec->checks++;
+		for (uint16_t i = 0; i < si->n && !ok; i++)
+			if (si->e[i].reg == r)
+				ok = ent_match(&c, &si->e[i], reg[r], precise);
+		if (!ok)
+			return violation(run, rec, pc, r, reg[r], si, &c);
+	}
+	return 0;
+}
+/* }===== */
