@@ -305,8 +305,12 @@ static bool ent_match(const struct sound_ctx *c, const struct sound_ent *e, uint
 		uint64_t lo = meta ? c->meta : c->data, hi = meta ? c->data : c->end;
 		if (!ptr_in(e, x, lo))
 			return false;
-		if (e->slack != NO_SLACK && (x + (uint64_t)e->slack < x || x + (uint64_t)e->slack > hi))
-			return false;
+		if (e->slack != NO_SLACK) {
+			/* the readable range ends at x + slack (slack may be negative) */
+			uint64_t lim = x + (uint64_t)e->slack;
+			if ((e->slack >= 0 ? lim < x : lim > x) || lim > hi)
+				return false;
+		}
 		return !c->access || within(c, x, lo, hi);
 	}
 	case PTR_TO_PACKET_END:
