@@ -145,6 +145,7 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 	for (int i = 0; i < 5 && p->args[i] != ARG_NONE; i++) {
 		int regno = i + 1;
 		uint8_t arg = p->args[i];
+		regs = cur_regs(env); /* check_helper_mem may grow (move) the frame */
 		struct reg_state *r = &regs[regno];
 		uint16_t m = (uint16_t)(1u << regno);
 		if ((err = check_reg_read(env, regno)))

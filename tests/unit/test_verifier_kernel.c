@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "../verifier/cases.h"
+#include "../verifier/cases_rules.h"
 #include "../verifier/gen_stack.h"
 
 static bool hive_disasm_insn_ok(const struct hive_insn *p, size_t n, size_t k, char *b, size_t bs)
@@ -106,21 +107,21 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void test_cases_agree(void **state)
+/* Kernel and hive verdicts on each case of @cases; returns the mismatches
+ * (printed with both reasons).  *agree_out / *total_out / *gaps_out get the
+ * counts; a case whose kernel verdict differs from its .accept is reported
+ * too (the corpus states the kernel's verdict). */
+static unsigned cases_agree(const struct vcase *cases, size_t ncases, unsigned *agree_out, unsigned *total_out,
+			    unsigned *gaps_out, unsigned *wrong_expect)
 {
-	(void)state;
-	if (map_fds[0] < 0 || map_fds[1] < 0 || map_fds[2] < 0) {
-		printf("HIVE-SKIP: bpf() not permitted (or map creation failed)\n");
-		skip();
-	}
 	struct hive_verify_map maps[3];
 	memcpy(maps, vcase_maps, sizeof maps);
 	for (int i = 0; i < 3; i++)
 		maps[i].fd = map_fds[i];
 	static char hlog[8192];
 	unsigned agree = 0, total = 0, mismatch = 0, gaps = 0;
-	for (size_t i = 0; i < N_VCASES; i++) {
-		const struct vcase *c = &vcases[i];
+	for (size_t i = 0; i < ncases; i++) {
+		const struct vcase *c = &cases[i];
 		size_t n = vcase_len(c);
 		struct hive_insn prog[96];
 		memcpy(prog, c->insns, sizeof prog);
@@ -133,6 +134,10 @@ static void test_cases_agree(void **state)
 			  .log_size = sizeof hlog, .allow_uninit_stack = true /* root has CAP_PERFMON */);
 		int hv = hive_verify(prog, n, &o, NULL) == 0;
 		total++;
+		if (wrong_expect && kv != c->accept) {
+			(*wrong_expect)++;
+			printf("corpus expectation wrong for '%s': kernel %s\n", c->name, kv ? "accepts" : "refuses");
+		}
 		if (kv == hv && !c->known_gap) {
 			agree++;
 			continue;
@@ -158,10 +163,48 @@ static void test_cases_agree(void **state)
 		printf("MISMATCH '%s': kernel %s, hive %s\n  kernel: %s\n  hive:   %s", c->name, kv ? "accepts" : "refuses",
 		       hv ? "accepts" : "refuses", last, hv ? "(accepted)\n" : hlog);
 	}
+	*agree_out = agree;
+	*total_out = total;
+	*gaps_out = gaps;
+	return mismatch;
+}
+
+static bool kernel_ready(void)
+{
+	if (map_fds[0] < 0 || map_fds[1] < 0 || map_fds[2] < 0) {
+		printf("HIVE-SKIP: bpf() not permitted (or map creation failed)\n");
+		return false;
+	}
+	return true;
+}
+
+static void test_cases_agree(void **state)
+{
+	(void)state;
+	if (!kernel_ready())
+		skip();
+	unsigned agree, total, gaps;
+	unsigned mismatch = cases_agree(vcases, N_VCASES, &agree, &total, &gaps, NULL);
 	printf("kernel agreement: %u/%u cases (verdicts), %u known gaps\n", agree, total, gaps);
 	assert_int_equal(mismatch, 0);
 }
 
+/* One program per rule, both ways (cases_rules.h). */
+static void test_rules_agree(void **state)
+{
+	(void)state;
+	if (!kernel_ready())
+		skip();
+	unsigned agree, total, gaps, wrong = 0;
+	unsigned mismatch = cases_agree(rcases, N_RCASES, &agree, &total, &gaps, &wrong);
+	unsigned acc = 0;
+	for (size_t i = 0; i < N_RCASES; i++)
+		acc += rcases[i].accept ? 1u : 0u;
+	printf("kernel agreement on the rules corpus: %u/%u (%u accepted, %u refused by the kernel), %u known gaps\n",
+	       agree, total, acc, (unsigned)N_RCASES - acc, gaps);
+	assert_int_equal(wrong, 0);
+	assert_int_equal(mismatch, 0);
+}
 
 /* {===== random programs: bounds reasoning against the kernel's */
 
@@ -573,6 +616,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases_agree),
+		cmocka_unit_test(test_rules_agree),
 		cmocka_unit_test(test_random_agree),
 		cmocka_unit_test(test_random_loops_agree),
 		cmocka_unit_test(test_random_stack_agree),
