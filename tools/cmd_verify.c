@@ -39,6 +39,33 @@ static void verify_first_line(const char *log, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* The refused instruction ("insn N: ..." on the first line), or -1. */
+static long verify_err_insn(const char *log)
+{
+	unsigned long pc;
+	return sscanf(log, "insn %lu:", &pc) == 1 ? (long)pc : -1;
+}
+
+/* The stable error code (the log's "  code: X" line), or "refused". */
+static void verify_code(const char *log, char *out, size_t size)
+{
+	const char *c = strstr(log, "\n  code: ");
+	snprintf(out, size, "refused");
+	if (c) {
+		c += 9;
+		size_t n = strcspn(c, "\n");
+		snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), c);
+	}
+}
+
+/* "  source: file:line: text" of the refused instruction, when the object
+ * has line info (-g); 0 if printed. */
+static int verify_source(const struct hive_program *p, const char *log, struct hive_line_info *li)
+{
+	long pc = verify_err_insn(log);
+	return pc < 0 ? -ENOENT : hive_program_line(p, (size_t)pc, li);
+}
+
 int tool_verify_program(const struct hive_object *obj, const struct hive_program *p, unsigned level, char *log,
 			size_t logsz, struct hive_verify_stats *st)
 {
@@ -134,7 +161,20 @@ int cmd_verify(int argc, char **argv)
 			verify_json_string(hive_program_section(p));
 			printf(",\"verdict\":\"%s\"", err ? "refused" : "accepted");
 			if (err) {
-				printf(",\"errno\":%d,\"error\":", -err);
+				char code[64];
+				struct hive_line_info li;
+				verify_code(log, code, sizeof code);
+				printf(",\"errno\":%d,\"code\":", -err);
+				verify_json_string(code);
+				printf(",\"insn\":%ld", verify_err_insn(log));
+				if (verify_source(p, log, &li) == 0) {
+					printf(",\"source\":{\"file\":");
+					verify_json_string(li.file ? li.file : "");
+					printf(",\"line\":%u,\"col\":%u,\"text\":", li.line, li.col);
+					verify_json_string(li.source ? li.source : "");
+					printf("}");
+				}
+				printf(",\"error\":");
 				verify_json_string(first);
 				printf(",\"log\":");
 				verify_json_string(log);
@@ -145,8 +185,17 @@ int cmd_verify(int argc, char **argv)
 		} else {
 			printf("%s (%s): %s\n", hive_program_name(p), hive_program_section(p),
 			       err ? "refused" : "accepted");
-			if (err || level)
+			struct hive_line_info li;
+			if (err && verify_source(p, log, &li) == 0) {
+				/* the first line, then the source line it came from */
+				size_t n = strcspn(log, "\n");
+				printf("%.*s\n  source: %s:%u: %s\n%s", (int)n, log, li.file ? li.file : "?", li.line,
+				       li.source ? li.source : "", log[n] ? log + n + 1 : "");
+				if (log[0] && log[strlen(log) - 1] != '\n')
+					printf("\n");
+			} else if (err || level) {
 				printf("%s%s", log, log[0] && log[strlen(log) - 1] != '\n' ? "\n" : "");
+			}
 			if (level || !err)
 				printf("  processed %" PRIu64 " insns, %" PRIu64 " states (peak %" PRIu64 "), %" PRIu64
 				       " us\n",

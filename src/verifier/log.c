@@ -103,50 +103,93 @@ int reg_strn(char *buf, size_t size, const struct reg_state *r)
 	return snprintf(buf, size, "%s(%s)", tn, f);
 }
 
-/* Kernel wording -> what it means, in plain words (first match wins).  The
- * messages tests match are the kernel's; these only follow them. */
+/* Kernel wording -> what it means in plain words, and a stable code for
+ * tools (`hive verify --json`); the first match wins.  The messages tests
+ * match are the kernel's; these only follow them.  Codes never change
+ * meaning once published: add new ones, keep old ones. */
 static const struct {
-	const char *kernel, *plain;
+	const char *kernel, *plain, *code;
 } explain[] = {
-	{"!read_ok", "the register is read before any value was written to it on this path"},
-	{"frame pointer is read only", "r10 always points at the top of the stack frame"},
-	{"unreachable insn", "no path from the entry reaches this instruction"},
-	{"jump out of range", "the jump target is outside the function or the program"},
-	{"last insn is not an exit", "execution would run past the end of the function"},
-	{"invalid read from stack", "these stack bytes were never written on this path"},
-	{"invalid indirect read from stack", "the helper would read stack bytes never written on this path"},
-	{"stack R", "the access falls outside the 512-byte frame"},
-	{"misaligned stack access", "the offset is not a multiple of the access size"},
-	{"_or_null'", "the pointer may be NULL here: it was not compared with 0 on this path"},
-	{"invalid mem access 'scalar'", "the register holds a number, not a pointer"},
-	{"invalid access to map value", "the access may reach outside the map value"},
-	{"invalid access to packet", "the access may reach past the bytes proven to exist by a data_end check"},
-	{"invalid access to memory", "the access may reach outside the reserved memory"},
-	{"min value is negative", "the offset may be negative on this path"},
-	{"unbounded memory access", "nothing bounds the offset from above"},
-	{"unbounded min value", "the value added to the pointer has no lower bound"},
-	{"out of bounds", "the offset could move the pointer too far"},
-	{"invalid bpf_context access", "the program type's context has no such field, or not for this size/direction"},
-	{"dereference of modified ctx ptr", "context fields must be read through the context pointer itself"},
-	{"pointer arithmetic", "this operation is not allowed on a pointer"},
-	{"pointer prohibited", "this operation is not allowed on a pointer"},
-	{"infinite loop detected", "the same state repeats, so the loop never ends"},
-	{"BPF program is too large", "exploring every path took more than 1,000,000 instructions"},
-	{"Unreleased reference", "a ringbuf reservation is neither submitted nor discarded on this path"},
-	{"expected=", "the helper argument has the wrong kind"},
-	{"invalid func", "no helper has this number"},
-	{"too deep", "calls nest more than 8 deep"},
-	{"combined stack size", "the frames of the deepest call chain need more than 512 bytes"},
-	{"div by zero", "division by the constant 0"},
-	{"invalid size of register", "a spilled pointer must be stored and loaded as 8 bytes"},
+	{"!read_ok", "the register is read before any value was written to it on this path", "uninit-reg"},
+	{"frame pointer is read only", "r10 always points at the top of the stack frame", "fp-write"},
+	{"unreachable insn", "no path from the entry reaches this instruction", "unreachable"},
+	{"jump out of range", "the jump target is outside the function or the program", "jump-range"},
+	{"last insn is not an exit", "execution would run past the end of the function", "no-exit"},
+	{"invalid read from stack", "these stack bytes were never written on this path", "stack-uninit"},
+	{"invalid indirect read from stack", "the helper would read stack bytes never written on this path",
+	 "stack-uninit"},
+	{"stack R", "the access falls outside the 512-byte frame", "stack-bounds"},
+	{"misaligned stack access", "the offset is not a multiple of the access size", "stack-misaligned"},
+	{"_or_null'", "the pointer may be NULL here: it was not compared with 0 on this path", "null-deref"},
+	{"invalid mem access 'scalar'", "the register holds a number, not a pointer", "scalar-deref"},
+	{"invalid mem access", NULL, "bad-deref"},
+	{"invalid access to map value", "the access may reach outside the map value", "map-bounds"},
+	{"invalid access to packet", "the access may reach past the bytes proven to exist by a data_end check",
+	 "pkt-bounds"},
+	{"invalid access to memory", "the access may reach outside the reserved memory", "mem-bounds"},
+	{"min value is negative", "the offset may be negative on this path", "neg-offset"},
+	{"unbounded memory access", "nothing bounds the offset from above", "unbounded-offset"},
+	{"unbounded min value", "the value added to the pointer has no lower bound", "unbounded-offset"},
+	{"out of bounds", "the offset could move the pointer too far", "ptr-bounds"},
+	{"invalid bpf_context access", "the program type's context has no such field, or not for this size/direction",
+	 "ctx-access"},
+	{"dereference of modified ctx ptr", "context fields must be read through the context pointer itself",
+	 "ctx-modified"},
+	{"variable ctx access", NULL, "ctx-modified"},
+	{"pointer arithmetic", "this operation is not allowed on a pointer", "ptr-arith"},
+	{"pointer prohibited", "this operation is not allowed on a pointer", "ptr-arith"},
+	{"subtract pointer", NULL, "ptr-arith"},
+	{"leaks addr", NULL, "ptr-leak"},
+	{"infinite loop detected", "the same state repeats, so the loop never ends", "infinite-loop"},
+	{"BPF program is too large", "exploring every path took more than 1,000,000 instructions", "too-complex"},
+	{"jumps is too complex", NULL, "too-complex"},
+	{"Unreleased reference", "a ringbuf reservation is neither submitted nor discarded on this path", "ref-leak"},
+	{"must be referenced", NULL, "ref-release"},
+	{"expected=", "the helper argument has the wrong kind", "helper-arg"},
+	{"zero-sized read", NULL, "helper-arg"},
+	{"invalid func", "no helper has this number", "helper-unknown"},
+	{"too deep", "calls nest more than 8 deep", "call-depth"},
+	{"combined stack size", "the frames of the deepest call chain need more than 512 bytes", "stack-size"},
+	{"div by zero", "division by the constant 0", "div-zero"},
+	{"invalid shift", NULL, "bad-shift"},
+	{"invalid size of register", "a spilled pointer must be stored and loaded as 8 bytes", "spill-size"},
+	{"write into map forbidden", NULL, "map-readonly"},
+	{"LD_[ABS|IND]", NULL, "ld-abs"},
+	{"unsupported", NULL, "unsupported"},
+	{"invalid insn idx", NULL, "jump-range"},
 };
 
-static const char *plain_words(const char *msg)
+static int explain_of(const char *msg)
 {
 	for (size_t i = 0; i < sizeof explain / sizeof explain[0]; i++)
 		if (strstr(msg, explain[i].kernel))
-			return explain[i].plain;
-	return NULL;
+			return (int)i;
+	return -1;
+}
+
+const char *verr_code(const char *msg)
+{
+	int i = explain_of(msg);
+	return i < 0 ? "refused" : explain[i].code;
+}
+
+/* The path that led here, oldest first: the instructions where it saved
+ * states (branch targets, instructions after a branch, loop heads). */
+static void log_path(struct verifier_env *env)
+{
+	enum { MAXP = 16 };
+	uint32_t pcs[MAXP];
+	unsigned n = 0, total = 0;
+	for (const struct vnode *v = env->cur_parent; v; v = v->parent, total++)
+		if (n < MAXP)
+			pcs[n++] = v->insn;
+	if (!total)
+		return;
+	log_put(env, "  path: %s", total > n ? "... -> " : "");
+	bool here = pcs[0] == env->pc; /* a state was saved at the failing insn itself */
+	for (unsigned i = n; i-- > (here ? 1u : 0u);)
+		log_put(env, "%u -> ", pcs[i]);
+	log_put(env, "%u (where this path saved its state: entry, branch targets, loop heads)\n", env->pc);
 }
 
 int verr(struct verifier_env *env, uint16_t regs, const char *hint, const char *fmt, ...)
@@ -163,7 +206,8 @@ int verr(struct verifier_env *env, uint16_t regs, const char *hint, const char *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	const char *plain = plain_words(msg);
+	int e = explain_of(msg);
+	const char *plain = e < 0 ? NULL : explain[e].plain;
 	if (env->pc < env->cnt) {
 		insn_str(env, env->pc, ib, sizeof ib);
 		log_put(env, "insn %u: %s: %s%s%s%s\n", env->pc, ib, msg, plain ? " (" : "", plain ? plain : "",
@@ -181,7 +225,10 @@ int verr(struct verifier_env *env, uint16_t regs, const char *hint, const char *
 			log_put(env, "  R%d=%s\n", i, rb);
 		}
 	}
+	if (env->cur && env->pc < env->cnt)
+		log_path(env);
 	if (hint)
 		log_put(env, "  hint: %s\n", hint);
+	log_put(env, "  code: %s\n", e < 0 ? "refused" : explain[e].code);
 	return -EACCES;
 }

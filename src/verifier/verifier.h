@@ -271,6 +271,9 @@ const struct hive_ctx_field *ctx_field(const struct hive_ctx_layout *l, int32_t 
  * @regs (bit mask) and a hint.  Returns -EACCES.  Later errors are ignored. */
 int verr(struct verifier_env *env, uint16_t regs, const char *hint, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The stable code of a refusal message ("pkt-bounds", ...; "refused" when
+ * none fits), as the log's "  code:" line gives it. */
+const char *verr_code(const char *msg);
 /* Append to the log (level >= @level). */
 void vlog(struct verifier_env *env, uint32_t level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "R1=pkt(off=14,r=14)" style. */
