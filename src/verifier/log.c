@@ -173,6 +173,30 @@ const char *verr_code(const char *msg)
 	return i < 0 ? "refused" : explain[i].code;
 }
 
+/* How a path can arrive at @t: " (5 false)" when the conditional jump
+ * before it falls through to it, " (3 true)" when one jumps to it. */
+static void path_how(struct verifier_env *env, uint32_t t)
+{
+	if (t == 0 || t >= env->cnt)
+		return;
+	const struct hive_insn *prev = &env->insns[t - 1];
+	uint8_t cls = ISA_CLASS(prev->code), op = prev->code & 0xf0;
+	bool cond = (cls == ISA_JMP || cls == ISA_JMP32) && op != ISA_JA && op != ISA_CALL && op != ISA_EXIT;
+	if (cond && prev->off != 0) {
+		log_put(env, " (%u false)", t - 1);
+		return;
+	}
+	for (uint32_t j = 0; j < env->cnt; j++) {
+		const struct hive_insn *in = &env->insns[j];
+		uint8_t c = ISA_CLASS(in->code), o = in->code & 0xf0;
+		if ((c == ISA_JMP || c == ISA_JMP32) && o != ISA_JA && o != ISA_CALL && o != ISA_EXIT &&
+		    (int64_t)j + in->off + 1 == (int64_t)t && in->off != 0) {
+			log_put(env, " (%u true)", j);
+			return;
+		}
+	}
+}
+
 /* The path that led here, oldest first: the instructions where it saved
  * states (branch targets, instructions after a branch, loop heads). */
 static void log_path(struct verifier_env *env)
@@ -187,9 +211,14 @@ static void log_path(struct verifier_env *env)
 		return;
 	log_put(env, "  path: %s", total > n ? "... -> " : "");
 	bool here = pcs[0] == env->pc; /* a state was saved at the failing insn itself */
-	for (unsigned i = n; i-- > (here ? 1u : 0u);)
-		log_put(env, "%u -> ", pcs[i]);
-	log_put(env, "%u (where this path saved its state: entry, branch targets, loop heads)\n", env->pc);
+	for (unsigned i = n; i-- > (here ? 1u : 0u);) {
+		log_put(env, "%u", pcs[i]);
+		path_how(env, pcs[i]);
+		log_put(env, " -> ");
+	}
+	log_put(env, "%u", env->pc);
+	path_how(env, env->pc);
+	log_put(env, "\n");
 }
 
 int verr(struct verifier_env *env, uint16_t regs, const char *hint, const char *fmt, ...)

@@ -48,7 +48,7 @@ static void test_parts_of_a_refusal(void **state)
 	/* the register in kernel notation */
 	assert_non_null(strstr(vlog, "\n  R2=pkt(r=1)\n"));
 	/* the path: the state saved after the branch (fall-through at 5) */
-	assert_non_null(strstr(vlog, "\n  path: 0 -> 5 ("));
+	assert_non_null(strstr(vlog, "\n  path: 0 -> 5 (4 false)\n"));
 	assert_non_null(strstr(vlog, "\n  hint: compare the pointer plus the access size with data_end first"));
 	assert_non_null(strstr(vlog, "\n  code: pkt-bounds\n"));
 	assert_int_equal(count_lines_starting(vlog, "insn "), 1);
@@ -77,7 +77,7 @@ static void test_path_through_branches(void **state)
 	/* 7 is the taken side of insn 3: the path names it */
 	const char *path = strstr(vlog, "\n  path: ");
 	assert_non_null(path);
-	assert_non_null(strstr(path, "7 -> 8 ("));
+	assert_non_null(strstr(path, "7 (3 true) -> 8\n"));
 	assert_non_null(strstr(vlog, "\n  code: scalar-deref\n"));
 }
 
