@@ -17,5 +17,5 @@ cp build-test/loader_corpus/*.o build-fuzz/corpus-loader/ 2>/dev/null || true
 build-fuzz/tests/fuzz/fuzz_jit_equiv -max_total_time="$secs" -print_final_stats=1 2>&1 | tail -n 3
 build-fuzz/tests/fuzz_loader/fuzz_loader -max_total_time="$secs" -print_final_stats=1 build-fuzz/corpus-loader 2>&1 | tail -n 3
 build-fuzz/tests/fuzz_vm/fuzz_vm_checked -max_total_time="$secs" -print_final_stats=1 2>&1 | tail -n 3
-build-fuzz/tests/fuzz_verifier/fuzz_verifier -max_total_time="$secs" -print_final_stats=1 2>&1 | tail -n 3
+build-fuzz/tests/fuzz_verifier/fuzz_verifier -max_total_time="$secs" -max_len=256 -print_final_stats=1 2>&1 | tail -n 3
 echo "fuzz: all four targets ran ${secs}s without a finding"

@@ -40,6 +40,7 @@ struct sound_rec {
 	int32_t data_off, end_off, meta_off;
 	uint8_t data_sz, end_sz, meta_sz;
 	uint64_t checks;
+	bool strict;       /* every live register precise: pruning keeps exact values */
 	char msg[768];
 };
 
@@ -140,8 +141,12 @@ static void ent_join(struct sound_ent *into, const struct sound_ent *e)
 void sound_record(struct verifier_env *env)
 {
 	struct sound_rec *rec = env->sound;
-	if (env->processed == 1)
+	if (env->processed == 1) {
 		rec_clear(rec); /* a new round of exploration (restart after a decided jump) */
+		if (rec->strict)
+			for (uint32_t i = 0; i < env->cnt; i++)
+				env->aux[i].prec = env->aux[i].live;
+	}
 	uint32_t pc = env->pc;
 	struct sound_insn *si = &rec->insn[pc];
 	si->seen = 1;
@@ -197,8 +202,8 @@ static void ctx_field_of(struct sound_rec *rec, const struct hive_ctx_layout *l,
 	(void)rec;
 }
 
-int sound_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
-		 struct hive_verify_stats *stats, struct sound_rec **out)
+static int verify_rec(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+		      struct hive_verify_stats *stats, struct sound_rec **out, bool strict)
 {
 	if (!out)
 		return -EINVAL;
@@ -211,6 +216,7 @@ int sound_verify(const struct hive_insn *insns, size_t cnt, const struct hive_ve
 		return -ENOMEM;
 	}
 	rec->cnt = (uint32_t)cnt;
+	rec->strict = strict;
 	struct verifier_env env;
 	memset(&env, 0, sizeof(env));
 	env.insns = insns;
@@ -231,6 +237,18 @@ int sound_verify(const struct hive_insn *insns, size_t cnt, const struct hive_ve
 	int err = verifier_run(&env, stats);
 	*out = rec;
 	return err;
+}
+
+int sound_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+		 struct hive_verify_stats *stats, struct sound_rec **out)
+{
+	return verify_rec(insns, cnt, opts, stats, out, false);
+}
+
+int sound_verify_strict(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+			struct hive_verify_stats *stats, struct sound_rec **out)
+{
+	return verify_rec(insns, cnt, opts, stats, out, true);
 }
 /* }===== */
 

@@ -38,6 +38,12 @@ struct hive_prog;
  * is set whatever the verdict, NULL only on -ENOMEM/-EINVAL. */
 int sound_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 		 struct hive_verify_stats *stats, struct sound_rec **out);
+/* As sound_verify, but pruning takes every live register as precise, so
+ * every live scalar's value is checked (not only its kind) at every
+ * instruction: tests the value domains on all paths, at the cost of less
+ * pruning (programs near the complexity limit may be refused). */
+int sound_verify_strict(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+			struct hive_verify_stats *stats, struct sound_rec **out);
 void sound_free(struct sound_rec *rec);
 /* Registers checked and instructions stepped so far (all runs). */
 uint64_t sound_checks(const struct sound_rec *rec);

@@ -144,6 +144,8 @@ static int run_once(const char *what, struct hive_prog *prog, struct sound_rec *
 
 /* Verify @insns in soundness mode; when accepted, load and run them on
  * @nin inputs.  Returns findings (0), or -1 when refused by the verifier. */
+static bool strict; /* the second pass: sound_verify_strict */
+
 static int check_prog(const char *what, const struct hive_insn *insns, size_t cnt, enum hive_prog_type type,
 		      const struct hive_verify_opts *vo, struct hive_prog *loaded, struct hive_map **maps,
 		      size_t nmaps, unsigned nin)
@@ -154,6 +156,16 @@ static int check_prog(const char *what, const struct hive_insn *insns, size_t cn
 	if (err) {
 		sound_free(rec);
 		return -1;
+	}
+	if (strict) {
+		/* the same program, every live scalar's value checked */
+		struct sound_rec *srec = NULL;
+		if (sound_verify_strict(insns, cnt, vo, NULL, &srec) == 0) {
+			sound_free(rec);
+			rec = srec;
+		} else {
+			sound_free(srec);
+		}
 	}
 	struct hive_prog *prog = loaded;
 	if (!prog) {
@@ -259,6 +271,39 @@ static void test_trusted_and_checked_unchanged(void **state)
 	assert_int_equal(r0, 1);
 	hive_prog_free(prog);
 	sound_free(rec);
+}
+static int set_strict(void **state)
+{
+	(void)state;
+	strict = true;
+	printf("strict: every live scalar's value checked\n");
+	return 0;
+}
+
+/* Strict records check imprecise scalars too: r1 = 4 never reaches a
+ * safety decision, so only the strict record catches r1 = 5. */
+static void test_detects_imprecise_strict(void **state)
+{
+	(void)state;
+	struct hive_insn a[] = {MOV64_IMM(1, 4), ALU64_IMM(ISA_ADD, 1, 1), MOV64_IMM(0, 0), EXIT};
+	struct hive_insn b[] = {MOV64_IMM(1, 5), ALU64_IMM(ISA_ADD, 1, 1), MOV64_IMM(0, 0), EXIT};
+	for (int st = 0; st < 2; st++) {
+		struct sound_rec *rec;
+		assert_int_equal((st ? sound_verify_strict : sound_verify)(a, 4, NULL, NULL, &rec), 0);
+		struct hive_prog *prog;
+		assert_int_equal(hive_prog_load(b, 4, NULL, &prog), 0);
+		vm_prog_set_sound(prog, rec);
+		uint64_t r0;
+		int err = hive_prog_run_mem(prog, NULL, 0, &r0);
+		if (st) {
+			assert_int_equal(err, -EFAULT);
+			assert_non_null(strstr(sound_last_violation(rec), "insn 1 (r1 += 1): R1=0x5 not in {4}"));
+		} else {
+			assert_int_equal(err, 0); /* dead after insn 1, imprecise at it */
+		}
+		hive_prog_free(prog);
+		sound_free(rec);
+	}
 }
 /* }===== */
 
@@ -553,6 +598,11 @@ int main(void)
 		cmocka_unit_test(test_generated),
 		cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_conformance),
+		cmocka_unit_test_setup(test_cases, set_strict),
+		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_objects),
+		cmocka_unit_test(test_detects_imprecise_strict),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
