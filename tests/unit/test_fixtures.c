@@ -1,0 +1,82 @@
+/* The fixtures of tests/fixtures/l4lb through `hive test-run` (no bpf()
+ * needed): every case's JSON output, packets and map dumps after each run,
+ * must equal expected/NAME.json, which this machine's kernel recorded
+ * (tests/fixtures/record.sh). Interpreter and JIT, checked and trusted. A
+ * case that needs what hive lacks yet (cases.txt: NEEDS) is run and
+ * reported, and compared once it passes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "../fixtures/fixture_cases.h"
+
+static struct fc_set set;
+
+static const char *const ways[] = {"--interpret", "--jit", "--interpret --trusted", "--jit --trusted"};
+
+static void test_hive_vs_expected(void **state)
+{
+	(void)state;
+	if (!fc_clang()) {
+		printf("HIVE-SKIP: no clang to build the fixtures' programs\n");
+		skip();
+	}
+	char errfile[1200];
+	snprintf(errfile, sizeof errfile, "%s/fixtures.%d.err", HIVE_BINARY_DIR, (int)getpid());
+	int compared = 0, pending = 0;
+	for (int i = 0; i < set.n; i++) {
+		const struct fc_case *c = &set.cases[i];
+		const char *obj = fc_object(&set, c, HIVE_BINARY_DIR);
+		assert_non_null(obj);
+		char path[1400];
+		snprintf(path, sizeof path, "%s/expected/%s.json", set.dir, c->name);
+		char *want = fc_read(path, NULL);
+		if (!want)
+			fail_msg("%s: no %s", c->name, path);
+		/* the expected output holds every run's packet and the maps */
+		assert_non_null(strstr(want, "\"data_out\":\""));
+		assert_non_null(strstr(want, "\"maps\":{"));
+		for (size_t w = 0; w < sizeof ways / sizeof *ways; w++) {
+			int code;
+			char *got = fc_hive(HIVE_BINARY_DIR "/hive", obj, c, ways[w], errfile, &code);
+			assert_non_null(got);
+			bool same = code == 0 && !strcmp(got, want);
+			if (!same && strcmp(c->needs, "-")) {
+				char *errs = fc_read(errfile, NULL);
+				printf("%s (%s): needs %s, which hive lacks yet: exit %d: %.300s\n", c->name, ways[w], c->needs,
+				       code, errs ? errs : "");
+				free(errs);
+				free(got);
+				pending++;
+				continue;
+			}
+			if (!same) {
+				char *errs = fc_read(errfile, NULL);
+				size_t at = fc_diff_at(got, want);
+				fail_msg("%s (%s): exit %d; differs from %s from byte %zu:\nhive:     %.300s\nexpected: %.300s\n%s",
+					 c->name, ways[w], code, path, at, got + at, want + at, errs ? errs : "");
+			}
+			compared++;
+			free(got);
+		}
+		free(want);
+	}
+	unlink(errfile);
+	printf("%d runs of the fixtures equal the kernel's recorded output; %d pending\n", compared, pending);
+	assert_true(compared >= 3 * (int)(sizeof ways / sizeof *ways));
+}
+
+int main(void)
+{
+	if (!fc_load(HIVE_SOURCE_DIR "/tests/fixtures/l4lb", &set))
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hive_vs_expected),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	fc_free(&set);
+	return rc;
+}
