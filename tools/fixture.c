@@ -154,6 +154,8 @@ static int fj_container(struct fj_parser *j, struct fj *v, char close)
 		char *key = NULL;
 		int err;
 		fj_ws(j);
+		if (!*j->p)
+			return fj_fail(j, "unexpected end of the file");
 		if (close == '}') {
 			if (*j->p != '"')
 				return fj_fail(j, "expected a member name in quotes");

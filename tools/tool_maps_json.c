@@ -131,7 +131,7 @@ static int tm_entry(const struct tm_ctx *c, struct hive_map *m, const struct hiv
 	enum hive_map_type t = hive_map_get_type(m);
 	uint32_t ks = hive_map_key_size(m);
 	if (!ks && e->has_key && e->key_size)
-		return tm_fail(c, e->line, -EINVAL, "map '%s' entry %zu: a %s has no keys: give \"value\" only", map, idx,
+		return tm_fail(c, e->line, -EINVAL, "map '%s' entry %zu: maps of type %s have no keys: give \"value\" only", map, idx,
 			       tm_type(t));
 	if (ks && !e->has_key)
 		return tm_fail(c, e->line, -EINVAL, "map '%s' entry %zu: no \"key\"", map, idx);
@@ -147,7 +147,7 @@ static int tm_entry(const struct tm_ctx *c, struct hive_map *m, const struct hiv
 				       idx);
 		if (tm_is_mim(t))
 			return tm_fail(c, e->line, -EINVAL,
-				       "map '%s' entry %zu: a %s's slot takes \"map\": NAME or \"inner\": {...}", map, idx,
+				       "map '%s' entry %zu: slots of %s maps take \"map\": NAME or \"inner\": {...}", map, idx,
 				       tm_type(t));
 		size_t vs = hive_map_value_size(m), uvs = hive_map_user_value_size(m);
 		const uint8_t *value = e->value;
@@ -174,7 +174,7 @@ static int tm_entry(const struct tm_ctx *c, struct hive_map *m, const struct hiv
 	}
 	case FIXTURE_PROG: {
 		if (t != HIVE_MAP_PROG_ARRAY)
-			return tm_fail(c, e->line, -EINVAL, "map '%s' entry %zu: \"prog\" fills prog arrays; this is a %s", map,
+			return tm_fail(c, e->line, -EINVAL, "map '%s' entry %zu: \"prog\" fills prog arrays; this map is of type %s", map,
 				       idx, tm_type(t));
 		struct hive_program *p = hive_object_find_program(c->obj, e->name);
 		if (!p)
@@ -189,7 +189,7 @@ static int tm_entry(const struct tm_ctx *c, struct hive_map *m, const struct hiv
 	}
 	case FIXTURE_MAP: {
 		if (!tm_is_mim(t))
-			return tm_fail(c, e->line, -EINVAL, "map '%s' entry %zu: \"map\" fills maps of maps; this is a %s", map,
+			return tm_fail(c, e->line, -EINVAL, "map '%s' entry %zu: \"map\" fills maps of maps; this map is of type %s", map,
 				       idx, tm_type(t));
 		struct hive_object_map *target = hive_object_find_map(c->obj, e->name);
 		if (!target || !hive_object_map_map(target))
@@ -207,7 +207,7 @@ static int tm_entry(const struct tm_ctx *c, struct hive_map *m, const struct hiv
 	}
 	case FIXTURE_INNER:
 		if (!tm_is_mim(t))
-			return tm_fail(c, e->line, -EINVAL, "map '%s' entry %zu: \"inner\" fills maps of maps; this is a %s",
+			return tm_fail(c, e->line, -EINVAL, "map '%s' entry %zu: \"inner\" fills maps of maps; this map is of type %s",
 				       map, idx, tm_type(t));
 		return tm_inner(c, m, om, map, idx, e);
 	}
