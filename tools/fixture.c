@@ -488,21 +488,22 @@ static char *fs_read_file(const char *path, size_t *size)
 	return buf;
 }
 
-int fixture_spec_read(const char *path, struct fixture_spec **out, char *err, size_t errsz)
+int fixture_spec_parse(const char *text, size_t size, const char *path, struct fixture_spec **out, char *err,
+		       size_t errsz)
 {
-	size_t size;
-	char *text = fs_read_file(path, &size);
-	if (!text) {
-		int e = errno ? errno : EIO;
-		snprintf(err, errsz, "%s: %s", path, strerror(e));
-		return -e;
+	char *copy = malloc(size + 1);
+	if (!copy) {
+		snprintf(err, errsz, "%s: out of memory", path);
+		return -ENOMEM;
 	}
-	struct fj_parser j = {.s = text, .p = text, .path = path, .err = err, .errsz = errsz};
+	memcpy(copy, text, size);
+	copy[size] = '\0';
+	struct fj_parser j = {.s = copy, .p = copy, .path = path, .err = err, .errsz = errsz};
 	struct fj root = {0};
 	struct fs_ctx c = {.path = path, .err = err, .errsz = errsz};
 	struct fixture_spec *spec = calloc(1, sizeof(*spec));
 	int rc = spec ? 0 : -ENOMEM;
-	if (!rc && strlen(text) != size)
+	if (!rc && strlen(copy) != size)
 		rc = fs_fail(&c, 1, "a NUL byte in the file");
 	if (!rc)
 		rc = fj_value(&j, &root);
@@ -527,7 +528,7 @@ int fixture_spec_read(const char *path, struct fixture_spec **out, char *err, si
 			rc = fs_entries(&c, &root.items[i], m->name, &m->entries);
 	}
 	fj_free(&root);
-	free(text);
+	free(copy);
 	if (rc == -ENOMEM)
 		snprintf(err, errsz, "%s: out of memory", path);
 	if (rc) {
@@ -536,6 +537,20 @@ int fixture_spec_read(const char *path, struct fixture_spec **out, char *err, si
 	}
 	*out = spec;
 	return 0;
+}
+
+int fixture_spec_read(const char *path, struct fixture_spec **out, char *err, size_t errsz)
+{
+	size_t size;
+	char *text = fs_read_file(path, &size);
+	if (!text) {
+		int e = errno ? errno : EIO;
+		snprintf(err, errsz, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	int rc = fixture_spec_parse(text, size, path, out, err, errsz);
+	free(text);
+	return rc;
 }
 
 /* }===== */

@@ -65,6 +65,9 @@ struct fixture_spec {
 /* Read and check the shape of @path (hex well-formed, fields known); sizes
  * are checked when applied, against the maps. */
 int fixture_spec_read(const char *path, struct fixture_spec **out, char *err, size_t errsz);
+/* The same from @size bytes at @text; @path names it in messages. */
+int fixture_spec_parse(const char *text, size_t size, const char *path, struct fixture_spec **out, char *err,
+		       size_t errsz);
 void fixture_spec_free(struct fixture_spec *spec);
 
 /* Map type names (Linux's, without BPF_MAP_TYPE_, lower case): the number,

@@ -70,11 +70,11 @@ static int tm_update_fail(const struct tm_ctx *c, const struct fixture_entry *e,
 	if (err == -E2BIG && tm_is_array(t)) {
 		uint32_t index = 0;
 		memcpy(&index, e->key, e->key_size < 4 ? e->key_size : 4);
-		return tm_fail(c, e->line, err, "map '%s' entry %zu: index %u is past max_entries %u", map, idx, index,
+		return tm_fail(c, e->line, err, "map '%s' entry %zu: index %u is past max_entries %u (E2BIG)", map, idx, index,
 			       hive_map_max_entries(m));
 	}
 	if (err == -E2BIG)
-		return tm_fail(c, e->line, err, "map '%s' entry %zu: the map is full (max_entries %u)", map, idx,
+		return tm_fail(c, e->line, err, "map '%s' entry %zu: the map is full (max_entries %u, E2BIG)", map, idx,
 			       hive_map_max_entries(m));
 	return tm_fail(c, e->line, err, "map '%s' entry %zu: %s", map, idx, strerror(-err));
 }

@@ -126,26 +126,26 @@ static const struct {
 	{"{\"vips\": [\n{\"key\": \"" VIPKEY "\", \"value\": \"" Z16 "\"},\n{\"key\": \"" VIPKEY "\", \"prog\": \"xdp_l4lb\"}]}",
 	 "3: map 'vips' entry 1: \"prog\" fills prog arrays; this map is of type hash"},
 	{"{\"backends\": [{\"key\": \"63000000\", \"value\": \"000000000000000000000000\"}]}",
-	 "1: map 'backends' entry 0: index 99 is past max_entries 16"},
+	 "1: map 'backends' entry 0: index 99 is past max_entries 16 (E2BIG)"},
 	{"{\"jump_table\": [{\"key\": \"00000000\", \"value\": \"00000000\"}]}",
 	 "1: map 'jump_table' entry 0: a prog array's slot takes \"prog\": NAME"},
 	{"{\"jump_table\": [{\"key\": \"00000000\", \"prog\": \"nope\"}]}",
 	 "1: map 'jump_table' entry 0: no program named 'nope' in the object"},
 	{"{\"jump_table\": [{\"key\": \"09000000\", \"prog\": \"xdp_l4lb\"}]}",
-	 "1: map 'jump_table' entry 0: index 9 is past max_entries 4"},
+	 "1: map 'jump_table' entry 0: index 9 is past max_entries 4 (E2BIG)"},
 	{"{\"rings\": [{\"key\": \"00000000\", \"value\": \"00000000\"}]}",
 	 "1: map 'rings' entry 0: slots of array_of_maps maps take \"map\": NAME or \"inner\": {...}"},
 	{"{\"rings\": [{\"key\": \"00000000\", \"map\": \"nope\"}]}", "1: map 'rings' entry 0: no map named 'nope' in the object"},
 	{"{\"rings\": [{\"key\": \"00000000\", \"map\": \"backends\"}]}",
 	 "1: map 'rings' entry 0: map 'backends' (array, key 4, value 12, max_entries 16) does not fit the map's inner-map template"},
-	{"{\"rings\": [{\"key\": \"08000000\", \"map\": \"ring_default\"}]}", "1: map 'rings' entry 0: index 8 is past max_entries 8"},
+	{"{\"rings\": [{\"key\": \"08000000\", \"map\": \"ring_default\"}]}", "1: map 'rings' entry 0: index 8 is past max_entries 8 (E2BIG)"},
 	{"{\"rings\": [{\"key\": \"00000000\", \"inner\": {\"max_entries\": 5}}]}",
 	 "1: map 'rings' entry 0: the inner array (key 4, value 4, max_entries 5, flags 0) does not fit the map's inner-map template"},
 	{"{\"rings\": [{\"key\": \"00000000\", \"inner\": {\"key_size\": 0}}]}", "1: map 'rings' entry 0: inner array (key 0, value 4, max_entries 13): "},
 	{"{\"rings\": [{\"key\": \"00000000\", \"inner\": {\"entries\": [{\"key\": \"00\", \"value\": \"00000000\"}]}}]}",
 	 "1: map 'rings[0].inner' entry 0: key is 1 bytes, the map's key size is 4"},
 	{"{\"rings\": [{\"key\": \"00000000\", \"inner\": {\"entries\": [{\"key\": \"0d000000\", \"value\": \"00000000\"}]}}]}",
-	 "1: map 'rings[0].inner' entry 0: index 13 is past max_entries 13"},
+	 "1: map 'rings[0].inner' entry 0: index 13 is past max_entries 13 (E2BIG)"},
 	{"{\"vips\": [{\"key\": \"" VIPKEY "\", \"inner\": {}}]}", "1: map 'vips' entry 0: \"inner\" fills maps of maps; this map is of type hash"},
 	{"{\"backends\": [{\"key\": \"00000000\", \"map\": \"ring_default\"}]}",
 	 "1: map 'backends' entry 0: \"map\" fills maps of maps; this map is of type array"},
@@ -195,7 +195,7 @@ static void test_maps_full(void **state)
 	const char *path = write_text("full.json", json);
 	assert_int_equal(hive(true, "test-run %s --type xdp --maps %s", obj, path), 1);
 	char want[1400];
-	snprintf(want, sizeof want, "hive: %s:18: map 'port_map' entry 16: the map is full (max_entries 16)", path);
+	snprintf(want, sizeof want, "hive: %s:18: map 'port_map' entry 16: the map is full (max_entries 16, E2BIG)", path);
 	if (strncmp(out, want, strlen(want)))
 		fail_msg("got %s\nwant %s", out, want);
 	/* the same key again replaces (BPF_ANY): no error */
@@ -287,7 +287,7 @@ static void test_maps_kinds(void **state)
 	maps = write_text("small.json", "{\"small\": [{\"key\": \"01000000\", \"value\": \"00000000\"}, {\"key\": \"02000000\", "
 					"\"value\": \"00000000\"}, {\"key\": \"03000000\", \"value\": \"00000000\"}]}");
 	assert_int_equal(hive(true, "test-run %s --maps %s", obj, maps), 1);
-	assert_non_null(strstr(out, ":1: map 'small' entry 2: the map is full (max_entries 2)"));
+	assert_non_null(strstr(out, ":1: map 'small' entry 2: the map is full (max_entries 2, E2BIG)"));
 }
 
 /* The slot of a prog array holds the program the file names, loaded for it
