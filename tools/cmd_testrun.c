@@ -114,8 +114,13 @@ static int testrun_add_input(struct testrun_inputs *in, const char *path, bool p
 {
 	char err[512];
 	if (pcap) {
+		size_t before = in->n;
 		if (fixture_pcap_read(path, &in->v, &in->n, err, sizeof err)) {
 			fprintf(stderr, "hive: %s\n", err);
+			return -1;
+		}
+		if (in->n == before) {
+			fprintf(stderr, "hive: %s: no packets\n", path);
 			return -1;
 		}
 		in->several = true;

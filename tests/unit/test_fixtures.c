@@ -40,7 +40,7 @@ static void test_hive_vs_expected(void **state)
 		assert_non_null(strstr(want, "\"data_out\":\""));
 		assert_non_null(strstr(want, "\"maps\":{"));
 		for (size_t w = 0; w < sizeof ways / sizeof *ways; w++) {
-			int code;
+			int code = -1;
 			char *got = fc_hive(HIVE_BINARY_DIR "/hive", obj, c, ways[w], errfile, &code);
 			assert_non_null(got);
 			bool same = code == 0 && !strcmp(got, want);

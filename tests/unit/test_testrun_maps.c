@@ -346,11 +346,63 @@ static void test_xdp_maps(void **state)
 	assert_non_null(strstr(out, ":1: map 'rings' entry 0: map 'backends' (array, key 4, value 12, max_entries 16) does not fit"));
 }
 
+static const char *write_pcap(const char *name, uint32_t linktype, const uint8_t *pkt, uint32_t len, uint32_t caplen)
+{
+	static char path[1200];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	uint32_t gh[6] = {0xa1b2c3d4, 2 | 4u << 16, 0, 0, 65535, linktype};
+	fwrite(gh, 4, 6, f);
+	if (pkt) {
+		uint32_t rh[4] = {1, 0, caplen, len};
+		fwrite(rh, 4, 4, f);
+		fwrite(pkt, 1, caplen, f);
+	}
+	fclose(f);
+	return path;
+}
+
+/* --pcap: each record one run (a one-packet capture still gives an
+ * array); captures that cannot feed the program are refused. */
+static void test_pcap_inputs(void **state)
+{
+	(void)state;
+	NEED_CLANG();
+	const char *obj = object(&l4lb, "patch_ports");
+	size_t n = 0;
+	char path[1200];
+	snprintf(path, sizeof path, "%s/udp_53.bin", l4lb.dir);
+	char *pkt = fc_read(path, &n);
+	assert_non_null(pkt);
+	const char *one = write_pcap("one.pcap", 1, (const uint8_t *)pkt, (uint32_t)n, (uint32_t)n);
+	assert_int_equal(hive(false, "test-run %s --type xdp --pcap %s --json", obj, one), 0);
+	const char *first = "[{\"prog\":\"patch_ports\",\"retval\":2,";
+	assert_true(!strncmp(out, first, strlen(first)));
+	assert_non_null(strstr(out, "}]\n"));
+	const char *empty = write_pcap("empty.pcap", 1, NULL, 0, 0);
+	assert_int_equal(hive(true, "test-run %s --type xdp --pcap %s --json", obj, empty), 1);
+	assert_non_null(strstr(out, "empty.pcap: no packets"));
+	const char *raw = write_pcap("raw.pcap", 101, (const uint8_t *)pkt, (uint32_t)n, (uint32_t)n);
+	assert_int_equal(hive(true, "test-run %s --type xdp --pcap %s", obj, raw), 1);
+	assert_non_null(strstr(out, "raw.pcap: link type RAW; only Ethernet captures"));
+	const char *cut = write_pcap("cut.pcap", 1, (const uint8_t *)pkt, (uint32_t)n, 20);
+	assert_int_equal(hive(true, "test-run %s --type xdp --pcap %s", obj, cut), 1);
+	assert_non_null(strstr(out, "cut.pcap: packet 1 was cut to 20 of its 60 bytes when captured"));
+	const char *junk = write_text("junk.pcap", "not a capture at all");
+	assert_int_equal(hive(true, "test-run %s --type xdp --pcap %s", obj, junk), 1);
+	assert_non_null(strstr(out, "junk.pcap: "));
+	assert_int_equal(hive(true, "test-run %s --type xdp --pcap %s/missing.pcap", obj, dir), 1);
+	assert_non_null(strstr(out, "missing.pcap: "));
+	free(pkt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_maps_errors), cmocka_unit_test(test_maps_full), cmocka_unit_test(test_forced_type),
 		cmocka_unit_test(test_maps_kinds),  cmocka_unit_test(test_prog_slot), cmocka_unit_test(test_xdp_maps),
+		cmocka_unit_test(test_pcap_inputs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
