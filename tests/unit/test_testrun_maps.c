@@ -269,6 +269,13 @@ static void test_maps_kinds(void **state)
 		sum += v;
 	}
 	assert_int_equal(sum, 5 * (hexlen / 16) + 2);
+	/* a run the kernel would refuse (10 bytes) is one error in the array, the
+	 * others run; exit 1 */
+	const char *tiny = write_text("tiny.bin", "0123456789");
+	assert_int_equal(hive(false, "test-run %s --maps %s --data %s --data %s --data %s --json", obj, maps, pkt, tiny, pkt), 1);
+	char *err_run = strstr(out, "},\n{\"error\":-22,\"errmsg\":\"xdp: data_size_in 10 is less than");
+	assert_non_null(err_run);
+	assert_non_null(strstr(err_run, "},\n{\"prog\":\"maps_cli\",\"retval\":3,\"data_out\":\"1122334434353637"));
 	/* one --data: one object, not an array; text output with maps */
 	assert_int_equal(hive(false, "test-run %s --maps %s --data %s --json", obj, maps, pkt), 0);
 	assert_true(out[0] == '{');
