@@ -1,7 +1,8 @@
 /* The fixtures of tests/fixtures/l4lb through `hive test-run` (no bpf()
  * needed): every case's JSON output, packets and map dumps after each run,
  * must equal expected/NAME.json, which this machine's kernel recorded
- * (tests/fixtures/record.sh). Interpreter and JIT, checked and trusted. A
+ * (tests/fixtures/record.sh). Interpreter and JIT, each as loaded by
+ * default and with run-time checks (fc_ways). A
  * case that needs what hive lacks yet (cases.txt: NEEDS) is run and
  * reported while hive says it lacks that (an unknown helper), and compared
  * as soon as it does not. */
@@ -16,7 +17,6 @@
 
 static struct fc_set set;
 
-static const char *const ways[] = {"--interpret", "--jit", "--interpret --trusted", "--jit --trusted"};
 
 static void test_hive_vs_expected(void **state)
 {
@@ -27,7 +27,8 @@ static void test_hive_vs_expected(void **state)
 	}
 	char errfile[1200];
 	snprintf(errfile, sizeof errfile, "%s/fixtures.%d.err", HIVE_BINARY_DIR, (int)getpid());
-	int compared = 0, pending = 0;
+	const char *ways[4];
+	int nways = fc_ways(HIVE_BINARY_DIR "/hive", ways), compared = 0, pending = 0;
 	for (int i = 0; i < set.n; i++) {
 		const struct fc_case *c = &set.cases[i];
 		const char *obj = fc_object(&set, c, HIVE_BINARY_DIR);
@@ -40,7 +41,7 @@ static void test_hive_vs_expected(void **state)
 		/* the expected output holds every run's packet and the maps */
 		assert_non_null(strstr(want, "\"data_out\":\""));
 		assert_non_null(strstr(want, "\"maps\":{"));
-		for (size_t w = 0; w < sizeof ways / sizeof *ways; w++) {
+		for (int w = 0; w < nways; w++) {
 			int code = -1;
 			char *got = fc_hive(HIVE_BINARY_DIR "/hive", obj, c, ways[w], errfile, &code);
 			assert_non_null(got);
@@ -65,7 +66,8 @@ static void test_hive_vs_expected(void **state)
 	}
 	unlink(errfile);
 	printf("%d runs of the fixtures equal the kernel's recorded output; %d pending\n", compared, pending);
-	assert_true(compared >= 3 * (int)(sizeof ways / sizeof *ways));
+	/* patch_ports and tc_snat need nothing hive lacks: always compared */
+	assert_true(compared >= 2 * nways);
 }
 
 int main(void)
