@@ -323,6 +323,29 @@ static void test_prog_slot(void **state)
 	assert_non_null(strstr(out, "\"jump_table\":[]"));
 }
 
+/* A program a slot names is loaded, and verified, with the one run
+ * (good_slot: maps_cli's map-in-map lookups are beyond hive's verifier). */
+static void test_slot_verified(void **state)
+{
+	(void)state;
+	NEED_CLANG();
+	const char *obj = object(&cli, "maps_cli");
+	const char *pkt = write_text("pkt.bin", "0123456789abcdef");
+	const char *good = write_text("good.json", "{\"progs\": [{\"key\": \"01000000\", \"prog\": \"good_slot\"}]}");
+	const char *bad = write_text("bad.json", "{\"progs\": [{\"key\": \"00000000\", \"prog\": \"refused_slot\"}]}");
+	assert_int_equal(hive(false, "test-run %s --prog good_slot --verify --maps %s --data %s --json --dump-maps", obj, good, pkt), 0);
+	assert_non_null(strstr(out, "\"progs\":[{\"key\":\"01000000\",\"prog\":\"good_slot\"}]"));
+	/* unverified, the refused program loads (checked) into its slot */
+	assert_int_equal(hive(false, "test-run %s --prog good_slot --maps %s --data %s --json --dump-maps %s", obj, bad, pkt,
+			      *unverified ? "" : "--interpret"),
+			 0);
+	assert_non_null(strstr(out, "\"progs\":[{\"key\":\"00000000\",\"prog\":\"refused_slot\"}]"));
+	/* verified, it is refused, by name, and nothing runs */
+	assert_int_equal(hive(true, "test-run %s --prog good_slot --verify --maps %s --data %s --json", obj, bad, pkt), 1);
+	assert_non_null(strstr(out, "refused_slot"));
+	assert_null(strstr(out, "\"retval\""));
+}
+
 /* hive xdp --maps reads the same files (inner maps included); it loads one
  * program, so a slot naming another is refused. */
 static void test_xdp_maps(void **state)
@@ -414,7 +437,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_maps_errors), cmocka_unit_test(test_maps_full), cmocka_unit_test(test_forced_type),
 		cmocka_unit_test(test_maps_kinds),  cmocka_unit_test(test_prog_slot), cmocka_unit_test(test_xdp_maps),
-		cmocka_unit_test(test_pcap_inputs),
+		cmocka_unit_test(test_pcap_inputs), cmocka_unit_test(test_slot_verified),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
