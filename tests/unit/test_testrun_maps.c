@@ -318,6 +318,31 @@ static void test_prog_slot(void **state)
 			 0);
 	assert_non_null(strstr(out, "\"jump_table\":[{\"key\":\"02000000\",\"prog\":\"xdp_l4lb_v6\"},"
 				    "{\"key\":\"03000000\",\"prog\":\"xdp_l4lb\"}]"));
+	/* a dump is a maps file: seeding from it gives the same maps (the
+	 * rings, the slots, the connection table before this run's packet) */
+	assert_int_equal(hive(false, "test-run %s --prog xdp_l4lb --maps %s/maps.json --data %s --json --dump-maps", obj,
+			      l4lb.dir, pkt),
+			 0);
+	char *maps_at = strstr(out, ",\"maps\":");
+	assert_non_null(maps_at);
+	char *dump = strdup(maps_at + strlen(",\"maps\":"));
+	assert_non_null(dump);
+	dump[strlen(dump) - 2] = '\0'; /* the result's closing brace and the newline */
+	char *rings = strstr(dump, "\"rings\":[");
+	assert_non_null(rings);
+	char *rings_end = strstr(rings, ",\"verdicts\":"), rings_before[4096];
+	assert_non_null(rings_end);
+	snprintf(rings_before, sizeof rings_before, "%.*s", (int)(rings_end - rings), rings);
+	const char *again = write_text("again.json", dump);
+	assert_int_equal(hive(false, "test-run %s --prog xdp_l4lb --maps %s --data %s --json --dump-maps", obj, again, pkt), 0);
+	assert_true(strlen(rings_before) > 100);
+	assert_non_null(strstr(out, rings_before));
+	assert_non_null(strstr(out, "\"jump_table\":[{\"key\":\"00000000\",\"prog\":\"xdp_l4lb\"},"
+				    "{\"key\":\"01000000\",\"prog\":\"xdp_l4lb_v6\"}]"));
+	/* the flow the first run made is known: its count went from 1 to 2 */
+	assert_non_null(strstr(dump, "\"conns\":[{\"key\":\"ac10000a0a0000019c40005006000000\",\"value\":\"0100000001000000\"},"));
+	assert_non_null(strstr(out, "\"conns\":[{\"key\":\"ac10000a0a0000019c40005006000000\",\"value\":\"0100000002000000\"},"));
+	free(dump);
 	/* without a maps file naming it, the slot stays empty */
 	assert_int_equal(hive(false, "test-run %s --prog xdp_l4lb --data %s --json --dump-maps", obj, pkt), 0);
 	assert_non_null(strstr(out, "\"jump_table\":[]"));
