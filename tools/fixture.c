@@ -360,6 +360,8 @@ static int fs_inner(const struct fs_ctx *c, const struct fj *v, const char *map,
 					      map, idx, k);
 			else
 				*num = f->num;
+		} else if (!strcmp(k, "entries") && in->entries.v) {
+			err = fs_fail(c, f->line, "map '%s' entry %zu: inner: \"entries\" twice", map, idx);
 		} else if (!strcmp(k, "entries")) {
 			char name[300];
 			snprintf(name, sizeof name, "%s[%zu].inner", map, idx);

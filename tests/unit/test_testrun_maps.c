@@ -121,6 +121,8 @@ static const struct {
 	 "1: map 'rings' entry 0: inner \"type\": not a map type"},
 	{"{\"rings\": [{\"key\": \"00000000\", \"inner\": {\"colour\": 1}}]}", "1: map 'rings' entry 0: inner: unknown field \"colour\""},
 	{"{\"rings\": [{\"key\": \"00000000\", \"inner\": []}]}", "1: map 'rings' entry 0: \"inner\" must be an object"},
+	{"{\"rings\": [{\"key\": \"00000000\", \"inner\": {\"entries\": [], \"entries\": []}}]}",
+	 "1: map 'rings' entry 0: inner: \"entries\" twice"},
 	{"{\"vips\": [{\"key\": \"a\\u0041\", \"value\": \"00\"}]}", "1: unsupported escape '\\u'"},
 	/* against the object's maps */
 	{"{\n\"nope\": []}", "2: no map named 'nope' in the object (it has: vips, "},
