@@ -39,6 +39,9 @@ struct sound_rec {
 	/* where the context keeps the packet pointers (-1: nowhere) */
 	int32_t data_off, end_off, meta_off;
 	uint8_t data_sz, end_sz, meta_sz;
+	/* per map (env->maps index): value and key sizes */
+	uint32_t nmaps;
+	uint32_t *value_size, *key_size;
 	uint64_t checks;
 	bool strict;       /* every live register precise: pruning keeps exact values */
 	char msg[768];
@@ -58,6 +61,8 @@ void sound_free(struct sound_rec *rec)
 		return;
 	rec_clear(rec);
 	free(rec->insn);
+	free(rec->value_size);
+	free(rec->key_size);
 	free(rec);
 }
 
@@ -231,6 +236,19 @@ static int verify_rec(const struct hive_insn *insns, size_t cnt, const struct hi
 	env.log_level = opts ? opts->log_level : 0;
 	env.allow_uninit_stack = opts ? opts->allow_uninit_stack : false;
 	env.sound = rec;
+	if (env.nmaps) {
+		rec->value_size = calloc(env.nmaps, sizeof(uint32_t));
+		rec->key_size = calloc(env.nmaps, sizeof(uint32_t));
+		if (!rec->value_size || !rec->key_size) {
+			sound_free(rec);
+			return -ENOMEM;
+		}
+		rec->nmaps = env.nmaps;
+		for (uint32_t i = 0; i < env.nmaps; i++) {
+			rec->value_size[i] = env.maps[i].value_size;
+			rec->key_size[i] = env.maps[i].key_size;
+		}
+	}
 	ctx_field_of(rec, env.ctx, HIVE_CTX_PKT, &rec->data_off, &rec->data_sz);
 	ctx_field_of(rec, env.ctx, HIVE_CTX_PKT_END, &rec->end_off, &rec->end_sz);
 	ctx_field_of(rec, env.ctx, HIVE_CTX_PKT_META, &rec->meta_off, &rec->meta_sz);
@@ -294,6 +312,27 @@ static bool ptr_in(const struct sound_ent *e, uint64_t x, uint64_t base)
 	return o >= e->omin && o <= e->omax;
 }
 
+/* Map values, map keys, ringbuf memory: the object the verifier assumed,
+ * [x - o, x - o + size) for an o in [omin, omax], lies in one region the
+ * checked run opened (a map value, global data, a reservation, the stack
+ * for keys), for some such o.  The access itself, when there is one, lies
+ * in that region too. */
+static bool obj_in_region(const struct sound_ctx *c, const struct sound_ent *e, uint64_t x, uint64_t size)
+{
+	const struct hive_run *run = c->run;
+	for (uint32_t i = 0; i < run->nregions; i++) {
+		const struct vm_region *r = &run->regions[i];
+		/* some base b with x - omax <= b <= x - omin, r->start <= b, b + size <= r->end */
+		__int128 lo = (__int128)x - e->omax, hi = (__int128)x - e->omin;
+		__int128 b = lo < (__int128)r->start ? (__int128)r->start : lo;
+		if (b > hi || b + size > (__int128)r->end)
+			continue;
+		if (!c->access || within(c, x, r->start, r->end))
+			return true;
+	}
+	return false;
+}
+
 static bool ent_match(const struct sound_ctx *c, const struct sound_ent *e, uint64_t x, bool precise)
 {
 	if (x == 0 && (e->type & PTR_MAYBE_NULL))
@@ -333,9 +372,18 @@ static bool ent_match(const struct sound_ctx *c, const struct sound_ent *e, uint
 	}
 	case PTR_TO_PACKET_END:
 		return !c->access && (!c->pkt_known || x == c->end);
+	case PTR_TO_MAP_VALUE:
+	case PTR_TO_MAP_KEY: {
+		const struct sound_rec *rec = c->rec;
+		if (x == 0 || e->key < 0 || (uint32_t)e->key >= rec->nmaps)
+			return x != 0;
+		uint32_t sz = base_of(e->type) == PTR_TO_MAP_VALUE ? rec->value_size[e->key] : rec->key_size[e->key];
+		return obj_in_region(c, e, x, sz);
+	}
+	case PTR_TO_MEM:
+		return x != 0 && obj_in_region(c, e, x, (uint32_t)e->key);
 	default:
-		/* map values, ringbuf memory, map pointers, functions: not NULL;
-		 * their accesses are bounded by the checked mode's regions */
+		/* map pointers, functions: not NULL */
 		return x != 0;
 	}
 }

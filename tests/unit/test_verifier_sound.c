@@ -243,6 +243,39 @@ static void test_detects_wrong_scalar(void **state)
 	assert_non_null(strstr(msg, "R1=0x8 not in {4}"));
 }
 
+static void test_detects_wrong_map_value(void **state)
+{
+	(void)state;
+	struct hive_map *map;
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, "a", 4, 48, 1, 0, &map), 0);
+	struct hive_verify_map vm = {.fd = 0, .type = HIVE_MAP_ARRAY, .key_size = 4, .value_size = 48, .max_entries = 1};
+	/* a reads the last 8 bytes; b's pointer is 8 bytes further: past the value */
+	struct hive_insn a[] = {KEY_ON_STACK(0), CALL(FN_LOOKUP), JMP_IMM(ISA_JNE, 0, 0, 2), MOV64_IMM(0, 0), EXIT,
+				ALU64_IMM(ISA_ADD, 0, 40), LDX(ISA_DW, 0, 0, 0), EXIT};
+	struct hive_insn b[] = {KEY_ON_STACK(0), CALL(FN_LOOKUP), JMP_IMM(ISA_JNE, 0, 0, 2), MOV64_IMM(0, 0), EXIT,
+				ALU64_IMM(ISA_ADD, 0, 48), LDX(ISA_DW, 0, 0, 0), EXIT};
+	HIVE_OPTS(hive_verify_opts, vo, .maps = &vm, .nmaps = 1);
+	struct sound_rec *rec;
+	assert_int_equal(sound_verify(a, 12, &vo, NULL, &rec), 0);
+	for (int k = 0; k < 2; k++) {
+		struct hive_prog *prog;
+		HIVE_OPTS(hive_prog_opts, po, .env = henv, .maps = &map, .nmaps = 1);
+		assert_int_equal(hive_prog_load(k ? b : a, 12, &po, &prog), 0);
+		vm_prog_set_sound(prog, rec);
+		uint8_t ctx[64] = {0};
+		uint64_t r0;
+		int err = hive_prog_run_mem(prog, ctx, sizeof ctx, &r0);
+		assert_int_equal(err, k ? -EFAULT : 0);
+		if (k)
+			assert_non_null(strstr(sound_last_violation(rec),
+					       "soundness: insn 10 (r0 = *(u64 *)(r0 + 0)): R0=0x"));
+		hive_prog_free(prog);
+	}
+	assert_non_null(strstr(sound_last_violation(rec), "(access base) not in {map_value(off=[40,40])}"));
+	sound_free(rec);
+	hive_map_free(map);
+}
+
 static void test_detects_unexplored_insn(void **state)
 {
 	(void)state;
@@ -597,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_detects_wrong_pointer),
 		cmocka_unit_test(test_detects_wrong_scalar),
 		cmocka_unit_test(test_detects_unexplored_insn),
+		cmocka_unit_test(test_detects_wrong_map_value),
 		cmocka_unit_test(test_trusted_and_checked_unchanged),
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_rules),
