@@ -21,9 +21,11 @@
 #include "../verifier/cases.h"
 #include "../verifier/cases_rules.h"
 #include "../verifier/gen_stack.h"
+#include "../verifier/gen_kernel.h"
 #include "verifier/sound.h"
 
 static struct hive_env *henv;
+static struct hive_map *vmaps_live[3]; /* as cases.h's 100, 101, 102, at indexes 0, 1, 2 */
 static unsigned n_progs, n_runs, n_refused, n_bad;
 static uint64_t n_checks;
 
@@ -32,6 +34,17 @@ static int setup(void **state)
 	(void)state;
 	if (hive_env_new(&henv) || hive_helpers_install(henv, NULL) || hive_hook_helpers_install(henv))
 		return -1;
+	if (hive_map_create(HIVE_MAP_HASH, "h", 4, 8, 16, 0, &vmaps_live[0]) ||
+	    hive_map_create(HIVE_MAP_ARRAY, "a", 4, 48, 1, 0, &vmaps_live[1]) ||
+	    hive_map_create(HIVE_MAP_RINGBUF, "r", 0, 0, 4096, 0, &vmaps_live[2]))
+		return -1;
+	uint32_t key = 0;
+	uint64_t val = 3;
+	uint8_t big[48];
+	for (int i = 0; i < 48; i++)
+		big[i] = (uint8_t)(i * 37);
+	if (hive_map_update(vmaps_live[0], &key, &val, 0) || hive_map_update(vmaps_live[1], &key, big, 0))
+		return -1;
 	return 0;
 }
 
@@ -39,6 +52,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	hive_env_free(henv);
+	for (int i = 0; i < 3; i++)
+		hive_map_free(vmaps_live[i]);
 	printf("soundness: %u programs, %u runs, %llu register checks, %u refused runs, %u findings\n", n_progs,
 	       n_runs, (unsigned long long)n_checks, n_refused, n_bad);
 	return 0;
@@ -344,13 +359,7 @@ static void test_detects_imprecise_strict(void **state)
 
 static void run_cases(const struct vcase *cases, size_t ncases, const char *title, unsigned min_accepted)
 {
-	struct hive_map *maps[3] = {NULL};
-	assert_int_equal(hive_map_create(HIVE_MAP_HASH, "h", 4, 8, 16, 0, &maps[0]), 0);
-	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, "a", 4, 48, 1, 0, &maps[1]), 0);
-	assert_int_equal(hive_map_create(HIVE_MAP_RINGBUF, "r", 0, 0, 4096, 0, &maps[2]), 0);
-	uint32_t key = 0;
-	uint64_t val = 3;
-	assert_int_equal(hive_map_update(maps[0], &key, &val, 0), 0);
+	struct hive_map **maps = vmaps_live;
 	struct hive_verify_map vmaps[3];
 	memcpy(vmaps, vcase_maps, sizeof vmaps);
 	for (int i = 0; i < 3; i++)
@@ -378,8 +387,6 @@ static void run_cases(const struct vcase *cases, size_t ncases, const char *titl
 	printf("%s: %u accepted ones run in soundness mode, %u findings\n", title, accepted, findings);
 	assert_true(accepted >= min_accepted);
 	assert_int_equal(findings, 0);
-	for (int i = 0; i < 3; i++)
-		hive_map_free(maps[i]);
 }
 
 static void test_cases(void **state)
@@ -417,6 +424,48 @@ static void test_generated(void **state)
 	}
 	printf("generated: %u of 3000 accepted and run, %u findings\n", accepted, findings);
 	assert_true(accepted > 100);
+	assert_int_equal(findings, 0);
+}
+/* }===== */
+
+/* {===== random programs of the kernel differential test (gen_kernel.h) */
+
+static void test_generated_kernel(void **state)
+{
+	(void)state;
+	struct hive_verify_map vm[3];
+	memcpy(vm, vcase_maps, sizeof vm);
+	for (int i = 0; i < 3; i++)
+		vm[i].fd = i;
+	unsigned accepted = 0, findings = 0, total = 0;
+	for (unsigned i = 0; i < 2400; i++) {
+		struct hive_insn p[256];
+		size_t n;
+		uint32_t type = SOCK;
+		const char *kind;
+		if (i % 3 == 0) {
+			n = gen_prog(p, 256, 1);
+			kind = "gen_prog";
+		} else if (i % 3 == 1) {
+			n = gen_loop_prog(p, 256, 1);
+			kind = "gen_loop_prog";
+		} else {
+			n = gen_pkt_prog(p, 256);
+			type = XDP;
+			kind = "gen_pkt_prog";
+		}
+		HIVE_OPTS(hive_verify_opts, o, .prog_type = type, .maps = vm, .nmaps = 3, .allow_uninit_stack = true);
+		char name[48];
+		snprintf(name, sizeof name, "%s #%u", kind, i);
+		total++;
+		int r = check_prog(name, p, n, type, &o, NULL, vmaps_live, 3, 6);
+		if (r < 0)
+			continue;
+		accepted++;
+		findings += (unsigned)r;
+	}
+	printf("kernel-diff generators: %u of %u accepted and run, %u findings\n", accepted, total, findings);
+	assert_true(accepted > 300);
 	assert_int_equal(findings, 0);
 }
 /* }===== */
@@ -635,11 +684,13 @@ int main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_generated_kernel),
 		cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_conformance),
 		cmocka_unit_test_setup(test_cases, set_strict),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_generated_kernel),
 		cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_detects_imprecise_strict),
 	};
