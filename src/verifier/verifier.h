@@ -8,7 +8,8 @@
  *   check_mem.c  loads, stores, atomics per pointer type
  *   check_call.c helpers (helpers/proto.h), bpf-to-bpf calls, exit
  *   ctx.c        context layouts per program type
- *   log.c        the log: first error, registers in kernel notation, hint
+ *   log.c        the log: first error, registers in kernel notation, path, hint, code
+ *   sound.c      soundness mode: states per insn, checked by the interpreter
  *
  * Where hive follows Linux on purpose, though it could be more precise:
  * div/mod and variable shifts give an unknown 64-bit scalar; a non-NULL
