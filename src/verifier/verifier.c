@@ -241,8 +241,10 @@ static void pkt_range(struct vstate *st, const struct reg_state *p, bool right_o
 
 static bool is_end_of(const struct reg_state *p, const struct reg_state *e)
 {
+	/* the end of the metadata is data itself, not data + N (reg_is_init_pkt_pointer) */
 	return (p->type == PTR_TO_PACKET && e->type == PTR_TO_PACKET_END) ||
-	       (p->type == PTR_TO_PACKET_META && e->type == PTR_TO_PACKET);
+	       (p->type == PTR_TO_PACKET_META && e->type == PTR_TO_PACKET && e->off == 0 && range_is_const(e->v) &&
+		e->v.t.value == 0);
 }
 
 static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn, uint8_t op)

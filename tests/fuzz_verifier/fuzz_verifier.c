@@ -96,7 +96,7 @@ static void run_all(const struct hive_insn *p, size_t n, enum kind kind, struct 
 				break;
 			}
 			if (err)
-				finding(p, n, "socket filter", err, o.fault_pc, o.errmsg, rec);
+				finding(p, n, xdp ? "xdp" : "socket filter", err, o.fault_pc, o.errmsg, rec);
 		} else {
 			uint8_t mem[GEN_MEM];
 			for (unsigned i = 0; i < sizeof mem; i++)

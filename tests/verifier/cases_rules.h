@@ -53,6 +53,13 @@ static const struct vcase rcases[] = {
 	 {LDX(ISA_W, 2, 1, 8), LDX(ISA_W, 3, 1, 0), MOV64_REG(4, 2), ALU64_IMM(ISA_ADD, 4, 4), JMP_REG(ISA_JGT, 4, 3, 1),
 	  LDX(ISA_W, 0, 2, 0), RET0}},
 	{"pkt: data_meta read without a check", XDP, 0, NULL, {LDX(ISA_W, 2, 1, 8), LDX(ISA_W, 0, 2, 0), RET0}},
+	/* found by fuzz_verifier in soundness mode: hive took data + 5 as the end of the metadata */
+	{"pkt: data_meta compared with data + 5 proves nothing", XDP, 0, NULL,
+	 {LDX(ISA_W, 2, 1, 8), LDX(ISA_W, 3, 1, 0), ALU64_IMM(ISA_ADD, 3, 5), MOV64_REG(4, 2), ALU64_IMM(ISA_ADD, 4, 4),
+	  JMP_REG(ISA_JLE, 3, 4, 1), LDX(ISA_W, 0, 2, 0), RET0}},
+	{"pkt: data_meta compared with a moved data pointer", XDP, 0, NULL,
+	 {LDX(ISA_W, 2, 1, 8), LDX(ISA_W, 3, 1, 0), ALU64_IMM(ISA_ADD, 3, 8), MOV64_REG(4, 2), ALU64_IMM(ISA_ADD, 4, 4),
+	  JMP_REG(ISA_JGT, 4, 3, 1), LDX(ISA_W, 0, 2, 0), RET0}},
 	{"pkt: read before the start", XDP, 0, NULL,
 	 {XDP_PKT, MOV64_REG(4, 2), ALU64_IMM(ISA_ADD, 4, 8), JMP_REG(ISA_JGT, 4, 3, 1), LDX(ISA_B, 0, 2, -1), RET0}},
 	{"pkt: 16-bit offset plus 1 passes MAX_PACKET_OFF: no range learned", XDP, 0, NULL,
