@@ -212,8 +212,16 @@ static void log_path(struct verifier_env *env)
 	log_put(env, "  path: %s", total > n ? "... -> " : "");
 	bool here = pcs[0] == env->pc; /* a state was saved at the failing insn itself */
 	for (unsigned i = n; i-- > (here ? 1u : 0u);) {
+		/* a loop going round: "24 (26 true) x15" */
+		unsigned rep = 1;
+		while (i > (here ? 1u : 0u) && pcs[i - 1] == pcs[i]) {
+			i--;
+			rep++;
+		}
 		log_put(env, "%u", pcs[i]);
 		path_how(env, pcs[i]);
+		if (rep > 1)
+			log_put(env, " x%u", rep);
 		log_put(env, " -> ");
 	}
 	log_put(env, "%u", env->pc);

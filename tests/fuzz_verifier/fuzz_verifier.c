@@ -180,7 +180,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		  .nmaps = 3, .log_buf = vlog, .log_size = sizeof vlog);
 	struct sound_rec *rec = NULL;
 	/* strict records (every live scalar's value checked) for half the inputs */
-	int err = ((mode >> 3) & 1 ? sound_verify_strict : sound_verify)(p, n, &o, NULL, &rec);
+	struct hive_verify_stats st;
+	int err = ((mode >> 3) & 1 ? sound_verify_strict : sound_verify)(p, n, &o, &st, &rec);
+	if (getenv("FUZZ_VERIFIER_DUMP")) {
+		/* reproducing: the program, the verdict and what it cost */
+		dump(p, n);
+		fprintf(stderr, "verdict %d, %llu insns processed, %llu states, %llu ms\n%s\n", err,
+			(unsigned long long)st.processed_insns, (unsigned long long)st.total_states,
+			(unsigned long long)(st.time_ns / 1000000), vlog);
+	}
 	n_verified++;
 	if (err == 0)
 		n_accepted++;

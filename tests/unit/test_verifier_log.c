@@ -81,6 +81,21 @@ static void test_path_through_branches(void **state)
 	assert_non_null(strstr(vlog, "\n  code: scalar-deref\n"));
 }
 
+/* A loop that goes round too often: the path says so once, with a count. */
+static void test_path_of_a_loop(void **state)
+{
+	(void)state;
+	struct hive_insn p[] = {MOV64_IMM(1, 0), MOV64_IMM(0, 0), ALU64_IMM(ISA_ADD, 0, 1), ALU64_IMM(ISA_ADD, 1, 1),
+				JMP_IMM(ISA_JLT, 1, 400000, -3), EXIT};
+	assert_int_equal(verify(p, 6, SOCK), -EACCES);
+	assert_non_null(strstr(vlog, "BPF program is too large"));
+	const char *path = strstr(vlog, "\n  path: ... -> ");
+	assert_non_null(path);
+	assert_non_null(strstr(path, " (4 true) x"));
+	assert_true(strchr(path + 1, '\n') - path < 120);
+	assert_non_null(strstr(vlog, "\n  code: too-complex\n"));
+}
+
 /* Every refused case of the shared corpus ends with a code; some known ones. */
 static void test_codes(void **state)
 {
@@ -192,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parts_of_a_refusal),
 		cmocka_unit_test(test_path_through_branches),
+		cmocka_unit_test(test_path_of_a_loop),
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_cli_source_and_json),
 	};
