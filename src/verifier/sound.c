@@ -194,8 +194,7 @@ void sound_record(struct verifier_env *env)
 
 /* {===== verification with records */
 
-static void ctx_field_of(struct sound_rec *rec, const struct hive_ctx_layout *l, uint8_t kind, int32_t *off,
-			 uint8_t *sz)
+static void ctx_field_of(const struct hive_ctx_layout *l, uint8_t kind, int32_t *off, uint8_t *sz)
 {
 	*off = -1;
 	*sz = 0;
@@ -204,7 +203,6 @@ static void ctx_field_of(struct sound_rec *rec, const struct hive_ctx_layout *l,
 			*off = l->fields[i].off;
 			*sz = l->fields[i].size;
 		}
-	(void)rec;
 }
 
 static int verify_rec(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
@@ -249,9 +247,9 @@ static int verify_rec(const struct hive_insn *insns, size_t cnt, const struct hi
 			rec->key_size[i] = env.maps[i].key_size;
 		}
 	}
-	ctx_field_of(rec, env.ctx, HIVE_CTX_PKT, &rec->data_off, &rec->data_sz);
-	ctx_field_of(rec, env.ctx, HIVE_CTX_PKT_END, &rec->end_off, &rec->end_sz);
-	ctx_field_of(rec, env.ctx, HIVE_CTX_PKT_META, &rec->meta_off, &rec->meta_sz);
+	ctx_field_of(env.ctx, HIVE_CTX_PKT, &rec->data_off, &rec->data_sz);
+	ctx_field_of(env.ctx, HIVE_CTX_PKT_END, &rec->end_off, &rec->end_sz);
+	ctx_field_of(env.ctx, HIVE_CTX_PKT_META, &rec->meta_off, &rec->meta_sz);
 	int err = verifier_run(&env, stats);
 	*out = rec;
 	return err;
