@@ -12,7 +12,8 @@
 
 /* {===== records */
 
-enum { SOUND_MAX_ENTS = 24 }; /* per instruction; more and the insn is not checked */
+enum { SOUND_MAX_ENTS = 48 }; /* per instruction; more and the insn is not checked */
+enum { SLOT_REG = 16 };       /* sound_ent.reg of stack slot s of the current frame: SLOT_REG + s */
 #define NO_SLACK INT64_MIN
 
 /* All explored states of one register, one kind (type + object) joined. */
@@ -31,6 +32,10 @@ struct sound_insn {
 	uint16_t n, cap;
 	uint16_t live, prec;
 	uint8_t seen, over;
+	/* current frame's 8-byte slots: spilled in some explored state; not a
+	 * whole spilled register in some other (then anything goes there: a
+	 * pruned path may hold any number where the checkpoint had bytes) */
+	uint64_t slot_spill, slot_free;
 };
 
 struct sound_rec {
@@ -160,11 +165,29 @@ void sound_record(struct verifier_env *env)
 	if (si->over)
 		return;
 	const struct reg_state *regs = cur_regs(env);
-	for (int r = 0; r < VERIFIER_NREGS - 1; r++) {
-		if (!(si->live & (1u << r)))
-			continue;
+	const struct frame *f = cur_frame(env);
+	for (int r = 0; r < SLOT_REG + VERIFIER_SLOTS; r++) {
 		struct sound_ent e;
-		ent_from(&e, r, &regs[r], env->cur->curframe);
+		if (r >= VERIFIER_NREGS - 1 && r < SLOT_REG)
+			continue;
+		if (r < SLOT_REG) {
+			if (!(si->live & (1u << r)))
+				continue;
+			ent_from(&e, r, &regs[r], env->cur->curframe);
+		} else {
+			uint32_t k = (uint32_t)(r - SLOT_REG);
+			const struct stack_slot *sl = k < f->nslots ? &f->slots[k] : NULL;
+			bool whole = sl && !memcmp(sl->kind, "\1\1\1\1\1\1\1\1", 8);
+			_Static_assert(STACK_SPILL == 1, "kind bytes above");
+			if (!whole) {
+				si->slot_free |= 1ull << k;
+				continue;
+			}
+			si->slot_spill |= 1ull << k;
+			if (si->slot_free & (1ull << k))
+				continue;
+			ent_from(&e, r, &sl->spill, env->cur->curframe);
+		}
 		bool merged = false;
 		for (uint16_t i = 0; i < si->n && !merged; i++)
 			if (ent_same_kind(&si->e[i], &e)) {
@@ -413,8 +436,13 @@ static int violation(struct hive_run *run, struct sound_rec *rec, uint32_t pc, i
 	const struct hive_insn *insns = run->prog->insns;
 	if (hive_disasm_insn(insns, run->prog->cnt, pc, ib, sizeof ib) <= 0)
 		snprintf(ib, sizeof ib, "code 0x%02x", insns[pc].code);
-	size_t n = (size_t)snprintf(rec->msg, sizeof rec->msg, "soundness: insn %u (%s): R%d=0x%llx%s not in {", pc,
-				    ib, regno, (unsigned long long)x, c->access ? " (access base)" : "");
+	char rn[16];
+	if (regno >= SLOT_REG)
+		snprintf(rn, sizeof rn, "fp%d", -8 * (regno - SLOT_REG) - 8);
+	else
+		snprintf(rn, sizeof rn, "R%d", regno);
+	size_t n = (size_t)snprintf(rec->msg, sizeof rec->msg, "soundness: insn %u (%s): %s=0x%llx%s not in {", pc,
+				    ib, rn, (unsigned long long)x, c->access ? " (access base)" : "");
 	bool first = true;
 	for (uint16_t i = 0; i < si->n && n < sizeof rec->msg; i++) {
 		if (si->e[i].reg != regno)
@@ -425,7 +453,8 @@ static int violation(struct hive_run *run, struct sound_rec *rec, uint32_t pc, i
 		first = false;
 	}
 	if (n < sizeof rec->msg)
-		snprintf(rec->msg + n, sizeof rec->msg - n, "}%s", (si->prec >> regno) & 1 ? "" : " (imprecise)");
+		snprintf(rec->msg + n, sizeof rec->msg - n, "}%s",
+			 regno < SLOT_REG && !((si->prec >> regno) & 1) ? " (imprecise)" : "");
 	return vm_fault(run, -EFAULT, pc, "%s", rec->msg);
 }
 
@@ -476,6 +505,22 @@ int sound_step(struct hive_run *run, uint32_t pc, const uint64_t *reg)
 				ok = ent_match(&c, &si->e[i], reg[r], precise);
 		if (!ok)
 			return violation(run, rec, pc, r, reg[r], si, &c);
+	}
+	/* spilled registers of the current frame */
+	uint64_t slots = si->slot_spill & ~si->slot_free;
+	c.access = false;
+	while (slots) {
+		int k = __builtin_ctzll(slots);
+		slots &= slots - 1;
+		uint64_t v;
+		memcpy(&v, (const void *)(uintptr_t)(reg[10] - 8u * (unsigned)k - 8u), 8);
+		bool ok = false;
+		rec->checks++;
+		for (uint16_t i = 0; i < si->n && !ok; i++)
+			if (si->e[i].reg == SLOT_REG + k)
+				ok = ent_match(&c, &si->e[i], v, true);
+		if (!ok)
+			return violation(run, rec, pc, SLOT_REG + k, v, si, &c);
 	}
 	return 0;
 }

@@ -12,7 +12,11 @@
  * scalars must lie in the joined tnum and the 64/32-bit signed and unsigned
  * bounds; pointers must point into their object at an offset the verifier
  * considered (stack: that frame, off + variable part; context; packet, with
- * the readable range proven by data_end checks; NULL only when maybe-NULL).
+ * the readable range proven by data_end checks; map values and ringbuf
+ * memory: an object of the assumed size in a region the run opened; NULL
+ * only when maybe-NULL).  Registers spilled to the current frame's stack
+ * are checked the same way, where every explored state had a whole spilled
+ * register in that slot.
  *
  * Usage (tests, fuzzing):
  *   struct sound_rec *rec;

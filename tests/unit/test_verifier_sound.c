@@ -291,6 +291,22 @@ static void test_detects_wrong_map_value(void **state)
 	hive_map_free(map);
 }
 
+static void test_detects_wrong_spill(void **state)
+{
+	(void)state;
+	/* fp-8 holds a spilled stack pointer: fp-16 for the verifier; b spills
+	 * r2 = fp-24 instead (r2 is dead in a, so only the slot tells) */
+	struct hive_insn a[] = {MOV64_REG(1, 10), ALU64_IMM(ISA_ADD, 1, -16), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -24),
+				STX(ISA_DW, 10, 1, -8), MOV64_IMM(0, 0), LDX(ISA_DW, 3, 10, -8), ST(ISA_DW, 3, 0, 0), EXIT};
+	struct hive_insn b[] = {MOV64_REG(1, 10), ALU64_IMM(ISA_ADD, 1, -16), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -24),
+				STX(ISA_DW, 10, 2, -8), MOV64_IMM(0, 0), LDX(ISA_DW, 3, 10, -8), ST(ISA_DW, 3, 0, 0), EXIT};
+	char msg[800];
+	assert_int_equal(run_against(a, a, 9, msg, sizeof msg), 0);
+	assert_int_equal(run_against(a, b, 9, msg, sizeof msg), -EFAULT);
+	assert_non_null(strstr(msg, "soundness: insn 5 (r0 = 0): fp-8=0x"));
+	assert_non_null(strstr(msg, "not in {fp(off=[-16,-16])}"));
+}
+
 static void test_detects_unexplored_insn(void **state)
 {
 	(void)state;
@@ -701,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_detects_wrong_scalar),
 		cmocka_unit_test(test_detects_unexplored_insn),
 		cmocka_unit_test(test_detects_wrong_map_value),
+		cmocka_unit_test(test_detects_wrong_spill),
 		cmocka_unit_test(test_trusted_and_checked_unchanged),
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_rules),
