@@ -1392,6 +1392,10 @@ static void x86_pass(struct x86_jit *j)
 			x86_align_loop(j, pc);
 		if (pc == 0 || (j->leader[pc] & LEAD_TARGET))
 			x86_know_reset(j);
+		if (pc == 0 && !(j->leader[pc] & LEAD_TARGET))
+			for (int r = 0; r <= 9; r++)
+				if (r == 0 || (r >= 3 && (j->used & (1u << r))))
+					x86_know_value(j, r, 0); /* the entry zeroed it */
 		if (j->checked && j->leader[pc]) {
 			x86_alu_mi(&j->b, true, ALU_SUB, REG_CTX, JIT_CTX_BUDGET, (int32_t)j->blen[pc]);
 			x86_jump(j, CC_B, x86_lbl_pre(j, pc));
