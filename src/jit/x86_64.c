@@ -116,6 +116,7 @@ struct x86_jit {
 	bool kc[11];
 	uint64_t kv[11];
 	bool dst_w32;      /* the instruction's dst is known to fit 32 bits */
+	uint32_t div_next; /* the instruction after the div being emitted */
 };
 
 /* leader[] bits */
@@ -311,6 +312,8 @@ static void x86_know_update(struct x86_jit *j, uint32_t pc)
 		break;
 	}
 	isa_regs(row, &j->prog->insns[pc], &rd, &wr);
+	if ((row->fmt == FMT_ALU_K || row->fmt == FMT_ALU_X) && (op == ISA_DIV || op == ISA_MOD))
+		wr |= 1u << 0 | 1u << 3; /* x86_div leaves rax/rdx (r0/r3) clobbered when dead */
 	for (int r = 0; r <= 10; r++)
 		if (wr & (1u << r))
 			j->kw[r] = 64, j->kc[r] = false;
@@ -365,12 +368,38 @@ static void x86_know_update(struct x86_jit *j, uint32_t pc)
 /* {===== ALU */
 
 /* dst = dst / dv or dst % dv, dv nonzero and (signed) not -1; dv is REG_AUX. */
+/* Trusted mode: is eBPF register @r written, on the straight path from
+ * instruction @from on, before anything reads it or the path branches,
+ * calls or ends?  (Checked mode says no: any access may fault, and a fault
+ * reports every register.) */
+static bool x86_dead_from(const struct x86_jit *j, uint32_t from, int r)
+{
+	if (j->checked)
+		return false;
+	for (uint32_t pc = from; pc < j->cnt; pc += j->code[pc].op == OP_LDDW ? 2 : 1) {
+		const struct isa_row *row = &isa_rows[j->code[pc].op];
+		if (j->code[pc].op == OP_INVALID || (row->flags & ISA_F_JUMP) || row->fmt == FMT_CALL ||
+		    row->fmt == FMT_CALLX || row->fmt == FMT_CALL_LOCAL || row->fmt == FMT_EXIT ||
+		    row->fmt == FMT_LDABS || row->fmt == FMT_LDIND)
+			return false;
+		uint16_t rd, wr;
+		isa_regs(row, &j->prog->insns[pc], &rd, &wr);
+		if (rd & (1u << r))
+			return false;
+		if (wr & (1u << r))
+			return true;
+	}
+	return false;
+}
+
 static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
 {
 	struct x86_buf *b = &j->b;
-	if (dst != RAX)
+	/* rax and rdx are r0 and r3: kept around the div unless dead */
+	bool keep_rax = dst != RAX && !x86_dead_from(j, j->div_next, 0);
+	bool keep_rdx = dst != RDX && (j->used & (1u << 3)) && !x86_dead_from(j, j->div_next, 3);
+	if (keep_rax)
 		x86_mov_rr(b, true, R9, RAX);
-	bool keep_rdx = dst != RDX && (j->used & (1u << 3)); /* r3 never named: rdx is free */
 	if (keep_rdx)
 		x86_mov_rr(b, true, R10, RDX);
 	if (dst != RAX)
@@ -387,7 +416,7 @@ static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
 		x86_mov_rr(b, w, dst, res); /* a 32-bit div already zero-extended res */
 	if (keep_rdx)
 		x86_mov_rr(b, true, RDX, R10);
-	if (dst != RAX)
+	if (keep_rax)
 		x86_mov_rr(b, true, RAX, R9);
 }
 
@@ -844,6 +873,7 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 	int dst = x86_map[in->dst], src = x86_map[in->src];
 	unsigned op = ISA_OP(row->code);
 	j->dst_w32 = !j->precise && j->kw[in->dst] <= 32;
+	j->div_next = pc + 1;
 
 	switch (row->fmt) {
 	case FMT_ALU_K:
@@ -1028,6 +1058,7 @@ static unsigned x86_fuse_rem(struct x86_jit *j, uint32_t pc)
 	for (uint32_t k = 1; k <= 2; k++)
 		x86_place(j, x86_lbl_pc(j, pc + k));
 	j->pc = pc + 2; /* a rare divisor comes back to pc + 3, just below */
+	j->div_next = pc + 3; /* r = a reads a after the div */
 	if (kform) {
 		x86_mov_rr(b, w, R, A);
 		j->dst_w32 = true; /* if 32-bit, the mov zero-extended R */

@@ -436,6 +436,14 @@ static void test_known_bits(void **state)
 	EXPECT(5, MOV64_IMM(0, 5), MOV64_IMM(2, 7), JMP_IMM(ISA_JEQ, 2, 7, 1), MOV64_IMM(0, 6), EXIT());
 	EXPECT(5, MOV64_IMM(0, 6), MOV64_IMM(2, 7), JMP_IMM(ISA_JEQ, 2, 7, 1), MOV64_IMM(0, 6),
 	       MOV64_IMM(0, 5), EXIT());
+	/* a div may leave rax/rdx (r0/r3) clobbered when they are set next:
+	 * then they are set, even to the value they held before the div */
+	EXPECT(5, MOV64_IMM(3, 5), MOV64_IMM(4, 1000), SMODK(ISA_ALU, 4, -37), MOV64_IMM(3, 5), MOV64_REG(0, 3),
+	       EXIT());
+	EXPECT(7 + 1000 / 3, MOV64_IMM(0, 7), MOV64_IMM(4, 1000), MOV64_IMM(6, 3), ALU64_REG(ISA_DIV, 4, 6),
+	       MOV64_IMM(0, 7), ALU64_REG(ISA_ADD, 0, 4), EXIT());
+	EXPECT(9 + 1000 % 3, MOV64_IMM(3, 9), MOV64_IMM(4, 1000), MOV64_IMM(6, 3), ALU64_REG(ISA_MOD, 4, 6),
+	       MOV64_IMM(3, 9), ALU64_REG(ISA_ADD, 3, 4), MOV64_REG(0, 3), EXIT());
 	EXPECT(0xffffffff, MOV64_IMM(0, -1), MOV32_IMM(0, -1), EXIT());
 	EXPECT(-1, MOV32_IMM(0, -1), MOV64_IMM(0, -1), EXIT());
 	const struct hive_insn twice[] = {MOV64_IMM(0, 5), MOV64_IMM(2, 1), MOV64_IMM(0, 5), EXIT()};
