@@ -42,6 +42,15 @@
  * exact.  After too many passes all jumps are forced to rel32 and layout
  * converges in two more.
  *
+ * Beyond one instruction at a time (main code only; precise copies stay
+ * literal): a forward walk knows which registers have zero top bits or hold
+ * a known constant (no zero-extension after narrow loads and byte swaps, no
+ * mov of a value already there); mov+add is one lea; clang's remainder
+ * (div, mul, sub) is one div; in trusted mode a div keeps rax/rdx only if
+ * r0/r3 are read again; leaf programs that call nothing skip the stack
+ * alignment pad and, when nothing can end them early, the unwind pointer;
+ * loop heads start on 32-byte boundaries.
+ *
  * Behaviour differing from the interpreter, by design: after a helper call
  * r1-r5 hold whatever the helper left (the kernel's convention; the loader
  * refuses programs that read them before writing them again).
