@@ -315,6 +315,9 @@ static void x86_know_update(struct x86_jit *j, uint32_t pc)
 		return;
 	case FMT_CALLX:
 	case FMT_CALL_LOCAL:
+	case FMT_EXIT: /* what follows is reached some other way, if at all */
+	case FMT_JA:
+	case FMT_JA32:
 		x86_know_reset(j);
 		return;
 	default:
