@@ -428,6 +428,8 @@ static void test_tail_call_chain(void **state)
 		struct outcome o = run(prog, jit, mem, sizeof mem, 0);
 		assert_int_equal(o.err, 0);
 		assert_int_equal(o.r0, 34);
+		if (checked)
+			assert_int_equal(o.insns, 34 * 9 + 2); /* 9 per run, and the last one's 2 */
 		/* a second run starts its count again */
 		o = run(prog, jit, mem, sizeof mem, 0);
 		assert_int_equal(o.r0, 68);
@@ -527,6 +529,93 @@ static void test_tail_call_faults(void **state)
 	hive_map_free(pa);
 }
 
+/* {===== JIT options: constant blinding and retpolines keep the results */
+
+static void test_jit_options(void **state)
+{
+	(void)state;
+	struct hive_insn p[] = LOOP_PROG(10, 0, 6);
+	for (int k = 0; k < 4; k++) {
+		struct hive_prog *prog = load(p, ARRAY_LEN(p), NULL, 0, k & 1 ? HIVE_EXEC_CHECKED : HIVE_EXEC_TRUSTED,
+					      false);
+		HIVE_OPTS(hive_jit_opts, jo, .harden = true, .retpoline = k >= 2);
+		assert_int_equal(hive_prog_jit(prog, &jo), 0);
+		struct outcome o = run(prog, true, NULL, 0, 0);
+		assert_int_equal(o.err, 0);
+		assert_int_equal(o.r0, 21 * 1000 + 7);
+		hive_prog_free(prog);
+	}
+}
+
+/* }===== */
+
+/* {===== the verifier */
+
+static int verify(const struct hive_insn *p, size_t n, uint32_t map_type, char *log, size_t size)
+{
+	struct hive_verify_map maps[] = {
+		{.fd = 100, .type = map_type, .key_size = 4, .value_size = 8, .max_entries = 4},
+		{.fd = 101, .type = HIVE_MAP_PROG_ARRAY, .key_size = 4, .value_size = 4, .max_entries = 4},
+		{.fd = 102, .type = HIVE_MAP_RINGBUF, .key_size = 0, .value_size = 0, .max_entries = 4096},
+	};
+	HIVE_OPTS(hive_verify_opts, o, .prog_type = HIVE_PROG_XDP, .maps = maps, .nmaps = 3, .log_buf = log,
+		  .log_size = size);
+	log[0] = '\0';
+	return hive_verify(p, n, &o, NULL);
+}
+
+/* for_each(map 100, cb, &acc): cb reads the key and OFF(value), returns RET */
+#define VERIFY_EACH(OFF, RET)                                                             \
+	{                                                                                 \
+		ST_MEM(ISA_DW, 10, -8, 0), LD_MAP(1, 100), LD_FUNC(2, 5), MOV64_REG(3, 10),  \
+		ALU64_IMM(ISA_ADD, 3, -8), MOV64_IMM(4, 0), CALL_HELPER(FN_FOR_EACH),      \
+		EXIT(),                                                                   \
+		LDX_MEM(ISA_W, 5, 2, 0), LDX_MEM(ISA_DW, 0, 3, OFF), ALU64_REG(ISA_ADD, 0, 5), \
+		STX_MEM(ISA_DW, 4, 0, 0), MOV64_IMM(0, RET), EXIT(),                       \
+	}
+
+static void test_verifier(void **state)
+{
+	(void)state;
+	char log[2048];
+	struct hive_insn ok[] = VERIFY_EACH(0, 1);
+	if (verify(ok, ARRAY_LEN(ok), HIVE_MAP_HASH, log, sizeof log))
+		fail_msg("for_each refused: %s", log);
+	assert_int_equal(verify(ok, ARRAY_LEN(ok), HIVE_MAP_PERCPU_ARRAY, log, sizeof log), 0);
+	/* past the value */
+	struct hive_insn past[] = VERIFY_EACH(4, 0);
+	assert_int_equal(verify(past, ARRAY_LEN(past), HIVE_MAP_ARRAY, log, sizeof log), -EACCES);
+	assert_non_null(strstr(log, "invalid access to map value"));
+	/* return 0 or 1 */
+	struct hive_insn two[] = VERIFY_EACH(0, 2);
+	assert_int_equal(verify(two, ARRAY_LEN(two), HIVE_MAP_ARRAY, log, sizeof log), -EACCES);
+	assert_non_null(strstr(log, "should have been in [0, 1]"));
+	/* maps without iteration */
+	assert_int_equal(verify(ok, ARRAY_LEN(ok), HIVE_MAP_QUEUE, log, sizeof log), -EACCES);
+	assert_non_null(strstr(log, "cannot pass map_type"));
+
+	/* tail_call(ctx, prog array, index): the path goes on after it, r0 unset */
+	struct hive_insn tc[] = {
+		MOV64_REG(6, 1), LD_MAP(2, 101), MOV64_IMM(3, 0), CALL_HELPER(FN_TAIL_CALL), MOV64_IMM(0, 2), EXIT(),
+	};
+	if (verify(tc, ARRAY_LEN(tc), HIVE_MAP_ARRAY, log, sizeof log))
+		fail_msg("tail call refused: %s", log);
+	struct hive_insn tc_r0[] = {LD_MAP(2, 101), MOV64_IMM(3, 0), CALL_HELPER(FN_TAIL_CALL), EXIT()};
+	assert_int_equal(verify(tc_r0, ARRAY_LEN(tc_r0), HIVE_MAP_ARRAY, log, sizeof log), -EACCES);
+	assert_non_null(strstr(log, "R0 !read_ok"));
+	struct hive_insn tc_map[] = {LD_MAP(2, 100), MOV64_IMM(3, 0), CALL_HELPER(FN_TAIL_CALL), MOV64_IMM(0, 2), EXIT()};
+	assert_int_equal(verify(tc_map, ARRAY_LEN(tc_map), HIVE_MAP_ARRAY, log, sizeof log), -EACCES);
+	assert_non_null(strstr(log, "cannot pass map_type 2 into func tail_call#12"));
+	/* holding a ringbuf reservation: the reference would leak */
+	struct hive_insn tc_ref[] = {
+		MOV64_REG(6, 1), LD_MAP(1, 102), MOV64_IMM(2, 8), MOV64_IMM(3, 0), CALL_HELPER(131),
+		JMP_IMM(ISA_JEQ, 0, 0, 9), MOV64_REG(7, 0), MOV64_REG(1, 6), LD_MAP(2, 101), MOV64_IMM(3, 0),
+		CALL_HELPER(FN_TAIL_CALL), MOV64_REG(1, 7), MOV64_IMM(2, 0), CALL_HELPER(133), MOV64_IMM(0, 2), EXIT(),
+	};
+	assert_int_equal(verify(tc_ref, ARRAY_LEN(tc_ref), HIVE_MAP_ARRAY, log, sizeof log), -EACCES);
+	assert_non_null(strstr(log, "tail_call would lead to reference leak"));
+}
+
 /* }===== */
 
 int main(void)
@@ -541,6 +630,8 @@ int main(void)
 		cmocka_unit_test(test_tail_call_chain),
 		cmocka_unit_test(test_tail_call_paths),
 		cmocka_unit_test(test_tail_call_faults),
+		cmocka_unit_test(test_jit_options),
+		cmocka_unit_test(test_verifier),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
