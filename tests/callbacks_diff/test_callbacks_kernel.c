@@ -94,6 +94,45 @@ static void hive_run(const char *path, enum hive_exec_mode mode, bool jit, uint3
 	hive_env_free(env);
 }
 
+/* hive's verifier accepts every program of the object (for_each callbacks
+ * whose state repeats round after round, tail calls, bpf_loop). */
+static void test_verifier_accepts(void **state)
+{
+	(void)state;
+	const char *path = corpus_obj("callbacks", 3, true);
+	if (!path) {
+		printf("HIVE-SKIP: no clang for tests/progs/callbacks.bpf.c\n");
+		skip();
+	}
+	struct hive_object *obj = NULL;
+	assert_int_equal(hive_object_open_file(path, NULL, &obj), 0);
+	size_t nmaps = hive_object_map_cnt(obj);
+	struct hive_verify_map maps[16];
+	assert_true(nmaps <= 16);
+	for (size_t i = 0; i < nmaps; i++) {
+		const struct hive_object_map *m = hive_object_map(obj, i);
+		maps[i] = (struct hive_verify_map){
+			.fd = (int32_t)i,
+			.type = hive_object_map_type(m),
+			.key_size = hive_object_map_key_size(m),
+			.value_size = hive_object_map_value_size(m),
+			.max_entries = hive_object_map_max_entries(m),
+			.map_flags = hive_object_map_flags(m),
+		};
+	}
+	for (size_t i = 0; i < hive_object_prog_cnt(obj); i++) {
+		const struct hive_program *p = hive_object_prog(obj, i);
+		size_t cnt;
+		const struct hive_insn *insns = hive_program_insns(p, &cnt);
+		char log[4096] = "";
+		HIVE_OPTS(hive_verify_opts, vo, .prog_type = hive_program_type(p), .maps = maps, .nmaps = nmaps,
+			  .log_buf = log, .log_size = sizeof log);
+		if (hive_verify(insns, cnt, &vo, NULL))
+			fail_msg("%s refused: %s", hive_program_name(p), log);
+	}
+	hive_object_close(obj);
+}
+
 static void test_against_kernel(void **state)
 {
 	(void)state;
@@ -129,6 +168,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_kernel),
+		cmocka_unit_test(test_verifier_accepts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -590,6 +590,17 @@ static void test_verifier(void **state)
 	struct hive_insn two[] = VERIFY_EACH(0, 2);
 	assert_int_equal(verify(two, ARRAY_LEN(two), HIVE_MAP_ARRAY, log, sizeof log), -EACCES);
 	assert_non_null(strstr(log, "should have been in [0, 1]"));
+	/* a callback that adds to the caller's accumulator and branches on the
+	 * key (test_callbacks_kernel verifies clang's version of it, which
+	 * needs the callback rounds told apart) */
+	struct hive_insn rounds[] = {
+		ST_MEM(ISA_DW, 10, -8, 0), LD_MAP(1, 100), LD_FUNC(2, 5), MOV64_REG(3, 10), ALU64_IMM(ISA_ADD, 3, -8),
+		MOV64_IMM(4, 0), CALL_HELPER(FN_FOR_EACH), EXIT(),
+		LDX_MEM(ISA_W, 5, 2, 0), LDX_MEM(ISA_DW, 0, 4, 0), ALU64_REG(ISA_ADD, 0, 5), STX_MEM(ISA_DW, 4, 0, 0),
+		MOV64_IMM(0, 1), JMP_IMM(ISA_JEQ, 5, 5, 1), MOV64_IMM(0, 0), EXIT(),
+	};
+	if (verify(rounds, ARRAY_LEN(rounds), HIVE_MAP_ARRAY, log, sizeof log))
+		fail_msg("callback rounds refused: %s", log);
 	/* maps without iteration */
 	assert_int_equal(verify(ok, ARRAY_LEN(ok), HIVE_MAP_QUEUE, log, sizeof log), -EACCES);
 	assert_non_null(strstr(log, "cannot pass map_type"));
