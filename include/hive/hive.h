@@ -332,7 +332,7 @@ HIVE_API int hive_num_possible_cpus(void);
  *  bpf_tail_call(ctx, map, index) runs the program of the slot in place of
  *  the calling frame (its r0 is that frame's result); an empty slot, an
  *  index out of range or a 34th tail call in one run fail and the program
- *  goes on. A JIT run can only tail-call JIT-compiled programs. */
+ *  goes on. A JIT run interprets a target that has no JIT code. */
 struct hive_prog;
 HIVE_API int hive_prog_array_set(struct hive_map *map, uint32_t index, const struct hive_prog *prog);
 

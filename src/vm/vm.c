@@ -341,9 +341,20 @@ int64_t vm_func_ref_pc(const struct hive_prog *prog, uint64_t ref)
 static int vm_call_nested(struct hive_run *run, const struct hive_prog *prog, bool entry, uint32_t pc,
 			  const uint64_t *args, uintptr_t fp, uint64_t *ret)
 {
-	if (run->jit_ctx)
+	struct jit_ctx *c = run->jit_ctx;
+	if (c && prog->jit)
 		return jit_call(run, prog, entry, pc, args, fp, ret);
-	return interp_call(run, prog, pc, args, fp, ret);
+	if (!c)
+		return interp_call(run, prog, pc, args, fp, ret);
+	/* a JIT run entering a program without JIT code (a tail call): the
+	 * interpreter runs it, on the budget JIT code keeps in its ctx, and
+	 * what it calls in turn (no jit_ctx meanwhile) */
+	run->budget = c->budget;
+	run->jit_ctx = NULL;
+	int err = interp_call(run, prog, pc, args, fp, ret);
+	run->jit_ctx = c;
+	c->budget = run->budget;
+	return err;
 }
 
 uint64_t vm_call_callback(struct hive_run *run, uint64_t ref, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -407,12 +418,6 @@ uint64_t vm_tail_call(struct hive_run *run, uint64_t ctx, uint64_t map, uint64_t
 	const struct hive_prog *target = map_prog_array_get(m, (uint32_t)index);
 	if (!target)
 		return (uint64_t)-ENOENT;
-	if (run->jit_ctx && !target->jit) {
-		vm_fault(run, -ENOEXEC, VM_PC_UNKNOWN,
-			 "tail call: the program in slot %u is not JIT-compiled (a JIT run only tail-calls JIT code)",
-			 (uint32_t)index);
-		return 0;
-	}
 	if (vm_open_data(run, target))
 		return 0;
 	const struct hive_prog *caller = run->prog;

@@ -490,6 +490,46 @@ static void test_tail_call_paths(void **state)
 	}
 }
 
+static void test_tail_call_mixed(void **state)
+{
+	(void)state;
+	/* a JIT-compiled program tail-calls one that is only interpreted, which
+	 * tail-calls back: r0, the instruction count and the limit as in one engine */
+	struct hive_map *pa = NULL, *data = NULL;
+	HIVE_OPTS(hive_map_opts, mo);
+	assert_int_equal(hive_map_create(HIVE_MAP_PROG_ARRAY, "pa", 4, 4, 2, &mo, &pa), 0);
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, "data", 4, 8, 1, &mo, &data), 0);
+	struct hive_map *maps[] = {pa, data};
+	/* prog k: counter += 1; tail_call(slot 1 - k); return counter */
+	struct hive_insn p0[] = {
+		MOV64_REG(6, 1), LD_MAP_VALUE(7, 1, 0), LDX_MEM(ISA_DW, 0, 7, 0), ALU64_IMM(ISA_ADD, 0, 1),
+		STX_MEM(ISA_DW, 7, 0, 0), MOV64_REG(1, 6), LD_MAP(2, 0), MOV64_IMM(3, 1), CALL_HELPER(FN_TAIL_CALL),
+		LDX_MEM(ISA_DW, 0, 7, 0), EXIT(),
+	};
+	struct hive_insn p1[ARRAY_LEN(p0)];
+	memcpy(p1, p0, sizeof p0);
+	p1[9].imm = 0;
+	uint64_t insns[2];
+	for (int jit = 0; jit < 2; jit++) {
+		struct hive_prog *a = load(p0, ARRAY_LEN(p0), maps, 2, HIVE_EXEC_CHECKED, jit);
+		struct hive_prog *b = load(p1, ARRAY_LEN(p1), maps, 2, HIVE_EXEC_CHECKED, false);
+		assert_int_equal(hive_prog_array_set(pa, 0, a), 0);
+		assert_int_equal(hive_prog_array_set(pa, 1, b), 0);
+		uint32_t zero = 0;
+		uint64_t v = 0;
+		assert_int_equal(hive_map_update(data, &zero, &v, HIVE_ANY), 0);
+		struct outcome o = run(a, jit, NULL, 0, 0);
+		assert_int_equal(o.err, 0);
+		assert_int_equal(o.r0, 34);
+		insns[jit] = o.insns;
+		hive_prog_free(a);
+		hive_prog_free(b);
+	}
+	assert_int_equal(insns[0], insns[1]);
+	hive_map_free(pa);
+	hive_map_free(data);
+}
+
 static void test_tail_call_faults(void **state)
 {
 	(void)state;
@@ -508,13 +548,13 @@ static void test_tail_call_faults(void **state)
 		assert_int_equal(o.err, -EFAULT);
 		assert_int_equal(o.fault_pc, 1);
 		hive_prog_free(t);
-		/* a JIT run cannot go on in a program without JIT code */
+		/* a JIT run tail-calling a program without JIT code interprets it */
 		if (jit) {
 			t = load(bad, ARRAY_LEN(bad), NULL, 0, HIVE_EXEC_CHECKED, false);
 			assert_int_equal(hive_prog_array_set(pa, 0, t), 0);
 			o = run(prog, true, NULL, 0, 0);
-			assert_int_equal(o.err, -ENOEXEC);
-			assert_int_equal(o.fault_pc, 3);
+			assert_int_equal(o.err, -EFAULT);
+			assert_int_equal(o.fault_pc, 1);
 			hive_prog_free(t);
 		}
 		hive_prog_free(prog);
@@ -641,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_tail_call_chain),
 		cmocka_unit_test(test_tail_call_paths),
 		cmocka_unit_test(test_tail_call_faults),
+		cmocka_unit_test(test_tail_call_mixed),
 		cmocka_unit_test(test_jit_options),
 		cmocka_unit_test(test_verifier),
 	};
