@@ -3,6 +3,7 @@
  * and JIT, checked and trusted), which must agree on r0, errors, the
  * fault pc and, checked, the instructions executed. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -530,6 +531,66 @@ static void test_tail_call_mixed(void **state)
 	hive_map_free(data);
 }
 
+/* Threads run a program that tail-calls slot 0 and a bpf_loop while
+ * another thread swaps slot 0 between two programs: every run gives one
+ * of their results, never an error. */
+struct swap_arg {
+	struct hive_prog *prog;
+	bool jit;
+	int bad;
+};
+
+static void *swap_runner(void *p)
+{
+	struct swap_arg *a = p;
+	for (int i = 0; i < 3000; i++) {
+		struct outcome o = run(a->prog, a->jit, NULL, 0, 0);
+		if (o.err || (o.r0 != 101 && o.r0 != 102 && o.r0 != 7))
+			a->bad++;
+	}
+	return NULL;
+}
+
+static void test_tail_call_threads(void **state)
+{
+	(void)state;
+	struct hive_map *pa = NULL;
+	HIVE_OPTS(hive_map_opts, mo);
+	assert_int_equal(hive_map_create(HIVE_MAP_PROG_ARRAY, "pa", 4, 4, 1, &mo, &pa), 0);
+	struct hive_map *maps[] = {pa};
+	/* targets: bpf_loop(3, cb) then r0 = 100 + K */
+	struct hive_insn t1[] = {
+		LD_FUNC(2, 6), MOV64_IMM(1, 3), MOV64_IMM(3, 0), MOV64_IMM(4, 0), CALL_HELPER(FN_LOOP),
+		MOV64_IMM(0, 101), EXIT(), MOV64_IMM(0, 0), EXIT(),
+	};
+	struct hive_insn t2[ARRAY_LEN(t1)];
+	memcpy(t2, t1, sizeof t1);
+	t2[6].imm = 102;
+	struct hive_insn p[] = {LD_MAP(2, 0), MOV64_IMM(3, 0), CALL_HELPER(FN_TAIL_CALL), MOV64_IMM(0, 7), EXIT()};
+	for (int jit = 0; jit < 2; jit++) {
+		struct hive_prog *a = load(t1, ARRAY_LEN(t1), NULL, 0, HIVE_EXEC_CHECKED, jit);
+		struct hive_prog *b = load(t2, ARRAY_LEN(t2), NULL, 0, HIVE_EXEC_CHECKED, jit);
+		struct hive_prog *prog = load(p, ARRAY_LEN(p), maps, 1, HIVE_EXEC_CHECKED, jit);
+		struct swap_arg args[3];
+		pthread_t th[3];
+		for (int i = 0; i < 3; i++) {
+			args[i] = (struct swap_arg){prog, jit, 0};
+			assert_int_equal(pthread_create(&th[i], NULL, swap_runner, &args[i]), 0);
+		}
+		for (int i = 0; i < 20000; i++)
+			assert_int_equal(hive_prog_array_set(pa, 0, i % 3 == 2 ? NULL : i % 3 ? b : a), 0);
+		for (int i = 0; i < 3; i++) {
+			pthread_join(th[i], NULL);
+			assert_int_equal(args[i].bad, 0);
+		}
+		assert_int_equal(hive_prog_array_set(pa, 0, NULL), 0);
+		hive_prog_free(prog);
+		hive_prog_free(a);
+		hive_prog_free(b);
+	}
+	hive_map_free(pa);
+}
+
 static void test_tail_call_faults(void **state)
 {
 	(void)state;
@@ -682,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_tail_call_paths),
 		cmocka_unit_test(test_tail_call_faults),
 		cmocka_unit_test(test_tail_call_mixed),
+		cmocka_unit_test(test_tail_call_threads),
 		cmocka_unit_test(test_jit_options),
 		cmocka_unit_test(test_verifier),
 	};
