@@ -234,9 +234,9 @@ static int INTERP_NAME(struct hive_run *run, const struct hive_prog *prog, uint3
 		HELPER_AFTER();
 		if (__builtin_expect(run->err != 0, 0))
 			HELPER_FAILED();
-		if (__builtin_expect(ip->imm == VM_TAIL_CALL_ID, 0) && run->tail_done) {
+		if (__builtin_expect(run->tail_done, 0)) {
 			run->tail_done = false;
-			goto do_exit; /* the target ran in this frame */
+			goto do_exit; /* a tail call: the target ran in this frame */
 		}
 	} vmbreak;
 	vmcase(CALLX) {
