@@ -591,6 +591,42 @@ static void test_tail_call_threads(void **state)
 	hive_map_free(pa);
 }
 
+static void test_tail_call_callx(void **state)
+{
+	(void)state;
+	/* callx to helper 12 is a tail call too; then bpf_loop through callx */
+	for (int e = 0; e < 4; e++) {
+		bool checked = e == 0 || e == 2, jit = e >= 2;
+		enum hive_exec_mode mode = checked ? HIVE_EXEC_CHECKED : HIVE_EXEC_TRUSTED;
+		struct hive_map *pa = NULL;
+		HIVE_OPTS(hive_map_opts, mo);
+		assert_int_equal(hive_map_create(HIVE_MAP_PROG_ARRAY, "pa", 4, 4, 2, &mo, &pa), 0);
+		struct hive_map *maps[] = {pa};
+		struct hive_insn target[] = {MOV64_IMM(0, 55), EXIT()};
+		struct hive_prog *t = load(target, ARRAY_LEN(target), NULL, 0, mode, jit);
+		assert_int_equal(hive_prog_array_set(pa, 1, t), 0);
+		struct hive_insn p[] = {
+			LD_MAP(2, 0), MOV64_IMM(3, 1), MOV64_IMM(6, FN_TAIL_CALL), CALLX(6), MOV64_IMM(0, 7), EXIT(),
+		};
+		struct hive_prog *prog = load(p, ARRAY_LEN(p), maps, 1, mode, jit);
+		struct outcome o = run(prog, jit, NULL, 0, 0);
+		assert_int_equal(o.err, 0);
+		assert_int_equal(o.r0, 55);
+		hive_prog_free(prog);
+		struct hive_insn q[] = {
+			LD_FUNC(2, 6), MOV64_IMM(1, 4), MOV64_IMM(3, 0), MOV64_IMM(4, 0), MOV64_IMM(6, FN_LOOP), CALLX(6),
+			EXIT(), MOV64_IMM(0, 0), EXIT(),
+		};
+		prog = load(q, ARRAY_LEN(q), NULL, 0, mode, jit);
+		o = run(prog, jit, NULL, 0, 0);
+		assert_int_equal(o.err, 0);
+		assert_int_equal(o.r0, 4);
+		hive_prog_free(prog);
+		hive_prog_free(t);
+		hive_map_free(pa);
+	}
+}
+
 static void test_tail_call_faults(void **state)
 {
 	(void)state;
@@ -743,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_tail_call_paths),
 		cmocka_unit_test(test_tail_call_faults),
 		cmocka_unit_test(test_tail_call_mixed),
+		cmocka_unit_test(test_tail_call_callx),
 		cmocka_unit_test(test_tail_call_threads),
 		cmocka_unit_test(test_jit_options),
 		cmocka_unit_test(test_verifier),
