@@ -14,7 +14,7 @@
  *
  * Every run first checks that all engines return the same r0 (low 32 bits:
  * the kernel reports a u32) for every program; `--quick` does only that and
- * is the CTest check.  Timing: CLOCK_MONOTONIC around batches of runs of
+ * is the CTest check.  Timing: the thread's CPU clock around batches of runs of
  * about --batch-ms each, median of --repeats batches, a batch during which
  * the thread lost the CPU timed again; the kernel rows use the median of the
  * kernel's own ns/run over batches of the same size.
@@ -213,7 +213,7 @@ static double bench_clock_ns(clockid_t id)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* A batch is timed by CLOCK_MONOTONIC.  The thread's CPU clock tells
+/* A batch is timed by the thread's CPU clock; CLOCK_MONOTONIC beside it tells
  * whether the thread lost the CPU meanwhile: on a shared machine such a
  * batch measures the neighbours, so bench_measure() times it again (the
  * kernel's test-run timer likewise stops while it reschedules). */
@@ -291,7 +291,9 @@ static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t
 	default:
 		return -EINVAL;
 	}
-	*ns = (t1.wall - t0.wall) / (double)iters;
+	/* the thread's own CPU time: like the kernel's test-run timer, it
+	 * leaves out time the thread was not running */
+	*ns = (t1.cpu - t0.cpu) / (double)iters;
 	*preempted = bench_stamp_preempted(t0, t1);
 	return 0;
 }
