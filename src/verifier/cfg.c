@@ -210,9 +210,11 @@ int cfg_check(struct verifier_env *env)
 				    "jump out of range from insn %u to %lld", pc, (long long)t);
 		if (env->aux[t].op == OP_INVALID)
 			return verr(env, 0, NULL, "jump into the middle of ldimm64 insn %lld", (long long)t - 1);
+		/* as Linux: jump targets and the conditional jumps themselves
+		 * (one comparison before the path splits) */
 		env->aux[t].prune = 1;
 		if (isa_rows[op].flags & ISA_F_COND)
-			env->aux[pc + 1].prune = 1;
+			env->aux[pc].prune = 1;
 	}
 	/* reachability: depth-first from insn 0, into called functions */
 	uint32_t *stack = malloc(env->cnt * sizeof(*stack));
