@@ -144,8 +144,9 @@ static int visit_state(struct verifier_env *env, bool arrived)
 		return 0;
 	/* a checkpoint costs a copy and a comparison per later visit: add one
 	 * only after a few jumps and instructions (the kernel's heuristic),
-	 * or when the path's history grows long */
-	bool add = (env->jmps_processed - env->prev_jmps >= 2 && env->processed - env->prev_processed >= 8) ||
+	 * or when the path's history grows long; always where a helper calls
+	 * back, so that the rounds of the callback converge there */
+	bool add = aux->calls_callback || (env->jmps_processed - env->prev_jmps >= 2 && env->processed - env->prev_processed >= 8) ||
 		   env->cur->nhist > 40;
 	unsigned looping_checks = 0;
 	for (struct vnode **pp = &aux->states, *n; (n = *pp);) {
@@ -167,7 +168,8 @@ static int visit_state(struct verifier_env *env, bool arrived)
 				return verr(env, 0, "make the loop condition change on every iteration",
 					    "infinite loop detected at insn %u", pc);
 			/* inside a loop: do not keep a state per iteration */
-			if (env->jmps_processed - env->prev_jmps < 20 && env->processed - env->prev_processed < 100)
+			if (!aux->calls_callback && env->jmps_processed - env->prev_jmps < 20 &&
+			    env->processed - env->prev_processed < 100)
 				add = false;
 		} else if (states_equal(env, &n->st, env->cur, pc, CMP_PRECISE)) {
 			n->hit_cnt++;
