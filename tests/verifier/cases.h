@@ -349,6 +349,61 @@ static const struct vcase vcases[] = {
 	{"uninit stack passed as ringbuf data", SOCK, 0, "invalid indirect read from stack",
 	 {LD_MAP(1, MAP_RINGBUF), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -8), MOV64_IMM(3, 8), MOV64_IMM(4, 0),
 	  CALL(FN_RB_OUTPUT), MOV64_IMM(0, 0), EXIT}},
+	/* {===== precision: a path that differs from an explored one only in a
+	 * scalar is pruned unless that scalar's value decided safety below the
+	 * join.  In each case the fall-through path (explored first) is safe and
+	 * the taken one is not; the join is a checkpoint (two jumps and eight
+	 * insns after the start).  A verifier that leaves the scalar imprecise
+	 * prunes the unsafe path and accepts. */
+#define PREC_FILL MOV64_IMM(9, 0), MOV64_IMM(9, 0), MOV64_IMM(9, 0), MOV64_IMM(9, 0), MOV64_IMM(9, 0)
+	{"precision: scalar used as a stack offset after a join", SOCK, 0, "invalid read from stack",
+	 {ST(ISA_DW, 10, -8, 0), CALL(FN_PRANDOM), MOV64_REG(6, 0), MOV64_IMM(7, 0), PREC_FILL,
+	  JMP_IMM(ISA_JSET, 6, 1, 1), JA(1), MOV64_IMM(7, 8),
+	  MOV64_REG(2, 10), ALU64_REG(ISA_ADD, 2, 7), LDX(ISA_DW, 0, 2, -8), MOV64_IMM(0, 0), EXIT}},
+	{"precision: scalar used as a helper's size after a join", SOCK, 0, "invalid indirect read from stack",
+	 {ST(ISA_DW, 10, -8, 0), CALL(FN_PRANDOM), MOV64_REG(6, 0), MOV64_IMM(7, 8), PREC_FILL,
+	  JMP_IMM(ISA_JSET, 6, 1, 1), JA(1), MOV64_IMM(7, 16),
+	  LD_MAP(1, MAP_RINGBUF), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -8), MOV64_REG(3, 7), MOV64_IMM(4, 0),
+	  CALL(FN_RB_OUTPUT), MOV64_IMM(0, 0), EXIT}},
+	{"precision: offset spilled to the stack before the join, filled after", SOCK, 0, "invalid read from stack",
+	 {ST(ISA_DW, 10, -8, 0), CALL(FN_PRANDOM), MOV64_REG(6, 0), PREC_FILL,
+	  JMP_IMM(ISA_JSET, 6, 1, 3), MOV64_IMM(7, 0), STX(ISA_DW, 10, 7, -16), JA(2),
+	  MOV64_IMM(7, 8), STX(ISA_DW, 10, 7, -16),
+	  LDX(ISA_DW, 8, 10, -16), MOV64_REG(2, 10), ALU64_REG(ISA_ADD, 2, 8), LDX(ISA_DW, 0, 2, -8),
+	  MOV64_IMM(0, 0), EXIT}},
+	{"precision: offset spilled and filled after the join", SOCK, 0, "invalid read from stack",
+	 {ST(ISA_DW, 10, -8, 0), CALL(FN_PRANDOM), MOV64_REG(6, 0), MOV64_IMM(7, 0), PREC_FILL,
+	  JMP_IMM(ISA_JSET, 6, 1, 1), JA(1), MOV64_IMM(7, 8),
+	  STX(ISA_DW, 10, 7, -16), MOV64_IMM(7, 0), LDX(ISA_DW, 8, 10, -16), MOV64_REG(2, 10), ALU64_REG(ISA_ADD, 2, 8),
+	  LDX(ISA_DW, 0, 2, -8), MOV64_IMM(0, 0), EXIT}},
+	{"precision: offset bounded through a linked copy after the join", SOCK, 0, NULL,
+	 {ST(ISA_DW, 10, -8, 0), ST(ISA_DW, 10, -16, 0), CALL(FN_PRANDOM), MOV64_REG(6, 0), CALL(FN_PRANDOM),
+	  MOV64_REG(7, 0), PREC_FILL,
+	  JMP_IMM(ISA_JSET, 6, 1, 2), MOV64_REG(8, 7), JA(2), CALL(FN_PRANDOM), MOV64_REG(8, 0),
+	  JMP_IMM(ISA_JGT, 7, 8, 4), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -16), ALU64_REG(ISA_ADD, 2, 8),
+	  LDX(ISA_B, 0, 2, 0), MOV64_IMM(0, 0), EXIT}},
+	{"precision: the same, both paths linked (safe)", SOCK, 1, NULL,
+	 {ST(ISA_DW, 10, -8, 0), ST(ISA_DW, 10, -16, 0), CALL(FN_PRANDOM), MOV64_REG(6, 0), CALL(FN_PRANDOM),
+	  MOV64_REG(7, 0), PREC_FILL,
+	  JMP_IMM(ISA_JSET, 6, 1, 2), MOV64_REG(8, 7), JA(2), MOV64_REG(8, 7), MOV64_IMM(9, 1),
+	  JMP_IMM(ISA_JGT, 7, 8, 4), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -16), ALU64_REG(ISA_ADD, 2, 8),
+	  LDX(ISA_B, 0, 2, 0), MOV64_IMM(0, 0), EXIT}},
+	{"precision: offset returned by a subprogram from its argument", SOCK, 0, "invalid read from stack",
+	 {ST(ISA_DW, 10, -8, 0), CALL(FN_PRANDOM), MOV64_REG(6, 0), MOV64_IMM(1, 0), PREC_FILL,
+	  JMP_IMM(ISA_JSET, 6, 1, 1), JA(1), MOV64_IMM(1, 8),
+	  CALL_LOCAL(5), MOV64_REG(2, 10), ALU64_REG(ISA_ADD, 2, 0), LDX(ISA_DW, 0, 2, -8), MOV64_IMM(0, 0), EXIT,
+	  MOV64_REG(0, 1), EXIT}},
+	{"precision: a branch decided by the value after the join", SOCK, 0, "invalid mem access 'scalar'",
+	 {CALL(FN_PRANDOM), MOV64_REG(6, 0), MOV64_IMM(7, 0), PREC_FILL,
+	  JMP_IMM(ISA_JSET, 6, 1, 1), JA(1), MOV64_IMM(7, 1),
+	  JMP_IMM(ISA_JEQ, 7, 0, 2), LDX(ISA_DW, 0, 7, 0), EXIT, MOV64_IMM(0, 0), EXIT}},
+	{"precision: a zero stored narrow is read back as 0 after the join", SOCK, 0, "invalid read from stack",
+	 {ST(ISA_DW, 10, -8, 0), CALL(FN_PRANDOM), MOV64_REG(6, 0), MOV64_IMM(7, 0), PREC_FILL,
+	  JMP_IMM(ISA_JSET, 6, 1, 1), JA(1), MOV64_IMM(7, 8),
+	  STX(ISA_W, 10, 7, -16), STX(ISA_W, 10, 7, -12), MOV64_IMM(7, 0), LDX(ISA_DW, 8, 10, -16),
+	  JMP_IMM(ISA_JNE, 8, 0, 2), MOV64_IMM(0, 0), EXIT, MOV64_IMM(8, 8), MOV64_REG(2, 10), ALU64_REG(ISA_ADD, 2, 8),
+	  LDX(ISA_DW, 0, 2, -8), MOV64_IMM(0, 0), EXIT}},
+#undef PREC_FILL
 	/* }===== */
 };
 
