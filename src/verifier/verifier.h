@@ -2,6 +2,7 @@
  * exploration environment, and the entry points of each checking file.
  *
  *   verifier.c   exploration loop (path by path, pruning), public API
+ *   precision.c  precision back-tracking through the path's history
  *   cfg.c        subprograms, CFG checks, prune points, register liveness
  *   state.c      register/stack/frame state: init, copy, compare, print
  *   check_alu.c  ALU on scalars (range.c) and pointer arithmetic
