@@ -482,15 +482,18 @@ static int do_check(struct verifier_env *env)
 				err = check_cond_jmp(env, insn, op);
 				break;
 			case FMT_CALL:
+				env->jmps_processed++; /* the kernel counts every JMP-class insn */
 				err = check_helper_call(env, insn);
 				if (env->pc == pc) /* unless it entered a callback */
 					env->pc = pc + 1;
 				break;
 			case FMT_CALL_LOCAL:
+				env->jmps_processed++;
 				err = check_local_call(env, insn);
 				break;
 			case FMT_EXIT: {
 				bool done;
+				env->jmps_processed++;
 				if (env->cur->curframe && cur_frame(env)->callback && hist_note_flags(env, HIST_CB_EXIT))
 					return -ENOMEM;
 				err = check_exit(env, &done);
