@@ -30,9 +30,11 @@ struct bt {
 	uint64_t slots[VERIFIER_MAX_FRAMES];  /* wanted stack slots per frame */
 };
 
+/* Wanted things live in the walked frame or its callers (a callee's are
+ * moved to its caller at its first insn). */
 static bool bt_empty(const struct bt *bt)
 {
-	for (int f = 0; f < VERIFIER_MAX_FRAMES; f++)
+	for (uint32_t f = 0; f <= bt->frame && f < VERIFIER_MAX_FRAMES; f++)
 		if (bt->regs[f] || bt->slots[f])
 			return false;
 	return true;
