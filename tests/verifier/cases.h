@@ -343,7 +343,7 @@ static const struct vcase vcases[] = {
 	  LDX(ISA_DW, 3, 2, -8), MOV64_IMM(0, 0), EXIT}, .known_gap = 1},
 	{"pointer stored to the stack in 4 bytes", SOCK, 0, "invalid size of register spill",
 	 {STX(ISA_W, 10, 1, -8), MOV64_IMM(0, 0), EXIT}},
-	{"a jump decided later makes its operand precise (re-exploration)", SOCK, 0, "invalid mem access 'scalar'",
+	{"a jump decided later makes its operand precise (back-tracking)", SOCK, 0, "invalid mem access 'scalar'",
 	 {CALL(FN_PRANDOM), MOV64_REG(6, 0), ALU64_IMM(ISA_AND, 6, 1), JMP_IMM(ISA_JNE, 6, 0, 1), MOV64_IMM(7, 1),
 	  JMP_IMM(ISA_JNE, 6, 0, 2), MOV64_IMM(0, 0), EXIT, LDX(ISA_DW, 0, 0, 0), EXIT}},
 	{"uninit stack passed as ringbuf data", SOCK, 0, "invalid indirect read from stack",
