@@ -146,8 +146,8 @@ static int visit_state(struct verifier_env *env, bool arrived)
 	 * only after a few jumps and instructions (the kernel's heuristic),
 	 * or when the path's history grows long; always where a helper calls
 	 * back, so that the rounds of the callback converge there */
-	bool add = aux->calls_callback || (env->jmps_processed - env->prev_jmps >= 2 && env->processed - env->prev_processed >= 8) ||
-		   env->cur->nhist > 40;
+	bool force = aux->calls_callback || env->cur->nhist > 40;
+	bool add = force || (env->jmps_processed - env->prev_jmps >= 2 && env->processed - env->prev_processed >= 8);
 	unsigned looping_checks = 0;
 	for (struct vnode **pp = &aux->states, *n; (n = *pp);) {
 		if (n->branches && aux->calls_callback) {
@@ -168,7 +168,7 @@ static int visit_state(struct verifier_env *env, bool arrived)
 				return verr(env, 0, "make the loop condition change on every iteration",
 					    "infinite loop detected at insn %u", pc);
 			/* inside a loop: do not keep a state per iteration */
-			if (!aux->calls_callback && env->jmps_processed - env->prev_jmps < 20 &&
+			if (!force && env->jmps_processed - env->prev_jmps < 20 &&
 			    env->processed - env->prev_processed < 100)
 				add = false;
 		} else if (states_equal(env, &n->st, env->cur, pc, CMP_PRECISE)) {
