@@ -403,6 +403,12 @@ static const struct vcase vcases[] = {
 	  STX(ISA_W, 10, 7, -16), STX(ISA_W, 10, 7, -12), MOV64_IMM(7, 0), LDX(ISA_DW, 8, 10, -16),
 	  JMP_IMM(ISA_JNE, 8, 0, 2), MOV64_IMM(0, 0), EXIT, MOV64_IMM(8, 8), MOV64_REG(2, 10), ALU64_REG(ISA_ADD, 2, 8),
 	  LDX(ISA_DW, 0, 2, -8), MOV64_IMM(0, 0), EXIT}},
+	{"precision: a callback returns what the caller stored, 2 on one path", SOCK, 0, "should have been in [0, 1]",
+	 {CALL(FN_PRANDOM), MOV64_REG(6, 0), MOV64_IMM(7, 1), PREC_FILL,
+	  JMP_IMM(ISA_JSET, 6, 1, 1), JA(1), MOV64_IMM(7, 2),
+	  STX(ISA_DW, 10, 7, -8), MOV64_IMM(1, 4), LD_FUNC(2, 7), MOV64_REG(3, 10), ALU64_IMM(ISA_ADD, 3, -8),
+	  MOV64_IMM(4, 0), CALL(FN_LOOP), MOV64_IMM(0, 0), EXIT,
+	  LDX(ISA_DW, 0, 2, 0), EXIT}, .known_gap = 1},
 #undef PREC_FILL
 	/* }===== */
 };
