@@ -21,6 +21,7 @@
 #include "verifier.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,7 +337,22 @@ static int bt_mark_state(struct bt *bt, struct vstate *st)
 
 /* Walk the segment of @st from @last (skipped when @skip) back to its
  * first insn.  Returns BT_OK, BT_GIVE_UP, or 2 when nothing is wanted. */
-static int bt_segment(const struct verifier_env *env, struct bt *bt, const struct vstate *st, uint32_t last,
+/* Level 2 log, as the kernel's: what is wanted before insn @i. */
+static void bt_log(struct verifier_env *env, const struct bt *bt, uint32_t i)
+{
+	char regs[64] = "", stack[256] = "", ins[128];
+	size_t rn = 0, sn = 0;
+	for (int r = 0; r < VERIFIER_NREGS; r++)
+		if (bt->regs[bt->frame] & (1u << r) && rn < sizeof regs - 8)
+			rn += (size_t)snprintf(regs + rn, sizeof regs - rn, "%sr%d", rn ? "," : "", r);
+	for (int k = 0; k < 64; k++)
+		if ((bt->slots[bt->frame] >> k) & 1 && sn < sizeof stack - 8)
+			sn += (size_t)snprintf(stack + sn, sizeof stack - sn, "%s-%d", sn ? "," : "", 8 * k + 8);
+	insn_str(env, i, ins, sizeof ins);
+	vlog(env, 2, "mark_precise: frame%u: regs=%s stack=%s before %u: %s\n", bt->frame, regs, stack, i, ins);
+}
+
+static int bt_segment(struct verifier_env *env, struct bt *bt, const struct vstate *st, uint32_t last,
 		      bool skip, uint32_t *sub)
 {
 	uint32_t i = last, nh = st->nhist;
@@ -345,6 +361,8 @@ static int bt_segment(const struct verifier_env *env, struct bt *bt, const struc
 			return BT_GIVE_UP;
 		const struct hist_entry *e = nh && st->hist[nh - 1].idx == i ? &st->hist[nh - 1] : NULL;
 		if (!skip) {
+			if (env->log_level >= 2)
+				bt_log(env, bt, i);
 			bt_sync_links(env, bt, e);
 			if (bt_insn(env, bt, i, *sub, e))
 				return BT_GIVE_UP;

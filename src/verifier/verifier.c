@@ -568,6 +568,7 @@ int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats)
 	int err = -ENOMEM;
 	if (env->log && env->log_size)
 		env->log[0] = '\0';
+	env->log_used = 0;
 	env->aux = calloc(env->cnt, sizeof(*env->aux));
 	env->cur = state_new();
 	if (!env->aux || !env->cur)

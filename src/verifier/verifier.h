@@ -218,7 +218,7 @@ struct verifier_env {
 
 	/* log */
 	char *log;
-	size_t log_size;
+	size_t log_size, log_used;
 	uint32_t log_level;
 	bool failed;
 	int err;
