@@ -269,8 +269,9 @@ static int bt_enter_caller(const struct verifier_env *env, struct bt *bt, uint32
 			return BT_GIVE_UP;
 		bt->regs[fr - 1] |= r;
 	} else {
-		/* bpf_loop: r1 is the index (unknown), r2 the caller's r3 */
-		if (r & ~0x6u)
+		/* bpf_loop: r1 is the index (unknown), r2 the caller's r3; other
+		 * helpers' callbacks (for_each_map_elem) are not followed */
+		if ((r & ~0x6u) || (r && env->insns[call].imm != 181))
 			return BT_GIVE_UP;
 		if (r & 4)
 			bt->regs[fr - 1] |= 8;
