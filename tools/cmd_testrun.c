@@ -31,8 +31,9 @@ static const struct {
 static int testrun_usage(void)
 {
 	fprintf(stderr, "usage: hive test-run OBJ.o [--prog NAME] [--type xdp|tc|socket|raw_tp|syscall]\n"
-			"       [--data FILE] [--ctx FILE] [--repeat N] [--interpret|--jit] [--trusted|--verify] [--json]\n"
-			"  --verify: run hive's verifier first, then run the program without run-time checks\n");
+			"       [--data FILE] [--ctx FILE] [--repeat N] [--interpret|--jit] [--unverified|--checked] [--json]\n"
+			"  the program is verified, then runs without run-time checks; --checked keeps them,\n"
+			"  --unverified skips the verifier and runs checked\n");
 	return 2;
 }
 
@@ -62,50 +63,12 @@ static char *testrun_read(const char *path, size_t *size)
 	return buf;
 }
 
-/* hive_verify the program (maps as the verifier sees them: LDDW imm is the
- * map's index); 0, or 1 with the verifier's log on stderr. */
-static int testrun_verify(const struct hive_object *obj, const struct hive_program *prog, enum hive_prog_type type)
-{
-	size_t nmaps = hive_object_map_cnt(obj), cnt;
-	struct hive_verify_map *maps = calloc(nmaps ? nmaps : 1, sizeof(*maps));
-	char *log = malloc(1 << 16);
-	int rc = 1;
-	if (!maps || !log) {
-		fprintf(stderr, "hive: out of memory\n");
-		goto out;
-	}
-	for (size_t i = 0; i < nmaps; i++) {
-		const struct hive_object_map *m = hive_object_map(obj, i);
-		maps[i] = (struct hive_verify_map){
-			.fd = (int32_t)i,
-			.type = hive_object_map_type(m),
-			.key_size = hive_object_map_key_size(m),
-			.value_size = hive_object_map_value_size(m),
-			.max_entries = hive_object_map_max_entries(m),
-			.map_flags = hive_object_map_flags(m),
-		};
-	}
-	const struct hive_insn *insns = hive_program_insns(prog, &cnt);
-	log[0] = '\0';
-	HIVE_OPTS(hive_verify_opts, vo, .prog_type = type ? type : hive_program_type(prog), .maps = maps,
-		  .nmaps = nmaps, .log_buf = log, .log_size = 1 << 16);
-	int err = hive_verify(insns, cnt, &vo, NULL);
-	if (err)
-		fprintf(stderr, "hive: %s: refused by the verifier (%s)\n%s\n", hive_program_name(prog),
-			strerror(-err), log);
-	rc = err ? 1 : 0;
-out:
-	free(maps);
-	free(log);
-	return rc;
-}
-
 int cmd_test_run(int argc, char **argv)
 {
 	const char *obj_path = NULL, *prog_name = NULL, *data_path = NULL, *ctx_path = NULL;
 	enum hive_prog_type type = HIVE_PROG_UNSPEC;
 	unsigned long repeat = 0;
-	bool jit = false, json = false, trusted = false, verify = false;
+	bool jit = false, json = false, unverified = false, checked = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool has_val = i + 1 < argc;
@@ -138,10 +101,12 @@ int cmd_test_run(int argc, char **argv)
 			jit = true;
 		} else if (!strcmp(a, "--interpret")) {
 			jit = false;
-		} else if (!strcmp(a, "--trusted")) {
-			trusted = true;
-		} else if (!strcmp(a, "--verify")) {
-			verify = trusted = true;
+		} else if (!strcmp(a, "--trusted") || !strcmp(a, "--verify")) {
+			unverified = checked = false; /* the default now: verified, then trusted */
+		} else if (!strcmp(a, "--unverified")) {
+			unverified = true;
+		} else if (!strcmp(a, "--checked")) {
+			checked = true;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
 		} else if (a[0] != '-' && !obj_path) {
@@ -185,15 +150,18 @@ int cmd_test_run(int argc, char **argv)
 		fprintf(stderr, "hive: %s: %s\n", obj_path, prog_name ? "no program of that name" : "no programs");
 		goto out;
 	}
-	if (verify && testrun_verify(obj, prog, type))
-		goto out;
-	/* load only the program asked for: the others may need what hive lacks */
+	/* load only the program asked for: the others may need what hive lacks;
+	 * --type is the type it is verified and run as */
 	for (size_t i = 0; i < hive_object_prog_cnt(obj); i++)
 		hive_program_set_autoload(hive_object_prog(obj, i), hive_object_prog(obj, i) == prog);
-	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .mode = trusted ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED,
+	if (type)
+		hive_program_set_type(prog, type);
+	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .unverified = unverified, .checked = checked,
 		  .log_buf = log, .log_size = sizeof log);
 	if ((err = hive_object_load(obj, &lo))) {
-		fprintf(stderr, "hive: %s: %s\n%s%s", obj_path, strerror(-err), log, *log ? "\n" : "");
+		fprintf(stderr, "hive: %s: %s%s\n%s%s", obj_path, strerror(-err),
+			err == -EACCES ? " (refused by the verifier; --unverified runs it checked)" : "", log,
+			*log ? "\n" : "");
 		goto out;
 	}
 	if (jit) {

@@ -1,6 +1,7 @@
 /* Calls: helpers checked against their prototypes (helpers/proto.h),
  * bpf-to-bpf calls (frames), exit, and references. */
 #include "verifier.h"
+#include "vm/vm.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -131,7 +132,9 @@ static int enter_callback(struct verifier_env *env, int subprog)
 
 int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 {
-	const struct helper_proto *p = env->proto ? env->proto((uint32_t)insn->imm) : NULL;
+	const struct helper_proto *p = env_helper_proto(env->henv, (uint32_t)insn->imm);
+	if (!p && env->proto)
+		p = env->proto((uint32_t)insn->imm);
 	if (!p)
 		return verr(env, 0, "the helper number is not one hive knows", "invalid func unknown#%d", insn->imm);
 	struct reg_state *regs = cur_regs(env);

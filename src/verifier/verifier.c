@@ -580,7 +580,7 @@ static bool opts_valid(const struct hive_verify_opts *o)
 		return true;
 	if (o->sz < sizeof(size_t))
 		return false;
-	size_t known = offsetof(struct hive_verify_opts, allow_uninit_stack) + sizeof(o->allow_uninit_stack);
+	size_t known = offsetof(struct hive_verify_opts, env) + sizeof(o->env);
 	for (size_t i = known; i < o->sz && i < 4096; i++)
 		if (i >= sizeof(*o) || ((const char *)o)[i])
 			return i < sizeof(*o) ? false : true;
@@ -607,5 +607,7 @@ int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_ver
 	env.log_size = opts ? opts->log_size : 0;
 	env.log_level = opts ? opts->log_level : 0;
 	env.allow_uninit_stack = opts ? opts->allow_uninit_stack : false;
+	if (opts && opts->sz >= offsetof(struct hive_verify_opts, env) + sizeof(opts->env))
+		env.henv = opts->env;
 	return verifier_run(&env, stats);
 }

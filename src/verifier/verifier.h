@@ -174,6 +174,7 @@ struct verifier_env {
 	const struct hive_verify_map *maps;
 	uint32_t nmaps;
 	verifier_proto_fn proto;
+	const struct hive_env *henv; /* an embedder's helper prototypes first (vm.h) */
 	bool allow_uninit_stack;     /* unwritten stack reads as unknown (CAP_PERFMON) */
 
 	/* exploration */
@@ -257,8 +258,9 @@ void release_reference(struct verifier_env *env, uint32_t ref_obj_id);
 
 /* {===== ctx.c */
 const struct hive_ctx_layout *ctx_layout_of(uint32_t prog_type);
-/* The field covering [off, off+size) or NULL. */
-const struct hive_ctx_field *ctx_field(const struct hive_ctx_layout *l, int32_t off, uint32_t size);
+/* May [off, off+size) of a context of layout @l be read (or written)?
+ * The field's enum hive_ctx_kind, or -1 when refused. */
+int ctx_check(const struct hive_ctx_layout *l, int32_t off, uint32_t size, bool write);
 /* }===== */
 
 /* {===== log.c */

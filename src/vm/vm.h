@@ -30,11 +30,18 @@ struct vm_region {
 };
 
 
+struct helper_proto;
+
 struct hive_env {
 	hive_helper_fn *fns;  /* indexed by helper id */
 	char **names;
 	uint32_t cap;
+	struct helper_proto **protos; /* hive_env_set_helper_proto, indexed by id */
+	uint32_t nprotos;
 };
+
+/* The prototype set for @id in @env, or NULL (then Linux's applies). */
+const struct helper_proto *env_helper_proto(const struct hive_env *env, uint32_t id);
 
 struct hive_prog {
 	struct hive_insn *insns; /* as loaded */
