@@ -26,11 +26,15 @@ static const struct {
 	{"lwt_in", HIVE_PROG_LWT_IN},
 	{"lwt_out", HIVE_PROG_LWT_OUT},
 	{"lwt_xmit", HIVE_PROG_LWT_XMIT},
+	{"kprobe", HIVE_PROG_KPROBE},
+	{"uprobe", HIVE_PROG_KPROBE},
+	{"tracepoint", HIVE_PROG_TRACEPOINT},
+	{"perf_event", HIVE_PROG_PERF_EVENT},
 };
 
 static int testrun_usage(void)
 {
-	fprintf(stderr, "usage: hive test-run OBJ.o [--prog NAME] [--type xdp|tc|socket|raw_tp|syscall]\n"
+	fprintf(stderr, "usage: hive test-run OBJ.o [--prog NAME] [--type xdp|tc|socket|raw_tp|syscall|kprobe|tracepoint|...]\n"
 			"       [--data FILE] [--ctx FILE] [--repeat N] [--interpret|--jit] [--unverified|--checked] [--json]\n"
 			"  the program is verified, then runs without run-time checks; --checked keeps them,\n"
 			"  --unverified skips the verifier and runs checked\n");

@@ -788,6 +788,15 @@ HIVE_API int hive_program_verify_stats(const struct hive_program *prog, struct h
  *  - RAW_TRACEPOINT: ctx_in is up to 12 u64 arguments; no data, no ctx_out.
  *  - SYSCALL: ctx_in is plain memory (at most 65535 bytes) the program may
  *    read and write; as the kernel does, it is copied back into ctx_in.
+ *  - RAW_TRACEPOINT and SYSCALL: a verified program needs ctx_size_in to
+ *    cover every context byte it touches (the kernel's max_ctx_offset), else
+ *    -EINVAL.
+ *  - KPROBE (kprobe and uprobe sections), PERF_EVENT, TRACEPOINT: types the
+ *    kernel runs only at their probe or event, run here over ctx_in:
+ *    struct pt_regs of x86-64 (168 bytes), struct bpf_perf_event_data (184),
+ *    a tracepoint's record (ctx_size_in bytes, at most 8192, covering what
+ *    the program reads; its first 8 bytes, the common fields, are not the
+ *    program's). Read-only, zero-padded, no data, repeat allowed.
  */
 
 /* Helpers the hooks provide (ids as Linux): xdp_adjust_head (44),

@@ -9,6 +9,7 @@
 
 #include "loader/loader.h"
 #include "verifier/verifier.h"
+#include "vm/vm.h"
 
 /* A name the runtime accepts: 15 characters of [A-Za-z0-9_.]. */
 static void be_map_name(const char *in, char out[16])
@@ -118,40 +119,39 @@ static void be_log_source(const struct hive_program *p, uint32_t pc, char *log, 
 	snprintf(log + used, size - used, "  at %s:%u: %s\n", li.file, li.line, src);
 }
 
-int hive_program_verify(const struct hive_program *p, const struct hive_verify_opts *opts,
-			struct hive_verify_stats *stats)
+/* hive_program_verify, with what the load needs besides the verdict. */
+static int be_verify(const struct hive_program *p, const struct hive_verify_opts *opts,
+		     struct hive_verify_stats *stats, struct verifier_result *res)
 {
 	if (!p || !p->insns || !p->cnt)
 		return -EINVAL;
 	if (opts && (opts->sz < sizeof(size_t) || (BE_OPTS_HAS(opts, hive_verify_opts, maps) && opts->maps)))
 		return -EINVAL;
-	if (p->cnt > HIVE_MAX_INSNS)
-		return -E2BIG;
-	struct verifier_env env;
-	memset(&env, 0, sizeof(env));
-	env.insns = p->insns;
-	env.cnt = (uint32_t)p->cnt;
-	env.prog_type = opts && opts->prog_type ? opts->prog_type : p->prog_type;
-	env.ctx = opts && opts->ctx ? opts->ctx : p->ctx ? p->ctx : ctx_layout_of(env.prog_type);
-	env.nmaps = (uint32_t)p->obj->nr_maps;
-	env.proto = helper_proto;
-	if (opts) {
-		env.log = opts->log_buf;
-		env.log_size = opts->log_size;
-		env.log_level = opts->log_level;
-		env.allow_uninit_stack = opts->allow_uninit_stack;
-		if (BE_OPTS_HAS(opts, hive_verify_opts, env))
-			env.henv = opts->env;
-	}
 	struct hive_verify_map *maps = backend_verify_maps(p->obj);
 	if (!maps)
 		return -ENOMEM;
-	env.maps = maps;
-	int err = verifier_run(&env, stats);
+	/* the caller's log options, the object's view of the rest */
+	struct hive_verify_opts vo;
+	memset(&vo, 0, sizeof(vo));
+	if (opts)
+		memcpy(&vo, opts, opts->sz < sizeof(vo) ? opts->sz : sizeof(vo));
+	vo.sz = sizeof(vo);
+	vo.prog_type = vo.prog_type ? vo.prog_type : p->prog_type;
+	vo.ctx = vo.ctx ? vo.ctx : p->ctx;
+	vo.maps = maps;
+	vo.nmaps = p->obj->nr_maps;
+	int err = verifier_verify(p->insns, p->cnt, &vo, stats, res);
 	free(maps);
-	if (err == -EACCES && env.failed)
-		be_log_source(p, env.err_pc, env.log, env.log_size);
+	if (err == -EACCES && res->failed)
+		be_log_source(p, res->err_pc, vo.log_buf, vo.log_size);
 	return err;
+}
+
+int hive_program_verify(const struct hive_program *p, const struct hive_verify_opts *opts,
+			struct hive_verify_stats *stats)
+{
+	struct verifier_result res;
+	return be_verify(p, opts, stats, &res);
 }
 
 /* }===== */
@@ -166,6 +166,7 @@ int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts
 	if (p->prog_type == HIVE_PROG_CUSTOM && !p->ctx)
 		return ldr_err(log, -EINVAL, "load: prog '%s': type custom needs a context layout "
 			       "(hive_program_set_ctx_layout)", p->name);
+	uint32_t max_ctx_off = 0;
 	if (!unverified) {
 		size_t vsize = level >= 2 ? (1u << 20) : (16u << 10);
 		char *vlog = ldr_malloc(vsize);
@@ -173,7 +174,9 @@ int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts
 			return ldr_err(log, -ENOMEM, "load: prog '%s': out of memory", p->name);
 		vlog[0] = '\0';
 		HIVE_OPTS(hive_verify_opts, vo, .log_buf = vlog, .log_size = vsize, .log_level = level, .env = henv);
-		int err = hive_program_verify(p, &vo, &p->vstats);
+		struct verifier_result res;
+		int err = be_verify(p, &vo, &p->vstats, &res);
+		max_ctx_off = res.max_ctx_off;
 		if (err) {
 			/* every line of the verifier's log, under the program's name */
 			if (!vlog[0])
@@ -201,6 +204,7 @@ int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts
 	if (err)
 		return ldr_err(log, err, "load: prog '%s': %s", p->name, why[0] ? why : strerror(-err));
 	p->verified = !unverified;
+	p->prog->max_ctx_offset = max_ctx_off;
 	return 0;
 }
 

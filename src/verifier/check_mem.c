@@ -245,6 +245,8 @@ static int ctx_access(struct verifier_env *env, int regno, const struct reg_stat
 			    env->ctx ? "see the context layout of this program type for readable/writable fields"
 				     : "this program type has no context layout",
 			    "invalid bpf_context access off=%d size=%u", off, size);
+	if ((uint32_t)off + size > env->max_ctx_off)
+		env->max_ctx_off = (uint32_t)off + size;
 	if (write || !out)
 		return 0;
 	switch (kind) {

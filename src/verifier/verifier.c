@@ -590,6 +590,12 @@ static bool opts_valid(const struct hive_verify_opts *o)
 int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 		struct hive_verify_stats *stats)
 {
+	return verifier_verify(insns, cnt, opts, stats, NULL);
+}
+
+int verifier_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+		    struct hive_verify_stats *stats, struct verifier_result *res)
+{
 	if (!insns || !cnt || !opts_valid(opts))
 		return -EINVAL;
 	if (cnt > HIVE_MAX_INSNS)
@@ -609,5 +615,11 @@ int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_ver
 	env.allow_uninit_stack = opts ? opts->allow_uninit_stack : false;
 	if (opts && opts->sz >= offsetof(struct hive_verify_opts, env) + sizeof(opts->env))
 		env.henv = opts->env;
-	return verifier_run(&env, stats);
+	int err = verifier_run(&env, stats);
+	if (res) {
+		res->failed = env.failed;
+		res->err_pc = env.err_pc;
+		res->max_ctx_off = env.max_ctx_off;
+	}
+	return err;
 }

@@ -199,6 +199,7 @@ struct verifier_env {
 	int err;
 	uint32_t err_pc;
 	uint8_t err_regs;            /* registers to print with the error (bit mask) */
+	uint32_t max_ctx_off;        /* end of the furthest context access (the kernel's max_ctx_offset) */
 };
 /* }===== */
 
@@ -280,6 +281,14 @@ void insn_str(const struct verifier_env *env, uint32_t pc, char *buf, size_t siz
 /* {===== verifier.c */
 /* Verify with an explicit environment (tests can give their own helper table). */
 int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats);
+/* hive_verify, telling the loader and the VM more than the public API does. */
+struct verifier_result {
+	bool failed;          /* refused: err_pc is the refused instruction */
+	uint32_t err_pc;
+	uint32_t max_ctx_off; /* bytes of context the program may touch */
+};
+int verifier_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+		    struct hive_verify_stats *stats, struct verifier_result *res);
 struct frame *cur_frame(struct verifier_env *env);
 /* Queue the path continuing after the current insn (a copy of the state). */
 int push_branch_after_call(struct verifier_env *env, struct vstate **out);

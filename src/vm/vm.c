@@ -12,6 +12,7 @@
 #include "jit/jit.h"
 #include "maps/epoch.h"
 #include "maps/map.h"
+#include "verifier/verifier.h"
 
 #define offsetofend(T, F) (offsetof(T, F) + sizeof(((T *)0)->F))
 
@@ -226,7 +227,7 @@ int vm_map_direct_value(struct hive_map *map, uint32_t off, void **base)
 }
 
 /* hive_prog_opts.verify: the verifier sees map i of opts->maps as imm i. */
-static int vm_verify(const struct hive_prog *prog, const struct hive_prog_opts *opts, char *log, size_t log_size)
+static int vm_verify(struct hive_prog *prog, const struct hive_prog_opts *opts, char *log, size_t log_size)
 {
 	struct hive_verify_map *maps = calloc(opts->nmaps ? opts->nmaps : 1, sizeof(*maps));
 	if (!maps)
@@ -241,8 +242,10 @@ static int vm_verify(const struct hive_prog *prog, const struct hive_prog_opts *
 	}
 	HIVE_OPTS(hive_verify_opts, vo, .prog_type = opts->prog_type, .ctx = opts->ctx, .maps = maps,
 		  .nmaps = opts->nmaps, .log_buf = log, .log_size = log_size, .env = opts->env);
-	int err = hive_verify(prog->insns, prog->cnt, &vo, NULL);
+	struct verifier_result res;
+	int err = verifier_verify(prog->insns, prog->cnt, &vo, NULL, &res);
 	free(maps);
+	prog->max_ctx_offset = res.max_ctx_off;
 	return err;
 }
 

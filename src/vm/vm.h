@@ -58,6 +58,9 @@ struct hive_prog {
 	/* global data the program addresses with LDDW (checked mode opens them) */
 	struct vm_region data_regions[8];
 	uint32_t ndata_regions;
+	/* verified programs: the end of the furthest context access (the
+	 * kernel's max_ctx_offset; test-run wants that much context); 0 else */
+	uint32_t max_ctx_offset;
 };
 
 enum { VM_MAX_REGIONS = 32 };

@@ -122,7 +122,7 @@ static void test_xdp_json(void **state)
 	snprintf(args, sizeof args, "test-run %s --prog nope --data %s", obj, data);
 	assert_int_equal(hive_cli(args), 1);
 	assert_non_null(strstr(out, "no program of that name"));
-	snprintf(args, sizeof args, "test-run %s --type kprobe", obj);
+	snprintf(args, sizeof args, "test-run %s --type fentry", obj);
 	assert_int_equal(hive_cli(args), 2);
 	snprintf(args, sizeof args, "test-run %s --repeat x", obj);
 	assert_int_equal(hive_cli(args), 2);
