@@ -348,8 +348,8 @@ HIVE_API int hive_map_create(enum hive_map_type type, const char *name, uint32_t
 HIVE_API void hive_map_free(struct hive_map *map);
 /** @brief BPF_MAP_FREEZE: from now on the user API may not change the map
  *  (update, delete, lookup_and_delete: -EPERM); programs still may, unless
- *  it was created with HIVE_F_RDONLY_PROG. 0, -EBUSY (already frozen),
- *  -EPERM (a read-only map: HIVE_F_RDONLY), -EINVAL. */
+ *  it was created with HIVE_F_RDONLY_PROG. 0, -EPERM (frozen already, or
+ *  read-only: HIVE_F_RDONLY, as the kernel answers), -EINVAL. */
 HIVE_API int hive_map_freeze(struct hive_map *map);
 HIVE_API bool hive_map_is_frozen(const struct hive_map *map);
 

@@ -394,13 +394,12 @@ uint32_t hive_map_max_entries(const struct hive_map *map)
 
 int hive_map_freeze(struct hive_map *map)
 {
-	/* map_freeze(): a map the user cannot write cannot be frozen either */
+	/* map_freeze(): a map the user cannot write (read-only, or frozen
+	 * already) cannot be frozen */
 	if (!map)
 		return -EINVAL;
-	if (map->map_flags & HIVE_F_RDONLY)
+	if ((map->map_flags & HIVE_F_RDONLY) || map->frozen)
 		return -EPERM;
-	if (map->frozen)
-		return -EBUSY;
 	map->frozen = true;
 	return 0;
 }
