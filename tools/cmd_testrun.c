@@ -157,7 +157,7 @@ int cmd_test_run(int argc, char **argv)
 	const char *obj_path = NULL, *prog_name = NULL, *ctx_path = NULL;
 	enum hive_prog_type type = HIVE_PROG_UNSPEC;
 	unsigned long repeat = 0;
-	bool jit = false, json = false, unverified = false, checked = false, dump_maps = false;
+	bool jit = false, json = false, unverified = false, checked = false, verify = false, dump_maps = false;
 	int rc = 1, err;
 	struct testrun_inputs in = {0};
 	struct fixture_spec **specs = calloc((size_t)argc, sizeof(*specs));
@@ -211,8 +211,10 @@ int cmd_test_run(int argc, char **argv)
 			jit = true;
 		} else if (!strcmp(a, "--interpret")) {
 			jit = false;
-		} else if (!strcmp(a, "--trusted") || !strcmp(a, "--verify")) {
-			unverified = checked = false; /* the default now: verified, then trusted */
+		} else if (!strcmp(a, "--trusted")) {
+			checked = false; /* the default now: verified, then trusted */
+		} else if (!strcmp(a, "--verify")) {
+			verify = true;   /* the default now; wins over --unverified */
 		} else if (!strcmp(a, "--unverified")) {
 			unverified = true;
 		} else if (!strcmp(a, "--checked")) {
@@ -230,6 +232,8 @@ int cmd_test_run(int argc, char **argv)
 		rc = testrun_usage();
 		goto out;
 	}
+	if (verify)
+		unverified = false;
 
 	char log[4096] = "";
 	struct hive_env *env = NULL;
