@@ -698,6 +698,10 @@ struct hive_verify_map {
 	uint32_t value_size;
 	uint32_t max_entries;
 	uint32_t map_flags;   /* BPF_F_RDONLY_PROG (1 << 7) makes values read-only */
+	/* ARRAY_OF_MAPS/HASH_OF_MAPS: 1 + the index, in this array, of a row
+	 * describing the inner maps (its fd unused); a lookup yields that map
+	 * or NULL. 0: none (lookups in it are refused). */
+	uint32_t inner_map;
 };
 
 struct hive_verify_opts {

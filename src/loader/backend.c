@@ -98,20 +98,39 @@ int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, s
 
 /* {===== verification */
 
-struct hive_verify_map *backend_verify_maps(const struct hive_object *obj)
+static struct hive_verify_map be_verify_row(const struct hive_object_map *m, int32_t fd)
 {
-	struct hive_verify_map *maps = ldr_calloc(obj->nr_maps ? obj->nr_maps : 1, sizeof(*maps));
-	for (size_t i = 0; maps && i < obj->nr_maps; i++) {
+	return (struct hive_verify_map){
+		.fd = fd,
+		.type = m->type,
+		.key_size = m->key_size,
+		.value_size = m->value_size,
+		.max_entries = m->max_entries,
+		.map_flags = m->map_flags,
+	};
+}
+
+struct hive_verify_map *backend_verify_maps(const struct hive_object *obj, size_t *nmaps)
+{
+	/* the object's maps (LDDW imm = index), then the inner-map templates
+	 * of its maps-in-maps, under fds no LDDW names */
+	size_t n = obj->nr_maps;
+	for (size_t i = 0; i < obj->nr_maps; i++)
+		n += obj->maps[i]->inner != NULL;
+	struct hive_verify_map *maps = ldr_calloc(n ? n : 1, sizeof(*maps));
+	if (!maps)
+		return NULL;
+	size_t k = obj->nr_maps;
+	for (size_t i = 0; i < obj->nr_maps; i++) {
 		const struct hive_object_map *m = obj->maps[i];
-		maps[i] = (struct hive_verify_map){
-			.fd = (int32_t)i,
-			.type = m->type,
-			.key_size = m->key_size,
-			.value_size = m->value_size,
-			.max_entries = m->max_entries,
-			.map_flags = m->map_flags,
-		};
+		maps[i] = be_verify_row(m, (int32_t)i);
+		if (m->inner) {
+			maps[k] = be_verify_row(m->inner, -1 - (int32_t)k);
+			maps[i].inner_map = (uint32_t)(k + 1);
+			k++;
+		}
 	}
+	*nmaps = n;
 	return maps;
 }
 
@@ -140,7 +159,8 @@ static int be_verify(const struct hive_program *p, const struct hive_verify_opts
 		return -EINVAL;
 	if (opts && (opts->sz < sizeof(size_t) || (BE_OPTS_HAS(opts, hive_verify_opts, maps) && opts->maps)))
 		return -EINVAL;
-	struct hive_verify_map *maps = backend_verify_maps(p->obj);
+	size_t nmaps;
+	struct hive_verify_map *maps = backend_verify_maps(p->obj, &nmaps);
 	if (!maps)
 		return -ENOMEM;
 	/* the caller's log options, the object's view of the rest */
@@ -152,7 +172,7 @@ static int be_verify(const struct hive_program *p, const struct hive_verify_opts
 	vo.prog_type = vo.prog_type ? vo.prog_type : p->prog_type;
 	vo.ctx = vo.ctx ? vo.ctx : p->ctx;
 	vo.maps = maps;
-	vo.nmaps = p->obj->nr_maps;
+	vo.nmaps = nmaps;
 	int err = verifier_verify(p->insns, p->cnt, &vo, stats, res);
 	free(maps);
 	if (err == -EACCES && res->failed)

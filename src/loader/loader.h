@@ -335,8 +335,9 @@ void backend_map_free(struct hive_object_map *m);
 int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, struct ldr_log *log);
 int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts *opts,
 		      struct ldr_log *log);
-/* The maps as the verifier sees them (imm = index): nr_maps rows, malloc'd. */
-struct hive_verify_map *backend_verify_maps(const struct hive_object *obj);
+/* The maps as the verifier sees them (imm = index), then the inner-map
+ * templates: *nmaps rows, malloc'd. */
+struct hive_verify_map *backend_verify_maps(const struct hive_object *obj, size_t *nmaps);
 void backend_prog_free(struct hive_program *p);
 
 /* }===== */

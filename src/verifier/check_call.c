@@ -328,6 +328,16 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 		r0->map = map;
 		r0->v = range_const(0);
 		r0->id = ++env->id_gen;
+		if (env->maps[map].type == HIVE_MAP_ARRAY_OF_MAPS || env->maps[map].type == HIVE_MAP_HASH_OF_MAPS) {
+			/* the inner map itself, once compared with NULL (the kernel
+			 * types it from inner_map_meta at the check) */
+			uint32_t in = env->maps[map].inner_map;
+			if (!in || in > env->nmaps)
+				return verr(env, 0, "describe the inner map (hive_verify_map.inner_map)",
+					    "map-in-map %d has no inner map template", map);
+			r0->type = CONST_PTR_TO_MAP | PTR_MAYBE_NULL;
+			r0->map = (int32_t)(in - 1);
+		}
 		break;
 	case RET_PTR_TO_ALLOC_MEM_OR_NULL:
 		if (alloc_size < 0)

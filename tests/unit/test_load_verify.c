@@ -394,6 +394,65 @@ static void test_custom_object_type(void **state)
 	hive_env_free(env);
 }
 
+/* A lookup in a map of maps yields the inner map (or NULL): usable as a
+ * map once checked, never as memory. */
+#define LD_MAP(DST, IDX) INSN(ISA_LD | ISA_IMM | ISA_DW, DST, ISA_PSEUDO_MAP_FD, 0, IDX), INSN(0, 0, 0, 0, 0)
+static void test_map_in_map(void **state)
+{
+	(void)state;
+	struct hive_verify_map maps[2] = {
+		{.fd = 0, .type = HIVE_MAP_ARRAY_OF_MAPS, .key_size = 4, .value_size = 4, .max_entries = 2, .inner_map = 2},
+		{.fd = -1, .type = HIVE_MAP_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 4},
+	};
+	char log[2048];
+	/* v = lookup(lookup(outer, &0), &0); return v ? *v : 0 */
+	struct hive_insn prog[] = {
+		ST_MEM(ISA_W, 10, -4, 0),
+		MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -4), LD_MAP(1, 0), CALL_HELPER(1),
+		JMP_IMM(ISA_JEQ, 0, 0, 6),
+		MOV64_REG(1, 0), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -4), CALL_HELPER(1),
+		JMP_IMM(ISA_JEQ, 0, 0, 1),
+		LDX_MEM(ISA_DW, 0, 0, 0),
+		EXIT(),
+	};
+	HIVE_OPTS(hive_verify_opts, vo, .prog_type = HIVE_PROG_XDP, .maps = maps, .nmaps = 2, .log_buf = log,
+		  .log_size = sizeof log);
+	if (hive_verify(prog, ARRAY_LEN(prog), &vo, NULL))
+		fail_msg("refused: %s", log);
+	/* without the NULL check */
+	struct hive_insn unchecked[ARRAY_LEN(prog)];
+	memcpy(unchecked, prog, sizeof prog);
+	unchecked[6] = JA(0);
+	assert_int_equal(hive_verify(unchecked, ARRAY_LEN(unchecked), &vo, NULL), -EACCES);
+	assert_non_null(strstr(log, "map_ptr_or_null"));
+	/* the inner map is not memory */
+	struct hive_insn deref[] = {
+		ST_MEM(ISA_W, 10, -4, 0),
+		MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -4), LD_MAP(1, 0), CALL_HELPER(1),
+		JMP_IMM(ISA_JEQ, 0, 0, 1), LDX_MEM(ISA_DW, 0, 0, 0), EXIT(),
+	};
+	assert_int_equal(hive_verify(deref, ARRAY_LEN(deref), &vo, NULL), -EACCES);
+	assert_non_null(strstr(log, "invalid mem access 'map_ptr'"));
+	/* no inner template: refused, saying so */
+	maps[0].inner_map = 0;
+	assert_int_equal(hive_verify(prog, ARRAY_LEN(prog), &vo, NULL), -EACCES);
+	assert_non_null(strstr(log, "no inner map template"));
+	/* the loader describes inner maps itself: the corpus object loads verified */
+	if (!corpus_clang(3))
+		return;
+	struct hive_object *obj = NULL;
+	HIVE_OPTS(hive_object_open_opts, oo, .log_buf = lb, .log_size = sizeof lb);
+	assert_int_equal(hive_object_open_file(corpus_obj("map_in_map", 3, true), &oo, &obj), 0);
+	struct hive_env *env = env_with_helpers();
+	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .log_buf = lb, .log_size = sizeof lb);
+	if (hive_object_load(obj, &lo))
+		fail_msg("map_in_map: %s", lb);
+	struct hive_verify_stats st;
+	assert_int_equal(hive_program_verify_stats(hive_object_find_program(obj, "mim"), &st), 0);
+	hive_object_close(obj);
+	hive_env_free(env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_embedder_helpers),
 		cmocka_unit_test(test_helper_proto_checks),
 		cmocka_unit_test(test_custom_object_type),
+		cmocka_unit_test(test_map_in_map),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
