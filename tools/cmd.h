@@ -16,11 +16,6 @@ int cmd_verify(int argc, char **argv);  /* tools/cmd_verify.c */
 int cmd_xdp(int argc, char **argv);     /* tools/cmd_xdp.c: hive xdp OBJ.o --pcap IN ... */
 
 struct hive_object;
-struct hive_program;
-struct hive_verify_stats;
-/* Verify one program of an opened object with its maps (tools/cmd_verify.c). */
-int tool_verify_program(const struct hive_object *obj, const struct hive_program *p, unsigned level, char *log,
-			size_t logsz, struct hive_verify_stats *st);
 /* Seed an object's maps from {"MAP": [{"key": "HEX", "value": "HEX"}...]} (tools/tool_maps_json.c;
  * the format in tools/fixture.h): read @path and tool_maps_apply it; maps made for "inner"
  * entries live until the process exits. */

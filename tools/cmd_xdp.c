@@ -238,25 +238,20 @@ int cmd_xdp(int argc, char **argv)
 		fprintf(stderr, "hive xdp: %s: %s\n", path, prog_name ? "no program of that name" : "no XDP program");
 		goto out;
 	}
-	/* Verified programs run without run-time checks; --unverified runs the
-	 * program in checked mode instead. */
-	enum hive_exec_mode mode = HIVE_EXEC_CHECKED;
-	if (!unverified) {
-		struct hive_verify_stats st;
-		if (tool_verify_program(obj, prog, 0, log, sizeof(log), &st)) {
-			fprintf(stderr, "hive xdp: %s: the verifier refuses it (--unverified runs it checked):\n%s\n",
-				hive_program_name(prog), log);
-			goto out;
-		}
-		mode = HIVE_EXEC_TRUSTED;
-		printf("verified %s: %" PRIu64 " insns processed, %" PRIu64 " states, %.2f ms\n",
-		       hive_program_name(prog), st.processed_insns, st.total_states, st.time_ns / 1e6);
-	}
-	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .mode = mode, .log_buf = log, .log_size = sizeof(log));
+	/* hive_object_load verifies the program, which then runs without
+	 * run-time checks; --unverified loads it unverified, in checked mode. */
+	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .unverified = unverified, .log_buf = log,
+		  .log_size = sizeof(log));
 	if ((err = hive_object_load(obj, &lo))) {
-		fprintf(stderr, "hive xdp: %s: %s\n%s\n", path, strerror(-err), log);
+		fprintf(stderr, "hive xdp: %s: %s%s\n%s\n", path, strerror(-err),
+			err == -EACCES ? " (the verifier refuses it; --unverified runs it checked)" : "", log);
 		goto out;
 	}
+	enum hive_exec_mode mode = unverified ? HIVE_EXEC_CHECKED : HIVE_EXEC_TRUSTED;
+	struct hive_verify_stats st;
+	if (!hive_program_verify_stats(prog, &st))
+		printf("verified %s: %" PRIu64 " insns processed, %" PRIu64 " states, %.2f ms\n",
+		       hive_program_name(prog), st.processed_insns, st.total_states, st.time_ns / 1e6);
 	if (jit && (err = hive_prog_jit(hive_program_prog(prog), NULL))) {
 		fprintf(stderr, "hive xdp: JIT: %s\n", strerror(-err));
 		goto out;

@@ -56,6 +56,55 @@ HIVE_API int hive_env_set_helper(struct hive_env *env, uint32_t id, const char *
 /** @brief The helper registered for @id, or NULL. */
 HIVE_API hive_helper_fn hive_env_helper(const struct hive_env *env, uint32_t id, const char **name);
 
+/* What a helper takes in r1..r5, for the verifier (Linux's enum bpf_arg_type,
+ * the kinds user space has). A size argument follows its memory argument. */
+enum hive_helper_arg {
+	HIVE_ARG_NONE = 0,                /* unused (and every argument after it) */
+	HIVE_ARG_ANYTHING = 1,            /* any initialised value, scalar or pointer */
+	HIVE_ARG_SCALAR = 2,              /* a number, never a pointer */
+	HIVE_ARG_CONST_MAP_PTR = 3,       /* a map (LDDW of a map) */
+	HIVE_ARG_PTR_TO_MAP_KEY = 4,      /* key_size readable bytes of the map before it */
+	HIVE_ARG_PTR_TO_MAP_VALUE = 5,    /* value_size readable bytes */
+	HIVE_ARG_PTR_TO_UNINIT_MAP_VALUE = 6, /* value_size bytes the helper writes */
+	HIVE_ARG_PTR_TO_MEM = 7,          /* readable memory; its size is the next argument */
+	HIVE_ARG_PTR_TO_MEM_OR_NULL = 8,  /* the same, or NULL with size 0 */
+	HIVE_ARG_PTR_TO_UNINIT_MEM = 9,   /* memory the helper writes; size next */
+	HIVE_ARG_CONST_SIZE = 10,         /* bounded size > 0 of the previous argument */
+	HIVE_ARG_CONST_SIZE_OR_ZERO = 11, /* bounded size >= 0 */
+	HIVE_ARG_PTR_TO_CTX = 12,         /* the program's context, unmoved */
+	HIVE_ARG_PTR_TO_CTX_OR_NULL = 13,
+	HIVE_ARG_PTR_TO_LONG = 20,        /* 8 bytes the helper writes */
+	HIVE_ARG_PTR_TO_INT = 21,         /* 4 bytes the helper writes */
+	HIVE_ARG_PTR_TO_CONST_STR = 22,   /* a NUL-terminated string in a read-only map (.rodata) */
+};
+
+/* What a helper returns in r0 (Linux's enum bpf_return_type). */
+enum hive_helper_ret {
+	HIVE_RET_INTEGER = 0,                /* a number */
+	HIVE_RET_VOID = 1,                   /* nothing: r0 unreadable after the call */
+	HIVE_RET_PTR_TO_MAP_VALUE_OR_NULL = 2, /* a value of the HIVE_ARG_CONST_MAP_PTR argument's map */
+};
+
+/** @brief A helper's prototype, the verifier's view of it; the same row as
+ *  hive's table of Linux's helpers. */
+struct hive_helper_proto {
+	uint32_t id;       /* the call's imm (filled in by hive_env_set_helper_proto) */
+	const char *name;  /* for messages; may be NULL */
+	uint8_t ret;       /* enum hive_helper_ret */
+	uint8_t args[5];   /* enum hive_helper_arg, r1..r5 */
+	uint16_t flags;    /* must be 0 */
+};
+
+/** @brief Declare the prototype of helper @id (an embedder's own helper, or
+ *  one replacing a Linux helper's prototype): the verifier checks calls of
+ *  @id against it (hive_verify_opts.env, hive_object_load_opts.env).
+ *  @proto is copied; NULL removes it.  0, -EINVAL (bad kinds: a size not
+ *  after a memory argument, a map-value return without a map argument,
+ *  flags), -ENOMEM. */
+HIVE_API int hive_env_set_helper_proto(struct hive_env *env, uint32_t id, const struct hive_helper_proto *proto);
+/** @brief The prototype set for @id with hive_env_set_helper_proto, or NULL. */
+HIVE_API const struct hive_helper_proto *hive_env_helper_proto(const struct hive_env *env, uint32_t id);
+
 /* }===== */
 
 /* {===== programs */
@@ -75,6 +124,11 @@ enum hive_prog_type {
 	HIVE_PROG_RAW_TRACEPOINT_WRITABLE = 24, HIVE_PROG_CGROUP_SOCKOPT = 25,
 	HIVE_PROG_TRACING = 26, HIVE_PROG_STRUCT_OPS = 27, HIVE_PROG_EXT = 28, HIVE_PROG_LSM = 29,
 	HIVE_PROG_SK_LOOKUP = 30, HIVE_PROG_SYSCALL = 31, HIVE_PROG_NETFILTER = 32,
+	/* Not Linux's: a type an embedder defines, its context given as a
+	 * struct hive_ctx_layout (hive_program_set_ctx_layout, hive_verify_opts.ctx),
+	 * its helpers' prototypes in the env (hive_env_set_helper_proto). No
+	 * LD_ABS; packet fields of the context are read-only. */
+	HIVE_PROG_CUSTOM = 0x10000,
 };
 
 enum hive_exec_mode {
@@ -102,12 +156,22 @@ struct hive_prog_opts {
 	 * value of a one-element array map maps[imm] (global data). */
 	struct hive_map **maps;
 	size_t nmaps;
+	/* Run the verifier (hive_verify) before loading, as a program of
+	 * prog_type with context ctx (NULL: the type's), the maps above and the
+	 * env's helper prototypes. Off by default for raw bytecode (`hive run`,
+	 * the conformance suite: programs with no program type, run checked);
+	 * hive_object_load verifies by default. mode stays the caller's. */
+	bool verify;
+	uint32_t prog_type;                 /* enum hive_prog_type */
+	const struct hive_ctx_layout *ctx;
 	size_t : 0;
 };
-#define hive_prog_opts__last_field nmaps
+#define hive_prog_opts__last_field ctx
 
-/** @brief Validate and load @cnt instructions. On refusal returns -EINVAL and
- *  writes "insn N: <disassembly>: <what is wrong>" to opts->log_buf. */
+/** @brief Validate (and with opts->verify, verify) and load @cnt
+ *  instructions. On refusal returns -EINVAL (-EACCES: refused by the
+ *  verifier) and writes "insn N: <disassembly>: <what is wrong>" to
+ *  opts->log_buf. */
 HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const struct hive_prog_opts *opts,
 			    struct hive_prog **out);
 HIVE_API void hive_prog_free(struct hive_prog *prog);
@@ -167,6 +231,11 @@ HIVE_API int hive_prog_run_mem(const struct hive_prog *prog, void *mem, size_t s
 /** @brief From a helper: let the rest of this run access [ptr, ptr+size)
  *  in checked mode (a helper returning a pointer, e.g. a map value). */
 HIVE_API int hive_run_allow(struct hive_run *run, void *ptr, size_t size, bool writable);
+/** @brief From a helper: may the program's own pointers reach
+ *  [ptr, ptr+size) (for writing if @write)? Checked mode: inside a region of
+ *  the run (its memory, the stack, global data, what helpers allowed);
+ *  trusted mode: always true, the verifier vouched for the arguments. */
+HIVE_API bool hive_run_access_ok(const struct hive_run *run, const void *ptr, size_t size, bool write);
 /** @brief From a helper: the memory the run was started with. */
 HIVE_API void *hive_run_mem(struct hive_run *run, size_t *size);
 /** @brief From a helper: stop the run with an error (-EFAULT, -EINVAL…). */
@@ -277,6 +346,12 @@ HIVE_API int hive_map_create(enum hive_map_type type, const char *name, uint32_t
 			     struct hive_map **out);
 /** @brief Free @map. No program may be running with it. */
 HIVE_API void hive_map_free(struct hive_map *map);
+/** @brief BPF_MAP_FREEZE: from now on the user API may not change the map
+ *  (update, delete, lookup_and_delete: -EPERM); programs still may, unless
+ *  it was created with HIVE_F_RDONLY_PROG. 0, -EPERM (frozen already, or
+ *  read-only: HIVE_F_RDONLY, as the kernel answers), -EINVAL. */
+HIVE_API int hive_map_freeze(struct hive_map *map);
+HIVE_API bool hive_map_is_frozen(const struct hive_map *map);
 
 /* The user API mirrors the bpf() syscall commands. Values of per-CPU maps
  * are hive_map_user_value_size() bytes: one slot of value_size rounded up
@@ -470,24 +545,38 @@ HIVE_API struct hive_object_map *hive_object_find_map(const struct hive_object *
 
 struct hive_object_load_opts {
 	size_t sz;
-	struct hive_env *env;       /* helpers for every program */
-	enum hive_exec_mode mode;
+	struct hive_env *env;       /* helpers (and their prototypes) for every program */
+	enum hive_exec_mode mode;   /* obsolete, ignored: see checked and unverified */
 	char *log_buf;              /* why a map or program was refused */
 	size_t log_size;
+	/* Load without verifying: every program then runs in checked mode
+	 * (HIVE_EXEC_CHECKED). The opt-in for programs the verifier refuses or
+	 * cannot judge. */
+	bool unverified;
+	/* Verified programs run checked all the same (default: trusted, the
+	 * verifier vouches for them). */
+	bool checked;
+	uint32_t log_level;         /* verifier log: 0 errors, 1 + statistics, 2 + every insn */
 	size_t : 0;
 };
-#define hive_object_load_opts__last_field log_size
+#define hive_object_load_opts__last_field log_level
 
 /** @brief Apply CO-RE relocations (.BTF.ext) to the linked programs against
  *  the target BTF (a field, type or enumerator missing there turns its
  *  instruction into `call 0xbad2310`, as libbpf does), create every map
- *  (hive_map_create) with its initial value and map-in-map slots, then load
- *  every program whose autoload is on with hive_prog_load and the maps in
- *  hive_prog_opts.maps. On failure the maps and programs are freed again.
- *  @return 0 or the first error: -EINVAL/-EACCES (refused map or program,
- *  logged as "load: map 'NAME': ..." / "load: prog 'NAME': insn N: ..."),
- *  -ENOENT (a strong .kconfig extern without a value), -EOPNOTSUPP (CO-RE
- *  relocations: not yet), -EBUSY (already loaded). */
+ *  (hive_map_create) with its initial value and map-in-map slots, freeze
+ *  .rodata, .rodata.* and .kconfig (hive_map_freeze, as libbpf does), then
+ *  verify every program whose autoload is on (hive_program_verify: its
+ *  type's context or the one set with hive_program_set_ctx_layout, the env's
+ *  helper prototypes) and load it with hive_prog_load and the maps in
+ *  hive_prog_opts.maps, in trusted mode (checked with opts->checked).
+ *  opts->unverified skips the verifier and loads every program checked.
+ *  On failure the maps and programs are freed again.
+ *  @return 0 or the first error: -EACCES (a program the verifier refused:
+ *  "load: prog 'NAME': insn N: ...", the registers, a hint and, with line
+ *  info, the source line: "load: prog 'NAME': at FILE:LINE: TEXT"),
+ *  -EINVAL (refused map or program, "load: map 'NAME': ..."), -ENOENT (a
+ *  strong .kconfig extern without a value), -EBUSY (already loaded). */
 HIVE_API int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts *opts);
 
 /** @brief Function name of the program. */
@@ -503,6 +592,13 @@ HIVE_API bool hive_program_is_sleepable(const struct hive_program *prog);
 /** @brief Instructions after linking (map indexes, calls, see above). */
 HIVE_API const struct hive_insn *hive_program_insns(const struct hive_program *prog, size_t *cnt);
 HIVE_API int hive_program_set_type(struct hive_program *prog, enum hive_prog_type type);
+/** @brief The context layout the verifier checks the program against,
+ *  instead of its type's (for HIVE_PROG_CUSTOM: required). @ctx must stay
+ *  valid until the object is loaded (or closed); NULL: the type's. Before
+ *  load only (-EBUSY). */
+HIVE_API int hive_program_set_ctx_layout(struct hive_program *prog, const struct hive_ctx_layout *ctx);
+/** @brief The layout set with hive_program_set_ctx_layout, else the type's (or NULL). */
+HIVE_API const struct hive_ctx_layout *hive_program_ctx_layout(const struct hive_program *prog);
 HIVE_API int hive_program_set_autoload(struct hive_program *prog, bool autoload);
 HIVE_API bool hive_program_autoload(const struct hive_program *prog);
 /** @brief The loaded program (after hive_object_load), else NULL. */
@@ -563,14 +659,22 @@ enum hive_ctx_kind {
 	HIVE_CTX_PKT_END,     /* end of packet data */
 	HIVE_CTX_PKT_META,    /* start of metadata (data_meta) */
 };
-enum { HIVE_CTX_READ = 1, HIVE_CTX_WRITE = 2 };
+enum {
+	HIVE_CTX_READ = 1,
+	HIVE_CTX_WRITE = 2,
+	HIVE_CTX_NARROW_WRITE = 4, /* writes may also be narrower (aligned to their size) */
+	HIVE_CTX_WHOLE_READ = 8,   /* scalar reads must be the whole field */
+};
 
-/** @brief One field of a program's context (r1 at entry). */
+/** @brief One field of a program's context (r1 at entry), or with count > 1
+ *  an array of count elements of size bytes each (u64 args[12]). */
 struct hive_ctx_field {
 	uint16_t off;
-	uint8_t size;    /* bytes; scalar fields may also be read narrower */
-	uint8_t access;  /* HIVE_CTX_READ | HIVE_CTX_WRITE */
-	uint8_t kind;    /* enum hive_ctx_kind */
+	uint8_t size;    /* bytes; scalar fields may also be read narrower, aligned
+			    to the read's size (unless HIVE_CTX_WHOLE_READ) */
+	uint8_t access;  /* HIVE_CTX_READ | HIVE_CTX_WRITE | HIVE_CTX_NARROW_WRITE | ... */
+	uint8_t kind;    /* enum hive_ctx_kind; arrays are scalar */
+	uint16_t count;  /* 0 or 1: one field; N: an array */
 	const char *name;
 };
 
@@ -594,6 +698,10 @@ struct hive_verify_map {
 	uint32_t value_size;
 	uint32_t max_entries;
 	uint32_t map_flags;   /* BPF_F_RDONLY_PROG (1 << 7) makes values read-only */
+	/* ARRAY_OF_MAPS/HASH_OF_MAPS: 1 + the index, in this array, of a row
+	 * describing the inner maps (its fd unused); a lookup yields that map
+	 * or NULL. 0: none (lookups in it are refused). */
+	uint32_t inner_map;
 };
 
 struct hive_verify_opts {
@@ -607,9 +715,12 @@ struct hive_verify_opts {
 	uint32_t log_level;                  /* 0: errors only, 1: + statistics, 2: + every insn */
 	bool allow_uninit_stack;             /* as Linux for CAP_PERFMON: reading unwritten stack
 						yields an unknown value instead of an error */
+	/* Prototypes of helpers set with hive_env_set_helper_proto (an
+	 * embedder's own); other ids are Linux's helpers. NULL: Linux's only. */
+	const struct hive_env *env;
 	size_t : 0;
 };
-#define hive_verify_opts__last_field allow_uninit_stack
+#define hive_verify_opts__last_field env
 
 /** @brief What verification cost (as the kernel's "processed N insns" line). */
 struct hive_verify_stats {
@@ -627,6 +738,19 @@ struct hive_verify_stats {
  *  involved and a hint), -EINVAL for bad options, -ENOMEM.  @stats may be NULL. */
 HIVE_API int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 			 struct hive_verify_stats *stats);
+
+/** @brief Verify an object's program (before or after load) as
+ *  hive_object_load does: its type (opts->prog_type 0) and context layout
+ *  (opts->ctx NULL: hive_program_ctx_layout), the object's maps as their
+ *  definitions say (opts->maps must be NULL), opts->env's prototypes, the
+ *  log options of @opts.  On refusal the log is the verifier's, followed,
+ *  when the object has line info, by "at FILE:LINE: SOURCE" of the
+ *  refused instruction.  @return as hive_verify. */
+HIVE_API int hive_program_verify(const struct hive_program *prog, const struct hive_verify_opts *opts,
+				 struct hive_verify_stats *stats);
+/** @brief What verifying a loaded program cost at hive_object_load.
+ *  0, -ENOENT (not loaded, or loaded unverified). */
+HIVE_API int hive_program_verify_stats(const struct hive_program *prog, struct hive_verify_stats *out);
 /* }===== */
 
 /* {===== hooks and test-run (issue 7: src/hooks)
@@ -674,6 +798,15 @@ HIVE_API int hive_verify(const struct hive_insn *insns, size_t cnt, const struct
  *  - RAW_TRACEPOINT: ctx_in is up to 12 u64 arguments; no data, no ctx_out.
  *  - SYSCALL: ctx_in is plain memory (at most 65535 bytes) the program may
  *    read and write; as the kernel does, it is copied back into ctx_in.
+ *  - RAW_TRACEPOINT and SYSCALL: a verified program needs ctx_size_in to
+ *    cover every context byte it touches (the kernel's max_ctx_offset), else
+ *    -EINVAL.
+ *  - KPROBE (kprobe and uprobe sections), PERF_EVENT, TRACEPOINT: types the
+ *    kernel runs only at their probe or event, run here over ctx_in:
+ *    struct pt_regs of x86-64 (168 bytes), struct bpf_perf_event_data (184),
+ *    a tracepoint's record (ctx_size_in bytes, at most 8192, covering what
+ *    the program reads; its first 8 bytes, the common fields, are not the
+ *    program's). Read-only, zero-padded, no data, repeat allowed.
  */
 
 /* Helpers the hooks provide (ids as Linux): xdp_adjust_head (44),

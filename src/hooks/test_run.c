@@ -226,11 +226,14 @@ static int test_run_raw_tp(const struct hive_prog *prog, struct hive_test_run_op
 		return hook_refuse(o, -EINVAL, "raw_tracepoint: ctx_size_in %u is more than 12 arguments", o->ctx_size_in);
 	if (o->ctx_size_in && !o->ctx_in)
 		return hook_refuse(o, -EFAULT, "raw_tracepoint: ctx_size_in %u without ctx_in", o->ctx_size_in);
+	if (o->ctx_size_in < prog->max_ctx_offset)
+		return hook_refuse(o, -EINVAL, "raw_tracepoint: ctx_size_in %u: the program reads %u bytes of arguments",
+				   o->ctx_size_in, prog->max_ctx_offset);
 	uint64_t args[12] = {0};
 	if (o->ctx_size_in)
 		memcpy(args, o->ctx_in, o->ctx_size_in);
-	struct hook_state st = {.kind = HOOK_NONE, .type = o->prog_type, .ctx = o->ctx_size_in ? args : NULL,
-				.ctx_size = o->ctx_size_in};
+	/* never NULL: a trusted program unverified by hive reads zeros past ctx_size_in */
+	struct hook_state st = {.kind = HOOK_NONE, .type = o->prog_type, .ctx = args, .ctx_size = o->ctx_size_in};
 	int err = test_run_loop(prog, o, &st, true, 1);
 	o->duration = 0; /* the kernel does not time these */
 	return err;
@@ -246,6 +249,9 @@ static int test_run_syscall(const struct hive_prog *prog, struct hive_test_run_o
 		return hook_refuse(o, -EINVAL, "syscall: ctx_size_in %u is more than 65535", o->ctx_size_in);
 	if (o->ctx_size_in && !o->ctx_in)
 		return hook_refuse(o, -EFAULT, "syscall: ctx_size_in %u without ctx_in", o->ctx_size_in);
+	if (o->ctx_size_in < prog->max_ctx_offset)
+		return hook_refuse(o, -EINVAL, "syscall: ctx_size_in %u: the program uses %u bytes of context",
+				   o->ctx_size_in, prog->max_ctx_offset);
 	void *ctx = NULL;
 	if (o->ctx_size_in) {
 		if (hook_alloc_fails() || !(ctx = malloc(o->ctx_size_in)))
@@ -258,6 +264,39 @@ static int test_run_syscall(const struct hive_prog *prog, struct hive_test_run_o
 	/* as the kernel: the context goes back where it came from */
 	if (!err && ctx)
 		memcpy((void *)(uintptr_t)o->ctx_in, ctx, o->ctx_size_in);
+	free(ctx);
+	return err;
+}
+
+/* Types the kernel cannot test-run (it runs them at their probe or event):
+ * kprobe/uprobe (struct pt_regs), perf_event (struct bpf_perf_event_data)
+ * and tracepoint (the event's record). The context is ctx_in, zero-padded
+ * to @size bytes and read-only; a tracepoint's record is ctx_size_in
+ * bytes, which must cover what the program reads, as the kernel checks at
+ * attach. */
+static int test_run_tracing(const struct hive_prog *prog, struct hive_test_run_opts *o, const char *what,
+			    uint32_t size, bool sized_by_input)
+{
+	if (o->data_in || o->data_out || o->ctx_out)
+		return hook_refuse(o, -EINVAL, "%s: data_in, data_out and ctx_out must be unset", what);
+	if (o->flags)
+		return hook_refuse(o, -EINVAL, "%s: flags 0x%x: none supported", what, o->flags);
+	if (o->ctx_size_in > size)
+		return hook_refuse(o, -EINVAL, "%s: ctx_size_in %u is more than the context's %u bytes", what,
+				   o->ctx_size_in, size);
+	if (o->ctx_size_in && !o->ctx_in)
+		return hook_refuse(o, -EFAULT, "%s: ctx_size_in %u without ctx_in", what, o->ctx_size_in);
+	if (sized_by_input && o->ctx_size_in < prog->max_ctx_offset)
+		return hook_refuse(o, -EINVAL, "%s: ctx_size_in %u: the program reads %u bytes of the record", what,
+				   o->ctx_size_in, prog->max_ctx_offset);
+	uint8_t *ctx = NULL;
+	if (hook_alloc_fails() || !(ctx = calloc(1, size)))
+		return hook_refuse(o, -ENOMEM, "%s: no memory for a context of %u bytes", what, size);
+	if (o->ctx_size_in)
+		memcpy(ctx, o->ctx_in, o->ctx_size_in);
+	struct hook_state st = {.kind = HOOK_NONE, .type = o->prog_type, .ctx = ctx,
+				.ctx_size = sized_by_input ? o->ctx_size_in : size};
+	int err = test_run_loop(prog, o, &st, true, o->repeat);
 	free(ctx);
 	return err;
 }
@@ -322,6 +361,12 @@ HIVE_API int hive_prog_test_run(const struct hive_prog *prog, struct hive_test_r
 		return test_run_raw_tp(prog, opts);
 	case HIVE_PROG_SYSCALL:
 		return test_run_syscall(prog, opts);
+	case HIVE_PROG_KPROBE:
+		return test_run_tracing(prog, opts, "kprobe", 21 * 8, false);
+	case HIVE_PROG_PERF_EVENT:
+		return test_run_tracing(prog, opts, "perf_event", 21 * 8 + 16, false);
+	case HIVE_PROG_TRACEPOINT:
+		return test_run_tracing(prog, opts, "tracepoint", 8192, true);
 	case HIVE_PROG_UNSPEC:
 		return hook_refuse(opts, -EINVAL, "test run: no program type");
 	default:

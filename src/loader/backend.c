@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "loader/loader.h"
+#include "verifier/verifier.h"
+#include "vm/vm.h"
 
 /* A name the runtime accepts: 15 characters of [A-Za-z0-9_.]. */
 static void be_map_name(const char *in, char out[16])
@@ -44,6 +46,16 @@ int backend_map_create(struct hive_object_map *m, struct ldr_log *log)
 			m->map = NULL;
 			return ldr_err(log, err, "load: map '%s': cannot set its initial value: %s", m->name,
 				       strerror(-err));
+		}
+	}
+	/* libbpf freezes read-only data once it holds its value: the user
+	 * side can no longer change what the verifier may take as known */
+	if (m->kind == MK_RODATA || m->kind == MK_KCONFIG) {
+		err = hive_map_freeze(m->map);
+		if (err) {
+			hive_map_free(m->map);
+			m->map = NULL;
+			return ldr_err(log, err, "load: map '%s': cannot freeze it: %s", m->name, strerror(-err));
 		}
 	}
 	return 0;
@@ -84,24 +96,148 @@ int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, s
 	return 0;
 }
 
+/* {===== verification */
+
+static struct hive_verify_map be_verify_row(const struct hive_object_map *m, int32_t fd)
+{
+	return (struct hive_verify_map){
+		.fd = fd,
+		.type = m->type,
+		.key_size = m->key_size,
+		.value_size = m->value_size,
+		.max_entries = m->max_entries,
+		.map_flags = m->map_flags,
+	};
+}
+
+struct hive_verify_map *backend_verify_maps(const struct hive_object *obj, size_t *nmaps)
+{
+	/* the object's maps (LDDW imm = index), then the inner-map templates
+	 * of its maps-in-maps, under fds no LDDW names */
+	size_t n = obj->nr_maps;
+	for (size_t i = 0; i < obj->nr_maps; i++)
+		n += obj->maps[i]->inner != NULL;
+	struct hive_verify_map *maps = ldr_calloc(n ? n : 1, sizeof(*maps));
+	if (!maps)
+		return NULL;
+	size_t k = obj->nr_maps;
+	for (size_t i = 0; i < obj->nr_maps; i++) {
+		const struct hive_object_map *m = obj->maps[i];
+		maps[i] = be_verify_row(m, (int32_t)i);
+		if (m->inner) {
+			maps[k] = be_verify_row(m->inner, -1 - (int32_t)k);
+			maps[i].inner_map = (uint32_t)(k + 1);
+			k++;
+		}
+	}
+	*nmaps = n;
+	return maps;
+}
+
+#define BE_OPTS_HAS(o, type, f) ((o) && (o)->sz >= offsetof(struct type, f) + sizeof((o)->f))
+
+/* Append "  at FILE:LINE: SOURCE" of insn @pc to the log. */
+static void be_log_source(const struct hive_program *p, uint32_t pc, char *log, size_t size)
+{
+	struct hive_line_info li;
+	if (!log || !size || hive_program_line(p, pc, &li) || !li.file[0])
+		return;
+	size_t used = strnlen(log, size);
+	if (used + 1 >= size)
+		return;
+	const char *src = li.source;
+	while (*src == ' ' || *src == '\t')
+		src++;
+	snprintf(log + used, size - used, "  at %s:%u: %s\n", li.file, li.line, src);
+}
+
+/* hive_program_verify, with what the load needs besides the verdict. */
+static int be_verify(const struct hive_program *p, const struct hive_verify_opts *opts,
+		     struct hive_verify_stats *stats, struct verifier_result *res)
+{
+	if (!p || !p->insns || !p->cnt)
+		return -EINVAL;
+	if (opts && (opts->sz < sizeof(size_t) || (BE_OPTS_HAS(opts, hive_verify_opts, maps) && opts->maps)))
+		return -EINVAL;
+	size_t nmaps;
+	struct hive_verify_map *maps = backend_verify_maps(p->obj, &nmaps);
+	if (!maps)
+		return -ENOMEM;
+	/* the caller's log options, the object's view of the rest */
+	struct hive_verify_opts vo;
+	memset(&vo, 0, sizeof(vo));
+	if (opts)
+		memcpy(&vo, opts, opts->sz < sizeof(vo) ? opts->sz : sizeof(vo));
+	vo.sz = sizeof(vo);
+	vo.prog_type = vo.prog_type ? vo.prog_type : p->prog_type;
+	vo.ctx = vo.ctx ? vo.ctx : p->ctx;
+	vo.maps = maps;
+	vo.nmaps = nmaps;
+	int err = verifier_verify(p->insns, p->cnt, &vo, stats, res);
+	free(maps);
+	if (err == -EACCES && res->failed)
+		be_log_source(p, res->err_pc, vo.log_buf, vo.log_size);
+	return err;
+}
+
+int hive_program_verify(const struct hive_program *p, const struct hive_verify_opts *opts,
+			struct hive_verify_stats *stats)
+{
+	struct verifier_result res;
+	return be_verify(p, opts, stats, &res);
+}
+
+/* }===== */
+
 int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts *opts, struct ldr_log *log)
 {
 	const struct hive_object *obj = p->obj;
-	struct hive_map **maps = ldr_calloc(obj->nr_maps, sizeof(*maps));
+	struct hive_env *henv = BE_OPTS_HAS(opts, hive_object_load_opts, env) ? opts->env : NULL;
+	bool unverified = BE_OPTS_HAS(opts, hive_object_load_opts, unverified) && opts->unverified;
+	bool checked = BE_OPTS_HAS(opts, hive_object_load_opts, checked) && opts->checked;
+	uint32_t level = BE_OPTS_HAS(opts, hive_object_load_opts, log_level) ? opts->log_level : 0;
+	if (p->prog_type == HIVE_PROG_CUSTOM && !p->ctx)
+		return ldr_err(log, -EINVAL, "load: prog '%s': type custom needs a context layout "
+			       "(hive_program_set_ctx_layout)", p->name);
+	uint32_t max_ctx_off = 0;
+	if (!unverified) {
+		size_t vsize = level >= 2 ? (1u << 20) : (16u << 10);
+		char *vlog = ldr_malloc(vsize);
+		if (!vlog)
+			return ldr_err(log, -ENOMEM, "load: prog '%s': out of memory", p->name);
+		vlog[0] = '\0';
+		HIVE_OPTS(hive_verify_opts, vo, .log_buf = vlog, .log_size = vsize, .log_level = level, .env = henv);
+		struct verifier_result res;
+		int err = be_verify(p, &vo, &p->vstats, &res);
+		max_ctx_off = res.max_ctx_off;
+		if (err) {
+			/* every line of the verifier's log, under the program's name */
+			if (!vlog[0])
+				ldr_logf(log, "load: prog '%s': verifier: %s", p->name, strerror(-err));
+			for (char *l = vlog; *l;) {
+				size_t n = strcspn(l, "\n");
+				ldr_logf(log, "load: prog '%s': %.*s", p->name, (int)n, l);
+				l += n + (l[n] == '\n');
+			}
+			free(vlog);
+			return err;
+		}
+		free(vlog);
+	}
+	struct hive_map **maps = ldr_calloc(obj->nr_maps ? obj->nr_maps : 1, sizeof(*maps));
 	if (!maps)
 		return ldr_err(log, -ENOMEM, "load: prog '%s': out of memory", p->name);
 	for (size_t i = 0; i < obj->nr_maps; i++)
 		maps[i] = obj->maps[i]->map;
 	char why[512] = "";
-	HIVE_OPTS(hive_prog_opts, o, .log_buf = why, .log_size = sizeof(why), .maps = maps, .nmaps = obj->nr_maps);
-	if (opts && opts->sz > offsetof(struct hive_object_load_opts, env))
-		o.env = opts->env;
-	if (opts && opts->sz > offsetof(struct hive_object_load_opts, mode))
-		o.mode = opts->mode;
+	HIVE_OPTS(hive_prog_opts, o, .log_buf = why, .log_size = sizeof(why), .maps = maps, .nmaps = obj->nr_maps,
+		  .env = henv, .mode = unverified || checked ? HIVE_EXEC_CHECKED : HIVE_EXEC_TRUSTED);
 	int err = hive_prog_load(p->insns, p->cnt, &o, &p->prog);
 	free(maps);
 	if (err)
 		return ldr_err(log, err, "load: prog '%s': %s", p->name, why[0] ? why : strerror(-err));
+	p->verified = !unverified;
+	p->prog->max_ctx_offset = max_ctx_off;
 	return 0;
 }
 
@@ -109,4 +245,15 @@ void backend_prog_free(struct hive_program *p)
 {
 	hive_prog_free(p->prog);
 	p->prog = NULL;
+	p->verified = false;
+}
+
+int hive_program_verify_stats(const struct hive_program *p, struct hive_verify_stats *out)
+{
+	if (!p || !out)
+		return -EINVAL;
+	if (!p->prog || !p->verified)
+		return -ENOENT;
+	*out = p->vstats;
+	return 0;
 }

@@ -265,11 +265,14 @@ struct hive_program {
 	bool is_subprog;
 	const struct sec_def *def;
 	uint32_t prog_type, attach_type;
+	const struct hive_ctx_layout *ctx; /* hive_program_set_ctx_layout, else NULL: the type's */
 	bool autoload;
 	struct hive_insn *insns; /* linked: the function, then every subprogram it calls */
 	struct insn_origin *origin;
 	size_t cnt;
 	struct hive_prog *prog;  /* after hive_object_load */
+	bool verified;           /* loaded after the verifier accepted it; vstats says what it cost */
+	struct hive_verify_stats vstats;
 };
 
 struct kcfg_ext {
@@ -332,6 +335,9 @@ void backend_map_free(struct hive_object_map *m);
 int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, struct ldr_log *log);
 int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts *opts,
 		      struct ldr_log *log);
+/* The maps as the verifier sees them (imm = index), then the inner-map
+ * templates: *nmaps rows, malloc'd. */
+struct hive_verify_map *backend_verify_maps(const struct hive_object *obj, size_t *nmaps);
 void backend_prog_free(struct hive_program *p);
 
 /* }===== */

@@ -398,6 +398,23 @@ int hive_program_set_type(struct hive_program *p, enum hive_prog_type type)
 	p->prog_type = (uint32_t)type;
 	return 0;
 }
+int hive_program_set_ctx_layout(struct hive_program *p, const struct hive_ctx_layout *ctx)
+{
+	if (!p || (ctx && ctx->nfields && !ctx->fields))
+		return -EINVAL;
+	if (p->obj->loaded)
+		return -EBUSY;
+	p->ctx = ctx;
+	return 0;
+}
+
+const struct hive_ctx_layout *hive_program_ctx_layout(const struct hive_program *p)
+{
+	if (!p)
+		return NULL;
+	return p->ctx ? p->ctx : hive_ctx_layout_of((enum hive_prog_type)p->prog_type);
+}
+
 int hive_program_set_autoload(struct hive_program *p, bool autoload)
 {
 	if (!p)

@@ -313,7 +313,7 @@ int hive_map_update(struct hive_map *map, const void *key, const void *value, ui
 {
 	if (!map || !value || (!key && map->key_size))
 		return -EINVAL;
-	if (map->map_flags & HIVE_F_RDONLY)
+	if ((map->map_flags & HIVE_F_RDONLY) || map->frozen)
 		return -EPERM;
 	if ((flags & HIVE_F_LOCK) && !map->has_lock)
 		return -EINVAL; /* no bpf_spin_lock in the value */
@@ -333,7 +333,7 @@ int hive_map_delete(struct hive_map *map, const void *key)
 {
 	if (!map || (!key && map->key_size))
 		return -EINVAL;
-	if (map->map_flags & HIVE_F_RDONLY)
+	if ((map->map_flags & HIVE_F_RDONLY) || map->frozen)
 		return -EPERM;
 	epoch_enter();
 	int err = (int)map->ops->delete(map, key);
@@ -357,7 +357,7 @@ int hive_map_lookup_and_delete(struct hive_map *map, const void *key, void *valu
 {
 	if (!map || !value || (!key && map->key_size))
 		return -EINVAL;
-	if (map->map_flags & (HIVE_F_RDONLY | HIVE_F_WRONLY))
+	if ((map->map_flags & (HIVE_F_RDONLY | HIVE_F_WRONLY)) || map->frozen)
 		return -EPERM;
 	if (!map->ops->lookup_and_delete)
 		return -HIVE_ENOTSUPP;
@@ -390,6 +390,23 @@ size_t hive_map_user_value_size(const struct hive_map *map)
 uint32_t hive_map_max_entries(const struct hive_map *map)
 {
 	return map->max_entries;
+}
+
+int hive_map_freeze(struct hive_map *map)
+{
+	/* map_freeze(): a map the user cannot write (read-only, or frozen
+	 * already) cannot be frozen */
+	if (!map)
+		return -EINVAL;
+	if ((map->map_flags & HIVE_F_RDONLY) || map->frozen)
+		return -EPERM;
+	map->frozen = true;
+	return 0;
+}
+
+bool hive_map_is_frozen(const struct hive_map *map)
+{
+	return map && map->frozen;
 }
 
 uint32_t hive_map_flags(const struct hive_map *map)

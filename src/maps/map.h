@@ -100,6 +100,7 @@ struct hive_map {
 	 * value, the user API speaks ids */
 	bool holds_ptrs;
 	bool has_lock;           /* a bpf_spin_lock at lock_off in each value */
+	bool frozen;             /* hive_map_freeze: the user API may only read */
 	uint32_t lock_off;
 	struct map_meta inner;   /* map-in-map */
 	char name[MAP_NAME_LEN];

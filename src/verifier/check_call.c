@@ -1,6 +1,7 @@
 /* Calls: helpers checked against their prototypes (helpers/proto.h),
  * bpf-to-bpf calls (frames), exit, and references. */
 #include "verifier.h"
+#include "vm/vm.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -153,7 +154,9 @@ static int enter_callback(struct verifier_env *env, int subprog, uint32_t helper
 
 int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 {
-	const struct helper_proto *p = env->proto ? env->proto((uint32_t)insn->imm) : NULL;
+	const struct helper_proto *p = env_helper_proto(env->henv, (uint32_t)insn->imm);
+	if (!p && env->proto)
+		p = env->proto((uint32_t)insn->imm);
 	if (!p)
 		return verr(env, 0, "the helper number is not one hive knows", "invalid func unknown#%d", insn->imm);
 	struct reg_state *regs = cur_regs(env);
@@ -333,6 +336,16 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 		r0->map = map;
 		r0->v = range_const(0);
 		r0->id = ++env->id_gen;
+		if (env->maps[map].type == HIVE_MAP_ARRAY_OF_MAPS || env->maps[map].type == HIVE_MAP_HASH_OF_MAPS) {
+			/* the inner map itself, once compared with NULL (the kernel
+			 * types it from inner_map_meta at the check) */
+			uint32_t in = env->maps[map].inner_map;
+			if (!in || in > env->nmaps)
+				return verr(env, 0, "describe the inner map (hive_verify_map.inner_map)",
+					    "map-in-map %d has no inner map template", map);
+			r0->type = CONST_PTR_TO_MAP | PTR_MAYBE_NULL;
+			r0->map = (int32_t)(in - 1);
+		}
 		break;
 	case RET_PTR_TO_ALLOC_MEM_OR_NULL:
 		if (alloc_size < 0)

@@ -213,7 +213,9 @@ static int region_access(struct verifier_env *env, int regno, const struct reg_s
 
 static bool may_write_pkt(uint32_t prog_type)
 {
-	return prog_type == HIVE_PROG_XDP || prog_type == HIVE_PROG_SCHED_CLS || prog_type == HIVE_PROG_SCHED_ACT;
+	/* may_access_direct_pkt_data(): lwt_in/out and cgroup_skb only read */
+	return prog_type == HIVE_PROG_XDP || prog_type == HIVE_PROG_SCHED_CLS || prog_type == HIVE_PROG_SCHED_ACT ||
+	       prog_type == HIVE_PROG_LWT_XMIT;
 }
 
 static int pkt_access(struct verifier_env *env, int regno, const struct reg_state *r, int32_t insn_off,
@@ -245,21 +247,17 @@ static int ctx_access(struct verifier_env *env, int regno, const struct reg_stat
 		tnum_strn(t, sizeof t, r->v.t);
 		return verr(env, m, NULL, "variable ctx access var_off=%s disallowed", t);
 	}
-	const struct hive_ctx_field *f = ctx_field(env->ctx, off, size);
-	bool ok = f && (write ? (f->access & HIVE_CTX_WRITE) && size == f->size && off == f->off
-			      : (f->access & HIVE_CTX_READ));
-	if (ok && !write && f->kind != HIVE_CTX_SCALAR && (size != f->size || off != f->off))
-		ok = false;
-	if (ok && !write && f->kind == HIVE_CTX_SCALAR && (off - f->off) % (int32_t)size)
-		ok = false;
-	if (!ok)
+	int kind = ctx_check(env->ctx, off, size, write);
+	if (kind < 0)
 		return verr(env, m,
 			    env->ctx ? "see the context layout of this program type for readable/writable fields"
 				     : "this program type has no context layout",
 			    "invalid bpf_context access off=%d size=%u", off, size);
+	if ((uint32_t)off + size > env->max_ctx_off)
+		env->max_ctx_off = (uint32_t)off + size;
 	if (write || !out)
 		return 0;
-	switch (f->kind) {
+	switch (kind) {
 	case HIVE_CTX_PKT:
 		memset(out, 0, sizeof(*out));
 		out->type = PTR_TO_PACKET;

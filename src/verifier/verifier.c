@@ -621,7 +621,7 @@ static bool opts_valid(const struct hive_verify_opts *o)
 		return true;
 	if (o->sz < sizeof(size_t))
 		return false;
-	size_t known = offsetof(struct hive_verify_opts, allow_uninit_stack) + sizeof(o->allow_uninit_stack);
+	size_t known = offsetof(struct hive_verify_opts, env) + sizeof(o->env);
 	for (size_t i = known; i < o->sz && i < 4096; i++)
 		if (i >= sizeof(*o) || ((const char *)o)[i])
 			return i < sizeof(*o) ? false : true;
@@ -630,6 +630,12 @@ static bool opts_valid(const struct hive_verify_opts *o)
 
 int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 		struct hive_verify_stats *stats)
+{
+	return verifier_verify(insns, cnt, opts, stats, NULL);
+}
+
+int verifier_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+		    struct hive_verify_stats *stats, struct verifier_result *res)
 {
 	if (!insns || !cnt || !opts_valid(opts))
 		return -EINVAL;
@@ -648,5 +654,13 @@ int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_ver
 	env.log_size = opts ? opts->log_size : 0;
 	env.log_level = opts ? opts->log_level : 0;
 	env.allow_uninit_stack = opts ? opts->allow_uninit_stack : false;
-	return verifier_run(&env, stats);
+	if (opts && opts->sz >= offsetof(struct hive_verify_opts, env) + sizeof(opts->env))
+		env.henv = opts->env;
+	int err = verifier_run(&env, stats);
+	if (res) {
+		res->failed = env.failed;
+		res->err_pc = env.err_pc;
+		res->max_ctx_off = env.max_ctx_off;
+	}
+	return err;
 }

@@ -197,6 +197,7 @@ struct verifier_env {
 	const struct hive_verify_map *maps;
 	uint32_t nmaps;
 	verifier_proto_fn proto;
+	const struct hive_env *henv; /* an embedder's helper prototypes first (vm.h) */
 	bool allow_uninit_stack;     /* unwritten stack reads as unknown (CAP_PERFMON) */
 
 	/* exploration */
@@ -224,6 +225,7 @@ struct verifier_env {
 	int err;
 	uint32_t err_pc;
 	uint8_t err_regs;            /* registers to print with the error (bit mask) */
+	uint32_t max_ctx_off;        /* end of the furthest context access (the kernel's max_ctx_offset) */
 };
 /* }===== */
 
@@ -311,8 +313,9 @@ void release_reference(struct verifier_env *env, uint32_t ref_obj_id);
 
 /* {===== ctx.c */
 const struct hive_ctx_layout *ctx_layout_of(uint32_t prog_type);
-/* The field covering [off, off+size) or NULL. */
-const struct hive_ctx_field *ctx_field(const struct hive_ctx_layout *l, int32_t off, uint32_t size);
+/* May [off, off+size) of a context of layout @l be read (or written)?
+ * The field's enum hive_ctx_kind, or -1 when refused. */
+int ctx_check(const struct hive_ctx_layout *l, int32_t off, uint32_t size, bool write);
 /* }===== */
 
 /* {===== log.c */
@@ -332,6 +335,14 @@ void insn_str(const struct verifier_env *env, uint32_t pc, char *buf, size_t siz
 /* {===== verifier.c */
 /* Verify with an explicit environment (tests can give their own helper table). */
 int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats);
+/* hive_verify, telling the loader and the VM more than the public API does. */
+struct verifier_result {
+	bool failed;          /* refused: err_pc is the refused instruction */
+	uint32_t err_pc;
+	uint32_t max_ctx_off; /* bytes of context the program may touch */
+};
+int verifier_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+		    struct hive_verify_stats *stats, struct verifier_result *res);
 struct frame *cur_frame(struct verifier_env *env);
 /* Queue the path continuing after the current insn (a copy of the state). */
 int push_branch_after_call(struct verifier_env *env, struct vstate **out);

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helpers/proto.h"
 #include "jit/jit.h"
 #include "maps/epoch.h"
 #include "maps/map.h"
 #include "maps/registry.h"
+#include "verifier/verifier.h"
 
 #define offsetofend(T, F) (offsetof(T, F) + sizeof(((T *)0)->F))
 
@@ -32,6 +34,9 @@ HIVE_API void hive_env_free(struct hive_env *env)
 		return;
 	for (uint32_t i = 0; i < env->cap; i++)
 		free(env->names[i]);
+	for (uint32_t i = 0; i < env->nprotos; i++)
+		free(env->protos[i]);
+	free(env->protos);
 	free(env->names);
 	free(env->fns);
 	free(env);
@@ -75,6 +80,137 @@ HIVE_API hive_helper_fn hive_env_helper(const struct hive_env *env, uint32_t id,
 	return env->fns[id];
 }
 
+/* The public row is the internal one (helpers/proto.h), so that the
+ * verifier reads an embedder's prototypes as it reads Linux's. */
+_Static_assert(sizeof(struct hive_helper_proto) == sizeof(struct helper_proto), "proto rows");
+_Static_assert(offsetof(struct hive_helper_proto, name) == offsetof(struct helper_proto, name), "proto rows");
+_Static_assert(offsetof(struct hive_helper_proto, ret) == offsetof(struct helper_proto, ret), "proto rows");
+_Static_assert(offsetof(struct hive_helper_proto, args) == offsetof(struct helper_proto, args), "proto rows");
+_Static_assert(offsetof(struct hive_helper_proto, flags) == offsetof(struct helper_proto, flags), "proto rows");
+#define VM_SAME(A, B) _Static_assert((int)(A) == (int)(B), #A)
+VM_SAME(HIVE_ARG_ANYTHING, ARG_ANYTHING);
+VM_SAME(HIVE_ARG_SCALAR, ARG_SCALAR);
+VM_SAME(HIVE_ARG_CONST_MAP_PTR, ARG_CONST_MAP_PTR);
+VM_SAME(HIVE_ARG_PTR_TO_MAP_KEY, ARG_PTR_TO_MAP_KEY);
+VM_SAME(HIVE_ARG_PTR_TO_MAP_VALUE, ARG_PTR_TO_MAP_VALUE);
+VM_SAME(HIVE_ARG_PTR_TO_UNINIT_MAP_VALUE, ARG_PTR_TO_UNINIT_MAP_VALUE);
+VM_SAME(HIVE_ARG_PTR_TO_MEM, ARG_PTR_TO_MEM);
+VM_SAME(HIVE_ARG_PTR_TO_MEM_OR_NULL, ARG_PTR_TO_MEM_OR_NULL);
+VM_SAME(HIVE_ARG_PTR_TO_UNINIT_MEM, ARG_PTR_TO_UNINIT_MEM);
+VM_SAME(HIVE_ARG_CONST_SIZE, ARG_CONST_SIZE);
+VM_SAME(HIVE_ARG_CONST_SIZE_OR_ZERO, ARG_CONST_SIZE_OR_ZERO);
+VM_SAME(HIVE_ARG_PTR_TO_CTX, ARG_PTR_TO_CTX);
+VM_SAME(HIVE_ARG_PTR_TO_CTX_OR_NULL, ARG_PTR_TO_CTX_OR_NULL);
+VM_SAME(HIVE_ARG_PTR_TO_LONG, ARG_PTR_TO_LONG);
+VM_SAME(HIVE_ARG_PTR_TO_INT, ARG_PTR_TO_INT);
+VM_SAME(HIVE_ARG_PTR_TO_CONST_STR, ARG_PTR_TO_CONST_STR);
+VM_SAME(HIVE_RET_INTEGER, RET_INTEGER);
+VM_SAME(HIVE_RET_VOID, RET_VOID);
+VM_SAME(HIVE_RET_PTR_TO_MAP_VALUE_OR_NULL, RET_PTR_TO_MAP_VALUE_OR_NULL);
+#undef VM_SAME
+
+/* The kinds an embedder may use, in an order the verifier can check: a
+ * size right after its memory, a key or value after its map. */
+static bool env_proto_valid(const struct hive_helper_proto *p)
+{
+	bool map = false, none = false;
+	if (p->flags || (p->ret != HIVE_RET_INTEGER && p->ret != HIVE_RET_VOID &&
+			 p->ret != HIVE_RET_PTR_TO_MAP_VALUE_OR_NULL))
+		return false;
+	for (int i = 0; i < 5; i++) {
+		uint8_t a = p->args[i];
+		uint8_t next = i < 4 ? p->args[i + 1] : HIVE_ARG_NONE;
+		bool next_size = next == HIVE_ARG_CONST_SIZE || next == HIVE_ARG_CONST_SIZE_OR_ZERO;
+		if (none && a != HIVE_ARG_NONE)
+			return false;
+		switch (a) {
+		case HIVE_ARG_NONE:
+			none = true;
+			break;
+		case HIVE_ARG_CONST_MAP_PTR:
+			if (map)
+				return false;
+			map = true;
+			break;
+		case HIVE_ARG_PTR_TO_MAP_KEY:
+		case HIVE_ARG_PTR_TO_MAP_VALUE:
+		case HIVE_ARG_PTR_TO_UNINIT_MAP_VALUE:
+			if (!map)
+				return false;
+			break;
+		case HIVE_ARG_PTR_TO_MEM:
+		case HIVE_ARG_PTR_TO_MEM_OR_NULL:
+		case HIVE_ARG_PTR_TO_UNINIT_MEM:
+			if (!next_size)
+				return false;
+			break;
+		case HIVE_ARG_CONST_SIZE:
+		case HIVE_ARG_CONST_SIZE_OR_ZERO: {
+			uint8_t prev = i ? p->args[i - 1] : HIVE_ARG_NONE;
+			if (prev != HIVE_ARG_PTR_TO_MEM && prev != HIVE_ARG_PTR_TO_MEM_OR_NULL &&
+			    prev != HIVE_ARG_PTR_TO_UNINIT_MEM)
+				return false;
+			break;
+		}
+		case HIVE_ARG_ANYTHING:
+		case HIVE_ARG_SCALAR:
+		case HIVE_ARG_PTR_TO_CTX:
+		case HIVE_ARG_PTR_TO_CTX_OR_NULL:
+		case HIVE_ARG_PTR_TO_LONG:
+		case HIVE_ARG_PTR_TO_INT:
+		case HIVE_ARG_PTR_TO_CONST_STR:
+			break;
+		default:
+			return false;
+		}
+	}
+	return p->ret != HIVE_RET_PTR_TO_MAP_VALUE_OR_NULL || map;
+}
+
+HIVE_API int hive_env_set_helper_proto(struct hive_env *env, uint32_t id, const struct hive_helper_proto *proto)
+{
+	if (!env || id >= (1u << 20) || (proto && !env_proto_valid(proto)))
+		return -EINVAL;
+	if (id >= env->nprotos) {
+		if (!proto)
+			return 0;
+		uint32_t n = env->nprotos ? env->nprotos : 16;
+		while (n <= id)
+			n *= 2;
+		struct helper_proto **protos = realloc(env->protos, n * sizeof(*protos));
+		if (!protos)
+			return -ENOMEM;
+		memset(protos + env->nprotos, 0, (n - env->nprotos) * sizeof(*protos));
+		env->protos = protos;
+		env->nprotos = n;
+	}
+	struct helper_proto *copy = NULL;
+	if (proto) {
+		size_t nlen = proto->name ? strlen(proto->name) + 1 : 0;
+		copy = malloc(sizeof(*copy) + nlen);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, proto, sizeof(*copy));
+		copy->id = id;
+		copy->name = "helper";
+		if (nlen)
+			copy->name = memcpy((char *)(copy + 1), proto->name, nlen);
+	}
+	free(env->protos[id]);
+	env->protos[id] = copy;
+	return 0;
+}
+
+HIVE_API const struct hive_helper_proto *hive_env_helper_proto(const struct hive_env *env, uint32_t id)
+{
+	return (const struct hive_helper_proto *)env_helper_proto(env, id);
+}
+
+const struct helper_proto *env_helper_proto(const struct hive_env *env, uint32_t id)
+{
+	return env && id < env->nprotos ? env->protos[id] : NULL;
+}
+
 /* }===== */
 
 /* {===== programs */
@@ -89,6 +225,29 @@ int vm_map_direct_value(struct hive_map *map, uint32_t off, void **base)
 	uint32_t zero = 0;
 	*base = map_prog_lookup(map, &zero);
 	return *base ? 0 : -EOPNOTSUPP;
+}
+
+/* hive_prog_opts.verify: the verifier sees map i of opts->maps as imm i. */
+static int vm_verify(struct hive_prog *prog, const struct hive_prog_opts *opts, char *log, size_t log_size)
+{
+	struct hive_verify_map *maps = calloc(opts->nmaps ? opts->nmaps : 1, sizeof(*maps));
+	if (!maps)
+		return -ENOMEM;
+	for (size_t i = 0; i < opts->nmaps; i++) {
+		const struct hive_map *m = opts->maps[i];
+		if (!m)
+			continue;
+		maps[i] = (struct hive_verify_map){.fd = (int32_t)i, .type = hive_map_get_type(m),
+						   .key_size = hive_map_key_size(m), .value_size = hive_map_value_size(m),
+						   .max_entries = hive_map_max_entries(m), .map_flags = hive_map_flags(m)};
+	}
+	HIVE_OPTS(hive_verify_opts, vo, .prog_type = opts->prog_type, .ctx = opts->ctx, .maps = maps,
+		  .nmaps = opts->nmaps, .log_buf = log, .log_size = log_size, .env = opts->env);
+	struct verifier_result res;
+	int err = verifier_verify(prog->insns, prog->cnt, &vo, NULL, &res);
+	free(maps);
+	prog->max_ctx_offset = res.max_ctx_off;
+	return err;
 }
 
 HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const struct hive_prog_opts *opts,
@@ -135,6 +294,8 @@ HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const str
 	}
 
 	int err = validate_prog(prog->insns, prog->cnt, opts, prog, log, log_size);
+	if (!err && opts && opts->sz >= offsetofend(struct hive_prog_opts, ctx) && opts->verify)
+		err = vm_verify(prog, opts, log, log_size);
 	if (err) {
 		hive_prog_free(prog);
 		return err;
@@ -358,6 +519,15 @@ HIVE_API int hive_run_allow(struct hive_run *run, void *ptr, size_t size, bool w
 		return -E2BIG;
 	vm_add_region(run, ptr, size, writable);
 	return 0;
+}
+
+HIVE_API bool hive_run_access_ok(const struct hive_run *run, const void *ptr, size_t size, bool write)
+{
+	if (!run || !ptr || size > UINT32_MAX || (uintptr_t)ptr + size < (uintptr_t)ptr)
+		return false;
+	if (run->prog->mode == HIVE_EXEC_TRUSTED)
+		return true;
+	return size == 0 || vm_access_ok(run, (uintptr_t)ptr, (unsigned)size, write);
 }
 
 HIVE_API void *hive_run_mem(struct hive_run *run, size_t *size)

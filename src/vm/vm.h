@@ -30,11 +30,18 @@ struct vm_region {
 };
 
 
+struct helper_proto;
+
 struct hive_env {
 	hive_helper_fn *fns;  /* indexed by helper id */
 	char **names;
 	uint32_t cap;
+	struct helper_proto **protos; /* hive_env_set_helper_proto, indexed by id */
+	uint32_t nprotos;
 };
+
+/* The prototype set for @id in @env, or NULL (then Linux's applies). */
+const struct helper_proto *env_helper_proto(const struct hive_env *env, uint32_t id);
 
 struct hive_prog {
 	struct hive_insn *insns; /* as loaded */
@@ -51,6 +58,9 @@ struct hive_prog {
 	/* global data the program addresses with LDDW (checked mode opens them) */
 	struct vm_region data_regions[8];
 	uint32_t ndata_regions;
+	/* verified programs: the end of the furthest context access (the
+	 * kernel's max_ctx_offset; test-run wants that much context); 0 else */
+	uint32_t max_ctx_offset;
 	/* callbacks: the instructions an LDDW src=4 names, sorted (see vm_func_ref) */
 	uint32_t *cb_pcs;
 	uint32_t ncb;

@@ -505,9 +505,9 @@ static void test_api_refusals(void **state)
 	o.sz = sizeof o;
 	o.prog_type = HIVE_PROG_UNSPEC;
 	assert_int_equal(hive_prog_test_run(p, &o), -EINVAL);
-	o.prog_type = HIVE_PROG_KPROBE;
+	o.prog_type = HIVE_PROG_CGROUP_SOCK;
 	assert_int_equal(hive_prog_test_run(p, &o), -EOPNOTSUPP);
-	assert_non_null(strstr(o.errmsg, "type 2"));
+	assert_non_null(strstr(o.errmsg, "type 9"));
 	o.prog_type = HIVE_PROG_SCHED_CLS;
 	o.data_in = NULL;
 	assert_int_equal(hive_prog_test_run(p, &o), -EFAULT);

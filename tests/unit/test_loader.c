@@ -416,10 +416,10 @@ static void test_load_and_run(void **state)
 	(void)state;
 	SKIP_NO_CLANG();
 	char lb[1024];
-	HIVE_OPTS(hive_object_load_opts, o, .log_buf = lb, .log_size = sizeof(lb), .mode = HIVE_EXEC_TRUSTED);
+	HIVE_OPTS(hive_object_load_opts, o, .log_buf = lb, .log_size = sizeof(lb));
 	for (int run = 0; run < 8; run++) {
 		int cpu = 1 + run / 2;
-		o.mode = run % 2 ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED;
+		o.checked = run % 2 == 0;
 		if (!corpus_clang(cpu))
 			continue;
 		/* tc: .rodata config and .data counters through map value pointers */

@@ -65,7 +65,7 @@ static void test_core_against_custom_btf(void **state)
 		char target[1200];
 		snprintf(target, sizeof(target), "%s", corpus_obj("core_target", cpu, true));
 		struct hive_object *obj = open_core(cpu, target);
-		HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb), .mode = HIVE_EXEC_TRUSTED);
+		HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb), .unverified = true /* raw-run programs: r1 is any memory */);
 		if (hive_object_load(obj, &lo))
 			fail_msg("load: %s", lb);
 		struct pkt_target t;
@@ -107,7 +107,7 @@ static void test_core_errors(void **state)
 		printf("HIVE-SKIP: no clang to build tests/progs\n");
 		skip();
 	}
-	HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb), .mode = HIVE_EXEC_TRUSTED);
+	HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb), .unverified = true /* raw-run programs: r1 is any memory */);
 	/* no such target */
 	struct hive_object *obj = open_core(2, "/nonexistent/vmlinux");
 	assert_int_equal(hive_object_load(obj, &lo), -ENOENT);
