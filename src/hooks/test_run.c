@@ -118,6 +118,8 @@ void hook_pkt_moved(struct hive_run *run, struct hook_state *st)
 		}
 	}
 	if (st->kind == HOOK_XDP) {
+		if (st->data_meta < st->head_low)
+			st->head_low = st->data_meta;
 		st->xdp.data = (uint32_t)(uintptr_t)st->data;
 		st->xdp.data_meta = (uint32_t)(uintptr_t)st->data_meta;
 		st->xdp.data_end = (uint32_t)(uintptr_t)st->data_end;
@@ -355,6 +357,7 @@ HIVE_API int hive_hook_helpers_install(struct hive_env *env)
 		{BPF_FUNC_l3_csum_replace, "l3_csum_replace", hook_l3_csum_replace},
 		{BPF_FUNC_l4_csum_replace, "l4_csum_replace", hook_l4_csum_replace},
 		{BPF_FUNC_skb_load_bytes, "skb_load_bytes", hook_skb_load_bytes},
+		{BPF_FUNC_redirect, "redirect", hook_redirect},
 		{BPF_FUNC_xdp_adjust_head, "xdp_adjust_head", hook_xdp_adjust_head},
 		{BPF_FUNC_xdp_adjust_meta, "xdp_adjust_meta", hook_xdp_adjust_meta},
 		{BPF_FUNC_xdp_adjust_tail, "xdp_adjust_tail", hook_xdp_adjust_tail},
