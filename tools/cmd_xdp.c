@@ -188,7 +188,7 @@ static int xdp_pcap(struct hive_prog *prog, const char *name, const char *pcap_i
 	size_t npkts = 0;
 	if (xdp_read_pcap(pcap_in, &pkts, &npkts))
 		return 1;
-	int rc = 1, err;
+	int rc = 1, err = -ENOMEM;
 	struct hive_xdp *runner = NULL;
 	pcap_t *dead = NULL;
 	pcap_dumper_t *dump = NULL;

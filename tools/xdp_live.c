@@ -274,7 +274,7 @@ int xdp_live_run(struct hive_prog *prog, const char *prog_name, const struct xdp
 		fprintf(stderr, "hive xdp: out of memory\n");
 		return 1;
 	}
-	int rc = 1, err;
+	int rc = 1, err = -ENOMEM;
 	L->o = o;
 	for (int i = 0; i < XDP_MAX_IFACES; i++)
 		L->ifs[i].fd = -1;
@@ -307,11 +307,11 @@ int xdp_live_run(struct hive_prog *prog, const char *prog_name, const struct xdp
 	printf("hive xdp: %s on", prog_name);
 	for (int i = 0; i < L->nifs; i++)
 		printf("%s %s (ifindex %d)", i ? "," : "", L->ifs[i].name, L->ifs[i].ifindex);
-	printf(" (%s); ", o->jit ? "JIT" : "interpreter");
+	printf(" (%s); stops after ", o->jit ? "JIT" : "interpreter");
 	if (o->count)
-		printf("stops after %" PRIu64 " packets or ", o->count);
+		printf("%" PRIu64 " packets, ", o->count);
 	if (o->duration > 0)
-		printf("stops after %g s or ", o->duration);
+		printf("%g s, ", o->duration);
 	printf("on Ctrl-C\n");
 	fflush(stdout);
 
