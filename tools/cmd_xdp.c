@@ -24,6 +24,7 @@ const char *const xdp_verdict_name[XDP_VERDICTS] = {"ABORTED", "DROP", "PASS", "
 
 struct xdp_pkt {
 	uint8_t *data;
+	size_t off;     /* in the capture's arena */
 	uint32_t len;
 	struct timeval ts;
 };
@@ -135,7 +136,9 @@ static int xdp_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int xdp_read_pcap(const char *path, struct xdp_pkt **out, size_t *cnt)
+/* The capture's packets, one after another (64-byte aligned) in one
+ * arena *@arena, so that a pass over them streams through memory. */
+static int xdp_read_pcap(const char *path, struct xdp_pkt **out, size_t *cnt, uint8_t **arena)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *pc = pcap_open_offline(path, errbuf);
@@ -149,33 +152,48 @@ static int xdp_read_pcap(const char *path, struct xdp_pkt **out, size_t *cnt)
 		pcap_close(pc);
 		return -EINVAL;
 	}
-	size_t cap = 1024, n = 0;
+	size_t cap = 1024, n = 0, acap = 1 << 20, used = 0;
 	struct xdp_pkt *pkts = malloc(cap * sizeof(*pkts));
+	uint8_t *a = malloc(acap);
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
-	int r;
-	while (pkts && (r = pcap_next_ex(pc, &h, &bytes)) == 1) {
+	int r = 0;
+	bool nomem = !pkts || !a;
+	while (!nomem && (r = pcap_next_ex(pc, &h, &bytes)) == 1) {
 		if (n == cap) {
 			struct xdp_pkt *np = realloc(pkts, (cap *= 2) * sizeof(*pkts));
-			if (!np)
-				break;
-			pkts = np;
+			if (!(nomem = !np))
+				pkts = np;
 		}
-		pkts[n].data = malloc(h->caplen ? h->caplen : 1);
-		if (!pkts[n].data)
+		size_t need = used + ((h->caplen + 63u) & ~(size_t)63);
+		if (!nomem && need > acap) {
+			while (acap < need)
+				acap *= 2;
+			uint8_t *na = realloc(a, acap);
+			if (!(nomem = !na))
+				a = na;
+		}
+		if (nomem)
 			break;
-		memcpy(pkts[n].data, bytes, h->caplen);
-		pkts[n].len = h->caplen;
-		pkts[n].ts = h->ts;
+		memcpy(a + used, bytes, h->caplen);
+		pkts[n] = (struct xdp_pkt){.off = used, .len = h->caplen, .ts = h->ts};
+		used = need;
 		n++;
 	}
-	if (pkts && r == PCAP_ERROR)
+	if (!nomem && r == PCAP_ERROR)
 		fprintf(stderr, "hive xdp: %s: %s (after %zu packets)\n", path, pcap_geterr(pc), n);
 	pcap_close(pc);
-	if (!pkts)
+	if (nomem) {
+		fprintf(stderr, "hive xdp: %s: out of memory after %zu packets\n", path, n);
+		free(pkts);
+		free(a);
 		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		pkts[i].data = a + pkts[i].off;
 	*out = pkts;
 	*cnt = n;
+	*arena = a;
 	return 0;
 }
 
@@ -186,7 +204,8 @@ static int xdp_pcap(struct hive_prog *prog, const char *name, const char *pcap_i
 {
 	struct xdp_pkt *pkts = NULL;
 	size_t npkts = 0;
-	if (xdp_read_pcap(pcap_in, &pkts, &npkts))
+	uint8_t *arena = NULL;
+	if (xdp_read_pcap(pcap_in, &pkts, &npkts, &arena))
 		return 1;
 	int rc = 1, err = -ENOMEM;
 	struct hive_xdp *runner = NULL;
@@ -273,8 +292,7 @@ out:
 		pcap_close(dead);
 	hive_xdp_free(runner);
 	free(chunk);
-	for (size_t i = 0; i < npkts; i++)
-		free(pkts[i].data);
+	free(arena);
 	free(pkts);
 	return rc;
 }

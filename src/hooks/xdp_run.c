@@ -62,9 +62,11 @@ HIVE_API int hive_xdp_new(const struct hive_prog *prog, const struct hive_xdp_op
 	st->pkt_region = 0;
 	st->pkt_writable = true;
 	st->regions[0].writable = true;
+	/* the packet region matters to checked runs only */
+	bool checked = prog->mode == HIVE_EXEC_CHECKED;
 	x->ro = (struct hive_run_opts){.sz = sizeof(x->ro), .mem = st->ctx, .mem_size = st->ctx_size,
-				       .mem_readonly = true, .use_jit = use_jit, .regions = st->regions,
-				       .nregions = st->nregions};
+				       .mem_readonly = true, .use_jit = use_jit,
+				       .regions = checked ? st->regions : NULL, .nregions = checked ? st->nregions : 0};
 	*out = x;
 	return 0;
 }
@@ -84,12 +86,21 @@ HIVE_API const char *hive_xdp_errmsg(const struct hive_xdp *x, uint32_t *fault_p
 	return x ? x->errmsg : "";
 }
 
-/* Copy @n (14..3520) bytes into the frame: 32-byte moves, the last one
- * overlapping, rather than the rep movs gcc makes of a memcpy of unknown
- * size (its start-up cost was a third of a short program's packet). */
+/* libc's memcpy (vector moves as wide as the machine has), out of line:
+ * inlined where the length is known to be at most 3520, gcc makes it a
+ * rep movs, whose start-up cost was a third of a short program's packet */
+__attribute__((noinline)) static void xdp_memcpy(void *d, const void *s, size_t n)
+{
+	memcpy(d, s, n);
+}
+
+/* Copy @n (8..3520) bytes into the frame: short packets with 32-byte
+ * moves, the last one overlapping; long ones with libc's memcpy. */
 static inline void xdp_copy(uint8_t *d, const uint8_t *s, size_t n)
 {
-	if (n >= 32) {
+	if (n > 256) {
+		xdp_memcpy(d, s, n);
+	} else if (n >= 32) {
 		for (size_t i = 0; i + 32 <= n; i += 32)
 			memcpy(d + i, s + i, 32);
 		memcpy(d + n - 32, s + n - 32, 32);
