@@ -344,11 +344,11 @@ static const struct {
 } eng_info[E_COUNT] = {
 	[E_CMD_JIT] = {"hive-xdp-cmd-jit", "`hive xdp --pcap --jit --repeat P`, its packet loop"},
 	[E_CMD_INTERP] = {"hive-xdp-cmd-interp", "`hive xdp --pcap --interpret --repeat P`"},
-	[E_TR_JIT] = {"hive-testrun-jit", "hive_program_test_run, repeat R per packet (duration)"},
+	[E_TR_JIT] = {"hive-testrun-jit", "hive_program_test_run, repeat R per packet"},
 	[E_TR_INTERP] = {"hive-testrun-interp", "the same, interpreter"},
-	[E_KERNEL] = {"kernel-testrun", "BPF_PROG_TEST_RUN, repeat R per packet (duration)"},
-	[E_TR1_JIT] = {"hive-testrun-1-jit", "one hive_program_test_run per packet (wall clock)"},
-	[E_KERNEL1] = {"kernel-testrun-1", "one BPF_PROG_TEST_RUN syscall per packet (wall clock)"},
+	[E_KERNEL] = {"kernel-testrun", "BPF_PROG_TEST_RUN, repeat R per packet (its duration)"},
+	[E_TR1_JIT] = {"hive-testrun-1-jit", "one hive_program_test_run call per packet"},
+	[E_KERNEL1] = {"kernel-testrun-1", "one BPF_PROG_TEST_RUN syscall per packet"},
 };
 
 /* ns: the figure compared (kernel-testrun: the kernel's duration, the
@@ -533,7 +533,8 @@ int main(int argc, char **argv)
 		}
 		fprintf(f, "{\"program\": \"%s\", \"capture\": \"%s\", \"packets\": %zu, \"repeat\": %u, \"passes\": %u, "
 			   "\"trials\": %u, \"kernel\": \"%s\", \"verdict_mismatches\": %zd,\n \"rows\": [",
-			o.obj, o.pcap, npkts, o.repeat, o.passes, o.trials, u.release, kernel ? (ssize_t)mismatches : -1);
+			strrchr(o.obj, '/') ? strrchr(o.obj, '/') + 1 : o.obj, o.pcap, npkts, o.repeat, o.passes, o.trials,
+			u.release, kernel ? (ssize_t)mismatches : -1);
 		bool first = true;
 		for (int e = 0; e < E_COUNT; e++) {
 			const struct row *r = &rows[e];
