@@ -29,37 +29,134 @@
 #include "hive/hive.h"
 #include "xdp_bench.h"
 
-int tool_maps_seed(struct hive_object *obj, const char *path, char *err, size_t errsz); /* tools/tool_maps_json.c */
+/* {===== maps from {"MAP": [{"key": "HEX", "value": "HEX"}, ...], ...}
+ * (the format of `hive xdp --maps`; a reader of its own, so that the
+ * bench does not depend on the CLI's sources) */
 
-/* tools/tool_maps_json.c reads its file with this (tools/hive.c has the CLI's) */
-char *tool_read_file(const char *path, size_t *size)
+static const char *json_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* A "string" at @p into @out (at most @size - 1 bytes); past it, or NULL. */
+static const char *json_str(const char *p, char *out, size_t size)
+{
+	p = json_ws(p);
+	if (*p != '"')
+		return NULL;
+	size_t n = 0;
+	for (p++; *p && *p != '"'; p++)
+		if (n + 1 < size)
+			out[n++] = *p;
+	out[n] = '\0';
+	return *p == '"' ? p + 1 : NULL;
+}
+
+static bool hex_bytes(const char *hex, uint8_t *out, size_t want)
+{
+	if (strlen(hex) != 2 * want)
+		return false;
+	for (size_t i = 0; i < want; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return false;
+		out[i] = (uint8_t)v;
+	}
+	return true;
+}
+
+static char *read_text(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return NULL;
-	size_t cap = 4096, n = 0;
+	size_t cap = 1 << 16, n = 0, got;
 	char *buf = malloc(cap + 1);
-	size_t got;
 	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += got;
 		if (n == cap) {
 			char *nb = realloc(buf, (cap *= 2) + 1);
-			if (!nb) {
+			if (!nb)
 				free(buf);
-				buf = NULL;
-			}
 			buf = nb;
 		}
 	}
 	fclose(f);
-	if (!buf) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	buf[n] = '\0';
-	*size = n;
+	if (buf)
+		buf[n] = '\0';
 	return buf;
 }
+
+static int seed_maps(struct hive_object *obj, const char *path, char *err, size_t errsz)
+{
+	char *text = read_text(path);
+	if (!text) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	static char name[256], key_hex[1024], value_hex[8192];
+	static uint8_t key[512], value[4096];
+	int rc = 0;
+	const char *p = json_ws(text);
+	p = *p == '{' ? p + 1 : NULL;
+	while (p && !rc) {
+		p = json_ws(p);
+		if (*p == '}')
+			break;
+		if (*p == ',')
+			p++;
+		if (!(p = json_str(p, name, sizeof name)) || *(p = json_ws(p)) != ':' || *(p = json_ws(p + 1)) != '[') {
+			p = NULL;
+			break;
+		}
+		p++;
+		struct hive_object_map *om = hive_object_find_map(obj, name);
+		struct hive_map *m = om ? hive_object_map_map(om) : NULL;
+		if (!m || hive_map_key_size(m) > sizeof key || hive_map_user_value_size(m) > sizeof value) {
+			snprintf(err, errsz, "%s: map '%s': none such in the object, or too large for the bench", path, name);
+			rc = -EINVAL;
+			break;
+		}
+		for (;;) {
+			p = json_ws(p);
+			if (*p == ']') {
+				p++;
+				break;
+			}
+			if (*p == ',')
+				p = json_ws(p + 1);
+			if (*p != '{') {
+				p = NULL;
+				break;
+			}
+			char f1[16], f2[16];
+			const char *q = json_str(p + 1, f1, sizeof f1);
+			q = q && *(q = json_ws(q)) == ':' ? json_str(q + 1, key_hex, sizeof key_hex) : NULL;
+			q = q && *(q = json_ws(q)) == ',' ? json_str(q + 1, f2, sizeof f2) : NULL;
+			q = q && *(q = json_ws(q)) == ':' ? json_str(q + 1, value_hex, sizeof value_hex) : NULL;
+			q = q && *(q = json_ws(q)) == '}' ? q + 1 : NULL;
+			if (!q || strcmp(f1, "key") || strcmp(f2, "value") ||
+			    !hex_bytes(key_hex, key, hive_map_key_size(m)) ||
+			    !hex_bytes(value_hex, value, hive_map_user_value_size(m)) || hive_map_update(m, key, value, 0)) {
+				snprintf(err, errsz, "%s: map '%s': an entry that is not {\"key\": HEX, \"value\": HEX} of "
+					 "the map's sizes, or that the map refuses", path, name);
+				rc = -EINVAL;
+				break;
+			}
+			p = q;
+		}
+	}
+	if (!p && !rc) {
+		snprintf(err, errsz, "%s: not {\"MAP\": [{\"key\": \"HEX\", \"value\": \"HEX\"}, ...]}", path);
+		rc = -EINVAL;
+	}
+	free(text);
+	return rc;
+}
+
+/* }===== */
 
 struct opts {
 	const char *obj, *pcap, *maps, *hive, *json;
@@ -165,7 +262,7 @@ static int hive_open(struct hive_side *h, const struct opts *o, bool jit)
 		goto fail;
 	if (jit && (err = hive_prog_jit(hive_program_prog(h->prog), NULL)))
 		goto fail;
-	if (o->maps && (err = tool_maps_seed(h->obj, o->maps, log, sizeof log)))
+	if (o->maps && (err = seed_maps(h->obj, o->maps, log, sizeof log)))
 		goto fail;
 	return 0;
 fail:
@@ -435,7 +532,11 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < npkts; i++)
 			if (vk[i] != vh[i] && mismatches++ < 5)
 				fprintf(stderr, "packet %zu: kernel verdict %u, hive %u\n", i, vk[i], vh[i]);
-		printf("verdicts: %zu packets, %zu differ between the kernel and hive\n", npkts, mismatches);
+		size_t per[5] = {0};
+		for (size_t i = 0; i < npkts; i++)
+			per[vh[i] < 5 ? vh[i] : 0]++;
+		printf("verdicts: %zu packets (ABORTED %zu, DROP %zu, PASS %zu, TX %zu, REDIRECT %zu), %zu differ between "
+		       "the kernel and hive\n", npkts, per[0], per[1], per[2], per[3], per[4], mismatches);
 	} else {
 		printf("kernel rows skipped: %s\n", kwhy);
 	}
