@@ -663,7 +663,10 @@ HIVE_API int hive_verify(const struct hive_insn *insns, size_t cnt, const struct
  *    nothing else; ctx_out is ctx_in with those the kernel copies back.
  *    All but tc see the packet from the network header, as the kernel
  *    does (data_out gets the Ethernet header back zeroed); LD_ABS/LD_IND
- *    read from skb->data. Not modelled: skb->sk (reads 0), LD_ABS at the
+ *    read from skb->data. family, local_ip4/6 (source) and remote_ip4/6
+ *    (destination) are what the socket the kernel attaches says (from the
+ *    IPv4/IPv6 header; ports 0; cgroup_skb reads them). Not modelled:
+ *    skb->sk (reads 0), LD_ABS at the
  *    SKF_NET_OFF/SKF_LL_OFF offsets (the program ends with r0 = 0).
  *  - RAW_TRACEPOINT: ctx_in is up to 12 u64 arguments; no data, no ctx_out.
  *  - SYSCALL: ctx_in is plain memory (at most 65535 bytes) the program may
