@@ -359,7 +359,14 @@ int xdp_live_run(struct hive_prog *prog, const char *prog_name, const struct xdp
 		printf("  (failed: packets the test run refuses, longer than 3520 bytes or shorter than 14, or runs that faulted)\n");
 	for (int i = 0; i < L->nifs; i++) {
 		struct live_if *li = &L->ifs[i];
-		printf("%s: received %" PRIu64 ", sent back (TX) %" PRIu64, li->name, li->rx, li->tx);
+		/* frames the kernel could not put in the ring (hive too slow) */
+		struct tpacket_stats_v3 ks = {0};
+		socklen_t kl = sizeof ks;
+		bool have = !getsockopt(li->fd, SOL_PACKET, PACKET_STATISTICS, &ks, &kl);
+		printf("%s: received %" PRIu64, li->name, li->rx);
+		if (have && ks.tp_drops)
+			printf(" (and %u the ring had no room for)", ks.tp_drops);
+		printf(", sent back (TX) %" PRIu64, li->tx);
 		if (li->tx_err)
 			printf(" (%" PRIu64 " failed)", li->tx_err);
 		printf(", sent here by REDIRECT %" PRIu64, li->redirected_in);
