@@ -793,7 +793,10 @@ HIVE_API int hive_program_verify_stats(const struct hive_program *prog, struct h
  *    nothing else; ctx_out is ctx_in with those the kernel copies back.
  *    All but tc see the packet from the network header, as the kernel
  *    does (data_out gets the Ethernet header back zeroed); LD_ABS/LD_IND
- *    read from skb->data. Not modelled: skb->sk (reads 0), LD_ABS at the
+ *    read from skb->data. family, local_ip4/6 (source) and remote_ip4/6
+ *    (destination) are what the socket the kernel attaches says (from the
+ *    IPv4/IPv6 header; ports 0; cgroup_skb reads them). Not modelled:
+ *    skb->sk (reads 0), LD_ABS at the
  *    SKF_NET_OFF/SKF_LL_OFF offsets (the program ends with r0 = 0).
  *  - RAW_TRACEPOINT: ctx_in is up to 12 u64 arguments; no data, no ctx_out.
  *  - SYSCALL: ctx_in is plain memory (at most 65535 bytes) the program may
@@ -811,7 +814,10 @@ HIVE_API int hive_program_verify_stats(const struct hive_program *prog, struct h
 
 /* Helpers the hooks provide (ids as Linux): xdp_adjust_head (44),
  * xdp_adjust_tail (65), xdp_adjust_meta (54), skb_load_bytes (26),
- * skb_store_bytes (9), l3_csum_replace (10), l4_csum_replace (11). They
+ * skb_store_bytes (9), l3_csum_replace (10), l4_csum_replace (11),
+ * redirect (23: records the ifindex; XDP_REDIRECT for xdp, TC_ACT_REDIRECT
+ * for socket buffers; with flags the kernel refuses, XDP_ABORTED and
+ * TC_ACT_SHOT). They
  * act on the context of the test run in progress on the calling thread. */
 /** @brief Register the hooks' helpers in @env. 0, -EINVAL, -ENOMEM. */
 HIVE_API int hive_hook_helpers_install(struct hive_env *env);
@@ -853,6 +859,56 @@ HIVE_API int hive_prog_test_run(const struct hive_prog *prog, struct hive_test_r
 /** @brief As hive_prog_test_run for a loaded object program; prog_type 0
  *  takes the program's own type (its section). -ENOENT if not loaded. */
 HIVE_API int hive_program_test_run(const struct hive_program *prog, struct hive_test_run_opts *opts);
+
+/* }===== */
+
+/* {===== XDP over many packets (hive xdp --pcap, --iface)
+ *
+ * A runner keeps one frame laid out as the XDP test-run lays it out (256
+ * bytes of headroom, zeroed; a 4096-byte frame below 4 GiB) and reuses it
+ * for every packet: a packet costs a copy in, the run and, if asked, a
+ * copy out, with the maps' read-side section entered once per batch. The
+ * program sees what a test run shows (struct xdp_md, the hooks' helpers),
+ * with ingress_ifindex and rx_queue_index as the caller says. bpf_redirect
+ * (helper 23, registered by hive_hook_helpers_install) records its
+ * ifindex and returns XDP_REDIRECT (XDP_ABORTED for non-zero flags), as
+ * the kernel's does. A runner belongs to one thread at a time; any number
+ * of runners may run one program at once. */
+struct hive_xdp;
+
+struct hive_xdp_opts {
+	size_t sz;
+	bool use_jit;                  /* run JIT code (the program must be JIT-compiled) */
+	size_t : 0;
+};
+#define hive_xdp_opts__last_field use_jit
+
+/** @brief A runner for the XDP program @prog (kept by the runner, not
+ *  owned). 0, -EINVAL, -ENOMEM (no frame below 4 GiB). */
+HIVE_API int hive_xdp_new(const struct hive_prog *prog, const struct hive_xdp_opts *opts, struct hive_xdp **out);
+HIVE_API void hive_xdp_free(struct hive_xdp *x);
+
+struct hive_xdp_pkt {
+	const void *data;              /* in: the frame, from its Ethernet header */
+	uint32_t len;                  /* in: its length (14..3520); out: after the run */
+	uint32_t ingress_ifindex;      /* in: what ctx->ingress_ifindex reads (0: 1) */
+	uint32_t rx_queue_index;       /* in */
+	uint32_t verdict;              /* out: r0 (32 bits); XDP_ABORTED (0) if the run failed */
+	uint32_t redirect_ifindex;     /* out: bpf_redirect's ifindex (0 if not called) */
+	int err;                       /* out: 0; -EINVAL/-EOPNOTSUPP (a length test-run
+	                                * refuses, the program did not run); or the run's
+	                                * error (-EFAULT, -ELOOP, ...) */
+	void *out;                     /* in: where the packet goes after the run (NULL: nowhere) */
+	uint32_t out_cap;              /* in: out's size; a longer packet is cut (len tells) */
+};
+
+/** @brief Run the program once per packet of @pkts[0..@n). 0, or -EINVAL
+ *  (bad arguments; nothing ran). Per-packet results are in the packets.
+ *  hive_xdp_errmsg tells the last failed packet's reason. */
+HIVE_API int hive_xdp_run(struct hive_xdp *x, struct hive_xdp_pkt *pkts, size_t n);
+/** @brief Why the last failed packet of @x failed ("" if none did),
+ *  with its pc in *fault_pc (may be NULL). */
+HIVE_API const char *hive_xdp_errmsg(const struct hive_xdp *x, uint32_t *fault_pc);
 
 /* }===== */
 

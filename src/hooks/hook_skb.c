@@ -116,6 +116,22 @@ int hook_skb_prepare(struct hive_test_run_opts *o, struct hook_state *st, struct
 	else
 		s->protocol = 0x0400; /* htons(ETH_P_802_2) */
 
+	/* The socket the kernel's test run attaches (sk_alloc(AF_UNSPEC)) gets
+	 * its family and addresses from the IP header: cgroup_skb programs
+	 * read them as family, local_ip4/6 (source) and remote_ip4/6
+	 * (destination); the ports stay 0. The length checks above keep the
+	 * headers inside the frame. */
+	const uint8_t *l3 = mac + HOOK_ETH_HLEN;
+	if (ethertype == 0x0800) {
+		s->family = 2; /* AF_INET */
+		memcpy(&s->local_ip4, l3 + 12, 4);
+		memcpy(&s->remote_ip4, l3 + 16, 4);
+	} else if (ethertype == 0x86dd) {
+		s->family = 10; /* AF_INET6 */
+		memcpy(s->local_ip6, l3 + 8, 16);
+		memcpy(s->remote_ip6, l3 + 24, 16);
+	}
+
 	s->len = len;
 	s->mark = user->mark;
 	s->priority = user->priority;

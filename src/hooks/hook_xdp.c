@@ -157,4 +157,27 @@ uint64_t hook_xdp_adjust_meta(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 	return 0;
 }
 
+/* bpf_redirect: the kernel's bpf_xdp_redirect and (socket buffers)
+ * bpf_redirect, with the target kept in the run's state for whoever
+ * applies the verdict (hive_xdp_run's callers). */
+uint64_t hook_redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, struct hive_run *run)
+{
+	(void)r3, (void)r4, (void)r5;
+	struct hook_state *st = hook_cur;
+	if (!st || (st->kind != HOOK_XDP && st->kind != HOOK_SKB)) {
+		hive_run_abort(run, -EINVAL, "helper redirect: no xdp or socket buffer test run in progress");
+		return (uint64_t)-EINVAL;
+	}
+	if (st->kind == HOOK_XDP) {
+		if (r2)
+			return XDP_ABORTED;
+		st->redirect_ifindex = (uint32_t)r1;
+		return XDP_REDIRECT;
+	}
+	if (r2 & ~(uint64_t)BPF_F_INGRESS)
+		return 2; /* TC_ACT_SHOT */
+	st->redirect_ifindex = (uint32_t)r1;
+	return 7; /* TC_ACT_REDIRECT */
+}
+
 /* }===== */

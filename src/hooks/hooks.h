@@ -43,6 +43,8 @@ struct hook_state {
 	uint8_t *data_meta, *data, *data_end;
 	uint8_t *head_min;         /* xdp: lowest data_meta (frame header kept free) */
 	uint8_t *tail_max;         /* xdp: highest data_end (tailroom kept free) */
+	uint8_t *head_low;         /* xdp runner: lowest data_meta since the headroom was zeroed */
+	uint32_t redirect_ifindex; /* bpf_redirect's target */
 	/* checked runs: regions besides the context; regions[pkt_region] is the packet */
 	struct hive_region regions[HOOK_MAX_REGIONS];
 	size_t nregions, pkt_region;
@@ -99,6 +101,7 @@ uint64_t hook_xdp_adjust_meta(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, 
 uint64_t hook_skb_load_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_skb_store_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_l3_csum_replace(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_redirect(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_l4_csum_replace(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 
 #endif

@@ -432,6 +432,13 @@ static void test_skb(void **state)
 		cases[n++] = (struct tcase){.data = frames[1], .size = frame_size[1], .repeat = 3};
 		diff_prog(obj_i, obj_j, progs[p], cases, n);
 	}
+	/* the attached socket's family and addresses, shown through ctx_out
+	 * (cb[], mark), for every frame: IPv4, IPv6 and neither */
+	static const struct __sk_buff none;
+	size_t n = frame_cases(cases, 0);
+	for (size_t i = 0; i < n; i++)
+		cases[i].ctx = &none, cases[i].ctx_size = sizeof none, cases[i].ctx_out = true;
+	diff_prog(obj_i, obj_j, "cg_sk_fields", cases, n);
 	close_objs();
 }
 
