@@ -319,6 +319,9 @@ int objmap_check_kconfig(struct hive_object *obj);
 /* core.c: apply .BTF.ext CO-RE relocations to every linked program, against
  * btf_custom_path or /sys/kernel/btf/vmlinux. Once per object. */
 int core_relocate(struct hive_object *obj);
+/* libbpf's "types match" relation (bpf_core_type_matches) between local
+ * type @lid and target type @tid: 1, 0, or a negative errno (too deep). */
+int core_types_match(const struct btf *lb, uint32_t lid, const struct btf *tb, uint32_t tid);
 
 /* link.c */
 int link_collect_progs(struct hive_object *obj);

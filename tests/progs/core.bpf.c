@@ -118,3 +118,18 @@ int array_info(struct pkt *pk)
 {
 	return bpf_core_field_size(pk->arr) + 100 * bpf_core_field_offset(pk->arr[3]);
 }
+
+/* bpf_core_type_matches: libbpf's stricter relation (names of members and
+ * enumerators, int sizes and signedness...) */
+struct match_me {
+	int x;
+	long y;
+} __attribute__((preserve_access_index));
+
+SEC("socket")
+int type_matches(void *ctx)
+{
+	return bpf_core_type_matches(struct match_me) + 10 * bpf_core_type_matches(enum colors) +
+	       100 * bpf_core_type_matches(handler_t) + 1000 * bpf_core_type_matches(other_t) +
+	       10000 * bpf_core_type_matches(enum big) + 100000 * bpf_core_type_matches(struct pkt);
+}
