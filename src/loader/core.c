@@ -716,8 +716,9 @@ static int core_patch(struct hive_program *p, size_t pc, const struct core_res *
 	uint8_t cls = ISA_CLASS(in->code);
 	bool lddw = in->code == (ISA_LD | ISA_IMM | ISA_DW);
 	if (res->poison) {
+		/* both halves of an LDDW, as libbpf does: no "unknown opcode 00" */
 		if (lddw && pc + 1 < p->cnt)
-			p->insns[pc + 1] = (struct hive_insn){.code = ISA_JMP | ISA_JA};
+			p->insns[pc + 1] = (struct hive_insn){.code = ISA_JMP | ISA_CALL, .imm = CORE_POISON};
 		*in = (struct hive_insn){.code = ISA_JMP | ISA_CALL, .imm = CORE_POISON};
 		return 0;
 	}

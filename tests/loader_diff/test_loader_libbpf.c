@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <unistd.h>
@@ -20,8 +21,8 @@
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
-	(void)fmt;
-	(void)ap;
+	if (getenv("HIVE_LIBBPF_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
 	return 0;
 }
 
@@ -186,11 +187,144 @@ static void test_core_vmlinux_matches_libbpf(void **state)
 	btf__free(vb);
 }
 
+/* {===== CO-RE instruction by instruction against libbpf
+ *
+ * libbpf relocates at bpf_object__load, after creating maps, and hands the
+ * relocated program to a custom section handler's prog_prepare_load_fn
+ * just before BPF_PROG_LOAD. The handler copies those instructions and
+ * swaps in `r0 = 0; exit` so that the kernel's verifier (which would refuse
+ * reads of a made-up ctx layout) has nothing to object to. */
+
+enum { CAP_MAX = 32, CAP_INSNS = 4096 };
+static struct {
+	char name[64];
+	struct bpf_insn insns[CAP_INSNS];
+	size_t cnt;
+} cap[CAP_MAX];
+static size_t ncap;
+
+static int capture(struct bpf_program *prog, struct bpf_prog_load_opts *opts, long cookie)
+{
+	(void)cookie;
+	/* the line and function info describe the real program, not ret0 */
+	opts->func_info = NULL;
+	opts->func_info_cnt = 0;
+	opts->line_info = NULL;
+	opts->line_info_cnt = 0;
+	size_t n = bpf_program__insn_cnt(prog);
+	if (ncap < CAP_MAX && n <= CAP_INSNS) {
+		snprintf(cap[ncap].name, sizeof(cap[ncap].name), "%s", bpf_program__name(prog));
+		memcpy(cap[ncap].insns, bpf_program__insns(prog), n * sizeof(struct bpf_insn));
+		cap[ncap++].cnt = n;
+	}
+	static const struct bpf_insn ret0[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	return bpf_program__set_insns(prog, (struct bpf_insn *)ret0, 2);
+}
+
+/* hive and libbpf relocate @obj_path against @target (NULL: vmlinux);
+ * returns the number of programs compared. */
+static int core_diff(const char *obj_path, const char *target)
+{
+	ncap = 0;
+	LIBBPF_OPTS(bpf_object_open_opts, bo, .btf_custom_path = target);
+	struct bpf_object *b = bpf_object__open_file(obj_path, &bo);
+	assert_non_null(b);
+	struct bpf_program *bp;
+	bpf_object__for_each_program(bp, b)
+		bpf_program__set_autoload(bp, true); /* "?socket" programs too */
+	int err = bpf_object__load(b);
+	if (err)
+		fail_msg("libbpf load of %s: %d", obj_path, err);
+
+	char log[2048];
+	struct hive_object *h = NULL;
+	HIVE_OPTS(hive_object_open_opts, ho, .btf_custom_path = target, .log_buf = log, .log_size = sizeof(log));
+	if (hive_object_open_file(obj_path, &ho, &h))
+		fail_msg("hive open: %s", log);
+	HIVE_OPTS(hive_object_load_opts, lo, .log_buf = log, .log_size = sizeof(log), .mode = HIVE_EXEC_TRUSTED);
+	if (hive_object_load(h, &lo))
+		fail_msg("hive load of %s: %s", obj_path, log);
+	int compared = 0;
+	for (size_t c = 0; c < ncap; c++) {
+		struct hive_program *hp = hive_object_find_program(h, cap[c].name);
+		if (!hp)
+			fail_msg("%s: hive has no program '%s'", obj_path, cap[c].name);
+		size_t cnt;
+		const struct hive_insn *hi = hive_program_insns(hp, &cnt);
+		if (cnt != cap[c].cnt)
+			fail_msg("%s: %s: %zu insns in hive, %zu in libbpf", obj_path, cap[c].name, cnt, cap[c].cnt);
+		for (size_t i = 0; i < cnt; i++) {
+			const struct bpf_insn *li = &cap[c].insns[i];
+			bool map_ld = li->code == (BPF_LD | BPF_IMM | BPF_DW) &&
+				      (li->src_reg == BPF_PSEUDO_MAP_FD || li->src_reg == BPF_PSEUDO_MAP_VALUE);
+			/* a map's LDDW holds an fd in libbpf, an index in hive */
+			bool same = hi[i].code == li->code && hi[i].dst_reg == li->dst_reg && hi[i].src_reg == li->src_reg &&
+				    hi[i].off == li->off && (map_ld || hi[i].imm == li->imm);
+			if (!same)
+				fail_msg("%s: %s: insn %zu: hive {%02x %u %u %d %d}, libbpf {%02x %u %u %d %d}", obj_path,
+					 cap[c].name, i, hi[i].code, hi[i].dst_reg, hi[i].src_reg, hi[i].off, hi[i].imm, li->code,
+					 li->dst_reg, li->src_reg, li->off, li->imm);
+			if (map_ld && i + 1 < cnt)
+				i++; /* the second half: same (value offset) in both, not compared */
+		}
+		compared++;
+	}
+	hive_object_close(h);
+	bpf_object__close(b);
+	return compared;
+}
+
+static void test_core_insns_match_libbpf(void **state)
+{
+	(void)state;
+	if (!corpus_clang(1)) {
+		printf("HIVE-SKIP: no clang to build tests/progs\n");
+		skip();
+	}
+	/* libbpf needs bpf() to create maps and load programs */
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL",
+			       (struct bpf_insn[]){{.code = BPF_ALU64 | BPF_MOV | BPF_K}, {.code = BPF_JMP | BPF_EXIT}}, 2,
+			       NULL);
+	if (fd < 0) {
+		printf("HIVE-SKIP: bpf() not permitted (%d): libbpf cannot relocate\n", fd);
+		skip();
+	}
+	close(fd);
+	LIBBPF_OPTS(libbpf_prog_handler_opts, hopts, .prog_prepare_load_fn = capture);
+	int h1 = libbpf_register_prog_handler("socket", BPF_PROG_TYPE_SOCKET_FILTER, 0, &hopts);
+	int h2 = libbpf_register_prog_handler("kprobe+", BPF_PROG_TYPE_KPROBE, 0, &hopts);
+	assert_true(h1 > 0 && h2 > 0);
+	int total = 0;
+	for (int cpu = 1; cpu <= 4; cpu++) {
+		if (!corpus_clang(cpu))
+			continue;
+		char target[1200];
+		snprintf(target, sizeof(target), "%s", corpus_obj("core_target", cpu, true));
+		int n = core_diff(corpus_obj("core", cpu, true), target);
+		assert_int_equal(n, 13); /* every program of core.bpf.c, "?socket" ones included */
+		total += n;
+		if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) {
+			n = core_diff(corpus_obj("core_vmlinux", cpu, true), NULL);
+			assert_int_equal(n, 3);
+			total += n;
+		}
+	}
+	printf("CO-RE: %d programs relocated identically by hive and libbpf\n", total);
+	libbpf_unregister_prog_handler(h1);
+	libbpf_unregister_prog_handler(h2);
+}
+
+/* }===== */
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus_matches_libbpf),
 		cmocka_unit_test(test_core_vmlinux_matches_libbpf),
+		cmocka_unit_test(test_core_insns_match_libbpf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
