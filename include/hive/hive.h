@@ -431,9 +431,13 @@ struct hive_object_open_opts {
 	const char *btf_custom_path; /* target BTF for CO-RE: a raw BTF file or an ELF
 	                              * object's .BTF; NULL: /sys/kernel/btf/vmlinux */
 	const char *kconfig;         /* "CONFIG_X=y\n..." lines for .kconfig externs */
+	const char *kconfig_path;    /* kernel config (gzip or plain) for the externs
+	                              * kconfig leaves unset; NULL: the running
+	                              * kernel's, /boot/config-$(uname -r) then
+	                              * /proc/config.gz, as libbpf reads it */
 	size_t : 0;
 };
-#define hive_object_open_opts__last_field kconfig
+#define hive_object_open_opts__last_field kconfig_path
 
 /** @brief Open an ELF object file: parse, collect programs and maps, link.
  *  Nothing runs and no map exists until hive_object_load.

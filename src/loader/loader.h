@@ -299,6 +299,8 @@ struct hive_object {
 	size_t nr_kcfg;
 	int kcfg_map;          /* index of .kconfig, or -1 */
 	char *kconfig;         /* "CONFIG_X=y\n" lines from the opts */
+	char *kconfig_path;    /* the opts' kernel config file, or NULL: the system's */
+	char kconfig_src[128]; /* where the system values came from, for messages */
 	char *btf_custom_path;
 	bool loaded;
 	bool core_done;        /* CO-RE relocations applied to the linked programs */
@@ -313,6 +315,10 @@ int objmap_by_sec_off(const struct hive_object *obj, int sec, uint64_t off);
 /* Prog-array `.values` slots: symbol indexes -> program indexes; after
  * link_collect_progs. */
 int objmap_resolve_prog_slots(struct hive_object *obj);
+/* kconfig.c: the kernel config text from @path (gzip or plain) or, when
+ * NULL, /boot/config-$(uname -r) then /proc/config.gz; @used gets the name
+ * of the file read. -ENOENT when none exists (logged only for @path). */
+int kconfig_read_system(const char *path, char **text, char *used, size_t used_size, struct ldr_log *log);
 /* Every strong .kconfig extern has a value (else -ENOENT, logged); for load. */
 int objmap_check_kconfig(struct hive_object *obj);
 
