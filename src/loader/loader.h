@@ -247,6 +247,10 @@ struct hive_object_map {
 	uint32_t nr_init_slots;
 	bool size_set_by_user;
 	struct hive_map *map;            /* after hive_object_load */
+	char *pin_path;                  /* pinned by name, or by hive_object_map_pin */
+	struct pin_entry *pin;           /* its pin registry entry (pin.c), or NULL */
+	bool pin_reused;                 /* the map came from the registry */
+	bool pin_created;                /* this load created and pinned it */
 };
 
 /* Where a linked instruction came from, for line info. */
@@ -302,6 +306,7 @@ struct hive_object {
 	char *kconfig_path;    /* the opts' kernel config file, or NULL: the system's */
 	char kconfig_src[128]; /* where the system values came from, for messages */
 	char *btf_custom_path;
+	char *pin_root_path;   /* the opts' root for maps pinned by name, or NULL */
 	bool loaded;
 	bool core_done;        /* CO-RE relocations applied to the linked programs */
 	struct ldr_log log;    /* the open opts' log, kept for load */
@@ -333,6 +338,16 @@ int core_types_match(const struct btf *lb, uint32_t lid, const struct btf *tb, u
 int link_collect_progs(struct hive_object *obj);
 int link_all(struct hive_object *obj);
 void link_prog_free(struct hive_program *p);
+
+/* pin.c: maps pinned by name (LIBBPF_PIN_BY_NAME) shared in the process.
+ * pin_map_reuse: 1 if @m took the map pinned at its path (m->map set), 0 to
+ * create one, or -EINVAL when the pinned one's definition differs.
+ * pin_map_created: pin the map just created (or take one pinned meanwhile).
+ * pin_map_release: true if @m's map belonged to the registry (and was let
+ * go there), false if the caller frees it. */
+int pin_map_reuse(struct hive_object_map *m, struct ldr_log *log);
+int pin_map_created(struct hive_object_map *m, struct ldr_log *log);
+bool pin_map_release(struct hive_object_map *m);
 
 /* backend.c: the runtime (src/maps, src/vm), behind one interface. */
 int backend_map_create(struct hive_object_map *m, struct ldr_log *log);

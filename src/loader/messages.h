@@ -35,5 +35,7 @@
 #define LDR_E_READ "read failed"
 #define LDR_E_CORE_TARGET "cannot read target BTF"
 #define LDR_E_CORE_NO_BTF "has no .BTF"
+/* pin.c */
+#define LDR_E_PIN_MISMATCH "cannot reuse the map pinned at"
 
 #endif

@@ -31,6 +31,7 @@ void objmap_free(struct hive_object_map *m)
 		return;
 	backend_map_free(m);
 	objmap_free(m->inner);
+	free(m->pin_path);
 	free(m->name);
 	free(m->real_name);
 	free(m->init);

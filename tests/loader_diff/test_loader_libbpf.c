@@ -42,6 +42,11 @@ static void compare_map(const struct hive_object_map *hm, struct bpf_map *bm, co
 	assert_int_equal(hive_object_map_btf_key_type_id(hm), bpf_map__btf_key_type_id(bm));
 	assert_int_equal(hive_object_map_btf_value_type_id(hm), bpf_map__btf_value_type_id(bm));
 	assert_int_equal(hive_object_map_is_internal(hm), bpf_map__is_internal(bm));
+	/* pinned by name: the same default path ("/sys/fs/bpf/NAME") */
+	const char *hp = hive_object_map_pin_path(hm), *lp = bpf_map__pin_path(bm);
+	if ((hp == NULL) != (lp == NULL) || (hp && strcmp(hp, lp) != 0))
+		fail_msg("%s: map '%s': pin path %s in hive, %s in libbpf", what, bpf_map__name(bm), hp ? hp : "(none)",
+			 lp ? lp : "(none)");
 }
 
 static void compare(const char *path)
@@ -140,7 +145,7 @@ static void test_corpus_matches_libbpf(void **state)
 			}
 	assert_true(n >= CORPUS_N * 6);
 	/* the CO-RE objects open the same way too (relocation is at load) */
-	static const char *const more[] = {"core", "core_target", "core_vmlinux", "kconfig"};
+	static const char *const more[] = {"core", "core_target", "core_vmlinux", "kconfig", "pinned"};
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
 		for (int cpu = 1; cpu <= 3; cpu++)
 			compare(corpus_obj(more[i], cpu, true));
