@@ -326,7 +326,13 @@ HIVE_API int hive_num_possible_cpus(void);
 
 /** @brief Put @prog in slot @index of a PROG_ARRAY map (NULL empties it),
  *  for tail calls. -EINVAL (not a prog array), -E2BIG (index), -EPERM.
- *  The program must outlive the slot. */
+ *  The program must outlive the slot. hive_object_load fills the slots an
+ *  object gives with `.values = {[i] = &prog}`; hive_map_update/lookup on
+ *  a prog array give -EOPNOTSUPP (hive programs have no fds or ids).
+ *  bpf_tail_call(ctx, map, index) runs the program of the slot in place of
+ *  the calling frame (its r0 is that frame's result); an empty slot, an
+ *  index out of range or a 34th tail call in one run fail and the program
+ *  goes on. A JIT run interprets a target that has no JIT code. */
 struct hive_prog;
 HIVE_API int hive_prog_array_set(struct hive_map *map, uint32_t index, const struct hive_prog *prog);
 
@@ -531,7 +537,9 @@ HIVE_API uint32_t hive_object_map_numa_node(const struct hive_object_map *map);
  *  its pin path by an earlier load (of any object) when type, key and value
  *  sizes, max_entries, flags and map_extra are equal (else -EINVAL naming
  *  the difference), and pins the map it creates there. hive has no bpffs:
- *  pins are an in-process registry, gone when the process ends. */
+ *  pins are an in-process registry, gone when the process ends. Prog
+ *  arrays and maps of maps cannot be pinned (-EOPNOTSUPP): their slots hold
+ *  no reference on what they point to. */
 HIVE_API uint32_t hive_object_map_pinning(const struct hive_object_map *map);
 /** @brief Where the map is or will be pinned ("ROOT/NAME" for a map pinned
  *  by name), or NULL. */
@@ -539,7 +547,8 @@ HIVE_API const char *hive_object_map_pin_path(const struct hive_object_map *map)
 /** @brief Pin the loaded map at @path (NULL: its pin path) in the process's
  *  registry; the pin keeps the map alive after its object is closed.
  *  @return 0 (also if already pinned there), -EINVAL (not loaded, no path),
- *  -EEXIST (another map is pinned at @path), -EBUSY (pinned elsewhere). */
+ *  -EEXIST (another map is pinned at @path), -EBUSY (pinned elsewhere),
+ *  -EOPNOTSUPP (a prog array or map of maps). */
 HIVE_API int hive_object_map_pin(struct hive_object_map *map, const char *path);
 /** @brief Remove the pin at @path (NULL: the map's pin path); the map lives
  *  on while an object uses it. @return 0 or -ENOENT (this map is not

@@ -96,10 +96,21 @@ static void pin_use(struct pin_entry *e, struct hive_object_map *m)
 	m->pin_reused = true;
 }
 
+/* Slots of these hold programs or maps without a reference (map_of_maps.c):
+ * a pin would let them outlive what they point to. */
+static bool pin_holds_refs(uint32_t type)
+{
+	return type == HIVE_MAP_PROG_ARRAY || type == HIVE_MAP_ARRAY_OF_MAPS || type == HIVE_MAP_HASH_OF_MAPS;
+}
+
 int pin_map_reuse(struct hive_object_map *m, struct ldr_log *log)
 {
 	if (!m->pinning)
 		return 0;
+	if (pin_holds_refs(m->type))
+		return ldr_err(log, -EOPNOTSUPP,
+			       "load: map '%s': " LDR_E_PIN_REFS " (its slots would outlive the programs or maps they hold)",
+			       m->name);
 	int err = pin_default_path(m);
 	if (err)
 		return err;
@@ -191,6 +202,8 @@ int hive_object_map_pin(struct hive_object_map *map, const char *path)
 {
 	if (!map || !map->map)
 		return -EINVAL;
+	if (pin_holds_refs(map->type))
+		return -EOPNOTSUPP;
 	if (!path) {
 		path = hive_object_map_pin_path(map);
 		if (!path)

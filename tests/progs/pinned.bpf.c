@@ -1,6 +1,7 @@
 /* Maps pinned by name (LIBBPF_PIN_BY_NAME): two objects loaded in one
  * process share them. Built with -DOTHER_MAX=128 for a definition that
- * does not fit the pinned `other`. */
+ * does not fit the pinned `other`, with -DPIN_PROG_ARRAY for a pinned prog
+ * array. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -31,6 +32,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } mine SEC(".maps");
+
+#ifdef PIN_PROG_ARRAY
+/* refused: a pinned prog array would outlive the programs in its slots */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} jumps SEC(".maps");
+#endif
 
 /* counts[0] += 1 and mine[0] += 1; returns counts[0] */
 SEC("socket")

@@ -149,6 +149,12 @@ static void test_mismatch(void **state)
 	assert_int_equal(hive_object_map_pin(hive_object_find_map(p, "counts"), NULL), 0);
 	assert_int_equal(hive_object_map_pin(hive_object_find_map(p, "counts"), NULL), 0); /* already */
 	hive_object_close(m);
+	/* a pinned prog array is refused, and the load unwinds its pins */
+	m = open_pinned("PIN_PROG_ARRAY", root);
+	assert_int_equal(load(m), -EOPNOTSUPP);
+	assert_non_null(strstr(lb, LDR_E_PIN_REFS));
+	assert_non_null(strstr(lb, "map 'jumps'"));
+	hive_object_close(m);
 	assert_int_equal(hive_object_map_unpin(hive_object_find_map(p, "counts"), NULL), 0);
 	assert_int_equal(hive_object_map_unpin(hive_object_find_map(p, "other"), NULL), 0);
 	hive_object_close(p);
