@@ -512,9 +512,16 @@ struct hive_object_open_opts {
 	const char *btf_custom_path; /* target BTF for CO-RE: a raw BTF file or an ELF
 	                              * object's .BTF; NULL: /sys/kernel/btf/vmlinux */
 	const char *kconfig;         /* "CONFIG_X=y\n..." lines for .kconfig externs */
+	const char *kconfig_path;    /* kernel config (gzip or plain) for the externs
+	                              * kconfig leaves unset; NULL: the running
+	                              * kernel's, /boot/config-$(uname -r) then
+	                              * /proc/config.gz, as libbpf reads it */
+	const char *pin_root_path;   /* maps pinned by name (LIBBPF_PIN_BY_NAME) live at
+	                              * ROOT/NAME in hive's in-process pin registry;
+	                              * NULL: "/sys/fs/bpf", as libbpf's default */
 	size_t : 0;
 };
-#define hive_object_open_opts__last_field kconfig
+#define hive_object_open_opts__last_field pin_root_path
 
 /** @brief Open an ELF object file: parse, collect programs and maps, link.
  *  Nothing runs and no map exists until hive_object_load.
@@ -621,8 +628,28 @@ HIVE_API uint32_t hive_object_map_value_size(const struct hive_object_map *map);
 HIVE_API uint32_t hive_object_map_max_entries(const struct hive_object_map *map);
 HIVE_API uint32_t hive_object_map_flags(const struct hive_object_map *map);
 HIVE_API uint32_t hive_object_map_numa_node(const struct hive_object_map *map);
-/** @brief 0: none, 1: by name (LIBBPF_PIN_BY_NAME). */
+/** @brief 0: none, 1: by name (LIBBPF_PIN_BY_NAME). A map pinned by name
+ *  is shared inside the process: hive_object_load reuses the map pinned at
+ *  its pin path by an earlier load (of any object) when type, key and value
+ *  sizes, max_entries, flags and map_extra are equal (else -EINVAL naming
+ *  the difference), and pins the map it creates there. hive has no bpffs:
+ *  pins are an in-process registry, gone when the process ends. Prog
+ *  arrays and maps of maps cannot be pinned (-EOPNOTSUPP): their slots hold
+ *  no reference on what they point to. */
 HIVE_API uint32_t hive_object_map_pinning(const struct hive_object_map *map);
+/** @brief Where the map is or will be pinned ("ROOT/NAME" for a map pinned
+ *  by name), or NULL. */
+HIVE_API const char *hive_object_map_pin_path(const struct hive_object_map *map);
+/** @brief Pin the loaded map at @path (NULL: its pin path) in the process's
+ *  registry; the pin keeps the map alive after its object is closed.
+ *  @return 0 (also if already pinned there), -EINVAL (not loaded, no path),
+ *  -EEXIST (another map is pinned at @path), -EBUSY (pinned elsewhere),
+ *  -EOPNOTSUPP (a prog array or map of maps). */
+HIVE_API int hive_object_map_pin(struct hive_object_map *map, const char *path);
+/** @brief Remove the pin at @path (NULL: the map's pin path); the map lives
+ *  on while an object uses it. @return 0 or -ENOENT (this map is not
+ *  pinned there). */
+HIVE_API int hive_object_map_unpin(struct hive_object_map *map, const char *path);
 HIVE_API uint64_t hive_object_map_extra(const struct hive_object_map *map);
 /** @brief BTF type ids of key and value in the object's BTF (0: unknown). */
 HIVE_API uint32_t hive_object_map_btf_key_type_id(const struct hive_object_map *map);

@@ -28,6 +28,9 @@ static void be_map_name(const char *in, char out[16])
 int backend_map_create(struct hive_object_map *m, struct ldr_log *log)
 {
 	char name[16], why[256] = "";
+	int reused = pin_map_reuse(m, log);
+	if (reused)
+		return reused < 0 ? reused : 0;
 	be_map_name(m->name, name);
 	HIVE_OPTS(hive_map_opts, o, .map_flags = m->map_flags, .numa_node = m->numa_node,
 		  .inner = m->inner ? m->inner->map : NULL, .map_extra = m->map_extra, .log_buf = why,
@@ -58,17 +61,26 @@ int backend_map_create(struct hive_object_map *m, struct ldr_log *log)
 			return ldr_err(log, err, "load: map '%s': cannot freeze it: %s", m->name, strerror(-err));
 		}
 	}
-	return 0;
+	err = pin_map_created(m, log);
+	if (err) {
+		hive_map_free(m->map);
+		m->map = NULL;
+	}
+	return err;
 }
 
 void backend_map_free(struct hive_object_map *m)
 {
+	if (pin_map_release(m))
+		return;
 	hive_map_free(m->map);
 	m->map = NULL;
 }
 
 int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, struct ldr_log *log)
 {
+	if (m->pin_reused) /* a pinned map keeps the contents it has */
+		return 0;
 	if (m->type == HIVE_MAP_PROG_ARRAY) {
 		/* slots name programs of the object, loaded by now */
 		for (uint32_t s = 0; s < m->nr_init_slots; s++) {

@@ -148,6 +148,8 @@ static int ob_open(uint8_t *data, size_t size, const char *path, const char *nam
 	obj->kcfg_map = -1;
 	const char *kc = OB_OPTS_GET(opts, hive_object_open_opts, kconfig, NULL);
 	const char *bp = OB_OPTS_GET(opts, hive_object_open_opts, btf_custom_path, NULL);
+	const char *kp = OB_OPTS_GET(opts, hive_object_open_opts, kconfig_path, NULL);
+	const char *pr = OB_OPTS_GET(opts, hive_object_open_opts, pin_root_path, NULL);
 	/* libbpf keeps BPF_OBJ_NAME_LEN - 1 characters, and so do internal map names */
 	char short_name[16];
 	snprintf(short_name, sizeof(short_name), "%s", name);
@@ -155,8 +157,11 @@ static int ob_open(uint8_t *data, size_t size, const char *path, const char *nam
 	obj->path = ldr_strdup(path);
 	obj->kconfig = ldr_strdup(kc ? kc : "");
 	obj->btf_custom_path = bp ? ldr_strdup(bp) : NULL;
+	obj->kconfig_path = kp ? ldr_strdup(kp) : NULL;
+	obj->pin_root_path = pr ? ldr_strdup(pr) : NULL;
 	int err = 0;
-	if (!obj->name || !obj->path || !obj->kconfig || (bp && !obj->btf_custom_path))
+	if (!obj->name || !obj->path || !obj->kconfig || (bp && !obj->btf_custom_path) || (kp && !obj->kconfig_path) ||
+	    (pr && !obj->pin_root_path))
 		err = ldr_err(log, -ENOMEM, "open: out of memory");
 	if (!err)
 		err = ob_parse(obj);
@@ -258,6 +263,8 @@ void hive_object_close(struct hive_object *obj)
 	free(obj->path);
 	free(obj->kconfig);
 	free(obj->btf_custom_path);
+	free(obj->kconfig_path);
+	free(obj->pin_root_path);
 	free(obj);
 }
 

@@ -87,6 +87,10 @@ static void test_core_against_custom_btf(void **state)
 		assert_int_equal(run(obj, "type_ids", &t, sizeof(t)), 1);
 		assert_int_equal(run(obj, "more_types", &t, sizeof(t)), 1 + 0 + 100 + 1000);
 		assert_int_equal(run(obj, "enum64_value", &t, sizeof(t)), 0x300000000ULL);
+		/* match_me and handler_t match; colors lacks PURPLE, big lacks
+		 * BIG_GONE, other_t has two parameters, pkt's nested moved into
+		 * a union */
+		assert_int_equal(run(obj, "type_matches", &t, sizeof(t)), 1 + 100);
 		assert_int_equal(run(obj, "array_info", &t, sizeof(t)),
 				 sizeof(t.arr) + 100 * (offsetof(struct pkt_target, arr) + 3 * sizeof(int)));
 		/* the missing field's load was poisoned as libbpf does */
