@@ -342,8 +342,29 @@ HIVE_API int hive_ringbuf_consume(struct hive_map *map, hive_ringbuf_sample_fn f
  *  timeout), @fn's non-zero return, or -errno (-EINTR...). */
 HIVE_API int hive_ringbuf_poll(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx, int timeout_ms);
 /** @brief An eventfd that becomes readable when producers wake the consumer
- *  (poll it, then hive_ringbuf_consume). Owned by the map. */
+ *  (poll it, then hive_ringbuf_consume). Owned by the map. For a
+ *  USER_RINGBUF map: readable when a program's drain freed space. */
 HIVE_API int hive_ringbuf_fd(const struct hive_map *map);
+
+/* USER_RINGBUF (libbpf's user_ring_buffer__*): the application writes
+ * samples, programs read them with bpf_user_ringbuf_drain. Records are laid
+ * out as in the kernel (8-byte header, 8-byte aligned). Producers may call
+ * from several threads (hive serialises reserve); a sample must be
+ * submitted or discarded, and is drained only after every sample reserved
+ * before it was. */
+
+/** @brief Reserve @size bytes in a USER_RINGBUF map: 0 and *@sample (8-byte
+ *  aligned, writable until submit/discard), -E2BIG (larger than the ring),
+ *  -ENOSPC (no room now), -EINVAL (not a user ringbuf). */
+HIVE_API int hive_user_ringbuf_reserve(struct hive_map *map, uint32_t size, void **sample);
+/** @brief hive_user_ringbuf_reserve, waiting up to @timeout_ms (-1: forever,
+ *  0: not at all) for programs to drain enough; -ENOSPC on timeout. */
+HIVE_API int hive_user_ringbuf_reserve_blocking(struct hive_map *map, uint32_t size, int timeout_ms,
+						void **sample);
+/** @brief Publish a reserved sample to the drainer. */
+HIVE_API void hive_user_ringbuf_submit(struct hive_map *map, void *sample);
+/** @brief Give a reserved sample back: the drainer skips it. */
+HIVE_API void hive_user_ringbuf_discard(struct hive_map *map, void *sample);
 
 /* Built-in helpers (src/helpers): Linux's helpers with Linux's ids, for
  * programs that call them (a map argument is the struct hive_map pointer). */

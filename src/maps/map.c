@@ -29,6 +29,7 @@ static const struct map_ops *const map_types[MAP_TYPE_MAX] = {
 	[HIVE_MAP_QUEUE] = &map_queue_ops,
 	[HIVE_MAP_STACK] = &map_stack_ops,
 	[HIVE_MAP_RINGBUF] = &map_ringbuf_ops,
+	[HIVE_MAP_USER_RINGBUF] = &map_user_ringbuf_ops,
 	[HIVE_MAP_BLOOM_FILTER] = &map_bloom_ops,
 	[HIVE_MAP_PROG_ARRAY] = &map_prog_array_ops,
 	[HIVE_MAP_PERF_EVENT_ARRAY] = &map_perf_event_array_ops,

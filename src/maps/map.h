@@ -110,7 +110,7 @@ extern const struct map_ops map_array_ops, map_percpu_array_ops;
 extern const struct map_ops map_hash_ops, map_percpu_hash_ops, map_lru_hash_ops, map_lru_percpu_hash_ops;
 extern const struct map_ops map_lpm_ops, map_queue_ops, map_stack_ops, map_bloom_ops, map_ringbuf_ops;
 extern const struct map_ops map_prog_array_ops, map_array_of_maps_ops, map_hash_of_maps_ops;
-extern const struct map_ops map_perf_event_array_ops;
+extern const struct map_ops map_perf_event_array_ops, map_user_ringbuf_ops;
 
 /* perf_event_output: a raw sample into the ring buffer in slot
  * (flags & 0xffffffff, BPF_F_CURRENT_CPU = this CPU) of a PERF_EVENT_ARRAY. */
@@ -180,5 +180,14 @@ void ringbuf_commit(void *sample, uint64_t flags, bool discard);
 bool ringbuf_is_reserved_sample(const void *sample);
 long ringbuf_output(struct hive_map *map, const void *data, uint64_t size, uint64_t flags);
 uint64_t ringbuf_query(struct hive_map *map, uint64_t flags);
+
+/* bpf_user_ringbuf_drain: @fn on each submitted sample of a USER_RINGBUF
+ * map, in order, until it returns non-zero or none is left (at most
+ * URB_MAX_SAMPLES). The samples handed to @fn, -EBUSY (another drain is
+ * running), -EINVAL (flags other than BPF_RB_NO/FORCE_WAKEUP, not a user
+ * ringbuf, bad positions), -E2BIG (a sample too large for a dynptr). */
+enum { URB_MAX_SAMPLES = 128 * 1024 }; /* BPF_MAX_USER_RINGBUF_SAMPLES */
+typedef long (*ringbuf_drain_fn)(void *ctx, void *sample, uint32_t size);
+long user_ringbuf_drain(struct hive_map *map, ringbuf_drain_fn fn, void *ctx, uint64_t flags);
 
 #endif
