@@ -272,6 +272,40 @@ static bool map_is_queue_like(const struct hive_map *map)
 	       map->type == HIVE_MAP_BLOOM_FILTER;
 }
 
+void map_copy_user_value(const struct hive_map *map, void *dst, const void *src, uint64_t elem_flags)
+{
+	if (map->holds_ptrs) {
+		const struct hive_map *inner;
+		memcpy(&inner, src, sizeof inner);
+		uint32_t id = inner ? inner->id : 0;
+		memcpy(dst, &id, 4);
+		return;
+	}
+	if (map->percpu) {
+		memcpy(dst, src, hive_map_user_value_size(map));
+		return;
+	}
+	if (elem_flags & HIVE_F_LOCK)
+		map_copy_value_locked(map, dst, src, true);
+	else
+		map_copy_value(map, dst, src);
+	map_init_value(map, dst);
+}
+
+/* bpf_map_copy_value: the caller is inside an epoch section. */
+static int map_user_copy(struct hive_map *map, const void *key, void *value, uint64_t flags)
+{
+	if (map_is_queue_like(map))
+		return (int)map->ops->peek(map, value);
+	if (map->ops->user_lookup && !map->has_lock)
+		return map->ops->user_lookup(map, key, value);
+	void *p = map->ops->lookup(map, key);
+	if (!p)
+		return -ENOENT;
+	map_copy_user_value(map, value, p, flags);
+	return 0;
+}
+
 int hive_map_lookup_flags(struct hive_map *map, const void *key, void *value, uint64_t flags)
 {
 	if (!map || !value || (!key && map->key_size))
@@ -283,24 +317,7 @@ int hive_map_lookup_flags(struct hive_map *map, const void *key, void *value, ui
 	if ((flags & HIVE_F_LOCK) && !map->has_lock)
 		return -EINVAL;
 	epoch_enter();
-	int err;
-	if (map_is_queue_like(map)) {
-		err = (int)map->ops->peek(map, value);
-	} else if (map->ops->user_lookup && !map->has_lock) {
-		err = map->ops->user_lookup(map, key, value);
-	} else {
-		void *p = map->ops->lookup(map, key);
-		err = 0;
-		if (!p) {
-			err = -ENOENT;
-		} else {
-			if (flags & HIVE_F_LOCK)
-				map_copy_value_locked(map, value, p, true);
-			else
-				map_copy_value(map, value, p);
-			map_init_value(map, value);
-		}
-	}
+	int err = map_user_copy(map, key, value, flags);
 	epoch_exit();
 	return err;
 }
@@ -308,6 +325,16 @@ int hive_map_lookup_flags(struct hive_map *map, const void *key, void *value, ui
 int hive_map_lookup(struct hive_map *map, const void *key, void *value)
 {
 	return hive_map_lookup_flags(map, key, value, 0);
+}
+
+/* bpf_map_update_value: the caller is inside an epoch section. */
+static int map_user_store(struct hive_map *map, const void *key, const void *value, uint64_t flags)
+{
+	if (map_is_queue_like(map))
+		return (int)map->ops->push(map, value, flags);
+	if (map->ops->user_update)
+		return map->ops->user_update(map, key, value, flags);
+	return (int)map->ops->update(map, key, value, flags);
 }
 
 int hive_map_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
@@ -319,13 +346,7 @@ int hive_map_update(struct hive_map *map, const void *key, const void *value, ui
 	if ((flags & HIVE_F_LOCK) && !map->has_lock)
 		return -EINVAL; /* no bpf_spin_lock in the value */
 	epoch_enter();
-	int err;
-	if (map_is_queue_like(map))
-		err = (int)map->ops->push(map, value, flags);
-	else if (map->ops->user_update)
-		err = map->ops->user_update(map, key, value, flags);
-	else
-		err = (int)map->ops->update(map, key, value, flags);
+	int err = map_user_store(map, key, value, flags);
 	epoch_exit();
 	return err;
 }
@@ -367,6 +388,178 @@ int hive_map_lookup_and_delete(struct hive_map *map, const void *key, void *valu
 	epoch_exit();
 	return err;
 }
+
+/* {===== batch commands (BPF_MAP_*_BATCH) */
+
+#define BATCH_OPT(o, f, d) ((o) && (o)->sz > offsetof(struct hive_map_batch_opts, f) ? (o)->f : (d))
+
+static bool map_batch_opts_valid(const struct hive_map_batch_opts *opts)
+{
+	if (!opts)
+		return true;
+	if (opts->sz < sizeof(size_t))
+		return false;
+	size_t known = offsetof(struct hive_map_batch_opts, hive_map_batch_opts__last_field) +
+		       sizeof(opts->hive_map_batch_opts__last_field);
+	for (size_t i = known; i < opts->sz; i++)
+		if (((const char *)opts)[i])
+			return false;
+	return true;
+}
+
+/* bpf_map_do_batch's checks, in its order: access rights, then support. */
+static int map_batch_check(struct hive_map *map, const void *keys, const uint32_t *count,
+			   const struct hive_map_batch_opts *opts, bool read, bool write, uint8_t cmd)
+{
+	if (!map || !count || !keys || !map_batch_opts_valid(opts))
+		return -EINVAL;
+	if (write && (map->map_flags & HIVE_F_RDONLY))
+		return -EPERM;
+	if (read && (map->map_flags & HIVE_F_WRONLY))
+		return -EPERM;
+	if (!(map->ops->batch & cmd))
+		return -HIVE_ENOTSUPP;
+	return 0;
+}
+
+/* elem_flags as generic_map_*_batch take them: 0 or HIVE_F_LOCK */
+static int map_batch_elem_flags(const struct hive_map *map, uint64_t elem_flags)
+{
+	if (elem_flags & ~(uint64_t)HIVE_F_LOCK)
+		return -EINVAL;
+	if ((elem_flags & HIVE_F_LOCK) && !map->has_lock)
+		return -EINVAL;
+	return 0;
+}
+
+/* generic_map_lookup_batch: keys in get_next_key order from the key after
+ * *in_batch (NULL: the first), *out_batch = the last key copied. */
+static int map_generic_lookup_batch(struct hive_map *map, const void *in_batch, void *out_batch, void *keys,
+				    void *values, uint32_t *count, uint64_t elem_flags)
+{
+	int err = map_batch_elem_flags(map, elem_flags);
+	if (err)
+		return err;
+	uint32_t max = *count, cp = 0;
+	if (!max)
+		return 0;
+	*count = 0;
+	size_t vsize = map->holds_ptrs ? 4 : hive_map_user_value_size(map);
+	const uint8_t *prev = in_batch;
+	int retry = 3; /* MAP_LOOKUP_RETRIES */
+	epoch_enter();
+	while (cp < max) {
+		uint8_t *key = (uint8_t *)keys + (size_t)cp * map->key_size;
+		err = map->ops->get_next_key(map, prev, key);
+		if (err)
+			break;
+		err = map_user_copy(map, key, (uint8_t *)values + (size_t)cp * vsize, elem_flags);
+		if (err == -ENOENT) { /* deleted meanwhile: the key after the same one again */
+			if (retry--)
+				continue;
+			err = -EINTR;
+			break;
+		}
+		if (err)
+			break;
+		prev = key;
+		retry = 3;
+		cp++;
+	}
+	epoch_exit();
+	*count = cp;
+	if (cp)
+		memcpy(out_batch, (uint8_t *)keys + (size_t)(cp - 1) * map->key_size, map->key_size);
+	return err;
+}
+
+int hive_map_lookup_batch(struct hive_map *map, const void *in_batch, void *out_batch, void *keys, void *values,
+			  uint32_t *count, const struct hive_map_batch_opts *opts)
+{
+	int err = map_batch_check(map, keys, count, opts, true, false, MAP_BATCH_LOOKUP);
+	if (err)
+		return err;
+	if (!values || !out_batch)
+		return -EINVAL;
+	uint64_t elem_flags = BATCH_OPT(opts, elem_flags, 0), flags = BATCH_OPT(opts, flags, 0);
+	if (!map->ops->lookup_batch)
+		return map_generic_lookup_batch(map, in_batch, out_batch, keys, values, count, elem_flags);
+	epoch_enter();
+	err = map->ops->lookup_batch(map, in_batch, out_batch, keys, values, count, elem_flags, flags, false);
+	epoch_exit();
+	return err;
+}
+
+int hive_map_lookup_and_delete_batch(struct hive_map *map, const void *in_batch, void *out_batch, void *keys,
+				     void *values, uint32_t *count, const struct hive_map_batch_opts *opts)
+{
+	int err = map_batch_check(map, keys, count, opts, true, true, MAP_BATCH_LOOKUP_DELETE);
+	if (err)
+		return err;
+	if (!values || !out_batch || !map->ops->lookup_batch)
+		return -EINVAL;
+	epoch_enter();
+	err = map->ops->lookup_batch(map, in_batch, out_batch, keys, values, count, BATCH_OPT(opts, elem_flags, 0),
+				     BATCH_OPT(opts, flags, 0), true);
+	epoch_exit();
+	return err;
+}
+
+/* generic_map_update_batch: element by element, stopping at the first
+ * error; *count = the elements updated. */
+int hive_map_update_batch(struct hive_map *map, const void *keys, const void *values, uint32_t *count,
+			  const struct hive_map_batch_opts *opts)
+{
+	int err = map_batch_check(map, keys, count, opts, false, true, MAP_BATCH_UPDATE);
+	if (err)
+		return err;
+	uint64_t elem_flags = BATCH_OPT(opts, elem_flags, 0);
+	err = map_batch_elem_flags(map, elem_flags);
+	if (err)
+		return err;
+	uint32_t max = *count, cp = 0;
+	if (!max)
+		return 0;
+	if (!values)
+		return -EINVAL;
+	size_t vsize = map->holds_ptrs ? 4 : hive_map_user_value_size(map);
+	epoch_enter();
+	for (; cp < max; cp++) {
+		err = map_user_store(map, (const uint8_t *)keys + (size_t)cp * map->key_size,
+				     (const uint8_t *)values + (size_t)cp * vsize, elem_flags);
+		if (err)
+			break;
+	}
+	epoch_exit();
+	*count = cp;
+	return err;
+}
+
+/* generic_map_delete_batch */
+int hive_map_delete_batch(struct hive_map *map, const void *keys, uint32_t *count,
+			  const struct hive_map_batch_opts *opts)
+{
+	int err = map_batch_check(map, keys, count, opts, false, true, MAP_BATCH_DELETE);
+	if (err)
+		return err;
+	err = map_batch_elem_flags(map, BATCH_OPT(opts, elem_flags, 0));
+	if (err)
+		return err;
+	uint32_t max = *count, cp = 0;
+	if (!max)
+		return 0;
+	epoch_enter();
+	for (; cp < max; cp++) {
+		err = (int)map->ops->delete(map, (const uint8_t *)keys + (size_t)cp * map->key_size);
+		if (err)
+			break;
+	}
+	epoch_exit();
+	*count = cp;
+	return err;
+}
+
+/* }===== */
 
 enum hive_map_type hive_map_get_type(const struct hive_map *map)
 {

@@ -76,7 +76,17 @@ struct map_ops {
 	/* for_each_map_elem: call @cb on each element, this CPU's slot of
 	 * per-CPU values, until it returns non-zero; the number visited */
 	long (*for_each)(struct hive_map *map, map_each_fn cb, void *ctx);
+
+	/* batch commands the kernel offers for the type (MAP_BATCH_*); the
+	 * others are -ENOTSUPP. Lookup (and delete) go through lookup_batch
+	 * if set (hash maps: bucket by bucket, a u32 bucket index as token),
+	 * else the generic walk by get_next_key (the token is a key). */
+	uint8_t batch;
+	int (*lookup_batch)(struct hive_map *map, const void *in_batch, void *out_batch, void *keys, void *values,
+			    uint32_t *count, uint64_t elem_flags, uint64_t flags, bool del);
 };
+
+enum { MAP_BATCH_LOOKUP = 1, MAP_BATCH_LOOKUP_DELETE = 2, MAP_BATCH_UPDATE = 4, MAP_BATCH_DELETE = 8 };
 
 /* Map-in-map: what an inner map must look like (bpf_map_meta_equal). */
 struct map_meta {
@@ -154,6 +164,10 @@ void map_copy_value_locked(const struct hive_map *map, void *dst, const void *sr
 /* Zero the lock word of a value copied out (check_and_init_map_value). */
 void map_init_value(const struct hive_map *map, void *dst);
 /* }===== */
+
+/* Copy the user view of a value of @map (all CPU slots, map ids, the lock
+ * word zeroed; under the value's lock with HIVE_F_LOCK) from @src. */
+void map_copy_user_value(const struct hive_map *map, void *dst, const void *src, uint64_t elem_flags);
 
 /* The slot of the calling thread in a per-CPU value: sched_getcpu(). */
 uint32_t map_this_cpu(const struct hive_map *map);

@@ -208,6 +208,7 @@ const struct map_ops map_array_ops = {
 	.delete = array_delete,
 	.get_next_key = array_get_next_key,
 	.for_each = array_for_each,
+	.batch = MAP_BATCH_LOOKUP | MAP_BATCH_UPDATE,
 };
 
 const struct map_ops map_percpu_array_ops = {
@@ -224,6 +225,7 @@ const struct map_ops map_percpu_array_ops = {
 	.user_lookup = percpu_array_user_lookup,
 	.user_update = percpu_array_user_update,
 	.for_each = array_for_each,
+	.batch = MAP_BATCH_LOOKUP | MAP_BATCH_UPDATE,
 };
 
 /* {===== slots holding pointers: ARRAY_OF_MAPS and PROG_ARRAY (see map_of_maps.c) */

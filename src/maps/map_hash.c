@@ -506,6 +506,69 @@ static long htab_for_each(struct hive_map *map, map_each_fn cb, void *ctx)
 	return n;
 }
 
+/* BPF_MAP_LOOKUP(_AND_DELETE)_BATCH as the kernel's hashtab: whole buckets
+ * at a time from bucket *in_batch (a u32), never part of one; -ENOSPC if
+ * the first non-empty bucket alone does not fit @count, -ENOENT (with what
+ * was copied) after the last bucket; *out_batch is the next bucket. */
+static int htab_lookup_batch(struct hive_map *map, const void *in_batch, void *out_batch, void *keys, void *values,
+			     uint32_t *count, uint64_t elem_flags, uint64_t flags, bool del)
+{
+	struct htab *h = htab_of(map);
+	if (elem_flags & ~(uint64_t)HIVE_F_LOCK)
+		return -EINVAL;
+	if ((elem_flags & HIVE_F_LOCK) && !map->has_lock)
+		return -EINVAL;
+	if (flags)
+		return -EINVAL;
+	uint32_t max = *count, total = 0, batch = 0;
+	if (!max)
+		return 0;
+	*count = 0;
+	if (in_batch)
+		memcpy(&batch, in_batch, 4);
+	if (batch >= h->n_buckets)
+		return -ENOENT;
+	size_t vsize = map->holds_ptrs ? 4 : hive_map_user_value_size(map);
+	int err = 0;
+	for (;;) {
+		struct htab_bucket *b = &h->buckets[batch];
+		uint32_t n = 0;
+		if (atomic_load_explicit(&b->head, memory_order_acquire)) {
+			htab_writer_lock(h, b);
+			for (struct htab_elem *e = atomic_load_explicit(&b->head, memory_order_relaxed); e;
+			     e = atomic_load_explicit(&e->next, memory_order_relaxed))
+				n++;
+			if (n > max - total) {
+				htab_writer_unlock(h, b);
+				if (!total)
+					err = -ENOSPC;
+				break;
+			}
+			uint8_t *dk = (uint8_t *)keys + (size_t)total * map->key_size;
+			uint8_t *dv = (uint8_t *)values + (size_t)total * vsize;
+			for (struct htab_elem *e = atomic_load_explicit(&b->head, memory_order_relaxed), *next; e;
+			     e = next) {
+				next = atomic_load_explicit(&e->next, memory_order_relaxed);
+				memcpy(dk, htab_key(e), map->key_size);
+				map_copy_user_value(map, dv, htab_value(h, e), elem_flags);
+				if (del)
+					htab_remove(h, b, e);
+				dk += map->key_size;
+				dv += vsize;
+			}
+			htab_writer_unlock(h, b);
+		}
+		total += n;
+		if (++batch >= h->n_buckets) {
+			err = -ENOENT;
+			break;
+		}
+	}
+	memcpy(out_batch, &batch, 4);
+	*count = total;
+	return err;
+}
+
 /* {===== HASH_OF_MAPS (see map_of_maps.c): values are inner map pointers */
 
 static int htab_of_maps_check(const struct map_attr *a)
@@ -557,6 +620,8 @@ const struct map_ops map_hash_of_maps_ops = {
 	.get_next_key = htab_get_next_key,
 	.user_lookup = htab_of_maps_user_lookup,
 	.user_update = htab_of_maps_user_update,
+	.batch = MAP_BATCH_LOOKUP | MAP_BATCH_LOOKUP_DELETE | MAP_BATCH_UPDATE | MAP_BATCH_DELETE,
+	.lookup_batch = htab_lookup_batch,
 };
 
 /* }===== */
@@ -568,6 +633,8 @@ const struct map_ops map_hash_of_maps_ops = {
 		.get_next_key = htab_get_next_key, .user_lookup = htab_user_lookup,                \
 		.user_update = htab_user_update, .lookup_and_delete = htab_lookup_and_delete,      \
 		.for_each = htab_for_each,                                                         \
+		.batch = MAP_BATCH_LOOKUP | MAP_BATCH_LOOKUP_DELETE | MAP_BATCH_UPDATE | MAP_BATCH_DELETE, \
+		.lookup_batch = htab_lookup_batch,                                                 \
 	}
 
 const struct map_ops map_hash_ops = HTAB_OPS("hash");

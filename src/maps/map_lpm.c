@@ -400,4 +400,5 @@ const struct map_ops map_lpm_ops = {
 	.update = lpm_update,
 	.delete = lpm_delete,
 	.get_next_key = lpm_get_next_key,
+	.batch = MAP_BATCH_LOOKUP | MAP_BATCH_UPDATE | MAP_BATCH_DELETE,
 };
