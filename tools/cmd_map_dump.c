@@ -481,3 +481,10 @@ out:
 	free(map_name);
 	return rc;
 }
+
+int cmd_map_dispatch(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "dump"))
+		return cmd_map_dump(argc - 1, argv + 1);
+	return cmd_map(argc, argv);
+}

@@ -105,8 +105,6 @@ static void obj_print_map(const struct hive_object_map *m, const char *indent)
 
 int cmd_map(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "dump"))
-		return cmd_map_dump(argc - 1, argv + 1);
 	if (argc != 3 || strcmp(argv[1], "show") != 0)
 		return obj_usage("map show");
 	struct hive_object *obj;
