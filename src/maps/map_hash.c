@@ -256,14 +256,27 @@ static void htab_lru_unlink(struct htab_elem *e)
 	e->lru_prev = e->lru_next = NULL;
 }
 
-/* Remove a linked element (bucket + LRU list), count it out, retire it. */
-static void htab_remove(struct htab *h, struct htab_bucket *b, struct htab_elem *e)
+/* Unlink an element (bucket + LRU list) and count it out; the caller
+ * retires it, after dropping the lock. */
+static void htab_detach(struct htab *h, struct htab_bucket *b, struct htab_elem *e)
 {
 	htab_unlink(b, e);
 	if (h->lru)
 		htab_lru_unlink(e);
 	atomic_fetch_sub(&h->count, 1);
-	epoch_retire(&e->rcu, htab_elem_free_rcu);
+}
+
+static void htab_retire(struct htab_elem *e)
+{
+	if (e)
+		epoch_retire(&e->rcu, htab_elem_free_rcu);
+}
+
+/* Remove a linked element, count it out, retire it. */
+static void htab_remove(struct htab *h, struct htab_bucket *b, struct htab_elem *e)
+{
+	htab_detach(h, b, e);
+	htab_retire(e);
 }
 
 /* LRU, full map: evict by second chance from the tail. */
@@ -350,25 +363,37 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 	uint32_t hash = htab_hash(h, key);
 	struct htab_bucket *b = htab_bucket(h, hash);
 	long err = 0;
+	/* a plain value goes into a new element whether the key exists or
+	 * not: allocate and fill it before taking the lock, which then covers
+	 * only the list operations */
+	struct htab_elem *e = NULL, *old = NULL;
+	if (!map->percpu && !locked) {
+		e = htab_elem_new(h, key, hash);
+		if (!e)
+			return -ENOMEM;
+		htab_fill(h, e, value, how, true);
+	}
 
 	htab_writer_lock(h, b);
-	struct htab_elem *old = htab_find(h, b, hash, key);
+	old = htab_find(h, b, hash, key);
 	if (old && flags == HIVE_NOEXIST) {
 		err = -EEXIST;
-		goto out;
+		goto fail;
 	}
 	if (!old && flags == HIVE_EXIST) {
 		err = -ENOENT;
-		goto out;
+		goto fail;
 	}
 	if (old && locked) { /* in place, under the value's own lock */
 		map_copy_value_locked(map, htab_value(h, old), value, false);
+		old = NULL;
 		goto out;
 	}
 	if (old && map->percpu) { /* in place, as pcpu_copy_value */
 		htab_fill(h, old, value, how, false);
 		if (h->lru)
 			atomic_store_explicit(&old->ref, 1, memory_order_relaxed);
+		old = NULL;
 		goto out;
 	}
 	/* a new key takes a slot: reserved atomically (buckets lock apart),
@@ -381,18 +406,20 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 		if (atomic_fetch_add(&h->count, 1) >= map->max_entries) {
 			atomic_fetch_sub(&h->count, 1);
 			err = -E2BIG;
-			goto out;
+			goto fail;
 		}
 		reserved = true;
 	}
-	struct htab_elem *e = htab_elem_new(h, key, hash);
 	if (!e) {
-		if (reserved)
-			atomic_fetch_sub(&h->count, 1);
-		err = -ENOMEM;
-		goto out;
+		e = htab_elem_new(h, key, hash);
+		if (!e) {
+			if (reserved)
+				atomic_fetch_sub(&h->count, 1);
+			err = -ENOMEM;
+			goto fail;
+		}
+		htab_fill(h, e, value, how, true);
 	}
-	htab_fill(h, e, value, how, true);
 	atomic_store_explicit(&e->next, atomic_load_explicit(&b->head, memory_order_relaxed),
 			      memory_order_relaxed);
 	atomic_store_explicit(&b->head, e, memory_order_release);
@@ -401,9 +428,15 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 	if (h->lru)
 		htab_lru_link(h, e);
 	if (old)
-		htab_remove(h, b, old);
+		htab_detach(h, b, old);
 out:
 	htab_writer_unlock(h, b);
+	htab_retire(old);
+	return err;
+fail:
+	htab_writer_unlock(h, b);
+	if (e)
+		htab_elem_free(e); /* never published */
 	return err;
 }
 
@@ -436,8 +469,9 @@ static long htab_delete(struct hive_map *map, const void *key)
 	htab_writer_lock(h, b);
 	struct htab_elem *e = htab_find(h, b, hash, key);
 	if (e)
-		htab_remove(h, b, e);
+		htab_detach(h, b, e);
 	htab_writer_unlock(h, b);
+	htab_retire(e);
 	return e ? 0 : -ENOENT;
 }
 
