@@ -150,7 +150,7 @@ int tool_maps_seed(struct hive_object *obj, const char *path, char *err, size_t 
 				rc = mj_fail(&j, "an entry needs both \"key\" and \"value\"");
 				break;
 			}
-			int e = hive_map_update(map, key, value, 0);
+			int e = hive_map_update(map, ks ? key : NULL, value, 0); /* keyless maps: NULL */
 			if (e) {
 				char msg[300];
 				snprintf(msg, sizeof(msg), "map '%s' entry %u: %s", name, entry,

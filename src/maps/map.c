@@ -308,7 +308,7 @@ static int map_user_copy(struct hive_map *map, const void *key, void *value, uin
 
 int hive_map_lookup_flags(struct hive_map *map, const void *key, void *value, uint64_t flags)
 {
-	if (!map || !value || (!key && map->key_size))
+	if (!map || !value || (!key != !map->key_size)) /* a key exactly when the map has keys */
 		return -EINVAL;
 	if (flags & ~(uint64_t)HIVE_F_LOCK)
 		return -EINVAL;
@@ -339,7 +339,7 @@ static int map_user_store(struct hive_map *map, const void *key, const void *val
 
 int hive_map_update(struct hive_map *map, const void *key, const void *value, uint64_t flags)
 {
-	if (!map || !value || (!key && map->key_size))
+	if (!map || !value || (!key != !map->key_size)) /* a key exactly when the map has keys */
 		return -EINVAL;
 	if (map->map_flags & HIVE_F_RDONLY)
 		return -EPERM;
@@ -353,7 +353,7 @@ int hive_map_update(struct hive_map *map, const void *key, const void *value, ui
 
 int hive_map_delete(struct hive_map *map, const void *key)
 {
-	if (!map || (!key && map->key_size))
+	if (!map || (!key != !map->key_size)) /* a key exactly when the map has keys */
 		return -EINVAL;
 	if (map->map_flags & HIVE_F_RDONLY)
 		return -EPERM;
@@ -365,7 +365,7 @@ int hive_map_delete(struct hive_map *map, const void *key)
 
 int hive_map_get_next_key(struct hive_map *map, const void *key, void *next_key)
 {
-	if (!map || !next_key)
+	if (!map || !next_key || (key && !map->key_size))
 		return -EINVAL;
 	if (map->map_flags & HIVE_F_WRONLY)
 		return -EPERM;
@@ -377,7 +377,7 @@ int hive_map_get_next_key(struct hive_map *map, const void *key, void *next_key)
 
 int hive_map_lookup_and_delete(struct hive_map *map, const void *key, void *value)
 {
-	if (!map || !value || (!key && map->key_size))
+	if (!map || !value || (!key != !map->key_size)) /* a key exactly when the map has keys */
 		return -EINVAL;
 	if (map->map_flags & (HIVE_F_RDONLY | HIVE_F_WRONLY))
 		return -EPERM;
