@@ -10,11 +10,14 @@ if ! command -v clang >/dev/null; then
 fi
 CC=clang cmake -S . -B build-fuzz -DHIVE_FUZZ=ON -DHIVE_SANITIZE=ON -DHIVE_TESTS=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_jit_equiv fuzz_loader fuzz_vm_checked
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_jit_equiv fuzz_loader fuzz_vm_checked fuzz_fixture
 mkdir -p build-fuzz/corpus-loader
 # seed the loader's corpus with the objects the tests compile, when present
 cp build-test/loader_corpus/*.o build-fuzz/corpus-loader/ 2>/dev/null || true
 build-fuzz/tests/fuzz/fuzz_jit_equiv -max_total_time="$secs" -print_final_stats=1 2>&1 | tail -n 3
 build-fuzz/tests/fuzz_loader/fuzz_loader -max_total_time="$secs" -print_final_stats=1 build-fuzz/corpus-loader 2>&1 | tail -n 3
 build-fuzz/tests/fuzz_vm/fuzz_vm_checked -max_total_time="$secs" -print_final_stats=1 2>&1 | tail -n 3
-echo "fuzz: all three targets ran ${secs}s without a finding"
+mkdir -p build-fuzz/corpus-fixture
+cp tests/fixtures/l4lb/*.json build-fuzz/corpus-fixture/
+build-fuzz/tests/fuzz_fixture/fuzz_fixture -max_total_time="$secs" -print_final_stats=1 build-fuzz/corpus-fixture 2>&1 | tail -n 3
+echo "fuzz: all four targets ran ${secs}s without a finding"

@@ -2,6 +2,8 @@
 #ifndef HIVE_TOOLS_CMD_H
 #define HIVE_TOOLS_CMD_H
 
+#include <stdio.h>
+
 int cmd_run(int argc, char **argv);
 int cmd_conformance_plugin(int argc, char **argv);
 int cmd_asm(int argc, char **argv);     /* tools/cmd_asm.c */
@@ -21,8 +23,21 @@ struct hive_verify_stats;
 /* Verify one program of an opened object with its maps (tools/cmd_verify.c). */
 int tool_verify_program(const struct hive_object *obj, const struct hive_program *p, unsigned level, char *log,
 			size_t logsz, struct hive_verify_stats *st);
-/* Seed an object's maps from {"MAP": [{"key": "HEX", "value": "HEX"}...]} (tools/tool_maps_json.c). */
+/* Seed an object's maps from {"MAP": [{"key": "HEX", "value": "HEX"}...]} (tools/tool_maps_json.c;
+ * the format in tools/fixture.h): read @path and tool_maps_apply it; maps made for "inner"
+ * entries live until the process exits. */
 int tool_maps_seed(struct hive_object *obj, const char *path, char *err, size_t errsz);
+struct fixture_spec;
+struct tool_maps; /* maps made for "inner" entries */
+/* Apply a maps file to the loaded @obj in file order (BPF_ANY); the maps it makes go to
+ * *@owned (allocated if NULL; free with tool_maps_free after closing @obj). */
+int tool_maps_apply(struct hive_object *obj, const struct fixture_spec *spec, struct tool_maps **owned, char *err,
+		    size_t errsz);
+void tool_maps_free(struct tool_maps *owned);
+/* Write {"MAP": [{"key": HEX, "value": HEX}...], ...}: every map of @obj but the internal and
+ * keyless ones, maps by name, entries by key bytes; prog-array slots as "prog": NAME,
+ * map-in-map slots as "map": NAME or "inner": {...}; per-CPU values all CPUs' slots. */
+int tool_maps_dump(FILE *f, const struct hive_object *obj);
 
 /* Read a whole file (or "-" for stdin); NUL-terminated; NULL + errno on failure. */
 char *tool_read_file(const char *path, size_t *size);
