@@ -613,6 +613,11 @@ struct hive_map *hive_map_from_id(uint32_t id)
 
 void *map_prog_lookup(struct hive_map *map, const void *key)
 {
+	if (map->array_values) {
+		uint32_t index;
+		memcpy(&index, key, 4);
+		return index < map->max_entries ? map->array_values + (size_t)index * map->array_elem : NULL;
+	}
 	if (map->ops->no_reclaim)
 		return map->ops->lookup(map, key);
 	epoch_enter();

@@ -113,6 +113,10 @@ struct hive_map {
 	uint32_t lock_off;
 	struct map_meta inner;   /* map-in-map */
 	char name[MAP_NAME_LEN];
+	/* plain arrays: the values, for map_prog_lookup without an indirect
+	 * call (the kernel inlines this lookup into the program) */
+	uint8_t *array_values;
+	uint32_t array_elem;
 };
 
 /* The operations of each type, defined in the type's file. */

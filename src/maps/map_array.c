@@ -80,6 +80,10 @@ static int array_alloc(const struct map_attr *a, struct hive_map **out)
 	arr->map.holds_ptrs = a->type == HIVE_MAP_ARRAY_OF_MAPS || a->type == HIVE_MAP_PROG_ARRAY ||
 			      a->type == HIVE_MAP_PERF_EVENT_ARRAY;
 	arr->map.inner = meta;
+	if (a->type == HIVE_MAP_ARRAY) {
+		arr->map.array_values = arr->values;
+		arr->map.array_elem = arr->elem_size;
+	}
 	*out = &arr->map;
 	return 0;
 }
