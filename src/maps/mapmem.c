@@ -3,6 +3,7 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 static atomic_ulong mapmem_calls;       /* allocations attempted */
 static atomic_long mapmem_live;         /* blocks allocated and not freed */
@@ -31,6 +32,19 @@ void *mapmem_alloc(size_t size)
 	void *p = calloc(1, size ? size : 1);
 	if (p)
 		atomic_fetch_add(&mapmem_live, 1);
+	return p;
+}
+
+void *mapmem_alloc_aligned(size_t size, size_t align)
+{
+	if (mapmem_should_fail())
+		return NULL;
+	void *p = NULL;
+	size = size ? (size + align - 1) / align * align : align;
+	if (posix_memalign(&p, align, size))
+		return NULL;
+	memset(p, 0, size);
+	atomic_fetch_add(&mapmem_live, 1);
 	return p;
 }
 

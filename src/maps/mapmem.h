@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 void *mapmem_alloc(size_t size);   /* zeroed, NULL on failure */
+/* zeroed, at a multiple of @align (a power of two >= sizeof(void *)) */
+void *mapmem_alloc_aligned(size_t size, size_t align);
 void mapmem_free(void *p);
 
 /* Tests: fail the @n-th allocation from now (1 = the next one); with @sticky
