@@ -31,6 +31,7 @@
  * reclamation (memory grows), never correctness.
  */
 #include "maps/epoch.h"
+#include "maps/lock.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -52,7 +53,8 @@ static pthread_key_t epoch_key;
 static pthread_once_t epoch_once = PTHREAD_ONCE_INIT;
 static _Thread_local struct epoch_thread epoch_self;
 
-static pthread_mutex_t epoch_limbo_lock = PTHREAD_MUTEX_INITIALIZER;
+/* a spinlock: held for a few stores, by writers that already spin on bucket locks */
+static _Atomic uint32_t epoch_limbo_lock;
 /* limbo[e % 3]: retired in epoch limbo_epoch[e % 3] (0: empty) */
 static struct epoch_node *epoch_limbo[3];
 static uint64_t epoch_limbo_epoch[3];
@@ -166,9 +168,9 @@ static void epoch_run(struct epoch_node *list)
 void epoch_reclaim(void)
 {
 	epoch_try_advance();
-	pthread_mutex_lock(&epoch_limbo_lock);
+	lock_spin(&epoch_limbo_lock);
 	struct epoch_node *done = epoch_collect();
-	pthread_mutex_unlock(&epoch_limbo_lock);
+	lock_unspin(&epoch_limbo_lock);
 	epoch_run(done);
 }
 
@@ -176,7 +178,7 @@ void epoch_retire(struct epoch_node *node, void (*fn)(struct epoch_node *))
 {
 	node->fn = fn;
 	struct epoch_node *old = NULL;
-	pthread_mutex_lock(&epoch_limbo_lock);
+	lock_spin(&epoch_limbo_lock);
 	uint64_t e = atomic_load(&epoch_global);
 	unsigned slot = (unsigned)(e % 3);
 	if (epoch_limbo_epoch[slot] != e) {
@@ -190,7 +192,7 @@ void epoch_retire(struct epoch_node *node, void (*fn)(struct epoch_node *))
 	epoch_limbo[slot] = node;
 	epoch_limbo_len++;
 	bool now = (++epoch_retires & 31) == 0;
-	pthread_mutex_unlock(&epoch_limbo_lock);
+	lock_unspin(&epoch_limbo_lock);
 	epoch_run(old);
 	if (now)
 		epoch_reclaim();
@@ -198,9 +200,9 @@ void epoch_retire(struct epoch_node *node, void (*fn)(struct epoch_node *))
 
 unsigned long epoch_pending(void)
 {
-	pthread_mutex_lock(&epoch_limbo_lock);
+	lock_spin(&epoch_limbo_lock);
 	unsigned long n = epoch_limbo_len;
-	pthread_mutex_unlock(&epoch_limbo_lock);
+	lock_unspin(&epoch_limbo_lock);
 	return n;
 }
 

@@ -18,7 +18,7 @@ void mapmem_free(void *p);
 void mapmem_fail_at(unsigned long n, bool sticky);
 /* Should the next allocation fail? Consumes one count (for mmap etc.). */
 bool mapmem_should_fail(void);
-/* Allocations made so far, and blocks currently allocated. */
+/* Allocations attempted while failures were armed, and blocks currently allocated. */
 unsigned long mapmem_count(void);
 long mapmem_outstanding(void);
 
