@@ -311,8 +311,9 @@ HIVE_API int hive_map_lookup_and_delete(struct hive_map *map, const void *key, v
  * values are arrays of *count elements (values of hive_map_user_value_size
  * bytes, map ids for maps of maps). *count is the capacity on entry and the
  * number of elements processed on return, also on error.
- * Which types take which command is the kernel's: hash maps (all four),
- * arrays (lookup, update), LPM tries (lookup, update, delete); the others
+ * Which types take which command is the kernel's: hash maps and
+ * HASH_OF_MAPS (all four), arrays and ARRAY_OF_MAPS (lookup, update), LPM
+ * tries (lookup, update, delete); the others
  * return -HIVE_ENOTSUPP. Access flags are checked first (-EPERM). */
 struct hive_map_batch_opts {
 	size_t sz;

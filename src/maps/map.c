@@ -433,7 +433,8 @@ static int map_batch_elem_flags(const struct hive_map *map, uint64_t elem_flags)
 }
 
 /* generic_map_lookup_batch: keys in get_next_key order from the key after
- * *in_batch (NULL: the first), *out_batch = the last key copied. */
+ * *in_batch (NULL: the first), keys without a value skipped (as Linux 6.x),
+ * *out_batch = the last key copied. */
 static int map_generic_lookup_batch(struct hive_map *map, const void *in_batch, void *out_batch, void *keys,
 				    void *values, uint32_t *count, uint64_t elem_flags)
 {
@@ -445,8 +446,10 @@ static int map_generic_lookup_batch(struct hive_map *map, const void *in_batch, 
 		return 0;
 	*count = 0;
 	size_t vsize = map->holds_ptrs ? 4 : hive_map_user_value_size(map);
+	uint8_t *skipped = malloc(map->key_size ? map->key_size : 1);
+	if (!skipped)
+		return -ENOMEM;
 	const uint8_t *prev = in_batch;
-	int retry = 3; /* MAP_LOOKUP_RETRIES */
 	epoch_enter();
 	while (cp < max) {
 		uint8_t *key = (uint8_t *)keys + (size_t)cp * map->key_size;
@@ -454,19 +457,18 @@ static int map_generic_lookup_batch(struct hive_map *map, const void *in_batch, 
 		if (err)
 			break;
 		err = map_user_copy(map, key, (uint8_t *)values + (size_t)cp * vsize, elem_flags);
-		if (err == -ENOENT) { /* deleted meanwhile: the key after the same one again */
-			if (retry--)
-				continue;
-			err = -EINTR;
-			break;
+		if (err == -ENOENT) { /* no value there (an empty map-in-map slot, a race): skip the key */
+			memcpy(skipped, key, map->key_size);
+			prev = skipped;
+			continue;
 		}
 		if (err)
 			break;
 		prev = key;
-		retry = 3;
 		cp++;
 	}
 	epoch_exit();
+	free(skipped);
 	*count = cp;
 	if (cp)
 		memcpy(out_batch, (uint8_t *)keys + (size_t)(cp - 1) * map->key_size, map->key_size);

@@ -406,6 +406,7 @@ const struct map_ops map_array_of_maps_ops = {
 	.get_next_key = array_get_next_key,
 	.user_lookup = array_of_maps_user_lookup,
 	.user_update = array_of_maps_user_update,
+	.batch = MAP_BATCH_LOOKUP | MAP_BATCH_UPDATE,
 };
 
 const struct map_ops map_prog_array_ops = {

@@ -312,6 +312,92 @@ static void test_unsupported_and_access(void **state)
 	}
 }
 
+/* Maps of maps: values are inner maps (kernel: fds in, ids out; hive: ids). */
+static void test_map_in_map_batches(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = 2;
+	int kin[2];
+	struct hive_map *hin[2];
+	uint32_t kid[2];
+	for (int i = 0; i < 2; i++) {
+		kin[i] = sys_bpf(BPF_MAP_CREATE, &a);
+		assert_true(kin[i] >= 0);
+		struct bpf_map_info info;
+		union bpf_attr g;
+		memset(&g, 0, sizeof g);
+		memset(&info, 0, sizeof info);
+		g.info.bpf_fd = (uint32_t)kin[i];
+		g.info.info_len = sizeof info;
+		g.info.info = (uint64_t)(uintptr_t)&info;
+		assert_int_equal(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &g), 0);
+		kid[i] = info.id;
+		assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, NULL, 4, 4, 2, NULL, &hin[i]), 0);
+	}
+	static const uint32_t types[] = {BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS};
+	static const int cmds[] = {BPF_MAP_LOOKUP_BATCH, BPF_MAP_LOOKUP_AND_DELETE_BATCH, BPF_MAP_UPDATE_BATCH,
+				   BPF_MAP_DELETE_BATCH};
+	for (int t = 0; t < 2; t++) {
+		a.map_type = types[t];
+		a.max_entries = 6;
+		a.inner_map_fd = (uint32_t)kin[0];
+		a.map_flags = t ? BPF_F_ZERO_SEED : 0; /* the kernel's bucket layout: the same buckets per batch */
+		int fd = sys_bpf(BPF_MAP_CREATE, &a);
+		assert_true(fd >= 0);
+		HIVE_OPTS(hive_map_opts, o, .inner = hin[0], .map_flags = a.map_flags);
+		struct hive_map *m;
+		assert_int_equal(hive_map_create((enum hive_map_type)types[t], NULL, 4, 4, 6, &o, &m), 0);
+		rng_state = 0x33 + (uint64_t)t;
+		for (int step = 0; step < 200; step++) {
+			int cmd = cmds[rnd(4)];
+			uint32_t n = 1 + rnd(6), kc = n, hc = n, keys[8], kv[8], hv[8], kk[8], hk[8], kout = 0, hout = 0;
+			for (uint32_t i = 0; i < n; i++) {
+				uint32_t which = rnd(2);
+				keys[i] = rnd(8);
+				kv[i] = (uint32_t)kin[which];
+				hv[i] = hive_map_id(hin[which]);
+			}
+			int kerr, herr;
+			if (cmd == BPF_MAP_UPDATE_BATCH || cmd == BPF_MAP_DELETE_BATCH) {
+				kerr = k_batch(cmd, fd, NULL, NULL, keys, kv, &kc, 0, 0);
+				herr = h_batch(cmd, m, NULL, NULL, keys, hv, &hc, 0, 0);
+			} else {
+				memset(kk, 0, sizeof kk);
+				memset(hk, 0, sizeof hk);
+				kerr = k_batch(cmd, fd, NULL, &kout, kk, kv, &kc, 0, 0);
+				herr = h_batch(cmd, m, NULL, &hout, hk, hv, &hc, 0, 0);
+				if (kerr == herr && kc == hc && (kerr == 0 || kerr == -ENOENT)) {
+					/* same keys (as sets for the hash), same inner maps */
+					for (uint32_t i = 0; i < kc; i++) {
+						uint32_t j = 0;
+						while (j < hc && hk[j] != kk[i])
+							j++;
+						assert_true(j < hc);
+						int ki = kv[i] == kid[0] ? 0 : kv[i] == kid[1] ? 1 : -1;
+						int hi = hv[j] == hive_map_id(hin[0]) ? 0 : hv[j] == hive_map_id(hin[1]) ? 1 : -2;
+						assert_int_equal(ki, hi);
+					}
+				}
+			}
+			if (kerr != herr || kc != hc)
+				fail_msg("type %u %s: kernel %d (count %u), hive %d (count %u)", types[t], cmd_names[cmd], kerr,
+					 kc, herr, hc);
+		}
+		close(fd);
+		hive_map_free(m);
+	}
+	for (int i = 0; i < 2; i++) {
+		close(kin[i]);
+		hive_map_free(hin[i]);
+	}
+}
+
 /* Without the kernel: whole buckets, -ENOSPC, the token, -ENOENT at the end. */
 static void test_hash_semantics(void **state)
 {
@@ -377,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_hash_batches),
 		cmocka_unit_test(test_array_lpm_batches),
 		cmocka_unit_test(test_unsupported_and_access),
+		cmocka_unit_test(test_map_in_map_batches),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
