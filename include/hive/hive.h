@@ -363,7 +363,13 @@ HIVE_API int hive_num_possible_cpus(void);
 
 /** @brief Put @prog in slot @index of a PROG_ARRAY map (NULL empties it),
  *  for tail calls. -EINVAL (not a prog array), -E2BIG (index), -EPERM.
- *  The program must outlive the slot. */
+ *  The program must outlive the slot. hive_object_load fills the slots an
+ *  object gives with `.values = {[i] = &prog}`; hive_map_update/lookup on
+ *  a prog array give -EOPNOTSUPP (hive programs have no fds or ids).
+ *  bpf_tail_call(ctx, map, index) runs the program of the slot in place of
+ *  the calling frame (its r0 is that frame's result); an empty slot, an
+ *  index out of range or a 34th tail call in one run fail and the program
+ *  goes on. A JIT run interprets a target that has no JIT code. */
 struct hive_prog;
 HIVE_API int hive_prog_array_set(struct hive_map *map, uint32_t index, const struct hive_prog *prog);
 

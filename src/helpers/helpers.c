@@ -22,6 +22,7 @@ HELPER(csum_diff); HELPER(strtol); HELPER(strtoul); HELPER(strncmp);
 HELPER(ringbuf_output); HELPER(ringbuf_reserve); HELPER(ringbuf_submit); HELPER(ringbuf_discard);
 HELPER(ringbuf_query);
 HELPER(spin_lock); HELPER(spin_unlock); HELPER(perf_event_output);
+HELPER(loop); HELPER(for_each_map_elem);
 
 struct helper_impl {
 	uint32_t id;
@@ -37,6 +38,7 @@ static const struct helper_impl helper_impls[] = {
 	{6, helper_trace_printk},
 	{7, helper_get_prandom_u32},
 	{8, helper_get_smp_processor_id},
+	{12, vm_helper_tail_call},
 	{14, helper_get_current_pid_tgid},
 	{15, helper_get_current_uid_gid},
 	{16, helper_get_current_comm},
@@ -63,8 +65,10 @@ static const struct helper_impl helper_impls[] = {
 	{133, helper_ringbuf_discard},
 	{134, helper_ringbuf_query},
 	{160, helper_ktime_get_coarse_ns},
+	{164, helper_for_each_map_elem},
 	{165, helper_snprintf},
 	{177, helper_trace_vprintk},
+	{181, helper_loop},
 	{182, helper_strncmp},
 	{195, helper_map_lookup_percpu_elem},
 	{208, helper_ktime_get_tai_ns},

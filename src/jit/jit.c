@@ -18,6 +18,7 @@ struct jit_image {
 	struct jit_mem mem;
 	size_t code_size;
 	jit_entry_fn entry;
+	jit_cb_fn cb; /* callbacks: at offset 0 when the program has any */
 };
 
 /* {===== allocation, with a failure switch for tests */
@@ -153,6 +154,7 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 		return err;
 	}
 	img->entry = (jit_entry_fn)(void *)(img->mem.base + entry_off);
+	img->cb = prog->ncb && entry_off ? (jit_cb_fn)(void *)img->mem.base : NULL;
 	if (prog->jit)
 		jit_free(prog->jit);
 	prog->jit = img;
@@ -194,6 +196,7 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	 * the `rep stos` compilers use for that costs more than a short program */
 	struct jit_ctx c;
 	c.run = run;
+	run->jit_ctx = &c;
 	c.budget = run->budget;
 	/* a call moves r10 down one frame; the callee's frame must still be
 	 * inside the stack: caller r10 >= stack + 2 frames */
@@ -208,8 +211,28 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	uint64_t r0 = img->entry(&c, run->mem, run->mem_size, top);
 	if (run->prog->mode == HIVE_EXEC_CHECKED)
 		run->budget = c.budget;
+	run->jit_ctx = NULL;
 	/* after a fault the code returns whatever; r0 is in the registers kept */
 	*ret = run->err ? c.regs[0] : r0;
+	return run->err;
+}
+
+int jit_call(struct hive_run *run, const struct hive_prog *prog, bool entry, uint32_t pc, const uint64_t *args,
+	     uintptr_t fp, uint64_t *ret)
+{
+	struct jit_ctx *c = run->jit_ctx;
+	const struct jit_image *img = prog->jit;
+	if (!img || (!entry && !img->cb))
+		return vm_fault(run, -ENOEXEC, VM_PC_UNKNOWN, "nested call into a program without JIT code");
+	/* the nested image's entry sets its own unwind point; a fault in it
+	 * comes back here, and the caller's stays good afterwards */
+	uintptr_t exit_sp = c->exit_sp;
+	if (prog->mode == HIVE_EXEC_CHECKED)
+		jit_rt_refresh(c);
+	uint64_t r0 = entry ? img->entry(c, (void *)(uintptr_t)args[0], args[1], (uint8_t *)fp)
+			    : img->cb(c, args, fp, pc);
+	c->exit_sp = exit_sp;
+	*ret = r0;
 	return run->err;
 }
 
@@ -276,7 +299,8 @@ void jit_rt_fault(struct jit_ctx *c, uint32_t info, uint64_t aux)
 		vm_fault(c->run, -ENOENT, pc, "callx r%u: no helper %llu", reg, (unsigned long long)aux);
 		break;
 	case JIT_FAULT_ABORTED:
-		c->run->fault_pc = pc;
+		if (c->run->fault_pc == VM_PC_UNKNOWN) /* else it happened inside a nested call */
+			c->run->fault_pc = pc;
 		break;
 	default:
 		vm_fault(c->run, -ENOENT, pc, "unknown helper %llu", (unsigned long long)aux);

@@ -101,6 +101,7 @@ struct x86_jit {
 	bool precise;      /* emitting a precise copy: nothing to give back */
 	uint32_t pc;       /* the instruction being emitted */
 	bool leaf;         /* no local calls: the body runs in the entry's frame */
+	size_t entry_off;  /* the main entry (after the callback entry, if any) */
 	bool bmi2;         /* shlx/shrx/sarx */
 	uint16_t used;     /* eBPF registers the program names */
 	int npush;         /* host registers pushed by the entry */
@@ -674,15 +675,96 @@ static void x86_helper_call(struct x86_jit *j, uint32_t pc, uintptr_t fn, bool i
 	x86_jump(j, CC_NE, x86_add_cold(j, pc, JIT_FAULT_ABORTED, 0xff, 0));
 }
 
-/* Tail calls: BPF_FUNC_tail_call (12) is, for now, an ordinary helper call.
- * When prog-array maps exist, this is the place to emit the kernel's
- * sequence: bounds-check the index, load the target's entry, check the
- * tail-call count in the ctx, then restore this frame and jmp (not call)
- * past the target's entry prologue. */
+static bool x86_entry_pad(const struct x86_jit *j);
+
+/* {===== callbacks and tail calls (vm.h: nested calls on the run)
+ *
+ * A helper that may run program code (bpf_loop, for_each_map_elem, a tail
+ * call, any callx) finds the calling frame in run->fp: stored before the
+ * call.  A tail call's target runs nested (jit_call -> its image's entry,
+ * in this frame); when the helper reports it ran (run->tail_done) this
+ * frame exits with its r0.  Programs with callbacks get a second entry at
+ * offset 0 of the image (jit_cb_fn), shaped like the main entry, which
+ * calls the subprogram named by pc. */
+
+/* run->fp = r10 (r10 as scratch: r11 may hold a callx target) */
+static void x86_publish_fp(struct x86_jit *j)
+{
+	x86_rm(&j->b, true, 0x8b, R10, REG_CTX, JIT_CTX_RUN, false);
+	x86_rm(&j->b, true, 0x89, RBP, R10, (int32_t)offsetof(struct hive_run, fp), false);
+}
+
+/* if (run->tail_done) { run->tail_done = 0; exit this frame with r0 } */
+static void x86_tail_exit(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
+	int32_t off = (int32_t)offsetof(struct hive_run, tail_done);
+	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_RUN, false);
+	x86_rm(b, false, 0x80, ALU_CMP, REG_AUX, off, false);
+	x86_byte(b, 0);
+	size_t skip = x86_jcc8(b, CC_E);
+	x86_rm(b, false, 0xc6, 0, REG_AUX, off, false);
+	x86_byte(b, 0);
+	if (!j->leaf)
+		x86_ret(b);
+	else
+		x86_jump(j, -1, x86_lbl(j, LBL_AFTER));
+	x86_patch8(b, skip);
+}
+
+/* Helper calls that may run program code. */
+static bool x86_runs_code(const struct x86_jit *j, int32_t id, hive_helper_fn fn)
+{
+	(void)j;
+	return fn == vm_helper_tail_call || id == VM_TAIL_CALL_ID || id == 164 || id == 181 || id == 170 ||
+	       id == 180 || id == 209;
+}
+
 static void x86_tail_call_hook(struct x86_jit *j, uint32_t pc, uintptr_t fn)
 {
+	x86_publish_fp(j);
 	x86_helper_call(j, pc, fn, false);
+	x86_tail_exit(j);
 }
+
+/* The callback entry (jit_cb_fn): rdi = ctx, rsi = args, rdx = fp, rcx =
+ * pc.  The same pushes as the main entry, so a fault's unwind (to
+ * ctx->exit_sp, then LBL_DONE) returns from it; jit_call restores the
+ * caller's exit_sp. */
+static void x86_cb_entry(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
+	if (!j->prog->ncb)
+		return;
+	for (int i = 0; i < j->npush; i++)
+		x86_push(b, j->pushed[i]);
+	if (x86_entry_pad(j))
+		x86_alu_ri(b, true, ALU_SUB, RSP, 8);
+	x86_mov_rr(b, true, REG_CTX, RDI);
+	x86_mov_rr(b, true, RBP, RDX);
+	x86_mov_rr(b, true, REG_AUX, RCX);
+	x86_rm(b, true, 0x89, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
+	x86_rm(b, true, 0x8b, RDI, RSI, 0, false);
+	x86_rm(b, true, 0x8b, RDX, RSI, 16, false);
+	x86_rm(b, true, 0x8b, RCX, RSI, 24, false);
+	x86_rm(b, true, 0x8b, R8, RSI, 32, false);
+	x86_rm(b, true, 0x8b, RSI, RSI, 8, false);
+	static const uint8_t zero[] = {RAX, RBX, R13, R14, R15};
+	for (unsigned i = 0; i < sizeof(zero); i++)
+		if (i == 0 || (j->used & (1u << (i + 5))))
+			x86_alu_rr(b, false, ALU_XOR, zero[i], zero[i]);
+	for (uint32_t i = 0; i < j->prog->ncb; i++) {
+		x86_alu_ri(b, true, ALU_CMP, REG_AUX, (int32_t)j->prog->cb_pcs[i]);
+		size_t next = x86_jcc8(b, CC_NE);
+		x86_call_lbl(j, x86_lbl_pc(j, j->prog->cb_pcs[i]));
+		x86_jump(j, -1, x86_lbl(j, LBL_AFTER));
+		x86_patch8(b, next);
+	}
+	x86_byte(b, 0x0f); /* ud2: jit_call only passes callbacks' pcs */
+	x86_byte(b, 0x0b);
+}
+
+/* }===== */
 
 static void x86_call_local(struct x86_jit *j, uint32_t pc, uint32_t target)
 {
@@ -772,7 +854,7 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		hive_helper_fn fn = vm_helper(j->prog, (uint32_t)in->imm);
 		if (!fn)
 			x86_jump(j, -1, x86_add_cold(j, pc, JIT_FAULT_HELPER, 0xff, (uint32_t)in->imm));
-		else if (in->imm == 12)
+		else if (x86_runs_code(j, in->imm, fn))
 			x86_tail_call_hook(j, pc, (uintptr_t)fn);
 		else
 			x86_helper_call(j, pc, (uintptr_t)fn, false);
@@ -790,7 +872,9 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		x86_byte(b, (uint8_t)(3 << 6 | (dst & 7) << 3 | (REG_AUX & 7)));
 		x86_rr(b, true, 0x85, REG_AUX, REG_AUX, false);
 		x86_jump(j, CC_E, bad);
+		x86_publish_fp(j);
 		x86_helper_call(j, pc, 0, true);
+		x86_tail_exit(j);
 		break;
 	}
 	case FMT_CALL_LOCAL:
@@ -922,6 +1006,10 @@ static int x86_analyse(struct x86_jit *j)
 		if (x86_ends_block(row) && pc + 1 < j->cnt)
 			j->leader[pc + 1] = 1;
 	}
+	/* callbacks are called like subprograms */
+	for (uint32_t i = 0; i < j->prog->ncb; i++)
+		j->leader[j->prog->cb_pcs[i]] = 1;
+	local_calls = local_calls || j->prog->ncb;
 	uint32_t lead = 0;
 	for (uint32_t pc = 0; pc < j->cnt; pc += x86_slots(&j->code[pc])) {
 		if (j->leader[pc])
@@ -1161,6 +1249,8 @@ static void x86_pass(struct x86_jit *j)
 	for (size_t i = 0; i < j->ncap; i++)
 		j->cur[i] = NOLBL;
 	j->rng = j->seed | 1;
+	x86_cb_entry(j);
+	j->entry_off = j->b.len;
 	x86_entry(j);
 	for (uint32_t pc = 0; pc < j->cnt;) {
 		x86_place(j, x86_lbl_pc(j, pc));
@@ -1254,7 +1344,7 @@ int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts
 		} else {
 			memcpy(mem->base, j.b.p, j.b.len);
 			*code_size = j.b.len;
-			*entry_off = 0;
+			*entry_off = j.entry_off;
 		}
 	}
 	if (err && mapped)

@@ -57,8 +57,21 @@ void backend_map_free(struct hive_object_map *m)
 
 int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, struct ldr_log *log)
 {
-	if (m->type == HIVE_MAP_PROG_ARRAY)
-		return ldr_err(log, -EOPNOTSUPP, "load: map '%s': prog-array slots cannot be filled yet", m->name);
+	if (m->type == HIVE_MAP_PROG_ARRAY) {
+		/* slots name programs of the object, loaded by now */
+		for (uint32_t s = 0; s < m->nr_init_slots; s++) {
+			if (m->init_slots[s] < 0)
+				continue;
+			const struct hive_program *p = obj->progs[m->init_slots[s]];
+			if (!p->prog)
+				return ldr_err(log, -EINVAL, "load: map '%s': slot %u: program '%s' is not loaded (autoload is off)",
+					       m->name, s, p->name);
+			int err = hive_prog_array_set(m->map, s, p->prog);
+			if (err)
+				return ldr_err(log, err, "load: map '%s': slot %u: %s", m->name, s, strerror(-err));
+		}
+		return 0;
+	}
 	for (uint32_t s = 0; s < m->nr_init_slots; s++) {
 		if (m->init_slots[s] < 0)
 			continue;

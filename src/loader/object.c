@@ -297,11 +297,15 @@ int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts
 			err = backend_map_create(m, &obj->log);
 	}
 	for (size_t i = 0; !err && i < obj->nr_maps; i++)
-		if (obj->maps[i]->nr_init_slots)
+		if (obj->maps[i]->nr_init_slots && obj->maps[i]->type != HIVE_MAP_PROG_ARRAY)
 			err = backend_map_init_slots(obj, obj->maps[i], &obj->log);
 	for (size_t i = 0; !err && i < obj->nr_progs; i++)
 		if (obj->progs[i]->autoload)
 			err = backend_prog_load(obj->progs[i], opts, &obj->log);
+	/* prog arrays' initial slots (`.values = {[0] = &prog}`): once the programs exist */
+	for (size_t i = 0; !err && i < obj->nr_maps; i++)
+		if (obj->maps[i]->nr_init_slots && obj->maps[i]->type == HIVE_MAP_PROG_ARRAY)
+			err = backend_map_init_slots(obj, obj->maps[i], &obj->log);
 	if (err) {
 		for (size_t i = 0; i < obj->nr_progs; i++)
 			backend_prog_free(obj->progs[i]);

@@ -10,7 +10,7 @@ enum {
 	FN_MAP_LOOKUP = 1, FN_MAP_UPDATE = 2, FN_MAP_DELETE = 3, FN_TAIL_CALL = 12,
 	FN_PERF_EVENT_OUTPUT = 25, FN_MAP_PUSH = 87, FN_MAP_POP = 88, FN_MAP_PEEK = 89,
 	FN_RINGBUF_OUTPUT = 130, FN_RINGBUF_RESERVE = 131, FN_RINGBUF_SUBMIT = 132,
-	FN_RINGBUF_DISCARD = 133, FN_RINGBUF_QUERY = 134, FN_LOOP = 181,
+	FN_RINGBUF_DISCARD = 133, FN_RINGBUF_QUERY = 134, FN_FOR_EACH = 164, FN_LOOP = 181,
 };
 
 static void invalidate_ref(struct reg_state *r, void *arg)
@@ -62,6 +62,10 @@ static int check_map_func(struct verifier_env *env, const struct helper_proto *p
 	case FN_TAIL_CALL:
 		ok = t == HIVE_MAP_PROG_ARRAY;
 		break;
+	case FN_FOR_EACH: /* the maps with map_for_each_callback */
+		ok = t == HIVE_MAP_ARRAY || t == HIVE_MAP_PERCPU_ARRAY || t == HIVE_MAP_HASH || t == HIVE_MAP_PERCPU_HASH ||
+		     t == HIVE_MAP_LRU_HASH || t == HIVE_MAP_LRU_PERCPU_HASH;
+		break;
 	case FN_PERF_EVENT_OUTPUT:
 		ok = t == HIVE_MAP_PERF_EVENT_ARRAY;
 		break;
@@ -89,11 +93,13 @@ static int check_map_func(struct verifier_env *env, const struct helper_proto *p
 	return 0;
 }
 
-/* bpf_loop(nr, callback, ctx, flags): the path where the helper has returned
- * (r0 unknown) is queued; this path enters callback(index, ctx).  When the
- * callback exits, control comes back to the call, which may call it again;
- * exploration stops once a state at the call repeats (visit_state). */
-static int enter_callback(struct verifier_env *env, int subprog)
+/* bpf_loop(nr, callback, ctx, flags) and for_each_map_elem(map, callback,
+ * ctx, flags): the path where the helper has returned (r0 unknown) is
+ * queued; this path enters the callback: (index, ctx) for bpf_loop, (map,
+ * key, value, ctx) for for_each_map_elem.  When the callback exits,
+ * control comes back to the call, which may call it again; exploration
+ * stops once a state at the call repeats (visit_state). */
+static int enter_callback(struct verifier_env *env, int subprog, uint32_t helper, int map)
 {
 	struct vstate *st = env->cur;
 	if (st->curframe + 1 >= VERIFIER_MAX_FRAMES)
@@ -115,11 +121,27 @@ static int enter_callback(struct verifier_env *env, int subprog)
 		return -ENOMEM;
 	f->callsite = (int32_t)env->pc;
 	f->subprog = subprog;
-	f->callback = 1;
+	/* non-zero: a callback; a new number per entry, so that states of two
+	 * rounds never compare equal: a body that repeats its state round after
+	 * round is not an infinite loop (the helper bounds the rounds), and
+	 * rounds converge at the call insn instead */
+	f->callback = ++env->id_gen ? env->id_gen : ++env->id_gen;
 	for (int i = 0; i < VERIFIER_NREGS; i++)
 		reg_mark_not_init(&f->regs[i]);
-	reg_mark_unknown(&f->regs[1]);     /* the index */
-	f->regs[2] = caller->regs[3];      /* the context */
+	if (helper == FN_FOR_EACH) {
+		static const uint16_t types[3] = {CONST_PTR_TO_MAP, PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE};
+		for (int i = 0; i < 3; i++) {
+			struct reg_state *r = &f->regs[1 + i];
+			memset(r, 0, sizeof(*r));
+			r->type = types[i];
+			r->map = map;
+			r->v = range_const(0);
+		}
+		f->regs[4] = caller->regs[3]; /* the context */
+	} else {
+		reg_mark_unknown(&f->regs[1]); /* the index */
+		f->regs[2] = caller->regs[3];  /* the context */
+	}
 	f->regs[10].type = PTR_TO_STACK;
 	f->regs[10].frameno = (uint8_t)(st->curframe + 1);
 	f->regs[10].v = range_const(0);
@@ -259,8 +281,8 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 				return err;
 			break;
 		case ARG_PTR_TO_FUNC:
-			if (p->id != FN_LOOP)
-				return verr(env, m, "only bpf_loop callbacks are supported so far",
+			if (p->id != FN_LOOP && p->id != FN_FOR_EACH)
+				return verr(env, m, "only bpf_loop and for_each_map_elem callbacks are supported so far",
 					    "callback functions of %s are not supported by this verifier yet (R%d)", p->name,
 					    regno);
 			if (r->type != PTR_TO_FUNC)
@@ -282,8 +304,11 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			return verr(env, 1u << 1, NULL, "R1 must be referenced when passed to release function");
 		release_reference(env, release);
 	}
+	if (p->id == FN_TAIL_CALL && env->cur->nrefs)
+		return verr(env, 0, "submit or discard ringbuf reservations before a tail call",
+			    "tail_call would lead to reference leak");
 	if (callback >= 0)
-		return enter_callback(env, callback);
+		return enter_callback(env, callback, p->id, map);
 	regs = cur_regs(env);
 	for (int i = 1; i <= 5; i++)
 		reg_mark_not_init(&regs[i]);
@@ -383,7 +408,7 @@ int check_exit(struct verifier_env *env, bool *done)
 		if (regs[0].type != SCALAR_VALUE || regs[0].v.smin < 0 || regs[0].v.smax > 1) {
 			char rb[256];
 			reg_strn(rb, sizeof rb, &regs[0]);
-			return verr(env, 1, "return 0 (continue) or 1 (stop) from a bpf_loop callback",
+			return verr(env, 1, "return 0 (continue) or 1 (stop) from a callback",
 				    "At callback return the register R0 has %s should have been in [0, 1]", rb);
 		}
 		uint32_t site = (uint32_t)callee->callsite;

@@ -68,7 +68,8 @@
 #define IMM64 ((uint64_t)(int64_t)ip->imm) /* imm sign-extended to 64 bits */
 #define IMM32 ((uint32_t)ip->imm)
 
-static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
+static int INTERP_NAME(struct hive_run *run, const struct hive_prog *prog, uint32_t pc, const uint64_t *args,
+		       uintptr_t fp, uint64_t *ret, uint64_t *regs_out)
 {
 #if defined(__GNUC__) && !defined(HIVE_NO_JUMPTABLE)
 	/* Indexed by isa row (enum isa_op); OP_INVALID is the last entry. */
@@ -79,15 +80,17 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 		[OP__COUNT... OP_INVALID] = &&L_INVALID,
 	};
 #endif
-	const struct hive_prog *prog = run->prog;
 	const struct vm_insn *const code = prog->code;
-	const struct vm_insn *ip = code;
+	const struct vm_insn *ip = code + pc;
 	struct interp_frame frames[HIVE_MAX_FRAMES];
 	unsigned depth = 0;
+	/* frames this call may still push: a nested call (callback, tail call)
+	 * starts below the frames of its callers */
+	const unsigned max_depth = HIVE_MAX_FRAMES - 1 -
+		(unsigned)(((uintptr_t)run->stack + HIVE_MAX_FRAMES * HIVE_STACK_SIZE - fp) / HIVE_STACK_SIZE);
 	uint64_t reg[11] = {0};
-	reg[1] = (uintptr_t)run->mem;
-	reg[2] = run->mem_size;
-	reg[10] = (uintptr_t)(run->stack + HIVE_MAX_FRAMES * HIVE_STACK_SIZE);
+	memcpy(&reg[1], args, 5 * sizeof(reg[1]));
+	reg[10] = fp;
 #if INTERP_CHECKED
 	uint64_t budget = run->budget;
 #endif
@@ -209,11 +212,31 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 #undef JFAMILY
 #undef JCOND
 
+	/* Before a helper: the frame (for callbacks, tail calls) and, checked,
+	 * the budget (a callback spends it) go to the run; after it, a fault
+	 * keeps the pc where it happened (inside a callback) or gets this one. */
+#if INTERP_CHECKED
+#define HELPER_BEFORE() (run->fp = reg[10], run->budget = budget)
+#define HELPER_AFTER() (budget = run->budget)
+#else
+#define HELPER_BEFORE() (run->fp = reg[10])
+#define HELPER_AFTER() ((void)0)
+#endif
+#define HELPER_FAILED()                                                                \
+	do {                                                                           \
+		if (run->fault_pc == VM_PC_UNKNOWN)                                    \
+			run->fault_pc = (uint32_t)(ip - code);                          \
+		goto fail;                                                             \
+	} while (0)
 	vmcase(CALL) {
+		HELPER_BEFORE();
 		reg[0] = prog->helpers[ip->imm](reg[1], reg[2], reg[3], reg[4], reg[5], run);
-		if (__builtin_expect(run->err != 0, 0)) {
-			run->fault_pc = (uint32_t)(ip - code);
-			goto fail;
+		HELPER_AFTER();
+		if (__builtin_expect(run->err != 0, 0))
+			HELPER_FAILED();
+		if (__builtin_expect(run->tail_done, 0)) {
+			run->tail_done = false;
+			goto do_exit; /* a tail call: the target ran in this frame */
 		}
 	} vmbreak;
 	vmcase(CALLX) {
@@ -223,14 +246,21 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 				 (unsigned long long)D);
 			goto fail;
 		}
+		HELPER_BEFORE();
 		reg[0] = fn(reg[1], reg[2], reg[3], reg[4], reg[5], run);
-		if (__builtin_expect(run->err != 0, 0)) {
-			run->fault_pc = (uint32_t)(ip - code);
-			goto fail;
+		HELPER_AFTER();
+		if (__builtin_expect(run->err != 0, 0))
+			HELPER_FAILED();
+		if (__builtin_expect(run->tail_done, 0)) {
+			run->tail_done = false;
+			goto do_exit;
 		}
 	} vmbreak;
+#undef HELPER_BEFORE
+#undef HELPER_AFTER
+#undef HELPER_FAILED
 	vmcase(CALL_LOCAL) {
-		if (depth + 1 >= HIVE_MAX_FRAMES) {
+		if (depth >= max_depth) {
 			vm_fault(run, -E2BIG, (uint32_t)(ip - code), "call depth exceeds %d frames", HIVE_MAX_FRAMES);
 			goto fail;
 		}
@@ -242,6 +272,7 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 		ip += ip->imm;
 	} vmbreak;
 	vmcase(EXIT) {
+	do_exit:
 		if (depth == 0)
 			goto done;
 		struct interp_frame *f = &frames[--depth];
@@ -350,7 +381,7 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 #if INTERP_CHECKED
 out_of_budget:
 	vm_fault(run, -ELOOP, (uint32_t)(ip - code), "instruction budget of %llu exhausted",
-		 (unsigned long long)prog->insn_budget);
+		 (unsigned long long)run->prog->insn_budget);
 	goto fail;
 #endif
 done:

@@ -11,6 +11,7 @@
 #include "jit/jit.h"
 #include "maps/epoch.h"
 #include "maps/map.h"
+#include "maps/registry.h"
 
 #define offsetofend(T, F) (offsetof(T, F) + sizeof(((T *)0)->F))
 
@@ -161,6 +162,7 @@ HIVE_API int hive_prog_validate(const struct hive_insn *insns, size_t cnt, char 
 	if (!prog.code)
 		return -ENOMEM;
 	int err = validate_prog(insns, (uint32_t)cnt, NULL, &prog, log, log_size);
+	free(prog.cb_pcs);
 	free(prog.code);
 	return err;
 }
@@ -172,6 +174,7 @@ HIVE_API void hive_prog_free(struct hive_prog *prog)
 	if (prog->jit)
 		jit_free(prog->jit);
 	free(prog->helpers);
+	free(prog->cb_pcs);
 	free(prog->code);
 	free(prog->insns);
 	free(prog);
@@ -308,7 +311,132 @@ HIVE_API void *hive_run_mem(struct hive_run *run, size_t *size)
 HIVE_API void hive_run_abort(struct hive_run *run, int err, const char *msg)
 {
 	if (run)
-		vm_fault(run, err < 0 ? err : -EINVAL, run->fault_pc, "%s", msg ? msg : "aborted by helper");
+		vm_fault(run, err < 0 ? err : -EINVAL, VM_PC_UNKNOWN, "%s", msg ? msg : "aborted by helper");
+}
+
+/* }===== */
+
+/* {===== callbacks and tail calls (see vm.h) */
+
+int64_t vm_func_ref_pc(const struct hive_prog *prog, uint64_t ref)
+{
+	uintptr_t base = (uintptr_t)prog->code;
+	if (ref < base || (ref - base) % sizeof(struct vm_insn) || (ref - base) / sizeof(struct vm_insn) >= prog->cnt)
+		return -1;
+	uint32_t pc = (uint32_t)((ref - base) / sizeof(struct vm_insn));
+	uint32_t lo = 0, hi = prog->ncb;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (prog->cb_pcs[mid] == pc)
+			return pc;
+		if (prog->cb_pcs[mid] < pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Run @prog from @pc, nested, in the engine of this run. */
+static int vm_call_nested(struct hive_run *run, const struct hive_prog *prog, bool entry, uint32_t pc,
+			  const uint64_t *args, uintptr_t fp, uint64_t *ret)
+{
+	struct jit_ctx *c = run->jit_ctx;
+	if (c && prog->jit)
+		return jit_call(run, prog, entry, pc, args, fp, ret);
+	if (!c)
+		return interp_call(run, prog, pc, args, fp, ret);
+	/* a JIT run entering a program without JIT code (a tail call): the
+	 * interpreter runs it, on the budget JIT code keeps in its ctx, and
+	 * what it calls in turn (no jit_ctx meanwhile) */
+	run->budget = c->budget;
+	run->jit_ctx = NULL;
+	int err = interp_call(run, prog, pc, args, fp, ret);
+	run->jit_ctx = c;
+	c->budget = run->budget;
+	return err;
+}
+
+uint64_t vm_call_callback(struct hive_run *run, uint64_t ref, uint64_t a1, uint64_t a2, uint64_t a3,
+			  uint64_t a4, uint64_t a5)
+{
+	if (run->err)
+		return 0;
+	const struct hive_prog *prog = run->prog;
+	int64_t pc = vm_func_ref_pc(prog, ref);
+	if (pc < 0) {
+		vm_fault(run, -EINVAL, VM_PC_UNKNOWN, "helper: 0x%llx is not a callback of this program",
+			 (unsigned long long)ref);
+		return 0;
+	}
+	/* the callback's frame is one below its caller's, as a local call's */
+	uintptr_t caller_fp = run->fp;
+	if (caller_fp < (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE) {
+		vm_fault(run, -E2BIG, VM_PC_UNKNOWN, "call depth exceeds %d frames", HIVE_MAX_FRAMES);
+		return 0;
+	}
+	uint64_t args[5] = {a1, a2, a3, a4, a5}, r0 = 0;
+	int err = vm_call_nested(run, prog, false, (uint32_t)pc, args, caller_fp - HIVE_STACK_SIZE, &r0);
+	run->fp = caller_fp; /* the callback's own helper calls moved it */
+	return err ? 0 : r0;
+}
+
+/* Open the global data of a tail-call target (whatever the mode of the
+ * program calling: the target's own checks need them). */
+static int vm_open_data(struct hive_run *run, const struct hive_prog *prog)
+{
+	for (uint32_t i = 0; i < prog->ndata_regions; i++) {
+		const struct vm_region *d = &prog->data_regions[i];
+		uint32_t k = 0;
+		while (k < run->nregions && (run->regions[k].start != d->start || run->regions[k].end != d->end))
+			k++;
+		if (k < run->nregions)
+			continue;
+		if (run->nregions == VM_MAX_REGIONS)
+			return vm_fault(run, -E2BIG, VM_PC_UNKNOWN, "tail call: too many memory regions in one run");
+		run->regions[run->nregions++] = *d;
+	}
+	return 0;
+}
+
+uint64_t vm_tail_call(struct hive_run *run, uint64_t ctx, uint64_t map, uint64_t index)
+{
+	struct hive_map *m = (struct hive_map *)(uintptr_t)map;
+	if (!m)
+		return (uint64_t)-EINVAL;
+	if (run->prog->mode != HIVE_EXEC_TRUSTED && !registry_is_live(m)) {
+		vm_fault(run, -EFAULT, VM_PC_UNKNOWN, "tail call: %p is not a live map", (void *)m);
+		return 0;
+	}
+	/* the kernel's order: index, then the count (spent even on an empty
+	 * slot), then the slot */
+	if (hive_map_get_type(m) != HIVE_MAP_PROG_ARRAY || (uint32_t)index >= hive_map_max_entries(m))
+		return (uint64_t)-ENOENT;
+	if (run->tail_calls >= VM_MAX_TAIL_CALLS)
+		return (uint64_t)-E2BIG;
+	run->tail_calls++;
+	const struct hive_prog *target = map_prog_array_get(m, (uint32_t)index);
+	if (!target)
+		return (uint64_t)-ENOENT;
+	if (vm_open_data(run, target))
+		return 0;
+	const struct hive_prog *caller = run->prog;
+	uintptr_t fp = run->fp;
+	uint64_t args[5] = {ctx, run->mem_size}, r0 = 0;
+	run->prog = target;
+	int err = vm_call_nested(run, target, true, 0, args, fp, &r0);
+	run->prog = caller;
+	run->fp = fp;
+	if (err)
+		return 0;
+	run->tail_done = true;
+	return r0;
+}
+
+uint64_t vm_helper_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, struct hive_run *run)
+{
+	(void)r4, (void)r5;
+	return vm_tail_call(run, r1, r2, r3);
 }
 
 /* }===== */

@@ -51,6 +51,9 @@ struct hive_prog {
 	/* global data the program addresses with LDDW (checked mode opens them) */
 	struct vm_region data_regions[8];
 	uint32_t ndata_regions;
+	/* callbacks: the instructions an LDDW src=4 names, sorted (see vm_func_ref) */
+	uint32_t *cb_pcs;
+	uint32_t ncb;
 };
 
 enum { VM_MAX_REGIONS = 32 };
@@ -64,8 +67,13 @@ struct hive_run {
 	size_t pkt_size;
 	uint64_t budget;        /* instructions left, checked mode */
 	int err;                /* 0, or the negative errno that stopped the run */
-	uint32_t fault_pc;
+	uint32_t fault_pc;      /* VM_PC_UNKNOWN: a helper stopped the run, the engine fills it in */
 	uint32_t nregions;
+	/* callbacks and tail calls (vm_call_callback, vm_tail_call) */
+	uintptr_t fp;           /* r10 of the frame that called the current helper */
+	void *jit_ctx;          /* the JIT's struct jit_ctx while JIT code runs, else NULL */
+	uint32_t tail_calls;    /* tail calls taken so far in this run */
+	bool tail_done;         /* the helper just called was a tail call that ran: exit the frame */
 	/* stack of all frames: frame i occupies [stack + i*512, stack + (i+1)*512),
 	 * the entry frame is the highest */
 	uint8_t *stack;
@@ -79,6 +87,50 @@ struct hive_run {
 /* Run the interpreter; r0 in *ret, r0..r10 at exit in regs_out (if not NULL).
  * Returns 0 or run->err. */
 int interp_run(struct hive_run *run, uint64_t *ret, uint64_t *regs_out);
+
+/* {===== nested calls: callbacks and tail calls
+ *
+ * A helper that takes a callback (bpf_loop, for_each_map_elem) runs it with
+ * vm_call_callback(): a nested call on the same run, in the engine the run
+ * uses, one frame below the frame that called the helper (run->fp, which
+ * both engines set before a helper call), so the call depth counts it and
+ * checked mode's budget and regions are shared.  A tail call runs the
+ * target program nested in the same way but in the *same* frame, and when
+ * it returns the engine leaves that frame with the target's r0
+ * (run->tail_done): the caller of the frame sees the target's result, as
+ * in the kernel, where the target replaces the frame.
+ *
+ * A callback reference, the value LDDW src=4 loads, is the address of the
+ * pre-decoded instruction the callback starts at, &prog->code[pc]: opaque
+ * to the program, equal under both engines, and checkable. */
+
+enum {
+	VM_PC_UNKNOWN = UINT32_MAX,
+	VM_TAIL_CALL_ID = 12,     /* BPF_FUNC_tail_call */
+	VM_MAX_TAIL_CALLS = 33,   /* MAX_TAIL_CALL_CNT */
+};
+
+/* The pc of callback reference @ref in @prog, or -1 when it names none. */
+int64_t vm_func_ref_pc(const struct hive_prog *prog, uint64_t ref);
+/* Run the callback @ref of the running program with r1..r5 = a; returns its
+ * r0.  On a fault (a bad reference, the call depth, anything inside) the
+ * run is stopped (run->err) and 0 returned: the helper must return at once. */
+uint64_t vm_call_callback(struct hive_run *run, uint64_t ref, uint64_t a1, uint64_t a2, uint64_t a3,
+			  uint64_t a4, uint64_t a5);
+/* bpf_tail_call(ctx, map, index): on success the target has run (nested)
+ * and run->tail_done is set, r0 is its result; on failure (not a prog
+ * array, index out of range, empty slot, 33 tail calls taken) a negative
+ * errno and nothing happened. */
+uint64_t vm_tail_call(struct hive_run *run, uint64_t ctx, uint64_t map, uint64_t index);
+/* The built-in helper the engines treat as the tail call. */
+uint64_t vm_helper_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			     struct hive_run *run);
+
+/* The engines' entry for a nested call: run @prog from @pc with r1..r5 =
+ * args and r10 = fp; r0 in *ret.  Returns 0 or run->err. */
+int interp_call(struct hive_run *run, const struct hive_prog *prog, uint32_t pc, const uint64_t *args,
+		uintptr_t fp, uint64_t *ret);
+/* }===== */
 
 /* Record a fault (first one wins) and return its errno. */
 int vm_fault(struct hive_run *run, int err, uint32_t pc, const char *fmt, ...)
