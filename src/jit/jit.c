@@ -263,7 +263,8 @@ void jit_rt_refresh(struct jit_ctx *c)
 	c->win_writable = writable;
 }
 
-/* The interpreter's messages (interp_loop.h), so a run faults alike under both. */
+/* Faults are reported through the VM's one list (VM_FAULTS in vm/vm.h), as
+ * the interpreter does, so a run faults alike under both. */
 int jit_rt_check(struct jit_ctx *c, uintptr_t addr, uint64_t info)
 {
 	unsigned size = (info >> JIT_CHK_SIZE_SHIFT) & 0xf;
@@ -272,11 +273,9 @@ int jit_rt_check(struct jit_ctx *c, uintptr_t addr, uint64_t info)
 	if (vm_access_ok(c->run, addr, size, write)) {
 		if (!atomic || !(addr & (size - 1)))
 			return 0;
-		vm_fault(c->run, -EFAULT, pc, "misaligned atomic access of %u bytes at 0x%llx", size,
-			 (unsigned long long)addr);
+		vm_fault_misaligned(c->run, pc, addr, size);
 	} else {
-		vm_fault(c->run, -EFAULT, pc, "invalid %s of %u bytes at 0x%llx (%s)", write ? "store" : "load", size,
-			 (unsigned long long)addr, atomic ? "atomic" : write ? "store" : "load");
+		vm_fault_access(c->run, pc, addr, size, write, atomic);
 	}
 	/* the block was paid for in full; give back what will not run */
 	c->budget += info >> 32;
@@ -289,21 +288,20 @@ void jit_rt_fault(struct jit_ctx *c, uint32_t info, uint64_t aux)
 	switch (kind) {
 	case JIT_FAULT_BUDGET:
 		c->budget = 0;
-		vm_fault(c->run, -ELOOP, pc, "instruction budget of %llu exhausted",
-			 (unsigned long long)c->run->prog->insn_budget);
+		vm_fault_budget(c->run, pc);
 		break;
 	case JIT_FAULT_DEPTH:
-		vm_fault(c->run, -E2BIG, pc, "call depth exceeds %d frames", HIVE_MAX_FRAMES);
+		vm_fault_depth(c->run, pc);
 		break;
 	case JIT_FAULT_CALLX:
-		vm_fault(c->run, -ENOENT, pc, "callx r%u: no helper %llu", reg, (unsigned long long)aux);
+		vm_fault_callx(c->run, pc, reg, aux);
 		break;
 	case JIT_FAULT_ABORTED:
 		if (c->run->fault_pc == VM_PC_UNKNOWN) /* else it happened inside a nested call */
 			c->run->fault_pc = pc;
 		break;
 	default:
-		vm_fault(c->run, -ENOENT, pc, "unknown helper %llu", (unsigned long long)aux);
+		vm_fault_helper(c->run, pc, aux);
 		break;
 	}
 }

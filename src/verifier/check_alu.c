@@ -254,6 +254,11 @@ int check_alu(struct verifier_env *env, const struct hive_insn *insn, uint8_t op
 			return verr(env, mask, "only += and -= of a scalar may change a pointer",
 				    "R%d pointer arithmetic with %s operator prohibited", d, op_names[opc >> 4]);
 		}
+		/* the pointer's offset comes from the scalar: its value matters */
+		if (dptr && row->fmt == FMT_ALU_X)
+			mark_precise(env, s);
+		else if (!dptr)
+			mark_precise(env, d);
 		if (dptr)
 			return adjust_ptr(env, insn, d, *dst, src);
 		return adjust_ptr(env, insn, s, src, *dst);

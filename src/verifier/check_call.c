@@ -205,6 +205,8 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			mem_regno = regno;
 			mem_write = arg == ARG_PTR_TO_UNINIT_MEM;
 			mem_nullable = arg == ARG_PTR_TO_MEM_OR_NULL && reg_is_null(r);
+			if (mem_nullable)
+				mark_precise(env, regno);
 			if (!mem_nullable && !reg_is_ptr(r))
 				return verr(env, m, "pass a pointer to stack, map value, packet or ringbuf memory",
 					    "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno, tn);
@@ -214,6 +216,7 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			bool zero_ok = arg == ARG_CONST_SIZE_OR_ZERO;
 			if (r->type != SCALAR_VALUE)
 				return verr(env, m, NULL, "R%d type=%s expected=scalar", regno, tn);
+			mark_precise(env, regno);
 			if (r->v.smin < 0)
 				return verr(env, m, "bound the size ('if rX > N goto' or 'rX &= MASK')",
 					    "R%d min value is negative, either use unsigned or 'var &= const'", regno);
@@ -240,8 +243,10 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 		}
 		case ARG_PTR_TO_CTX:
 		case ARG_PTR_TO_CTX_OR_NULL:
-			if (arg == ARG_PTR_TO_CTX_OR_NULL && reg_is_null(r))
+			if (arg == ARG_PTR_TO_CTX_OR_NULL && reg_is_null(r)) {
+				mark_precise(env, regno);
 				break;
+			}
 			if (r->type != PTR_TO_CTX)
 				return verr(env, m, "pass the context (r1 at entry, keep a copy in r6)",
 					    "R%d type=%s expected=ctx", regno, tn);
@@ -263,10 +268,13 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 				return verr(env, m, "the size of a ringbuf reservation must be a constant",
 					    "R%d is not a known constant'", regno);
 			alloc_size = (int64_t)r->v.t.value;
+			mark_precise(env, regno);
 			break;
 		case ARG_PTR_TO_STACK_OR_NULL:
 			if (!reg_is_null(r) && r->type != PTR_TO_STACK)
 				return verr(env, m, NULL, "R%d type=%s expected=fp", regno, tn);
+			if (reg_is_null(r))
+				mark_precise(env, regno);
 			break;
 		case ARG_PTR_TO_LONG:
 		case ARG_PTR_TO_INT:
@@ -405,6 +413,7 @@ int check_exit(struct verifier_env *env, bool *done)
 		return verr(env, 1, "the callee's stack is gone after it returns",
 			    "cannot return stack pointer to the caller frame");
 	if (callee->callback) {
+		mark_precise(env, 0); /* its range is checked */
 		if (regs[0].type != SCALAR_VALUE || regs[0].v.smin < 0 || regs[0].v.smax > 1) {
 			char rb[256];
 			reg_strn(rb, sizeof rb, &regs[0]);

@@ -11,10 +11,14 @@ static void log_append(struct verifier_env *env, const char *fmt, va_list ap)
 {
 	if (!env->log || !env->log_size)
 		return;
-	size_t used = strnlen(env->log, env->log_size);
+	/* the length is kept: a level 2 log of a long verification has
+	 * millions of lines */
+	size_t used = env->log_used;
 	if (used + 1 >= env->log_size)
 		return;
-	vsnprintf(env->log + used, env->log_size - used, fmt, ap);
+	int n = vsnprintf(env->log + used, env->log_size - used, fmt, ap);
+	if (n > 0)
+		env->log_used = used + (size_t)n < env->log_size ? used + (size_t)n : env->log_size - 1;
 }
 
 void vlog(struct verifier_env *env, uint32_t level, const char *fmt, ...)

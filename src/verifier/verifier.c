@@ -13,7 +13,7 @@
 struct pending {
 	struct vstate st;
 	struct vnode *parent;
-	uint32_t pc;
+	uint32_t pc, prev;
 };
 
 struct frame *cur_frame(struct verifier_env *env)
@@ -55,6 +55,7 @@ static int push_branch(struct verifier_env *env, uint32_t pc, struct vstate **ou
 	if (state_copy(&p->st, env->cur))
 		return -ENOMEM;
 	p->pc = pc;
+	p->prev = env->pc;
 	p->parent = env->cur_parent;
 	if (p->parent)
 		p->parent->branches++;
@@ -77,60 +78,46 @@ static bool pop_branch(struct verifier_env *env)
 	state_release(env->cur);
 	*env->cur = p->st; /* takes the frames */
 	env->pc = p->pc;
+	env->prev_pc = p->prev;
 	env->cur_parent = p->parent;
 	return true;
 }
 
-/* is_state_visited: 1 when the current path can stop here. */
-static int visit_state(struct verifier_env *env)
+/* A new checkpoint at pc from the current state; the path since the last
+ * one (its history) moves into it, and a new segment starts here. */
+static int add_checkpoint(struct verifier_env *env, bool arrived)
 {
 	uint32_t pc = env->pc;
 	struct insn_aux *aux = &env->aux[pc];
-	if (!aux->prune)
-		return 0;
-	bool add = true;
-	unsigned looping_checks = 0;
-	for (struct vnode **pp = &aux->states, *n; (n = *pp);) {
-		if (n->branches && aux->calls_callback) {
-			/* the helper bounds the calls: a state already being
-			 * explored that covers this one is enough; otherwise
-			 * widen what changed so the next round converges */
-			if (states_equal(env, &n->st, env->cur, pc, false)) {
-				n->hit_cnt++;
-				return 1;
-			}
-			state_widen(env->cur, &n->st);
-		} else if (n->branches) {
-			/* a state repeating exactly repeats the latest ones too: check a few */
-			if (looping_checks++ < 8 && states_equal(env, &n->st, env->cur, pc, true))
-				return verr(env, 0, "make the loop condition change on every iteration",
-					    "infinite loop detected at insn %u", pc);
-			/* inside a loop: do not keep a state per iteration */
-			if (env->jmps_processed - env->prev_jmps < 20 && env->processed - env->prev_processed < 100)
-				add = false;
-		} else if (states_equal(env, &n->st, env->cur, pc, false)) {
-			n->hit_cnt++;
-			return 1;
-		}
-		/* a state that keeps missing is unlikely to help: drop it from the
-		 * list (the kernel does the same to keep long loops fast) */
-		if (++n->miss_cnt > n->hit_cnt * (n->branches ? 64u : 3u) + (n->branches ? 64u : 3u)) {
-			*pp = n->next;
-			n->next = env->retired;
-			env->retired = n;
-			aux->nstates--;
-			env->cur_states--;
-			continue;
-		}
-		pp = &n->next;
-	}
-	if (!add)
-		return 0;
+	struct vstate *cur = env->cur;
 	struct vnode *n = calloc(1, sizeof(*n));
-	if (!n || state_copy(&n->st, env->cur)) {
+	if (!n)
+		return -ENOMEM;
+	if (arrived)
+		cur->nhist--; /* the arrival here starts the next segment */
+	struct hist_entry *hist = cur->hist;
+	uint32_t nhist = cur->nhist, cap = cur->cap_hist;
+	cur->hist = NULL;
+	cur->nhist = cur->cap_hist = 0;
+	if (state_copy(&n->st, cur)) {
+		cur->hist = hist;
+		cur->nhist = nhist;
+		cur->cap_hist = cap;
 		free(n);
 		return -ENOMEM;
 	}
+	n->st.hist = hist;
+	n->st.nhist = nhist;
+	n->st.cap_hist = cap;
+	n->st.last_insn = env->prev_pc;
+	cur->first_insn = pc;
+	struct hist_entry e = {.idx = pc, .prev = env->prev_pc};
+	if (state_hist_push(cur, e)) {
+		state_release(&n->st);
+		free(n);
+		return -ENOMEM;
+	}
+	env->hist_here = true;
 	n->insn = pc;
 	n->branches = 1;
 	n->parent = env->cur_parent;
@@ -146,6 +133,67 @@ static int visit_state(struct verifier_env *env)
 	env->prev_processed = env->processed;
 	note_peak(env);
 	return 0;
+}
+
+/* is_state_visited: 1 when the current path can stop here. */
+static int visit_state(struct verifier_env *env, bool arrived)
+{
+	uint32_t pc = env->pc;
+	struct insn_aux *aux = &env->aux[pc];
+	if (!aux->prune)
+		return 0;
+	/* a checkpoint costs a copy and a comparison per later visit: add one
+	 * only after a few jumps and instructions (the kernel's heuristic),
+	 * or when the path's history grows long; always where a helper calls
+	 * back, so that the rounds of the callback converge there */
+	bool force = aux->calls_callback || env->cur->nhist > 40;
+	bool add = force || (env->jmps_processed - env->prev_jmps >= 2 && env->processed - env->prev_processed >= 8);
+	unsigned looping_checks = 0;
+	for (struct vnode **pp = &aux->states, *n; (n = *pp);) {
+		if (n->branches && aux->calls_callback) {
+			/* the helper bounds the calls: a state already being
+			 * explored that covers this one is enough (its precision
+			 * is not final: every scalar counts, and the path's
+			 * checkpoints keep every scalar precise); otherwise widen
+			 * what changed so the next round converges */
+			if (states_equal(env, &n->st, env->cur, pc, CMP_RANGE)) {
+				n->hit_cnt++;
+				mark_all_precise(env);
+				return 1;
+			}
+			state_widen(env->cur, &n->st);
+		} else if (n->branches) {
+			/* a state repeating exactly repeats the latest ones too: check a few */
+			if (looping_checks++ < 8 && states_equal(env, &n->st, env->cur, pc, CMP_EXACT))
+				return verr(env, 0, "make the loop condition change on every iteration",
+					    "infinite loop detected at insn %u", pc);
+			/* inside a loop: do not keep a state per iteration */
+			if (!force && env->jmps_processed - env->prev_jmps < 20 &&
+			    env->processed - env->prev_processed < 100)
+				add = false;
+		} else if (states_equal(env, &n->st, env->cur, pc, CMP_PRECISE)) {
+			n->hit_cnt++;
+			propagate_precision(env, &n->st, pc);
+			return 1;
+		}
+		/* a state that keeps missing is unlikely to help: drop it from the
+		 * list (the kernel does the same to keep long loops fast) */
+		if (add)
+			n->miss_cnt++;
+		uint32_t lim = n->branches && aux->calls_callback ? 64u : 3u;
+		if (n->miss_cnt > n->hit_cnt * lim + lim) {
+			*pp = n->next;
+			n->next = env->retired;
+			env->retired = n;
+			aux->nstates--;
+			env->cur_states--;
+			continue;
+		}
+		pp = &n->next;
+	}
+	if (!add)
+		return 0;
+	return add_checkpoint(env, arrived);
 }
 /* }===== */
 
@@ -262,15 +310,16 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 
 	if (dst.type == SCALAR_VALUE && src.type == SCALAR_VALUE) {
 		int taken = range_branch_taken(c, is32, dst.v, src.v);
-		if (taken >= 0 && !env->aux[env->pc].jmp_decided) {
-			/* pruning so far took these operands as imprecise */
-			env->aux[env->pc].jmp_decided = 1;
-			env->restart = true;
-		}
 		if (taken >= 0) {
+			/* the operands' values decided it */
+			mark_precise(env, d);
+			if (x)
+				mark_precise(env, s);
 			env->pc = taken ? target : fall;
 			return 0;
 		}
+		if ((dst.id || (x && src.id)) && (err = hist_note_links(env, dst.id, x ? src.id : 0)))
+			return err;
 		struct vstate *other;
 		if ((err = push_branch(env, target, &other)))
 			return err;
@@ -303,6 +352,8 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 	bool src_null = src.type == SCALAR_VALUE && range_is_const(src.v) && src.v.t.value == 0;
 	if (!is32 && src_null && (c == RC_EQ || c == RC_NE) && reg_is_ptr(&dst)) {
 		enum reg_type t = reg_base(&dst);
+		if (x)
+			mark_precise(env, s); /* its being 0 decided how */
 		if (!(dst.type & PTR_MAYBE_NULL)) {
 			/* the kernel's reg_not_null: these are never NULL; others
 			 * (stack, ctx, packet) are compared both ways */
@@ -373,7 +424,17 @@ static int do_check(struct verifier_env *env)
 			return verr(env, 0, "bound loops more tightly, or split the work (bpf_loop, tail calls)",
 				    "BPF program is too large. Processed %llu insn",
 				    (unsigned long long)env->processed);
-		int v = visit_state(env);
+		/* history: where the path did not go on sequentially */
+		uint32_t prev = env->prev_pc;
+		bool arrived = prev == VERIFIER_NO_INSN || pc != prev + (env->aux[prev].op == OP_LDDW ? 2u : 1u);
+		env->hist_here = false;
+		if (arrived) {
+			struct hist_entry e = {.idx = pc, .prev = prev};
+			if (state_hist_push(env->cur, e))
+				return -ENOMEM;
+			env->hist_here = true;
+		}
+		int v = visit_state(env, arrived);
 		if (v < 0)
 			return v;
 		bool end = v == 1;
@@ -421,15 +482,20 @@ static int do_check(struct verifier_env *env)
 				err = check_cond_jmp(env, insn, op);
 				break;
 			case FMT_CALL:
+				env->jmps_processed++; /* the kernel counts every JMP-class insn */
 				err = check_helper_call(env, insn);
 				if (env->pc == pc) /* unless it entered a callback */
 					env->pc = pc + 1;
 				break;
 			case FMT_CALL_LOCAL:
+				env->jmps_processed++;
 				err = check_local_call(env, insn);
 				break;
 			case FMT_EXIT: {
 				bool done;
+				env->jmps_processed++;
+				if (env->cur->curframe && cur_frame(env)->callback && hist_note_flags(env, HIST_CB_EXIT))
+					return -ENOMEM;
 				err = check_exit(env, &done);
 				end = done;
 				break;
@@ -440,6 +506,7 @@ static int do_check(struct verifier_env *env)
 			}
 			if (err)
 				return err;
+			env->prev_pc = pc;
 		}
 		if (end) {
 			branch_done(env);
@@ -488,21 +555,6 @@ static void free_states(struct verifier_env *env)
 	}
 }
 
-/* Back to the entry with nothing explored (jmp_decided is kept). */
-static int reset_exploration(struct verifier_env *env)
-{
-	free_states(env);
-	env->cur_parent = NULL;
-	env->processed = env->jmps_processed = env->prev_processed = env->prev_jmps = 0;
-	env->total_states = env->cur_states = env->max_states_per_insn = 0;
-	for (uint32_t i = 0; i < env->nsubprogs; i++)
-		env->subprogs[i].stack_depth = 0;
-	state_release(env->cur);
-	memset(env->cur, 0, sizeof(*env->cur));
-	env->cur->frames[0] = frame_new(0);
-	return env->cur->frames[0] ? 0 : -ENOMEM;
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -516,6 +568,7 @@ int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats)
 	int err = -ENOMEM;
 	if (env->log && env->log_size)
 		env->log[0] = '\0';
+	env->log_used = 0;
 	env->aux = calloc(env->cnt, sizeof(*env->aux));
 	env->cur = state_new();
 	if (!env->aux || !env->cur)
@@ -525,25 +578,11 @@ int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats)
 		goto out;
 	if ((err = cfg_check(env)))
 		goto out;
-	/* Explore; when a jump turned out to be decided by operands that were
-	 * taken as imprecise, make them precise and explore again (a few
-	 * times, then every jump counts). */
-	for (int round = 0;; round++) {
-		compute_precision(env);
-		init_state(env);
-		env->pc = 0;
-		env->restart = false;
-		if ((err = do_check(env)))
-			goto out;
-		if (!env->restart)
-			break;
-		if (round == 16)
-			for (uint32_t i = 0; i < env->cnt; i++)
-				if (env->aux[i].op != OP_INVALID && (isa_rows[env->aux[i].op].flags & ISA_F_COND))
-					env->aux[i].jmp_decided = 1;
-		if ((err = reset_exploration(env)))
-			goto out;
-	}
+	init_state(env);
+	env->pc = 0;
+	env->prev_pc = VERIFIER_NO_INSN;
+	if ((err = do_check(env)))
+		goto out;
 	err = cfg_check_stack_depth(env);
 out:
 	if (env->failed)
@@ -566,6 +605,8 @@ out:
 	free(env->subprogs);
 	free(env->idmap);
 	env->idmap = NULL;
+	free(env->links);
+	env->links = NULL;
 	state_free(env->cur);
 	env->aux = NULL;
 	env->subprogs = NULL;

@@ -26,28 +26,24 @@
 			goto out_of_budget;                                            \
 		budget--;                                                              \
 	} while (0)
-#define MEMCHECK(addr, size, write, what)                                               \
+#define MEMCHECK(addr, size, write, atomic)                                             \
 	do {                                                                           \
 		if (__builtin_expect(!vm_access_ok(run, (addr), (size), (write)), 0)) { \
-			vm_fault(run, -EFAULT, (uint32_t)(ip - code),                   \
-				 "invalid %s of %u bytes at 0x%llx (%s)", (write) ? "store" : "load", \
-				 (unsigned)(size), (unsigned long long)(addr), what);   \
+			vm_fault_access(run, (uint32_t)(ip - code), (addr), (unsigned)(size), (write), (atomic)); \
 			goto fail;                                                     \
 		}                                                                      \
 	} while (0)
 #define ATOMCHECK(addr, size)                                                           \
 	do {                                                                           \
-		MEMCHECK(addr, size, true, "atomic");                                   \
+		MEMCHECK(addr, size, true, true);                                       \
 		if ((addr) & ((size) - 1)) {                                            \
-			vm_fault(run, -EFAULT, (uint32_t)(ip - code),                   \
-				 "misaligned atomic access of %u bytes at 0x%llx", (unsigned)(size), \
-				 (unsigned long long)(addr));                           \
+			vm_fault_misaligned(run, (uint32_t)(ip - code), (addr), (unsigned)(size)); \
 			goto fail;                                                     \
 		}                                                                      \
 	} while (0)
 #else
 #define vmfetch() ((void)0)
-#define MEMCHECK(addr, size, write, what) ((void)0)
+#define MEMCHECK(addr, size, write, atomic) ((void)0)
 #define ATOMCHECK(addr, size) ((void)0)
 #endif
 
@@ -242,8 +238,7 @@ static int INTERP_NAME(struct hive_run *run, const struct hive_prog *prog, uint3
 	vmcase(CALLX) {
 		hive_helper_fn fn = vm_helper(prog, D);
 		if (!fn) {
-			vm_fault(run, -ENOENT, (uint32_t)(ip - code), "callx r%u: no helper %llu", ip->dst,
-				 (unsigned long long)D);
+			vm_fault_callx(run, (uint32_t)(ip - code), ip->dst, D);
 			goto fail;
 		}
 		HELPER_BEFORE();
@@ -261,7 +256,7 @@ static int INTERP_NAME(struct hive_run *run, const struct hive_prog *prog, uint3
 #undef HELPER_FAILED
 	vmcase(CALL_LOCAL) {
 		if (depth >= max_depth) {
-			vm_fault(run, -E2BIG, (uint32_t)(ip - code), "call depth exceeds %d frames", HIVE_MAX_FRAMES);
+			vm_fault_depth(run, (uint32_t)(ip - code));
 			goto fail;
 		}
 		struct interp_frame *f = &frames[depth++];
@@ -304,7 +299,7 @@ static int INTERP_NAME(struct hive_run *run, const struct hive_prog *prog, uint3
 #define LDX(ID, T, CONV)                                                               \
 	vmcase(ID) {                                                                   \
 		uintptr_t a_ = (uintptr_t)(S + (uint64_t)(int64_t)ip->off);            \
-		MEMCHECK(a_, sizeof(T), false, "load");                                \
+		MEMCHECK(a_, sizeof(T), false, false);                                \
 		D = CONV(*(const T *)a_);                                              \
 	} vmbreak;
 #define AS_U64(x) ((uint64_t)(x))
@@ -323,7 +318,7 @@ static int INTERP_NAME(struct hive_run *run, const struct hive_prog *prog, uint3
 #define STORE(ID, T, VAL)                                                              \
 	vmcase(ID) {                                                                   \
 		uintptr_t a_ = (uintptr_t)(D + (uint64_t)(int64_t)ip->off);            \
-		MEMCHECK(a_, sizeof(T), true, "store");                                \
+		MEMCHECK(a_, sizeof(T), true, false);                                \
 		*(T *)a_ = (T)(VAL);                                                   \
 	} vmbreak;
 	STORE(STB, uint8_t, ip->imm)
@@ -372,7 +367,7 @@ static int INTERP_NAME(struct hive_run *run, const struct hive_prog *prog, uint3
 	vmdefault {
 		/* Only the second slot of an LDDW decodes to this, and validation
 		 * makes sure no path reaches it. */
-		vm_fault(run, -EINVAL, (uint32_t)(ip - code), "executing an invalid slot");
+		vm_fault_bad_slot(run, (uint32_t)(ip - code));
 		goto fail;
 	}
 	}
@@ -380,8 +375,7 @@ static int INTERP_NAME(struct hive_run *run, const struct hive_prog *prog, uint3
 
 #if INTERP_CHECKED
 out_of_budget:
-	vm_fault(run, -ELOOP, (uint32_t)(ip - code), "instruction budget of %llu exhausted",
-		 (unsigned long long)run->prog->insn_budget);
+	vm_fault_budget(run, (uint32_t)(ip - code));
 	goto fail;
 #endif
 done:

@@ -207,6 +207,62 @@ int vm_fault(struct hive_run *run, int err, uint32_t pc, const char *fmt, ...)
 	return err;
 }
 
+/* The messages of VM_FAULTS, and their errnos. */
+static const struct {
+	int err;
+	const char *fmt;
+} vm_faults[] = {
+#define VM_FAULT_ROW(NAME, ERR, MSG) [VM_FAULT_##NAME] = {-ERR, MSG},
+	VM_FAULTS(VM_FAULT_ROW)
+#undef VM_FAULT_ROW
+};
+
+/* The formats come from the table: the compiler cannot check them against
+ * the arguments, so each caller below passes exactly what its row names. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+int vm_fault_access(struct hive_run *run, uint32_t pc, uintptr_t addr, unsigned size, bool write, bool atomic)
+{
+	return vm_fault(run, vm_faults[VM_FAULT_ACCESS].err, pc, vm_faults[VM_FAULT_ACCESS].fmt,
+			write ? "store" : "load", size, (unsigned long long)addr,
+			atomic ? "atomic" : write ? "store" : "load");
+}
+
+int vm_fault_misaligned(struct hive_run *run, uint32_t pc, uintptr_t addr, unsigned size)
+{
+	return vm_fault(run, vm_faults[VM_FAULT_MISALIGNED].err, pc, vm_faults[VM_FAULT_MISALIGNED].fmt, size,
+			(unsigned long long)addr);
+}
+
+int vm_fault_budget(struct hive_run *run, uint32_t pc)
+{
+	return vm_fault(run, vm_faults[VM_FAULT_BUDGET].err, pc, vm_faults[VM_FAULT_BUDGET].fmt,
+			(unsigned long long)run->prog->insn_budget);
+}
+
+int vm_fault_depth(struct hive_run *run, uint32_t pc)
+{
+	return vm_fault(run, vm_faults[VM_FAULT_DEPTH].err, pc, vm_faults[VM_FAULT_DEPTH].fmt, HIVE_MAX_FRAMES);
+}
+
+int vm_fault_callx(struct hive_run *run, uint32_t pc, unsigned reg, uint64_t id)
+{
+	return vm_fault(run, vm_faults[VM_FAULT_CALLX].err, pc, vm_faults[VM_FAULT_CALLX].fmt, reg,
+			(unsigned long long)id);
+}
+
+int vm_fault_helper(struct hive_run *run, uint32_t pc, uint64_t id)
+{
+	return vm_fault(run, vm_faults[VM_FAULT_HELPER].err, pc, vm_faults[VM_FAULT_HELPER].fmt,
+			(unsigned long long)id);
+}
+
+int vm_fault_bad_slot(struct hive_run *run, uint32_t pc)
+{
+	return vm_fault(run, vm_faults[VM_FAULT_BAD_SLOT].err, pc, "%s", vm_faults[VM_FAULT_BAD_SLOT].fmt);
+}
+#pragma GCC diagnostic pop
+
 static void vm_add_region(struct hive_run *run, void *p, size_t size, bool writable)
 {
 	if (run->nregions < VM_MAX_REGIONS && size) {
@@ -239,14 +295,17 @@ HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *o
 		return -E2BIG;
 	run.pkt = has_ext && opts->pkt ? opts->pkt : opts->mem;
 	run.pkt_size = has_ext && opts->pkt ? opts->pkt_size : opts->mem_size;
-	vm_add_region(&run, stack, sizeof(stack), true);
-	/* before mem: the first region holding an access decides, so a
-	 * writable field can sit inside a read-only context */
-	for (size_t i = 0; i < nextra; i++)
-		vm_add_region(&run, extra[i].ptr, extra[i].size, extra[i].writable);
-	vm_add_region(&run, opts->mem, opts->mem_size, !opts->mem_readonly);
-	for (uint32_t i = 0; i < prog->ndata_regions; i++)
-		run.regions[run.nregions++] = prog->data_regions[i];
+	/* regions matter only to checked runs (trusted ones never look) */
+	if (prog->mode == HIVE_EXEC_CHECKED) {
+		vm_add_region(&run, stack, sizeof(stack), true);
+		/* before mem: the first region holding an access decides, so a
+		 * writable field can sit inside a read-only context */
+		for (size_t i = 0; i < nextra; i++)
+			vm_add_region(&run, extra[i].ptr, extra[i].size, extra[i].writable);
+		vm_add_region(&run, opts->mem, opts->mem_size, !opts->mem_readonly);
+		for (uint32_t i = 0; i < prog->ndata_regions; i++)
+			run.regions[run.nregions++] = prog->data_regions[i];
+	}
 
 	uint64_t r0 = 0;
 	int err;

@@ -136,6 +136,37 @@ int interp_call(struct hive_run *run, const struct hive_prog *prog, uint32_t pc,
 int vm_fault(struct hive_run *run, int err, uint32_t pc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* {===== the faults of a run: one list, one message each
+ *
+ * The interpreter and the JIT report through the functions below, so a
+ * run that faults says the same under both.  X(name, errno, message).
+ */
+#define VM_FAULTS(X)                                                              \
+	X(ACCESS, EFAULT, "invalid %s of %u bytes at 0x%llx (%s)")                    \
+	X(MISALIGNED, EFAULT, "misaligned atomic access of %u bytes at 0x%llx")       \
+	X(BUDGET, ELOOP, "instruction budget of %llu exhausted")                      \
+	X(DEPTH, E2BIG, "call depth exceeds %d frames")                               \
+	X(CALLX, ENOENT, "callx r%u: no helper %llu")                                 \
+	X(HELPER, ENOENT, "unknown helper %llu")                                      \
+	X(BAD_SLOT, EINVAL, "executing an invalid slot")
+
+enum vm_fault_kind {
+#define VM_FAULT_ENUM(NAME, ERR, MSG) VM_FAULT_##NAME,
+	VM_FAULTS(VM_FAULT_ENUM)
+#undef VM_FAULT_ENUM
+};
+
+/* Each records its fault at @pc (first one wins) and returns the errno. */
+int vm_fault_access(struct hive_run *run, uint32_t pc, uintptr_t addr, unsigned size, bool write, bool atomic);
+int vm_fault_misaligned(struct hive_run *run, uint32_t pc, uintptr_t addr, unsigned size);
+int vm_fault_budget(struct hive_run *run, uint32_t pc);
+int vm_fault_depth(struct hive_run *run, uint32_t pc);
+int vm_fault_callx(struct hive_run *run, uint32_t pc, unsigned reg, uint64_t id);
+int vm_fault_helper(struct hive_run *run, uint32_t pc, uint64_t id);
+int vm_fault_bad_slot(struct hive_run *run, uint32_t pc);
+
+/* }===== */
+
 /* Checked mode: is [addr, addr+size) inside a region (writable if @write)? */
 static inline bool vm_access_ok(const struct hive_run *run, uintptr_t addr, unsigned size, bool write)
 {
