@@ -423,12 +423,15 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 	atomic_store_explicit(&e->next, atomic_load_explicit(&b->head, memory_order_relaxed),
 			      memory_order_relaxed);
 	atomic_store_explicit(&b->head, e, memory_order_release);
-	if (!reserved)
+	if (!reserved && !old)
 		atomic_fetch_add(&h->count, 1);
 	if (h->lru)
 		htab_lru_link(h, e);
-	if (old)
-		htab_detach(h, b, old);
+	if (old) { /* replaced: the count stays, no shared counter touched */
+		htab_unlink(b, old);
+		if (h->lru)
+			htab_lru_unlink(old);
+	}
 out:
 	htab_writer_unlock(h, b);
 	htab_retire(old);
