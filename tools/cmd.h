@@ -10,6 +10,8 @@ int cmd_asm(int argc, char **argv);     /* tools/cmd_asm.c */
 int cmd_disasm(int argc, char **argv);  /* tools/cmd_asm.c */
 int cmd_prog(int argc, char **argv);    /* tools/cmd_object.c: hive prog show OBJ */
 int cmd_map(int argc, char **argv);     /* tools/cmd_object.c: hive map show OBJ */
+int cmd_map_dump(int argc, char **argv); /* tools/cmd_map_dump.c: hive map dump OBJ MAP */
+int cmd_map_dispatch(int argc, char **argv); /* tools/cmd_map_dump.c: map dump, else cmd_map */
 int cmd_objdump(int argc, char **argv); /* tools/cmd_object.c: hive disasm OBJ.o [--prog NAME] */
 int cmd_test_run(int argc, char **argv); /* tools/cmd_testrun.c: hive test-run OBJ.o ... */
 int cmd_verify(int argc, char **argv);  /* tools/cmd_verify.c */

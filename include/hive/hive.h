@@ -382,6 +382,43 @@ HIVE_API int hive_map_get_next_key(struct hive_map *map, const void *key, void *
 /** @brief Copy then delete (hash maps), or pop (queue/stack, key NULL). */
 HIVE_API int hive_map_lookup_and_delete(struct hive_map *map, const void *key, void *value);
 
+/* Batch commands, as BPF_MAP_*_BATCH and libbpf's bpf_map_*_batch. keys and
+ * values are arrays of *count elements (values of hive_map_user_value_size
+ * bytes, map ids for maps of maps). *count is the capacity on entry and the
+ * number of elements processed on return, also on error.
+ * Which types take which command is the kernel's: hash maps and
+ * HASH_OF_MAPS (all four), arrays and ARRAY_OF_MAPS (lookup, update), LPM
+ * tries (lookup, update, delete); the others
+ * return -HIVE_ENOTSUPP. Access flags are checked first (-EPERM). */
+struct hive_map_batch_opts {
+	size_t sz;
+	uint64_t elem_flags;  /* 0 or HIVE_F_LOCK (update: only these, no NOEXIST/EXIST) */
+	uint64_t flags;       /* hash lookup: must be 0 */
+	size_t : 0;
+};
+#define hive_map_batch_opts__last_field flags
+
+/** @brief Copy up to *@count elements after the position @in_batch (NULL:
+ *  from the start); @out_batch receives the position to pass next time.
+ *  Positions are opaque: 4 bytes for hash maps (a bucket index), key_size
+ *  bytes otherwise (the last key copied); give max(4, key_size) bytes.
+ *  Hash maps copy whole buckets: -ENOSPC if the first bucket alone does not
+ *  fit. -ENOENT when the end was reached (elements may still be copied:
+ *  see *count). */
+HIVE_API int hive_map_lookup_batch(struct hive_map *map, const void *in_batch, void *out_batch, void *keys,
+				   void *values, uint32_t *count, const struct hive_map_batch_opts *opts);
+/** @brief hive_map_lookup_batch that deletes what it copied (hash maps). */
+HIVE_API int hive_map_lookup_and_delete_batch(struct hive_map *map, const void *in_batch, void *out_batch,
+					      void *keys, void *values, uint32_t *count,
+					      const struct hive_map_batch_opts *opts);
+/** @brief Update *@count elements in order, stopping at the first error
+ *  (returned; *count = the elements updated before it). */
+HIVE_API int hive_map_update_batch(struct hive_map *map, const void *keys, const void *values, uint32_t *count,
+				   const struct hive_map_batch_opts *opts);
+/** @brief Delete *@count keys in order, stopping at the first error (-ENOENT...). */
+HIVE_API int hive_map_delete_batch(struct hive_map *map, const void *keys, uint32_t *count,
+				   const struct hive_map_batch_opts *opts);
+
 HIVE_API enum hive_map_type hive_map_get_type(const struct hive_map *map);
 HIVE_API uint32_t hive_map_key_size(const struct hive_map *map);
 HIVE_API uint32_t hive_map_value_size(const struct hive_map *map);
@@ -423,8 +460,29 @@ HIVE_API int hive_ringbuf_consume(struct hive_map *map, hive_ringbuf_sample_fn f
  *  timeout), @fn's non-zero return, or -errno (-EINTR...). */
 HIVE_API int hive_ringbuf_poll(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx, int timeout_ms);
 /** @brief An eventfd that becomes readable when producers wake the consumer
- *  (poll it, then hive_ringbuf_consume). Owned by the map. */
+ *  (poll it, then hive_ringbuf_consume). Owned by the map. For a
+ *  USER_RINGBUF map: readable when a program's drain freed space. */
 HIVE_API int hive_ringbuf_fd(const struct hive_map *map);
+
+/* USER_RINGBUF (libbpf's user_ring_buffer__*): the application writes
+ * samples, programs read them with bpf_user_ringbuf_drain. Records are laid
+ * out as in the kernel (8-byte header, 8-byte aligned). Producers may call
+ * from several threads (hive serialises reserve); a sample must be
+ * submitted or discarded, and is drained only after every sample reserved
+ * before it was. */
+
+/** @brief Reserve @size bytes in a USER_RINGBUF map: 0 and *@sample (8-byte
+ *  aligned, writable until submit/discard), -E2BIG (larger than the ring),
+ *  -ENOSPC (no room now), -EINVAL (not a user ringbuf). */
+HIVE_API int hive_user_ringbuf_reserve(struct hive_map *map, uint32_t size, void **sample);
+/** @brief hive_user_ringbuf_reserve, waiting up to @timeout_ms (-1: forever,
+ *  0: not at all) for programs to drain enough; -ENOSPC on timeout. */
+HIVE_API int hive_user_ringbuf_reserve_blocking(struct hive_map *map, uint32_t size, int timeout_ms,
+						void **sample);
+/** @brief Publish a reserved sample to the drainer. */
+HIVE_API void hive_user_ringbuf_submit(struct hive_map *map, void *sample);
+/** @brief Give a reserved sample back: the drainer skips it. */
+HIVE_API void hive_user_ringbuf_discard(struct hive_map *map, void *sample);
 
 /* Built-in helpers (src/helpers): Linux's helpers with Linux's ids, for
  * programs that call them (a map argument is the struct hive_map pointer). */

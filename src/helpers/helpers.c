@@ -23,6 +23,7 @@ HELPER(ringbuf_output); HELPER(ringbuf_reserve); HELPER(ringbuf_submit); HELPER(
 HELPER(ringbuf_query);
 HELPER(spin_lock); HELPER(spin_unlock); HELPER(perf_event_output);
 HELPER(loop); HELPER(for_each_map_elem);
+HELPER(user_ringbuf_drain); HELPER(dynptr_read); HELPER(dynptr_write); HELPER(dynptr_data);
 
 struct helper_impl {
 	uint32_t id;
@@ -71,7 +72,11 @@ static const struct helper_impl helper_impls[] = {
 	{181, helper_loop},
 	{182, helper_strncmp},
 	{195, helper_map_lookup_percpu_elem},
+	{201, helper_dynptr_read},
+	{202, helper_dynptr_write},
+	{203, helper_dynptr_data},
 	{208, helper_ktime_get_tai_ns},
+	{209, helper_user_ringbuf_drain},
 };
 
 hive_helper_fn helpers_builtin(uint32_t id)
