@@ -1,5 +1,6 @@
 /* The built-in helpers as data: id -> implementation, and their
  * installation into an environment. */
+#include "opts.h"
 #include "helpers/helpers.h"
 
 #include <errno.h>
@@ -108,15 +109,8 @@ void helper_print_emit(const char *line, size_t len)
 
 HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helpers_opts *opts)
 {
-	if (!env || (opts && opts->sz < sizeof(size_t)))
+	if (!env || !opts_valid(opts, sizeof(*opts)))
 		return -EINVAL;
-	if (opts) { /* unknown fields of a newer caller must be zero */
-		size_t known = offsetof(struct hive_helpers_opts, hive_helpers_opts__last_field) +
-			       sizeof(opts->hive_helpers_opts__last_field);
-		for (size_t i = known; i < opts->sz; i++)
-			if (((const char *)opts)[i])
-				return -EINVAL;
-	}
 	hive_print_fn print = opts && opts->sz > offsetof(struct hive_helpers_opts, print) ? opts->print : NULL;
 	void *ctx = opts && opts->sz > offsetof(struct hive_helpers_opts, print_ctx) ? opts->print_ctx : NULL;
 	if (print) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
 #include "hooks/hooks.h"
 #include "maps/epoch.h"
 #include "vm/vm.h"
@@ -28,12 +29,8 @@ enum { XDP_RUN_MAX_DATA = HOOK_PAGE - HOOK_XDP_HEADROOM - HOOK_TAILROOM };
 
 HIVE_API int hive_xdp_new(const struct hive_prog *prog, const struct hive_xdp_opts *opts, struct hive_xdp **out)
 {
-	if (!prog || !out || (opts && opts->sz < sizeof(size_t)))
+	if (!prog || !out || !opts_valid(opts, sizeof(*opts)))
 		return -EINVAL;
-	if (opts)
-		for (size_t i = sizeof(*opts); i < opts->sz; i++)
-			if (((const uint8_t *)opts)[i])
-				return -EINVAL;
 	bool use_jit = opts && opts->sz >= offsetof(struct hive_xdp_opts, use_jit) + sizeof(bool) && opts->use_jit;
 	if (use_jit && !prog->jit)
 		return -ENOEXEC;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opts.h"
 #include "jit/jit.h"
 
 struct jit_image {
@@ -102,28 +103,13 @@ static uint64_t jit_seed(void)
 	return s;
 }
 
-/* opts: sz must cover at least sz itself; bytes past the struct we know
- * (a newer caller's fields) must be 0.  Our own tail padding is not looked
- * at: an initializer need not clear it. */
-static bool jit_opts_valid(const struct hive_jit_opts *o)
-{
-	if (!o)
-		return true;
-	if (o->sz < sizeof(size_t))
-		return false;
-	for (size_t i = sizeof(*o); i < o->sz; i++)
-		if (((const uint8_t *)o)[i])
-			return false;
-	return true;
-}
-
 bool jit_test_no_bmi2;
 
 #define JIT_OPT(o, f) ((o) && (o)->sz >= offsetof(struct hive_jit_opts, f) + sizeof((o)->f) ? (o)->f : 0)
 
 int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 {
-	if (!prog || !jit_opts_valid(opts))
+	if (!prog || !opts_valid(opts, sizeof(*opts)))
 		return -EINVAL;
 	struct jit_compile_opts co = {
 		.harden = JIT_OPT(opts, harden),

@@ -9,9 +9,8 @@
 
 /* {===== opts */
 
-/* libbpf's OPTS_VALID: sz covers at least the size field, and bytes past
- * the last field we know are zero (a newer caller asking for more). */
-static bool ob_opts_valid(const void *opts, size_t known_end, const char *what, struct ldr_log *log)
+/* opts_valid (src/opts.h), saying in the log what is wrong. */
+static bool ob_opts_valid(const void *opts, size_t struct_size, const char *what, struct ldr_log *log)
 {
 	if (!opts)
 		return true;
@@ -20,7 +19,7 @@ static bool ob_opts_valid(const void *opts, size_t known_end, const char *what, 
 		ldr_logf(log, "opts: %s: sz %zu is too small", what, sz);
 		return false;
 	}
-	for (size_t i = known_end; i < sz; i++)
+	for (size_t i = struct_size; i < sz; i++)
 		if (((const uint8_t *)opts)[i]) {
 			ldr_logf(log, "opts: %s: " LDR_E_UNKNOWN_FIELD " at byte %zu", what, i);
 			return false;
@@ -28,7 +27,6 @@ static bool ob_opts_valid(const void *opts, size_t known_end, const char *what, 
 	return true;
 }
 
-#define OB_OPTS_END(type) (offsetof(struct type, type##__last_field) + sizeof(((struct type *)0)->type##__last_field))
 #define OB_OPTS_HAS(o, type, f) \
 	((o) && (o)->sz >= offsetof(struct type, f) + sizeof((o)->f))
 #define OB_OPTS_GET(o, type, f, dflt) (OB_OPTS_HAS(o, type, f) ? (o)->f : (dflt))
@@ -193,7 +191,7 @@ int hive_object_open_mem(const void *buf, size_t size, const struct hive_object_
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (!ob_opts_valid(opts, OB_OPTS_END(hive_object_open_opts), "hive_object_open_opts", &log))
+	if (!ob_opts_valid(opts, sizeof(struct hive_object_open_opts), "hive_object_open_opts", &log))
 		return -EINVAL;
 	if (!buf || size == 0)
 		return ldr_err(&log, -EINVAL, "elf: empty buffer");
@@ -218,7 +216,7 @@ int hive_object_open_file(const char *path, const struct hive_object_open_opts *
 	*out = NULL;
 	if (!path)
 		return -EINVAL;
-	if (!ob_opts_valid(opts, OB_OPTS_END(hive_object_open_opts), "hive_object_open_opts", &log))
+	if (!ob_opts_valid(opts, sizeof(struct hive_object_open_opts), "hive_object_open_opts", &log))
 		return -EINVAL;
 	uint8_t *data;
 	size_t size;
@@ -281,7 +279,7 @@ int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts
 	log.size = log.buf ? OB_OPTS_GET(opts, hive_object_load_opts, log_size, 0) : 0;
 	if (log.buf && log.size)
 		log.buf[0] = '\0';
-	if (!ob_opts_valid(opts, OB_OPTS_END(hive_object_load_opts), "hive_object_load_opts", &log))
+	if (!ob_opts_valid(opts, sizeof(struct hive_object_load_opts), "hive_object_load_opts", &log))
 		return -EINVAL;
 	if (obj->loaded)
 		return ldr_err(&log, -EBUSY, "load: object '%s' is already loaded", obj->name);

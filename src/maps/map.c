@@ -2,6 +2,7 @@
  * API (the bpf() syscall commands) and the program-side entry points.
  * Per-type behaviour is in map_<type>.c behind struct map_ops. */
 #include "maps/map.h"
+#include "opts.h"
 
 #include <ctype.h>
 #include <sched.h>
@@ -128,14 +129,7 @@ static bool map_opts_valid(const struct hive_map_opts *opts)
 {
 	if (!opts)
 		return true;
-	if (opts->sz < sizeof(size_t))
-		return false;
-	size_t known = offsetof(struct hive_map_opts, hive_map_opts__last_field) +
-		       sizeof(opts->hive_map_opts__last_field);
-	for (size_t i = known; i < opts->sz; i++)
-		if (((const char *)opts)[i])
-			return false;
-	return true;
+	return opts_valid(opts, sizeof(*opts));
 }
 
 #define MAP_OPT(o, f, d) ((o) && (o)->sz > offsetof(struct hive_map_opts, f) ? (o)->f : (d))
@@ -397,14 +391,7 @@ static bool map_batch_opts_valid(const struct hive_map_batch_opts *opts)
 {
 	if (!opts)
 		return true;
-	if (opts->sz < sizeof(size_t))
-		return false;
-	size_t known = offsetof(struct hive_map_batch_opts, hive_map_batch_opts__last_field) +
-		       sizeof(opts->hive_map_batch_opts__last_field);
-	for (size_t i = known; i < opts->sz; i++)
-		if (((const char *)opts)[i])
-			return false;
-	return true;
+	return opts_valid(opts, sizeof(*opts));
 }
 
 /* bpf_map_do_batch's checks, in its order: access rights, then support. */

@@ -55,12 +55,20 @@ static const struct hive_ctx_field skb_tc_fields[] = {
 };
 
 /* cg_skb_is_valid_access: no tc_classid, data_meta, wire_len; mark,
- * priority, cb[], tstamp writable */
+ * priority, cb[], tstamp writable; the socket's addresses readable (the
+ * other types refuse family..local_port), IPs only whole */
 static const struct hive_ctx_field skb_cg_fields[] = {
 	SKB_COMMON(RW, R),
 	F(76, 4, R, HIVE_CTX_PKT, "data"),
 	F(80, 4, R, HIVE_CTX_PKT_END, "data_end"),
 	F(84, 4, R, HIVE_CTX_SCALAR, "napi_id"),
+	F(88, 4, R, HIVE_CTX_SCALAR, "family"),
+	F(92, 4, R | HIVE_CTX_WHOLE_READ, HIVE_CTX_SCALAR, "remote_ip4"),
+	F(96, 4, R | HIVE_CTX_WHOLE_READ, HIVE_CTX_SCALAR, "local_ip4"),
+	F(100, 4, R | HIVE_CTX_WHOLE_READ, HIVE_CTX_SCALAR, "remote_ip6", .count = 4),
+	F(116, 4, R | HIVE_CTX_WHOLE_READ, HIVE_CTX_SCALAR, "local_ip6", .count = 4),
+	F(132, 4, R, HIVE_CTX_SCALAR, "remote_port"),
+	F(136, 4, R, HIVE_CTX_SCALAR, "local_port"),
 	F(152, 8, RW | HIVE_CTX_WHOLE_READ, HIVE_CTX_SCALAR, "tstamp"),
 	F(164, 4, R, HIVE_CTX_SCALAR, "gso_segs"),
 	F(176, 4, R, HIVE_CTX_SCALAR, "gso_size"),

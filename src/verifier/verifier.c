@@ -3,6 +3,7 @@
  * at prune points a state already explored and found safe that covers the
  * current one ends the path (states_equal); a state equal to one still being
  * explored on the same path is an infinite loop. */
+#include "opts.h"
 #include "verifier.h"
 
 #include <errno.h>
@@ -615,18 +616,6 @@ out:
 	return err;
 }
 
-static bool opts_valid(const struct hive_verify_opts *o)
-{
-	if (!o)
-		return true;
-	if (o->sz < sizeof(size_t))
-		return false;
-	size_t known = offsetof(struct hive_verify_opts, env) + sizeof(o->env);
-	for (size_t i = known; i < o->sz && i < 4096; i++)
-		if (i >= sizeof(*o) || ((const char *)o)[i])
-			return i < sizeof(*o) ? false : true;
-	return true;
-}
 
 int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 		struct hive_verify_stats *stats)
@@ -637,7 +626,7 @@ int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_ver
 int verifier_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 		    struct hive_verify_stats *stats, struct verifier_result *res)
 {
-	if (!insns || !cnt || !opts_valid(opts))
+	if (!insns || !cnt || !opts_valid(opts, sizeof(*opts)))
 		return -EINVAL;
 	if (cnt > HIVE_MAX_INSNS)
 		return -E2BIG;
