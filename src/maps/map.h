@@ -40,6 +40,8 @@ struct map_attr {
 	const struct hive_map *inner;
 	bool spin_lock;
 	uint32_t spin_lock_off;
+	bool timer;
+	uint32_t timer_off;
 	char *log;          /* may be NULL */
 	size_t log_size;
 };
@@ -101,6 +103,8 @@ struct hive_map {
 	bool holds_ptrs;
 	bool has_lock;           /* a bpf_spin_lock at lock_off in each value */
 	uint32_t lock_off;
+	bool has_timer;          /* a struct bpf_timer at timer_off in each value */
+	uint32_t timer_off;
 	struct map_meta inner;   /* map-in-map */
 	char name[MAP_NAME_LEN];
 };
@@ -153,6 +157,18 @@ void map_copy_value(const struct hive_map *map, void *dst, const void *src);
 void map_copy_value_locked(const struct hive_map *map, void *dst, const void *src, bool lock_src);
 /* Zero the lock word of a value copied out (check_and_init_map_value). */
 void map_init_value(const struct hive_map *map, void *dst);
+/* }===== */
+
+/* {===== values with a bpf_timer (helpers/helper_timer.c) */
+enum { MAP_TIMER_SIZE = 16 };
+/* The element holding @value is deleted or replaced: cancel and free its
+ * timer (a callback already running finishes). */
+void timer_value_free(struct hive_map *map, void *value);
+/* @map is being freed: cancel and free all its timers, waiting for a
+ * callback that runs. */
+void timer_map_free(struct hive_map *map);
+/* Arrays: the index of @value in @map, or -1 when it is not one of its values. */
+int64_t map_array_index(const struct hive_map *map, const void *value);
 /* }===== */
 
 /* The slot of the calling thread in a per-CPU value: sched_getcpu(). */

@@ -263,6 +263,8 @@ static void htab_remove(struct htab *h, struct htab_bucket *b, struct htab_elem 
 	if (h->lru)
 		htab_lru_unlink(e);
 	atomic_fetch_sub(&h->count, 1);
+	if (h->map.has_timer)
+		timer_value_free(&h->map, htab_value(h, e));
 	epoch_retire(&e->rcu, htab_elem_free_rcu);
 }
 
