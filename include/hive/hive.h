@@ -333,9 +333,15 @@ struct hive_map_opts {
 	 * it, lookups return it as zero, HIVE_F_LOCK copies under it. */
 	bool spin_lock;
 	uint32_t spin_lock_off;
+	/* The value holds a struct bpf_timer (16 bytes, 8-aligned) at
+	 * timer_off (what BTF says; the loader fills it): array, hash and
+	 * lru_hash maps only. Copies in and out skip it; deleting or
+	 * replacing the element, and freeing the map, cancel the timer. */
+	bool timer;
+	uint32_t timer_off;
 	size_t : 0;
 };
-#define hive_map_opts__last_field spin_lock_off
+#define hive_map_opts__last_field timer_off
 
 /** @brief Create a map as BPF_MAP_CREATE would: the same attribute checks in
  *  the same order, the same errors (-EINVAL, -E2BIG, -HIVE_ENOTSUPP, -ENOMEM).

@@ -25,6 +25,7 @@ HELPER(ringbuf_query);
 HELPER(spin_lock); HELPER(spin_unlock); HELPER(perf_event_output);
 HELPER(loop); HELPER(for_each_map_elem);
 HELPER(user_ringbuf_drain); HELPER(dynptr_read); HELPER(dynptr_write); HELPER(dynptr_data);
+HELPER(timer_init); HELPER(timer_set_callback); HELPER(timer_start); HELPER(timer_cancel);
 
 struct helper_impl {
 	uint32_t id;
@@ -69,6 +70,10 @@ static const struct helper_impl helper_impls[] = {
 	{160, helper_ktime_get_coarse_ns},
 	{164, helper_for_each_map_elem},
 	{165, helper_snprintf},
+	{169, helper_timer_init},
+	{170, helper_timer_set_callback},
+	{171, helper_timer_start},
+	{172, helper_timer_cancel},
 	{177, helper_trace_vprintk},
 	{181, helper_loop},
 	{182, helper_strncmp},

@@ -203,6 +203,32 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	return run->err;
 }
 
+int jit_exec_cb(const struct jit_image *img, struct hive_run *run, uint32_t pc, const uint64_t *args, uint64_t *ret)
+{
+	if (!img->cb)
+		return vm_fault(run, -ENOEXEC, VM_PC_UNKNOWN, "callback of a program without JIT callback entry");
+	uint64_t regs[11];
+	struct jit_ctx c;
+	c.run = run;
+	run->jit_ctx = &c;
+	c.budget = run->budget;
+	c.min_fp = (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE;
+	c.mem = run->pkt;
+	c.mem_size = run->pkt_size;
+	c.regs = regs;
+	c.want_regs = 0;
+	c.exit_sp = 0;
+	if (run->prog->mode == HIVE_EXEC_CHECKED)
+		jit_rt_refresh(&c);
+	uintptr_t top = (uintptr_t)run->stack + (size_t)HIVE_MAX_FRAMES * HIVE_STACK_SIZE;
+	uint64_t r0 = img->cb(&c, args, top, pc);
+	if (run->prog->mode == HIVE_EXEC_CHECKED)
+		run->budget = c.budget;
+	run->jit_ctx = NULL;
+	*ret = run->err ? c.regs[0] : r0;
+	return run->err;
+}
+
 int jit_call(struct hive_run *run, const struct hive_prog *prog, bool entry, uint32_t pc, const uint64_t *args,
 	     uintptr_t fp, uint64_t *ret)
 {

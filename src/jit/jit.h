@@ -29,6 +29,10 @@ void jit_free(struct jit_image *img);
 int jit_call(struct hive_run *run, const struct hive_prog *prog, bool entry, uint32_t pc, const uint64_t *args,
 	     uintptr_t fp, uint64_t *ret);
 
+/* A fresh run (no caller) entering callback @pc of run->prog's image with
+ * r1..r5 = args and r10 at the top of run->stack: timers. */
+int jit_exec_cb(const struct jit_image *img, struct hive_run *run, uint32_t pc, const uint64_t *args, uint64_t *ret);
+
 /* The machine code of an image (tests look at it: blinding, retpolines). */
 const uint8_t *jit_image_code(const struct jit_image *img, size_t *size);
 

@@ -26,6 +26,12 @@ int jit_call(struct hive_run *run, const struct hive_prog *prog, bool entry, uin
 	return vm_fault(run, -ENOEXEC, VM_PC_UNKNOWN, "no JIT backend on this host");
 }
 
+int jit_exec_cb(const struct jit_image *img, struct hive_run *run, uint32_t pc, const uint64_t *args, uint64_t *ret)
+{
+	(void)img, (void)pc, (void)args, (void)ret;
+	return vm_fault(run, -ENOEXEC, VM_PC_UNKNOWN, "no JIT backend on this host");
+}
+
 void jit_free(struct jit_image *img)
 {
 	(void)img;

@@ -25,6 +25,30 @@ static void be_map_name(const char *in, char out[16])
 	out[i] = '\0';
 }
 
+/* The offset of the struct bpf_timer member of the map's value type (as
+ * the kernel's btf_find_field, top-level members), or -1. */
+static int64_t be_timer_off(const struct hive_object_map *m)
+{
+	const struct btf *btf = m->obj ? m->obj->btf : NULL;
+	if (!btf || !m->value_type_id)
+		return -1;
+	const struct btf_t *t = btf_skip_mods(btf, m->value_type_id, NULL);
+	if (!t || btf_kind(t) != BTF_K_STRUCT)
+		return -1;
+	const struct btf_m *mb = btf_extra(t);
+	for (unsigned i = 0; i < btf_vlen(t); i++) {
+		uint32_t id;
+		const struct btf_t *mt = btf_skip_mods(btf, mb[i].type, &id);
+		if (!mt || btf_kind(mt) != BTF_K_STRUCT || strcmp(btf_name(btf, id), "bpf_timer"))
+			continue;
+		uint32_t bits = btf_kflag(t) ? mb[i].offset & 0xffffff : mb[i].offset;
+		if (bits % 8)
+			return -1;
+		return bits / 8;
+	}
+	return -1;
+}
+
 int backend_map_create(struct hive_object_map *m, struct ldr_log *log)
 {
 	char name[16], why[256] = "";
@@ -37,6 +61,11 @@ int backend_map_create(struct hive_object_map *m, struct ldr_log *log)
 		  .log_size = sizeof(why));
 	if (m->numa_node)
 		o.map_flags |= HIVE_F_NUMA_NODE;
+	int64_t timer_off = be_timer_off(m);
+	if (timer_off >= 0) {
+		o.timer = true;
+		o.timer_off = (uint32_t)timer_off;
+	}
 	int err = hive_map_create((enum hive_map_type)m->type, name, m->key_size, m->value_size, m->max_entries, &o,
 				  &m->map);
 	if (err)

@@ -151,6 +151,8 @@ int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size
 		.inner = MAP_OPT(opts, inner, NULL),
 		.spin_lock = MAP_OPT(opts, spin_lock, false),
 		.spin_lock_off = MAP_OPT(opts, spin_lock_off, 0),
+		.timer = MAP_OPT(opts, timer, false),
+		.timer_off = MAP_OPT(opts, timer_off, 0),
 		.log = MAP_OPT(opts, log_buf, NULL),
 		.log_size = MAP_OPT(opts, log_size, 0),
 	};
@@ -189,6 +191,18 @@ int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size
 			return map_log(&attr, -EINVAL, "%s map: spin_lock_off %u: not a 4-byte slot of the value",
 				       ops->name, attr.spin_lock_off);
 	}
+	if (attr.timer) { /* map_check_btf: bpf_timer only in these */
+		if (type != HIVE_MAP_HASH && type != HIVE_MAP_ARRAY && type != HIVE_MAP_LRU_HASH)
+			return map_log(&attr, -EOPNOTSUPP, "%s map: timer: only hash, lru_hash and array values hold one",
+				       ops->name);
+		if (attr.timer_off % 8 || (uint64_t)attr.timer_off + MAP_TIMER_SIZE > value_size)
+			return map_log(&attr, -EINVAL, "%s map: timer_off %u: not an 8-aligned 16-byte slot of the value",
+				       ops->name, attr.timer_off);
+		if (attr.spin_lock && attr.spin_lock_off + 4 > attr.timer_off &&
+		    attr.spin_lock_off < attr.timer_off + MAP_TIMER_SIZE)
+			return map_log(&attr, -EINVAL, "%s map: timer_off %u overlaps the spin lock", ops->name,
+				       attr.timer_off);
+	}
 
 	struct hive_map *map;
 	err = ops->alloc(&attr, &map);
@@ -205,6 +219,8 @@ int hive_map_create(enum hive_map_type type, const char *name, uint32_t key_size
 	map->map_extra = attr.map_extra;
 	map->has_lock = attr.spin_lock;
 	map->lock_off = attr.spin_lock_off;
+	map->has_timer = attr.timer;
+	map->timer_off = attr.timer_off;
 	if (!map->ncpus)
 		map->ncpus = 1;
 	if (name)
@@ -223,6 +239,8 @@ void hive_map_free(struct hive_map *map)
 	if (!map)
 		return;
 	registry_remove(map);
+	if (map->has_timer)
+		timer_map_free(map);
 	map->ops->free(map);
 	epoch_reclaim();
 }
@@ -233,13 +251,27 @@ void hive_map_free(struct hive_map *map)
 
 void map_copy_value(const struct hive_map *map, void *dst, const void *src)
 {
-	if (!map->has_lock) {
+	if (!map->has_lock && !map->has_timer) {
 		memcpy(dst, src, map->value_size);
 		return;
 	}
-	uint32_t end = map->lock_off + 4;
-	memcpy(dst, src, map->lock_off);
-	memcpy((uint8_t *)dst + end, (const uint8_t *)src + end, map->value_size - end);
+	/* copy around the special fields (at most two), in offset order */
+	uint32_t hole[2][2], n = 0;
+	if (map->has_lock)
+		hole[n][0] = map->lock_off, hole[n][1] = map->lock_off + 4, n++;
+	if (map->has_timer)
+		hole[n][0] = map->timer_off, hole[n][1] = map->timer_off + MAP_TIMER_SIZE, n++;
+	if (n == 2 && hole[1][0] < hole[0][0]) {
+		uint32_t a = hole[0][0], b = hole[0][1];
+		hole[0][0] = hole[1][0], hole[0][1] = hole[1][1];
+		hole[1][0] = a, hole[1][1] = b;
+	}
+	uint32_t at = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy((uint8_t *)dst + at, (const uint8_t *)src + at, hole[i][0] - at);
+		at = hole[i][1];
+	}
+	memcpy((uint8_t *)dst + at, (const uint8_t *)src + at, map->value_size - at);
 }
 
 void map_copy_value_locked(const struct hive_map *map, void *dst, const void *src, bool lock_src)
@@ -254,6 +286,8 @@ void map_init_value(const struct hive_map *map, void *dst)
 {
 	if (map->has_lock)
 		memset((uint8_t *)dst + map->lock_off, 0, 4);
+	if (map->has_timer)
+		memset((uint8_t *)dst + map->timer_off, 0, MAP_TIMER_SIZE);
 }
 
 /* }===== */
@@ -291,7 +325,7 @@ static int map_user_copy(struct hive_map *map, const void *key, void *value, uin
 {
 	if (map_is_queue_like(map))
 		return (int)map->ops->peek(map, value);
-	if (map->ops->user_lookup && !map->has_lock)
+	if (map->ops->user_lookup && !map->has_lock && !map->has_timer)
 		return map->ops->user_lookup(map, key, value);
 	void *p = map->ops->lookup(map, key);
 	if (!p)

@@ -40,6 +40,8 @@ struct map_attr {
 	const struct hive_map *inner;
 	bool spin_lock;
 	uint32_t spin_lock_off;
+	bool timer;
+	uint32_t timer_off;
 	char *log;          /* may be NULL */
 	size_t log_size;
 };
@@ -112,6 +114,8 @@ struct hive_map {
 	bool has_lock;           /* a bpf_spin_lock at lock_off in each value */
 	bool frozen;             /* hive_map_freeze: the user API may only read */
 	uint32_t lock_off;
+	bool has_timer;          /* a struct bpf_timer at timer_off in each value */
+	uint32_t timer_off;
 	struct map_meta inner;   /* map-in-map */
 	char name[MAP_NAME_LEN];
 	/* plain arrays: the values, for map_prog_lookup without an indirect
@@ -173,6 +177,17 @@ void map_init_value(const struct hive_map *map, void *dst);
 /* Copy the user view of a value of @map (all CPU slots, map ids, the lock
  * word zeroed; under the value's lock with HIVE_F_LOCK) from @src. */
 void map_copy_user_value(const struct hive_map *map, void *dst, const void *src, uint64_t elem_flags);
+/* {===== values with a bpf_timer (helpers/helper_timer.c) */
+enum { MAP_TIMER_SIZE = 16 };
+/* The element holding @value is deleted or replaced: cancel and free its
+ * timer (a callback already running finishes). */
+void timer_value_free(struct hive_map *map, void *value);
+/* @map is being freed: cancel and free all its timers, waiting for a
+ * callback that runs. */
+void timer_map_free(struct hive_map *map);
+/* Arrays: the index of @value in @map, or -1 when it is not one of its values. */
+int64_t map_array_index(const struct hive_map *map, const void *value);
+/* }===== */
 
 /* The slot of the calling thread in a per-CPU value: sched_getcpu(). */
 uint32_t map_this_cpu(const struct hive_map *map);

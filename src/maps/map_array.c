@@ -138,7 +138,19 @@ static long array_update(struct hive_map *map, const void *key, const void *valu
 		map_copy_value_locked(map, val, value, false);
 	else
 		map_copy_value(map, val, value);
+	if (map->has_timer) /* as bpf_obj_free_fields after the copy */
+		timer_value_free(map, val);
 	return 0;
+}
+
+int64_t map_array_index(const struct hive_map *map, const void *value)
+{
+	const struct array_map *arr = array_of((struct hive_map *)(uintptr_t)map);
+	uintptr_t p = (uintptr_t)value, base = (uintptr_t)arr->values;
+	size_t span = (size_t)arr->elem_size * map->ncpus;
+	if (p < base || (p - base) % span || (p - base) / span >= map->max_entries)
+		return -1;
+	return (int64_t)((p - base) / span);
 }
 
 static long array_delete(struct hive_map *map, const void *key)

@@ -266,17 +266,22 @@ static void htab_detach(struct htab *h, struct htab_bucket *b, struct htab_elem 
 	atomic_fetch_sub(&h->count, 1);
 }
 
-static void htab_retire(struct htab_elem *e)
+/* Outside the bucket lock: a timer's cancel waits for its callback,
+ * which may update this map. */
+static void htab_retire(struct htab *h, struct htab_elem *e)
 {
-	if (e)
-		epoch_retire(&e->rcu, htab_elem_free_rcu);
+	if (!e)
+		return;
+	if (h->map.has_timer)
+		timer_value_free(&h->map, htab_value(h, e));
+	epoch_retire(&e->rcu, htab_elem_free_rcu);
 }
 
 /* Remove a linked element, count it out, retire it. */
 static void htab_remove(struct htab *h, struct htab_bucket *b, struct htab_elem *e)
 {
 	htab_detach(h, b, e);
-	htab_retire(e);
+	htab_retire(h, e);
 }
 
 /* LRU, full map: evict by second chance from the tail. */
@@ -434,7 +439,7 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 	}
 out:
 	htab_writer_unlock(h, b);
-	htab_retire(old);
+	htab_retire(h, old);
 	return err;
 fail:
 	htab_writer_unlock(h, b);
@@ -474,7 +479,7 @@ static long htab_delete(struct hive_map *map, const void *key)
 	if (e)
 		htab_detach(h, b, e);
 	htab_writer_unlock(h, b);
-	htab_retire(e);
+	htab_retire(h, e);
 	return e ? 0 : -ENOENT;
 }
 

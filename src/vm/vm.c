@@ -332,6 +332,7 @@ HIVE_API void hive_prog_free(struct hive_prog *prog)
 {
 	if (!prog)
 		return;
+	timer_prog_free(prog); /* no timer callback into it runs after this */
 	if (prog->jit)
 		jit_free(prog->jit);
 	free(prog->helpers);
@@ -608,6 +609,39 @@ uint64_t vm_call_callback(struct hive_run *run, uint64_t ref, uint64_t a1, uint6
 	int err = vm_call_nested(run, prog, false, (uint32_t)pc, args, caller_fp - HIVE_STACK_SIZE, &r0);
 	run->fp = caller_fp; /* the callback's own helper calls moved it */
 	return err ? 0 : r0;
+}
+
+int vm_run_callback(const struct hive_prog *prog, uint64_t ref, bool use_jit, const uint64_t *args,
+		    const struct vm_region *extra, uint32_t nextra, uint64_t *ret, char *errmsg, size_t errsz)
+{
+	*ret = 0;
+	int64_t pc = vm_func_ref_pc(prog, ref);
+	if (pc < 0)
+		return -EINVAL;
+	if (nextra > VM_MAX_REGIONS - 1 - prog->ndata_regions)
+		return -E2BIG;
+	_Alignas(16) uint8_t stack[HIVE_MAX_FRAMES * HIVE_STACK_SIZE];
+	struct hive_run run;
+	memset(&run, 0, offsetof(struct hive_run, errmsg));
+	run.prog = prog;
+	run.budget = prog->insn_budget;
+	run.stack = stack;
+	run.errmsg[0] = '\0';
+	vm_add_region(&run, stack, sizeof(stack), true);
+	for (uint32_t i = 0; i < nextra; i++)
+		run.regions[run.nregions++] = extra[i];
+	for (uint32_t i = 0; i < prog->ndata_regions; i++)
+		run.regions[run.nregions++] = prog->data_regions[i];
+	int err;
+	if (use_jit && prog->jit) {
+		err = jit_exec_cb(prog->jit, &run, (uint32_t)pc, args, ret);
+	} else {
+		uintptr_t top = (uintptr_t)stack + sizeof(stack);
+		err = interp_call(&run, prog, (uint32_t)pc, args, top, ret);
+	}
+	if (err && errmsg)
+		snprintf(errmsg, errsz, "%s", run.errmsg);
+	return err;
 }
 
 /* Open the global data of a tail-call target (whatever the mode of the

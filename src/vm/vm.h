@@ -136,6 +136,17 @@ uint64_t vm_tail_call(struct hive_run *run, uint64_t ctx, uint64_t map, uint64_t
 uint64_t vm_helper_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			     struct hive_run *run);
 
+/* A fresh run of @prog entering its callback @ref with r1..r5 = args (a
+ * timer firing): on JIT code when @use_jit and the program has it, else
+ * on the interpreter; checked runs may touch the stack, @extra and the
+ * program's global data.  The caller holds the epoch section.  r0 in
+ * *ret; returns 0 or the run's errno (message in errmsg). */
+int vm_run_callback(const struct hive_prog *prog, uint64_t ref, bool use_jit, const uint64_t *args,
+		    const struct vm_region *extra, uint32_t nextra, uint64_t *ret, char *errmsg, size_t errsz);
+/* Timers (helpers/helper_timer.c): cancel every timer whose callback is
+ * in @prog, waiting for one that runs. */
+void timer_prog_free(const struct hive_prog *prog);
+
 /* The engines' entry for a nested call: run @prog from @pc with r1..r5 =
  * args and r10 = fp; r0 in *ret.  Returns 0 or run->err. */
 int interp_call(struct hive_run *run, const struct hive_prog *prog, uint32_t pc, const uint64_t *args,
