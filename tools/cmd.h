@@ -2,6 +2,7 @@
 #ifndef HIVE_TOOLS_CMD_H
 #define HIVE_TOOLS_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 int cmd_run(int argc, char **argv);
@@ -33,6 +34,12 @@ void tool_maps_free(struct tool_maps *owned);
  * keyless ones, maps by name, entries by key bytes; prog-array slots as "prog": NAME,
  * map-in-map slots as "map": NAME or "inner": {...}; per-CPU values all CPUs' slots. */
 int tool_maps_dump(FILE *f, const struct hive_object *obj);
+
+struct hive_prog;
+struct hive_jit_opts;
+/* JIT-compile @prog for --jit (tools/cmd_run.c). On a host without a JIT backend
+ * say so once and clear *@jit: the run goes on on the interpreter. */
+int tool_jit(struct hive_prog *prog, const struct hive_jit_opts *opts, bool *jit);
 
 /* Read a whole file (or "-" for stdin); NUL-terminated; NULL + errno on failure. */
 char *tool_read_file(const char *path, size_t *size);

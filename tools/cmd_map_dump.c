@@ -408,7 +408,7 @@ int cmd_map_dump(int argc, char **argv)
 		goto out;
 	}
 	if (prog) {
-		if (jit && (err = hive_prog_jit(hive_program_prog(prog), NULL))) {
+		if (jit && (err = tool_jit(hive_program_prog(prog), NULL, &jit))) {
 			fprintf(stderr, "hive: %s: JIT: %s\n", run, strerror(-err));
 			goto out;
 		}

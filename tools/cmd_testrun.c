@@ -292,7 +292,7 @@ int cmd_test_run(int argc, char **argv)
 	for (size_t i = 0; jit && i < hive_object_prog_cnt(obj); i++) {
 		struct hive_program *p = hive_object_prog(obj, i);
 		HIVE_OPTS(hive_jit_opts, jo);
-		if (hive_program_prog(p) && (err = hive_prog_jit(hive_program_prog(p), &jo))) {
+		if (hive_program_prog(p) && (err = tool_jit(hive_program_prog(p), &jo, &jit))) {
 			fprintf(stderr, "hive: %s: JIT: %s\n", hive_program_name(p), strerror(-err));
 			goto close;
 		}

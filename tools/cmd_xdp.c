@@ -413,10 +413,11 @@ int cmd_xdp(int argc, char **argv)
 	if (!hive_program_verify_stats(prog, &st))
 		printf("verified %s: %" PRIu64 " insns processed, %" PRIu64 " states, %.2f ms\n",
 		       hive_program_name(prog), st.processed_insns, st.total_states, st.time_ns / 1e6);
-	if (jit && (err = hive_prog_jit(hive_program_prog(prog), NULL))) {
+	if (jit && (err = tool_jit(hive_program_prog(prog), NULL, &jit))) {
 		fprintf(stderr, "hive xdp: JIT: %s\n", strerror(-err));
 		goto out;
 	}
+	live.jit = jit;
 	if (maps_json && (err = tool_maps_seed(obj, maps_json, log, sizeof(log)))) {
 		fprintf(stderr, "hive xdp: %s\n", log);
 		goto out;

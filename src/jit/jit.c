@@ -1,6 +1,6 @@
 /* The JIT's backend-independent part: W^X code memory, the public API, and
  * the run-time entry with the C functions JIT code calls back into. */
-#if defined(__x86_64__)
+#if HIVE_JIT_X86_64
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* Hosts without a JIT backend: programs run on the interpreter. */
-#if !defined(__x86_64__)
+#if !HIVE_JIT_X86_64
 #include <errno.h>
 
 #include "jit/jit.h"

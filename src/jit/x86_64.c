@@ -55,7 +55,7 @@
  * r1-r5 hold whatever the helper left (the kernel's convention; the loader
  * refuses programs that read them before writing them again).
  */
-#if defined(__x86_64__)
+#if HIVE_JIT_X86_64
 
 #include <errno.h>
 #include <stdlib.h>
