@@ -13,6 +13,10 @@
 #include "cmd.h"
 #include "fixture.h"
 
+/* room for any packet a program can make: skb_change_tail/head and
+ * adjust_room stop at 16064 bytes (the kernel's SKB_MAX_ALLOC) */
+enum { TESTRUN_DATA_OUT = 16384 };
+
 static const struct {
 	const char *name;
 	enum hive_prog_type type;
@@ -308,7 +312,7 @@ int cmd_test_run(int argc, char **argv)
 	enum hive_prog_type t = type ? type : hive_program_type(prog);
 	/* an xdp or skb context comes back in ctx_out; a syscall program's in ctx_in */
 	bool want_ctx_out = ctx && t != HIVE_PROG_RAW_TRACEPOINT && t != HIVE_PROG_SYSCALL;
-	if (in.n && !(data_out = malloc(4096))) {
+	if (in.n && !(data_out = malloc(TESTRUN_DATA_OUT))) {
 		fprintf(stderr, "hive: out of memory\n");
 		goto close;
 	}
@@ -319,7 +323,7 @@ int cmd_test_run(int argc, char **argv)
 	for (size_t r = 0; r < runs; r++) {
 		const struct fixture_packet *pkt = in.n ? &in.v[r] : NULL;
 		HIVE_OPTS(hive_test_run_opts, o, .prog_type = type, .data_in = pkt ? pkt->data : NULL,
-			  .data_size_in = pkt ? pkt->len : 0, .data_out = data_out, .data_size_out = data_out ? 4096 : 0,
+			  .data_size_in = pkt ? pkt->len : 0, .data_out = data_out, .data_size_out = data_out ? TESTRUN_DATA_OUT : 0,
 			  .ctx_in = ctx, .ctx_size_in = (uint32_t)ctx_size, .ctx_out = want_ctx_out ? ctx_out : NULL,
 			  .ctx_size_out = want_ctx_out ? sizeof ctx_out : 0, .repeat = (uint32_t)repeat, .use_jit = jit);
 		err = hive_program_test_run(prog, &o);

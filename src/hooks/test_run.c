@@ -80,6 +80,14 @@ void hook_buf_free(uint8_t *buf)
 		munmap(buf, HOOK_PAGE);
 }
 
+void hook_buf_release(uint8_t *buf, size_t size)
+{
+	if (!size || size == HOOK_PAGE)
+		hook_buf_free(buf);
+	else if (buf)
+		munmap(buf, size);
+}
+
 int hook_refuse(struct hive_test_run_opts *o, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -117,6 +125,13 @@ void hook_pkt_moved(struct hive_run *run, struct hook_state *st)
 				break;
 			}
 		}
+	}
+	if (st->kind == HOOK_SKB) {
+		st->skb.data = st->skb.data_meta = (uint32_t)(uintptr_t)st->data;
+		st->skb.data_end = (uint32_t)(uintptr_t)st->data_end;
+		st->skb.len = (uint32_t)(st->data_end - st->data);
+		if (run) /* LD_ABS/LD_IND read the packet as it is now */
+			vm_set_pkt(run, st->data, st->skb.len);
 	}
 	if (st->kind == HOOK_XDP) {
 		if (st->data_meta < st->head_low)
@@ -329,7 +344,7 @@ static int test_run_xdp(const struct hive_prog *prog, struct hive_test_run_opts 
 	err = test_run_loop(prog, o, &st, true, o->repeat);
 	if (!err)
 		err = hook_xdp_finish(o, &st, &user, o->ctx_in || o->ctx_out);
-	hook_buf_free(st.buf);
+	hook_buf_release(st.buf, st.buf_size);
 	return err;
 }
 
@@ -344,7 +359,7 @@ static int test_run_skb(const struct hive_prog *prog, struct hive_test_run_opts 
 	err = test_run_loop(prog, o, &st, true, o->repeat);
 	if (!err)
 		err = hook_skb_finish(o, &st, &user, has_user);
-	hook_buf_free(st.buf);
+	hook_buf_release(st.buf, st.buf_size);
 	return err;
 }
 
@@ -418,6 +433,23 @@ HIVE_API int hive_hook_helpers_install(struct hive_env *env)
 		{BPF_FUNC_xdp_adjust_head, "xdp_adjust_head", hook_xdp_adjust_head},
 		{BPF_FUNC_xdp_adjust_meta, "xdp_adjust_meta", hook_xdp_adjust_meta},
 		{BPF_FUNC_xdp_adjust_tail, "xdp_adjust_tail", hook_xdp_adjust_tail},
+		{BPF_FUNC_skb_change_tail, "skb_change_tail", hook_skb_change_tail},
+		{BPF_FUNC_skb_change_head, "skb_change_head", hook_skb_change_head},
+		{BPF_FUNC_skb_adjust_room, "skb_adjust_room", hook_skb_adjust_room},
+		{BPF_FUNC_skb_vlan_push, "skb_vlan_push", hook_skb_vlan_push},
+		{BPF_FUNC_skb_vlan_pop, "skb_vlan_pop", hook_skb_vlan_pop},
+		{BPF_FUNC_skb_change_proto, "skb_change_proto", hook_skb_change_proto},
+		{BPF_FUNC_skb_change_type, "skb_change_type", hook_skb_change_type},
+		{BPF_FUNC_skb_pull_data, "skb_pull_data", hook_skb_pull_data},
+		{BPF_FUNC_skb_load_bytes_relative, "skb_load_bytes_relative", hook_skb_load_bytes_relative},
+		{BPF_FUNC_csum_update, "csum_update", hook_csum_update},
+		{BPF_FUNC_csum_level, "csum_level", hook_csum_level},
+		{BPF_FUNC_set_hash, "set_hash", hook_set_hash},
+		{BPF_FUNC_set_hash_invalid, "set_hash_invalid", hook_set_hash_invalid},
+		{BPF_FUNC_get_hash_recalc, "get_hash_recalc", hook_get_hash_recalc},
+		{BPF_FUNC_skb_ecn_set_ce, "skb_ecn_set_ce", hook_skb_ecn_set_ce},
+		{BPF_FUNC_get_cgroup_classid, "get_cgroup_classid", hook_skb_no_classid},
+		{BPF_FUNC_get_route_realm, "get_route_realm", hook_skb_no_classid},
 	};
 	if (!env)
 		return -EINVAL;

@@ -567,6 +567,15 @@ int64_t vm_func_ref_pc(const struct hive_prog *prog, uint64_t ref)
 	return -1;
 }
 
+void vm_set_pkt(struct hive_run *run, const uint8_t *pkt, size_t size)
+{
+	run->pkt = pkt;
+	run->pkt_size = size;
+	struct jit_ctx *c = run->jit_ctx;
+	if (c) /* JIT code reads the packet through its ctx */
+		c->mem = pkt, c->mem_size = size;
+}
+
 /* Run @prog from @pc, nested, in the engine of this run. */
 static int vm_call_nested(struct hive_run *run, const struct hive_prog *prog, bool entry, uint32_t pc,
 			  const uint64_t *args, uintptr_t fp, uint64_t *ret)

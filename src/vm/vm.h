@@ -132,6 +132,9 @@ uint64_t vm_call_callback(struct hive_run *run, uint64_t ref, uint64_t a1, uint6
  * array, index out of range, empty slot, 33 tail calls taken) a negative
  * errno and nothing happened. */
 uint64_t vm_tail_call(struct hive_run *run, uint64_t ctx, uint64_t map, uint64_t index);
+/* A helper moved or resized the packet LD_ABS/LD_IND read: both engines
+ * read it there from now on. */
+void vm_set_pkt(struct hive_run *run, const uint8_t *pkt, size_t size);
 /* The built-in helper the engines treat as the tail call. */
 uint64_t vm_helper_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			     struct hive_run *run);

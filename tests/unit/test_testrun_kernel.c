@@ -442,6 +442,73 @@ static void test_skb(void **state)
 	close_objs();
 }
 
+/* The helpers that reshape a socket buffer or read and set its metadata
+ * (tests/hooks/skb_shape.bpf.c): each program over frames of several
+ * kinds (IPv4 UDP/TCP, IPv6, ARP, 802.1Q and QinQ tagged, ECN marks),
+ * with arguments from bytes 6..9 of the frame, chosen per case. */
+static void test_skb_shape(void **state)
+{
+	(void)state;
+	SKIP_IF_NO_KERNEL();
+	open_objs("skb_shape");
+	enum { NBASE = 9, NPARAM = 64 };
+	static uint8_t base[NBASE][128];
+	static uint32_t base_size[NBASE];
+	uint32_t b = 0;
+	base_size[b] = make_frame(base[b], 60, mac_zero, 0x0800, 17, 53), b++;
+	base_size[b] = make_frame(base[b], 74, mac_other, 0x0800, 6, 80), b++;
+	base_size[b] = make_frame(base[b], 94, mac_zero, 0x86dd, 0, 0);
+	base[b][14] = 0x60, base[b][15] = 0x10, b++;            /* IPv6, traffic class ECT(0) */
+	base_size[b] = make_frame(base[b], 42, mac_bcast, 0x0806, 0, 0), b++;
+	for (int tag = 0; tag < 2; tag++) { /* 802.1Q, then QinQ (802.1ad outer) */
+		uint8_t f[128];
+		uint32_t n = make_frame(f, 64, mac_zero, 0x0800, 17, 53);
+		uint32_t push = tag ? 8 : 4;
+		memcpy(base[b], f, 12);
+		static const uint8_t q[] = {0x81, 0x00, 0x00, 0x05}, qq[] = {0x88, 0xa8, 0x00, 0x07, 0x81, 0x00, 0x00, 0x05};
+		memcpy(base[b] + 12, tag ? qq : q, push);
+		memcpy(base[b] + 12 + push, f + 12, n - 12);
+		base_size[b++] = n + push;
+	}
+	for (int ecn = 1; ecn < 4; ecn++) { /* IPv4 with ECT(1), ECT(0), CE */
+		base_size[b] = make_frame(base[b], 60, mac_zero, 0x0800, 17, 53);
+		base[b][15] = (uint8_t)ecn;
+		b++;
+	}
+	static const uint8_t fixed[][4] = {
+		{0, 0, 0, 0}, {0, 14, 0, 0}, {0, 34, 0, 0}, {0, 33, 0, 0}, {0, 60, 0, 0}, {1, 0, 0, 0},
+		{0, 100, 0, 1}, {0, 0, 0x80, 0}, {0, 0, 0x81, 0}, {0, 0, 0x82, 0}, {0, 0, 0x40, 0}, {4, 0, 0, 7},
+		{8, 0, 0, 0}, {20, 1, 0, 0}, {20, 0, 2, 0}, {20, 1, 2, 0}, {24, 1, 0x22, 0x3a}, {28, 0, 0x0a, 0},
+		{36, 0, 0x14, 0}, {40, 1, 0x04, 0}, {0xec, 0, 0x40, 0}, {0xec, 1, 0, 0}, {0xd8, 0, 0x80, 0},
+		{20, 4, 2, 0}, {20, 8, 2, 0}, {100, 0x10, 0, 0}, {0x9c, 0x10, 0, 0}, {20, 0x20, 0, 0},
+		{20, 2, 0, 0}, {20, 3, 0, 0}, {0, 0, 0, 16}, {1, 0x23, 0x01, 1}, {0, 5, 0, 2}, {2, 0, 0, 4},
+		{0, 1, 0, 1}, {1, 1, 1, 2}, {3, 0x0e, 0x20, 0x0d}, {2, 0x09, 0, 0x03}, {6, 0x18, 0x10, 0x08},
+		{0xff, 0x3f, 0xff, 0xff}, {0xec, 0, 0x80, 0}, {0xd8, 0, 0x40, 0}, {50, 0x41, 0, 0}, {2, 0x80, 0, 0},
+	};
+	enum { NFIX = sizeof fixed / sizeof *fixed };
+	_Static_assert((int)NFIX <= (int)NPARAM, "more fixed cases than room");
+	static uint8_t frames_p[NBASE * NPARAM][136];
+	static struct tcase cases[NBASE * NPARAM];
+	size_t n = 0;
+	for (uint32_t f = 0; f < b; f++)
+		for (uint32_t k = 0; k < NPARAM; k++, n++) {
+			memcpy(frames_p[n], base[f], base_size[f]);
+			for (int j = 0; j < 4; j++)
+				frames_p[n][6 + j] = k < NFIX ? fixed[k][j] : (uint8_t)rnd();
+			cases[n] = (struct tcase){.data = frames_p[n], .size = base_size[f]};
+		}
+	static const char *progs[] = {"shape_tail", "shape_head", "shape_room", "shape_vlan",
+				      "shape_proto", "shape_meta", "tc_relative", "sock_relative"};
+	for (size_t p = 0; p < sizeof progs / sizeof *progs; p++)
+		diff_prog(obj_i, obj_j, progs[p], cases, n);
+	/* repeated runs reshape the same buffer again and again */
+	for (size_t i = 0; i < n; i += 7)
+		cases[i].repeat = 4;
+	diff_prog(obj_i, obj_j, "shape_head", cases, n);
+	diff_prog(obj_i, obj_j, "shape_vlan", cases, n);
+	close_objs();
+}
+
 /* __sk_buff contexts in and out, and the refusals. */
 static void test_skb_ctx(void **state)
 {
@@ -511,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_xdp_ctx),
 		cmocka_unit_test(test_skb),
 		cmocka_unit_test(test_skb_ctx),
+		cmocka_unit_test(test_skb_shape),
 		cmocka_unit_test(test_raw_tp_syscall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
