@@ -112,6 +112,10 @@ uint64_t hook_skb_store_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, 
 uint64_t hook_l3_csum_replace(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_redirect(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_l4_csum_replace(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+/* hook_xdp_bytes.c */
+uint64_t hook_xdp_get_buff_len(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_xdp_load_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_xdp_store_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 /* hook_skb_shape.c: reshaping a socket buffer and its metadata */
 uint64_t hook_skb_change_tail(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_skb_change_head(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);

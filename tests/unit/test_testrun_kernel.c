@@ -362,7 +362,7 @@ static void test_xdp(void **state)
 	open_objs("xdp_hooks");
 	static struct tcase cases[NCASES + 16];
 	static const char *progs[] = {"xdp_parse", "xdp_encap", "xdp_decap", "xdp_tail", "xdp_meta",
-				      "xdp_head_edges", "xdp_tail_edges", "xdp_meta_edges", "xdp_fields"};
+				      "xdp_head_edges", "xdp_tail_edges", "xdp_meta_edges", "xdp_fields", "xdp_bytes"};
 	for (size_t p = 0; p < sizeof progs / sizeof *progs; p++) {
 		size_t n = frame_cases(cases, 0);
 		/* adjust_* accumulate over repeated runs of one buffer */
