@@ -27,6 +27,7 @@ enum {
 	HOOK_XDP_META_MAX = 255,  /* skb_shared_info's u8 meta_len */
 	HOOK_SKB_HEADROOM = 64,   /* NET_SKB_PAD + NET_IP_ALIGN */
 	HOOK_LO_IFINDEX = 1,      /* the one device hive models: loopback */
+	HOOK_XDP_MAX_FRAGS = 17,  /* MAX_SKB_FRAGS */
 };
 
 enum hook_kind { HOOK_NONE, HOOK_XDP, HOOK_SKB };
@@ -45,6 +46,10 @@ struct hook_state {
 	uint8_t *tail_max;         /* xdp: highest data_end (tailroom kept free) */
 	uint8_t *head_low;         /* xdp runner: lowest data_meta since the headroom was zeroed */
 	uint32_t redirect_ifindex; /* bpf_redirect's target */
+	/* xdp multi-buffer test runs: what follows the linear part, a page each */
+	uint8_t *frag[HOOK_XDP_MAX_FRAGS];
+	uint32_t frag_len[HOOK_XDP_MAX_FRAGS];
+	uint32_t nfrags, frags_size;
 	/* socket buffers: what the reshaping helpers (hook_skb_shape.c) keep */
 	size_t buf_size;           /* of buf: HOOK_PAGE unless a helper grew it */
 	uint8_t *net;              /* the network header (tc: data is the MAC header) */
@@ -112,7 +117,14 @@ uint64_t hook_skb_store_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, 
 uint64_t hook_l3_csum_replace(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_redirect(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_l4_csum_replace(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
-/* hook_xdp_bytes.c */
+/* hook_xdp_bytes.c: fragments of multi-buffer test runs, bytes by offset */
+/* Put data_in[from, size) into fragments (-ENOMEM past 17 pages). */
+int hook_xdp_frags_fill(struct hook_state *st, const uint8_t *data, uint32_t from, uint32_t size);
+void hook_xdp_frags_free(struct hook_state *st);
+/* bpf_xdp_adjust_tail of a frame with fragments. */
+int hook_xdp_frags_adjust_tail(struct hook_state *st, int offset);
+/* Copy the whole frame, from data_meta through the fragments, to @out. */
+void hook_xdp_frags_copy(const struct hook_state *st, uint8_t *out);
 uint64_t hook_xdp_get_buff_len(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_xdp_load_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_xdp_store_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);

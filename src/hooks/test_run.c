@@ -344,6 +344,7 @@ static int test_run_xdp(const struct hive_prog *prog, struct hive_test_run_opts 
 	err = test_run_loop(prog, o, &st, true, o->repeat);
 	if (!err)
 		err = hook_xdp_finish(o, &st, &user, o->ctx_in || o->ctx_out);
+	hook_xdp_frags_free(&st);
 	hook_buf_release(st.buf, st.buf_size);
 	return err;
 }
