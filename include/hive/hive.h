@@ -214,9 +214,14 @@ struct hive_run_opts {
 	 * context); NULL: mem. */
 	const void *pkt;
 	size_t pkt_size;
+	/* The attach point a hook reports: bpf_get_func_ip (the probed
+	 * function's address) and bpf_get_attach_cookie (the cookie given at
+	 * attach) return these; 0 when unset. */
+	uint64_t func_ip;
+	uint64_t attach_cookie;
 	size_t : 0;
 };
-#define hive_run_opts__last_field pkt_size
+#define hive_run_opts__last_field attach_cookie
 
 /** @brief Run @prog once. Returns 0 with opts->retval set, or a negative errno:
  *  -EFAULT (memory access outside the allowed regions, checked mode),

@@ -19,6 +19,7 @@ HELPER(jiffies64);
 HELPER(trace_printk); HELPER(snprintf); HELPER(trace_vprintk);
 HELPER(get_prandom_u32); HELPER(get_smp_processor_id); HELPER(get_numa_node_id);
 HELPER(get_current_pid_tgid); HELPER(get_current_uid_gid); HELPER(get_current_comm);
+HELPER(get_func_ip); HELPER(get_attach_cookie);
 HELPER(csum_diff); HELPER(strtol); HELPER(strtoul); HELPER(strncmp);
 HELPER(ringbuf_output); HELPER(ringbuf_reserve); HELPER(ringbuf_submit); HELPER(ringbuf_discard);
 HELPER(ringbuf_query);
@@ -74,6 +75,8 @@ static const struct helper_impl helper_impls[] = {
 	{170, helper_timer_set_callback},
 	{171, helper_timer_start},
 	{172, helper_timer_cancel},
+	{173, helper_get_func_ip},
+	{174, helper_get_attach_cookie},
 	{177, helper_trace_vprintk},
 	{181, helper_loop},
 	{182, helper_strncmp},

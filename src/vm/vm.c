@@ -455,6 +455,8 @@ HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *o
 	size_t nextra = extra ? opts->nregions : 0;
 	if (nextra > VM_MAX_REGIONS - 2 - prog->ndata_regions)
 		return -E2BIG;
+	if (opts->sz >= offsetofend(struct hive_run_opts, attach_cookie))
+		run.func_ip = opts->func_ip, run.attach_cookie = opts->attach_cookie;
 	run.pkt = has_ext && opts->pkt ? opts->pkt : opts->mem;
 	run.pkt_size = has_ext && opts->pkt ? opts->pkt_size : opts->mem_size;
 	/* regions matter only to checked runs (trusted ones never look) */

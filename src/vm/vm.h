@@ -87,6 +87,7 @@ struct hive_run {
 	/* stack of all frames: frame i occupies [stack + i*512, stack + (i+1)*512),
 	 * the entry frame is the highest */
 	uint8_t *stack;
+	uint64_t func_ip, attach_cookie; /* the attach point (hive_run_opts) */
 	/* Add new fields above: hive_prog_run zeroes everything before errmsg
 	 * and leaves the two buffers below uninitialised (their size is most of
 	 * a short run's cost). */
