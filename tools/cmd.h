@@ -17,6 +17,7 @@ int cmd_objdump(int argc, char **argv); /* tools/cmd_object.c: hive disasm OBJ.o
 int cmd_test_run(int argc, char **argv); /* tools/cmd_testrun.c: hive test-run OBJ.o ... */
 int cmd_verify(int argc, char **argv);  /* tools/cmd_verify.c */
 int cmd_xdp(int argc, char **argv);     /* tools/cmd_xdp.c: hive xdp OBJ.o --pcap IN ... */
+int cmd_uprobe(int argc, char **argv);  /* tools/cmd_uprobe.c: hive uprobe OBJ.o (--pid PID | -- CMD) */
 
 struct hive_object;
 /* Seed an object's maps from {"MAP": [{"key": "HEX", "value": "HEX"}...]} (tools/tool_maps_json.c;
