@@ -798,6 +798,8 @@ struct hive_verify_map {
 	 * describing the inner maps (its fd unused); a lookup yields that map
 	 * or NULL. 0: none (lookups in it are refused). */
 	uint32_t inner_map;
+	bool has_timer;       /* the value holds a struct bpf_timer at timer_off */
+	uint32_t timer_off;
 };
 
 struct hive_verify_opts {

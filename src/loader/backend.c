@@ -141,6 +141,7 @@ int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, s
 
 static struct hive_verify_map be_verify_row(const struct hive_object_map *m, int32_t fd)
 {
+	int64_t timer_off = be_timer_off(m);
 	return (struct hive_verify_map){
 		.fd = fd,
 		.type = m->type,
@@ -148,6 +149,8 @@ static struct hive_verify_map be_verify_row(const struct hive_object_map *m, int
 		.value_size = m->value_size,
 		.max_entries = m->max_entries,
 		.map_flags = m->map_flags,
+		.has_timer = timer_off >= 0,
+		.timer_off = timer_off >= 0 ? (uint32_t)timer_off : 0,
 	};
 }
 

@@ -12,6 +12,7 @@ enum {
 	FN_PERF_EVENT_OUTPUT = 25, FN_MAP_PUSH = 87, FN_MAP_POP = 88, FN_MAP_PEEK = 89,
 	FN_RINGBUF_OUTPUT = 130, FN_RINGBUF_RESERVE = 131, FN_RINGBUF_SUBMIT = 132,
 	FN_RINGBUF_DISCARD = 133, FN_RINGBUF_QUERY = 134, FN_FOR_EACH = 164, FN_LOOP = 181,
+	FN_TIMER_INIT = 169, FN_TIMER_SET_CB = 170,
 };
 
 static void invalidate_ref(struct reg_state *r, void *arg)
@@ -129,7 +130,7 @@ static int enter_callback(struct verifier_env *env, int subprog, uint32_t helper
 	f->callback = ++env->id_gen ? env->id_gen : ++env->id_gen;
 	for (int i = 0; i < VERIFIER_NREGS; i++)
 		reg_mark_not_init(&f->regs[i]);
-	if (helper == FN_FOR_EACH) {
+	if (helper == FN_FOR_EACH || helper == FN_TIMER_SET_CB) {
 		static const uint16_t types[3] = {CONST_PTR_TO_MAP, PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE};
 		for (int i = 0; i < 3; i++) {
 			struct reg_state *r = &f->regs[1 + i];
@@ -138,7 +139,8 @@ static int enter_callback(struct verifier_env *env, int subprog, uint32_t helper
 			r->map = map;
 			r->v = range_const(0);
 		}
-		f->regs[4] = caller->regs[3]; /* the context */
+		if (helper == FN_FOR_EACH)
+			f->regs[4] = caller->regs[3]; /* the context */
 	} else {
 		reg_mark_unknown(&f->regs[1]); /* the index */
 		f->regs[2] = caller->regs[3];  /* the context */
@@ -164,7 +166,8 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 	bool mem_write = false, mem_nullable = false;
 	uint32_t release = 0;
 	int64_t alloc_size = -1;
-	int callback = -1;
+	int callback = -1, timer_map = -1;
+	bool key_zero = false;
 	char tn[32];
 
 	for (int i = 0; i < 5 && p->args[i] != ARG_NONE; i++) {
@@ -189,6 +192,10 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			map = r->map;
 			if ((err = check_map_func(env, p, map)))
 				return err;
+			if (p->id == FN_TIMER_INIT && timer_map >= 0 && timer_map != map)
+				return verr(env, (uint16_t)(m | 2), "pass the map the timer's value was looked up in",
+					    "timer pointer in R1 map_uid=%d doesn't match map pointer in R2 map_uid=%d",
+					    timer_map, map);
 			break;
 		case ARG_PTR_TO_MAP_KEY:
 		case ARG_PTR_TO_MAP_VALUE:
@@ -200,6 +207,14 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			uint32_t sz = arg == ARG_PTR_TO_MAP_KEY ? mp->key_size : mp->value_size;
 			if ((err = check_helper_mem(env, regno, sz, arg == ARG_PTR_TO_UNINIT_MAP_VALUE, false)))
 				return err;
+			/* an array looked up with key 0 known from the stack cannot
+			 * miss: the value is not NULL (the kernel's const map key;
+			 * it also takes 8-byte-aligned constant spills, which hive's
+			 * stack does not track below 8 bytes) */
+			if (p->id == 1 && arg == ARG_PTR_TO_MAP_KEY && mp->max_entries &&
+			    (mp->type == HIVE_MAP_ARRAY || mp->type == HIVE_MAP_PERCPU_ARRAY) &&
+			    stack_known_zero(env, r, sz))
+				key_zero = true;
 			break;
 		}
 		case ARG_PTR_TO_MEM:
@@ -291,7 +306,36 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			if ((err = check_helper_mem(env, regno, 1, false, false)))
 				return err;
 			break;
+		case ARG_PTR_TO_TIMER: {
+			/* exactly the bpf_timer field of a map value (process_timer_func) */
+			if (reg_base(r) != PTR_TO_MAP_VALUE || (r->type & PTR_MAYBE_NULL))
+				return verr(env, m, r->type & PTR_MAYBE_NULL ? "compare the pointer with 0 first" : NULL,
+					    "R%d type=%s expected=map_value", regno, tn);
+			const struct hive_verify_map *mp = &env->maps[r->map];
+			if (!range_is_const(r->v))
+				return verr(env, m, NULL,
+					    "R%d doesn't have constant offset. bpf_timer has to be at the constant offset",
+					    regno);
+			if (!mp->has_timer)
+				return verr(env, m, "declare a struct bpf_timer in the map's value (BTF)",
+					    "map '%d' has no valid bpf_timer", r->map);
+			int64_t off = (int64_t)r->off + (int64_t)r->v.t.value;
+			if (off != mp->timer_off)
+				return verr(env, m, "pass &value->timer",
+					    "off %lld doesn't point to 'struct bpf_timer' that is at %u", (long long)off,
+					    mp->timer_off);
+			timer_map = r->map;
+			break;
+		}
 		case ARG_PTR_TO_FUNC:
+			if (p->id == FN_TIMER_SET_CB) {
+				if (r->type != PTR_TO_FUNC)
+					return verr(env, m, "pass a function: 'rX = callback ll' (ld_imm64 src=4)",
+						    "R%d type=%s expected=func", regno, tn);
+				callback = r->subprog;
+				map = timer_map;
+				break;
+			}
 			if (p->id != FN_LOOP && p->id != FN_FOR_EACH)
 				return verr(env, m, "only bpf_loop and for_each_map_elem callbacks are supported so far",
 					    "callback functions of %s are not supported by this verifier yet (R%d)", p->name,
@@ -332,10 +376,10 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 		if (map < 0)
 			return verr(env, 0, NULL, "kernel subsystem misconfigured verifier");
 		memset(r0, 0, sizeof(*r0));
-		r0->type = PTR_TO_MAP_VALUE | PTR_MAYBE_NULL;
+		r0->type = PTR_TO_MAP_VALUE | (key_zero ? 0 : PTR_MAYBE_NULL);
 		r0->map = map;
 		r0->v = range_const(0);
-		r0->id = ++env->id_gen;
+		r0->id = key_zero ? 0 : ++env->id_gen;
 		if (env->maps[map].type == HIVE_MAP_ARRAY_OF_MAPS || env->maps[map].type == HIVE_MAP_HASH_OF_MAPS) {
 			/* the inner map itself, once compared with NULL (the kernel
 			 * types it from inner_map_meta at the check) */
@@ -427,11 +471,13 @@ int check_exit(struct verifier_env *env, bool *done)
 			    "cannot return stack pointer to the caller frame");
 	if (callee->callback) {
 		mark_precise(env, 0); /* its range is checked */
-		if (regs[0].type != SCALAR_VALUE || regs[0].v.smin < 0 || regs[0].v.smax > 1) {
+		/* timer callbacks return 0, the others 0 or 1 */
+		int64_t hi = env->insns[callee->callsite].imm == FN_TIMER_SET_CB ? 0 : 1;
+		if (regs[0].type != SCALAR_VALUE || regs[0].v.smin < 0 || regs[0].v.smax > hi) {
 			char rb[256];
 			reg_strn(rb, sizeof rb, &regs[0]);
-			return verr(env, 1, "return 0 (continue) or 1 (stop) from a callback",
-				    "At callback return the register R0 has %s should have been in [0, 1]", rb);
+			return verr(env, 1, hi ? "return 0 (continue) or 1 (stop) from a callback" : "return 0 from a timer callback",
+				    "At callback return the register R0 has %s should have been in [0, %lld]", rb, (long long)hi);
 		}
 		uint32_t site = (uint32_t)callee->callsite;
 		struct dead_frame dead = {(uint8_t)st->curframe};

@@ -35,6 +35,21 @@ static struct stack_slot *slot_at(struct frame *f, int64_t off, int *byte)
 	return spi < f->nslots ? &f->slots[spi] : NULL;
 }
 
+bool stack_known_zero(struct verifier_env *env, const struct reg_state *r, uint32_t size)
+{
+	if (reg_base(r) != PTR_TO_STACK || !range_is_const(r->v))
+		return false;
+	int64_t lo = (int64_t)r->off + r->v.smin;
+	struct frame *f = env->cur->frames[r->frameno];
+	for (int64_t o = lo; o < lo + (int64_t)size; o++) {
+		int b;
+		struct stack_slot *s = o < 0 && o >= -VERIFIER_STACK ? slot_at(f, o, &b) : NULL;
+		if (!s || s->kind[b] != STACK_ZERO)
+			return false;
+	}
+	return true;
+}
+
 /* Bytes [lo, hi) relative to the frame pointer become @kind, scrubbing
  * spilled registers they touch. */
 static int stack_mark(struct verifier_env *env, struct reg_state *ptr, int64_t lo, int64_t hi, uint8_t kind)

@@ -296,6 +296,8 @@ int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8
 /* Check @size bytes at @reg + 0 are accessible for a helper; @write marks the
  * stack initialised; @zero_ok allows size 0. */
 int check_helper_mem(struct verifier_env *env, int regno, int64_t size_max, bool write, bool zero_ok);
+/* Does @r point to @size stack bytes known to be zero (STACK_ZERO)? */
+bool stack_known_zero(struct verifier_env *env, const struct reg_state *r, uint32_t size);
 int check_ld_imm(struct verifier_env *env, const struct hive_insn *insn);
 int check_ld_abs(struct verifier_env *env, const struct hive_insn *insn, uint8_t op);
 int check_helper_call(struct verifier_env *env, const struct hive_insn *insn);

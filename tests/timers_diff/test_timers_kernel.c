@@ -106,14 +106,15 @@ static void hive_run(const char *path, enum hive_exec_mode mode, bool jit, struc
 {
 	struct hive_env *env = NULL;
 	struct hive_object *obj = NULL;
-	char log[1024] = "";
+	char log[16384] = "";
 	assert_int_equal(hive_env_new(&env), 0);
 	assert_int_equal(hive_helpers_install(env, NULL), 0);
 	HIVE_OPTS(hive_object_open_opts, oo, .log_buf = log, .log_size = sizeof log);
 	if (hive_object_open_file(path, &oo, &obj))
 		fail_msg("open: %s", log);
-	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .mode = mode, .unverified = true, /* hive's verifier does not check timer helpers yet */
-		  .log_buf = log, .log_size = sizeof log);
+	/* verified (the timer helpers' arguments and the callback); checked mode keeps run-time checks too */
+	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .checked = mode == HIVE_EXEC_CHECKED, .log_buf = log,
+		  .log_size = sizeof log);
 	if (hive_object_load(obj, &lo))
 		fail_msg("load: %s", log);
 	for (size_t i = 0; jit && i < hive_object_prog_cnt(obj); i++) {
@@ -175,10 +176,69 @@ static void test_against_kernel(void **state)
 	printf("timers: %d retvals and 4 values equal to the kernel's in 4 engines\n", NRES);
 }
 
+/* tests/progs/timer_rules.bpf.c: each program alone, the kernel's verdict
+ * (through libbpf) against hive's. */
+static void test_rules(void **state)
+{
+	(void)state;
+	const char *path = corpus_obj("timer_rules", 3, true);
+	if (!path) {
+		printf("HIVE-SKIP: no clang to build tests/progs/timer_rules.bpf.c\n");
+		skip();
+	}
+	libbpf_set_print(silent);
+	struct bpf_object *probe = bpf_object__open_file(path, NULL);
+	assert_non_null(probe);
+	int nprog = 0, agree = 0;
+	struct bpf_program *bp;
+	bpf_object__for_each_program(bp, probe)
+	{
+		const char *name = bpf_program__name(bp);
+		/* the kernel */
+		struct bpf_object *ko = bpf_object__open_file(path, NULL);
+		assert_non_null(ko);
+		struct bpf_program *q;
+		bpf_object__for_each_program(q, ko) bpf_program__set_autoload(q, !strcmp(bpf_program__name(q), name));
+		int kerr = bpf_object__load(ko);
+		bpf_object__close(ko);
+		if (kerr == -EPERM) {
+			printf("HIVE-SKIP: bpf() not permitted\n");
+			bpf_object__close(probe);
+			skip();
+		}
+		/* hive */
+		struct hive_env *env = NULL;
+		struct hive_object *obj = NULL;
+		static char log[65536];
+		assert_int_equal(hive_env_new(&env), 0);
+		assert_int_equal(hive_helpers_install(env, NULL), 0);
+		assert_int_equal(hive_object_open_file(path, NULL, &obj), 0);
+		for (size_t i = 0; i < hive_object_prog_cnt(obj); i++)
+			hive_program_set_autoload(hive_object_prog(obj, i),
+						  !strcmp(hive_program_name(hive_object_prog(obj, i)), name));
+		log[0] = '\0';
+		HIVE_OPTS(hive_object_load_opts, lo, .env = env, .log_buf = log, .log_size = sizeof log);
+		int herr = hive_object_load(obj, &lo);
+		hive_object_close(obj);
+		hive_env_free(env);
+		bool want_ok = !strncmp(name, "ok_", 3);
+		nprog++;
+		if ((kerr == 0) == (herr == 0) && (kerr == 0) == want_ok) {
+			agree++;
+			continue;
+		}
+		fail_msg("%s: kernel %d, hive %d (expected %s)\n%s", name, kerr, herr, want_ok ? "accepted" : "refused",
+			 log);
+	}
+	bpf_object__close(probe);
+	printf("timer rules: %d of %d programs, same verdict as the kernel\n", agree, nprog);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_kernel),
+		cmocka_unit_test(test_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
