@@ -61,8 +61,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helpers/helpers.h"
 #include "jit/jit.h"
 #include "jit/x86_emit.h"
+#include "maps/map.h"
 
 static const uint8_t x86_map[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP};
 
@@ -886,6 +888,56 @@ static void x86_tail_exit(struct x86_jit *j)
 }
 
 /* Helper calls that may run program code. */
+/* {===== array lookups inline (the kernel's array_map_gen_lookup)
+ *
+ * A trusted program's bpf_map_lookup_elem on a plain array whose map the
+ * JIT knows at the call (r1 loaded with the map's LDDW in the same basic
+ * block) needs no call: r0 = key < max_entries ? values + key * elem : 0.
+ * Only where the built-in helper is the one registered. */
+
+static bool x86_prog_loads_map(const struct x86_jit *j, uint64_t ptr)
+{
+	for (uint32_t pc = 0; pc + 1 < j->cnt; pc++)
+		if (j->code[pc].op == OP_LDDW && (j->code[pc].src == 1 || j->code[pc].src == 5) &&
+		    ((uint32_t)j->code[pc].imm | (uint64_t)(uint32_t)j->code[pc + 1].imm << 32) == ptr)
+			return true;
+	return false;
+}
+
+static const struct hive_map *x86_inline_array(const struct x86_jit *j, const struct vm_insn *in, hive_helper_fn fn)
+{
+	if (j->checked || j->harden || j->precise || in->imm != 1 || !j->kc[1] || !fn || fn != helpers_builtin(1))
+		return NULL;
+	const struct hive_map *m = (const struct hive_map *)(uintptr_t)j->kv[1];
+	if (!x86_prog_loads_map(j, j->kv[1]) || m->type != HIVE_MAP_ARRAY || !m->array_values || m->percpu ||
+	    m->max_entries > INT32_MAX || m->array_elem > INT32_MAX)
+		return NULL;
+	return m;
+}
+
+static void x86_array_lookup(struct x86_jit *j, const struct hive_map *m)
+{
+	struct x86_buf *b = &j->b;
+	x86_rm(b, false, 0x8b, RCX, RSI, 0, false); /* mov ecx, [r2]: the key */
+	x86_alu_rr(b, false, ALU_XOR, RAX, RAX);    /* r0 = NULL */
+	x86_alu_ri(b, false, ALU_CMP, RCX, (int32_t)m->max_entries);
+	size_t miss = x86_jcc8(b, CC_AE);
+	uint32_t elem = m->array_elem;
+	if (!(elem & (elem - 1))) {
+		x86_mov_rr(b, true, RAX, RCX);
+		if (elem > 1)
+			x86_shift_ri(b, true, SH_SHL, RAX, (uint8_t)__builtin_ctz(elem));
+	} else {
+		x86_rr(b, true, 0x69, RAX, RCX, false); /* imul rax, rcx, elem */
+		x86_u32(b, elem);
+	}
+	x86_movabs(b, RDX, (uintptr_t)m->array_values);
+	x86_alu_rr(b, true, ALU_ADD, RAX, RDX);
+	x86_patch8(b, miss);
+}
+
+/* }===== */
+
 static bool x86_runs_code(const struct x86_jit *j, int32_t id, hive_helper_fn fn)
 {
 	(void)j;
@@ -1030,7 +1082,10 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 	}
 	case FMT_CALL: {
 		hive_helper_fn fn = vm_helper(j->prog, (uint32_t)in->imm);
-		if (!fn)
+		const struct hive_map *am = x86_inline_array(j, in, fn);
+		if (am)
+			x86_array_lookup(j, am);
+		else if (!fn)
 			x86_jump(j, -1, x86_add_cold(j, pc, JIT_FAULT_HELPER, 0xff, (uint32_t)in->imm));
 		else if (x86_runs_code(j, in->imm, fn))
 			x86_tail_call_hook(j, pc, (uintptr_t)fn);
