@@ -92,6 +92,7 @@ static int adjust_ptr(struct verifier_env *env, const struct hive_insn *insn, in
 	case PTR_TO_FUNC:
 	case PTR_TO_BTF_ID:
 	case PTR_TO_FLOW_KEYS:
+	case CONST_PTR_TO_DYNPTR:
 		return verr(env, regs, "such pointers may only be passed on or compared, not moved",
 			    "R%d pointer arithmetic on %s prohibited", insn->dst_reg, tn);
 	default:

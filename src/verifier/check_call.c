@@ -12,7 +12,7 @@ enum {
 	FN_PERF_EVENT_OUTPUT = 25, FN_MAP_PUSH = 87, FN_MAP_POP = 88, FN_MAP_PEEK = 89,
 	FN_RINGBUF_OUTPUT = 130, FN_RINGBUF_RESERVE = 131, FN_RINGBUF_SUBMIT = 132,
 	FN_RINGBUF_DISCARD = 133, FN_RINGBUF_QUERY = 134, FN_FOR_EACH = 164, FN_LOOP = 181,
-	FN_TIMER_INIT = 169, FN_TIMER_SET_CB = 170,
+	FN_TIMER_INIT = 169, FN_TIMER_SET_CB = 170, FN_USER_RINGBUF_DRAIN = 209,
 };
 
 static void invalidate_ref(struct reg_state *r, void *arg)
@@ -70,6 +70,9 @@ static int check_map_func(struct verifier_env *env, const struct helper_proto *p
 		break;
 	case FN_PERF_EVENT_OUTPUT:
 		ok = t == HIVE_MAP_PERF_EVENT_ARRAY;
+		break;
+	case FN_USER_RINGBUF_DRAIN:
+		ok = t == HIVE_MAP_USER_RINGBUF;
 		break;
 	case FN_MAP_PUSH:
 	case FN_MAP_POP:
@@ -141,6 +144,12 @@ static int enter_callback(struct verifier_env *env, int subprog, uint32_t helper
 		}
 		if (helper == FN_FOR_EACH)
 			f->regs[4] = caller->regs[3]; /* the context */
+	} else if (helper == FN_USER_RINGBUF_DRAIN) {
+		struct reg_state *r = &f->regs[1]; /* the sample, as a read-only dynptr */
+		memset(r, 0, sizeof(*r));
+		r->type = CONST_PTR_TO_DYNPTR;
+		r->v = range_const(0);
+		f->regs[2] = caller->regs[3]; /* the context */
 	} else {
 		reg_mark_unknown(&f->regs[1]); /* the index */
 		f->regs[2] = caller->regs[3];  /* the context */
@@ -173,6 +182,8 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 	for (int i = 0; i < 5 && p->args[i] != ARG_NONE; i++) {
 		int regno = i + 1;
 		uint8_t arg = p->args[i];
+		/* again each time: checking a stack argument may have grown (moved) the frame */
+		regs = cur_regs(env);
 		struct reg_state *r = &regs[regno];
 		uint16_t m = (uint16_t)(1u << regno);
 		if ((err = check_reg_read(env, regno)))
@@ -213,7 +224,7 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			 * stack does not track below 8 bytes) */
 			if (p->id == 1 && arg == ARG_PTR_TO_MAP_KEY && mp->max_entries &&
 			    (mp->type == HIVE_MAP_ARRAY || mp->type == HIVE_MAP_PERCPU_ARRAY) &&
-			    stack_known_zero(env, r, sz))
+			    stack_known_zero(env, &cur_regs(env)[regno], sz))
 				key_zero = true;
 			break;
 		}
@@ -306,6 +317,18 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			if ((err = check_helper_mem(env, regno, 1, false, false)))
 				return err;
 			break;
+		case ARG_PTR_TO_DYNPTR:
+			/* the dynptr a user_ringbuf_drain callback gets; dynptrs made
+			 * on the stack (dynptr_from_mem, ringbuf_reserve_dynptr) are
+			 * not tracked yet */
+			if (r->type != CONST_PTR_TO_DYNPTR)
+				return verr(env, m, "hive's verifier knows only the dynptr a user_ringbuf_drain callback gets",
+					    "R%d type=%s expected=dynptr_ptr (stack dynptrs are not supported yet)", regno,
+					    tn);
+			if (r->off || !range_is_const(r->v) || r->v.t.value)
+				return verr(env, m, "pass the dynptr as the callback got it",
+					    "R%d: dynptr has to be at a constant offset", regno);
+			break;
 		case ARG_PTR_TO_TIMER: {
 			/* exactly the bpf_timer field of a map value (process_timer_func) */
 			if (reg_base(r) != PTR_TO_MAP_VALUE || (r->type & PTR_MAYBE_NULL))
@@ -336,8 +359,8 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 				map = timer_map;
 				break;
 			}
-			if (p->id != FN_LOOP && p->id != FN_FOR_EACH)
-				return verr(env, m, "only bpf_loop and for_each_map_elem callbacks are supported so far",
+			if (p->id != FN_LOOP && p->id != FN_FOR_EACH && p->id != FN_USER_RINGBUF_DRAIN)
+				return verr(env, m, "only bpf_loop, for_each_map_elem, timer and user_ringbuf_drain callbacks are supported so far",
 					    "callback functions of %s are not supported by this verifier yet (R%d)", p->name,
 					    regno);
 			if (r->type != PTR_TO_FUNC)
@@ -390,6 +413,15 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			r0->type = CONST_PTR_TO_MAP | PTR_MAYBE_NULL;
 			r0->map = (int32_t)(in - 1);
 		}
+		break;
+	case RET_PTR_TO_MEM_OR_NULL: /* dynptr_data: size bytes, or NULL */
+		if (alloc_size < 0)
+			return verr(env, 0, NULL, "kernel subsystem misconfigured verifier");
+		memset(r0, 0, sizeof(*r0));
+		r0->type = PTR_TO_MEM | PTR_MAYBE_NULL;
+		r0->mem_size = (uint32_t)alloc_size;
+		r0->v = range_const(0);
+		r0->id = ++env->id_gen;
 		break;
 	case RET_PTR_TO_ALLOC_MEM_OR_NULL:
 		if (alloc_size < 0)

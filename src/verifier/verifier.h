@@ -68,7 +68,8 @@ enum {
 	X(PTR_TO_MEM, "mem")          /* ringbuf_reserve: mem_size bytes */      \
 	X(PTR_TO_FUNC, "func")                                                  \
 	X(PTR_TO_BTF_ID, "ptr_")      /* kernel objects: never produced here */  \
-	X(PTR_TO_FLOW_KEYS, "flow_keys")
+	X(PTR_TO_FLOW_KEYS, "flow_keys")                                        \
+	X(CONST_PTR_TO_DYNPTR, "dynptr_ptr") /* a callback's dynptr (user_ringbuf_drain) */
 
 enum reg_type {
 #define REG_ENUM(ID, NAME) ID,

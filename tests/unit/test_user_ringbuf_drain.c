@@ -326,11 +326,47 @@ static void test_fake_dynptr(void **state)
 	hive_env_free(env);
 }
 
+/* The verifier: drain_prog is accepted (the callback's r1 is the sample's
+ * dynptr, r2 the context; dynptr_read takes it); and refused when the
+ * callback moves the dynptr, returns 2, or main passes a stack pointer as
+ * a dynptr, or the map is not a user ring buffer. */
+static void test_verify(void **state)
+{
+	(void)state;
+	struct hive_verify_map m = {.fd = 0, .type = HIVE_MAP_USER_RINGBUF, .max_entries = 4096};
+	char log[4096];
+	HIVE_OPTS(hive_verify_opts, vo, .prog_type = HIVE_PROG_SCHED_CLS, .maps = &m, .nmaps = 1, .log_buf = log,
+		  .log_size = sizeof log);
+	if (hive_verify(drain_prog, NINSN, &vo, NULL))
+		fail_msg("drain_prog refused: %s", log);
+
+	struct hive_insn p[NINSN];
+	/* the callback moves the dynptr before passing it */
+	memcpy(p, drain_prog, sizeof p);
+	p[16] = (struct hive_insn)INSN(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 8); /* instead of r3 = dynptr */
+	assert_int_equal(hive_verify(p, NINSN, &vo, NULL), -EACCES);
+	/* returns 2 */
+	memcpy(p, drain_prog, sizeof p);
+	p[31].imm = 2;
+	assert_int_equal(hive_verify(p, NINSN, &vo, NULL), -EACCES);
+	assert_non_null(strstr(log, "should have been in [0, 1]"));
+	/* a stack pointer as the dynptr: r3 = r10 - 16 */
+	memcpy(p, drain_prog, sizeof p);
+	p[16] = (struct hive_insn)INSN(BPF_ALU64 | BPF_MOV | BPF_X, 3, 10, 0, 0);
+	p[20] = (struct hive_insn)INSN(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -16);
+	assert_int_equal(hive_verify(p, NINSN, &vo, NULL), -EACCES);
+	assert_non_null(strstr(log, "expected=dynptr_ptr"));
+	/* not a user ring buffer */
+	m.type = HIVE_MAP_RINGBUF;
+	assert_int_equal(hive_verify(drain_prog, NINSN, &vo, NULL), -EACCES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_fake_dynptr),
+		cmocka_unit_test(test_verify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
