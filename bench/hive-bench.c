@@ -14,7 +14,7 @@
  *
  * Every run first checks that all engines return the same r0 (low 32 bits:
  * the kernel reports a u32) for every program; `--quick` does only that and
- * is the CTest check.  Timing: CLOCK_MONOTONIC around batches of runs of
+ * is the CTest check.  Timing: the thread's CPU clock around batches of runs of
  * about --batch-ms each, median of --repeats batches, a batch during which
  * the thread lost the CPU timed again; the kernel rows use the median of the
  * kernel's own ns/run over batches of the same size.
@@ -23,18 +23,21 @@
  * entry (hive_run_opts.insns_executed); that run must agree on r0 too.
  */
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
 #include "hive/hive.h"
+#include "jit/jit.h" /* --dump-jit: the image's bytes */
 
 #include "progs/csum.h"
 #include "progs/fnv1a.h"
@@ -121,6 +124,8 @@ struct bench_cfg {
 	const char *objdir;
 	unsigned repeats;
 	unsigned batch_ms;
+	const char *dump_dir; /* --dump-jit: machine code of hive-jit and the kernel */
+	const char *only;     /* --prog: time this program only */
 };
 
 /* Kernel: why bpf() is unusable, or "" when it works. */
@@ -208,7 +213,7 @@ static double bench_clock_ns(clockid_t id)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* A batch is timed by CLOCK_MONOTONIC.  The thread's CPU clock tells
+/* A batch is timed by the thread's CPU clock; CLOCK_MONOTONIC beside it tells
  * whether the thread lost the CPU meanwhile: on a shared machine such a
  * batch measures the neighbours, so bench_measure() times it again (the
  * kernel's test-run timer likewise stops while it reschedules). */
@@ -286,47 +291,99 @@ static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t
 	default:
 		return -EINVAL;
 	}
-	*ns = (t1.wall - t0.wall) / (double)iters;
+	/* the thread's own CPU time: like the kernel's test-run timer, it
+	 * leaves out time the thread was not running */
+	*ns = (t1.cpu - t0.cpu) / (double)iters;
 	*preempted = bench_stamp_preempted(t0, t1);
 	return 0;
 }
 
-/* Median ns/run over cfg->repeats batches of about cfg->batch_ms each.  A
- * batch during which the thread lost the CPU is run again, up to as many
- * three times as many extra batches as cfg->repeats; out->dropped counts them. */
-static int bench_measure(const struct bench_case *c, enum bench_engine e, const struct bench_cfg *cfg,
-			 struct bench_result *out)
+/* Calibrate: a batch of engine @e that lasts about cfg->batch_ms, in *iters. */
+static int bench_calibrate(const struct bench_case *c, enum bench_engine e, const struct bench_cfg *cfg,
+			   uint64_t *iters)
 {
-	double target = cfg->batch_ms * 1e6, ns = 0, v[64];
-	unsigned n = cfg->repeats < 64 ? cfg->repeats : 64, got = 0, dropped = 0;
-	uint64_t iters = 1;
+	double target = cfg->batch_ms * 1e6, ns = 0;
+	uint64_t n = 1;
 	bool preempted;
 	int ret;
 
-	/* calibrate: grow the batch until it lasts a tenth of the target */
+	/* grow the batch until it lasts a tenth of the target */
 	for (;;) {
-		if ((ret = bench_batch(c, e, iters, &ns, &preempted)))
+		if ((ret = bench_batch(c, e, n, &ns, &preempted)))
 			return ret;
-		if (ns * (double)iters >= target / 10 || iters >= (1u << 30))
+		if (ns * (double)n >= target / 10 || n >= (1u << 30))
 			break;
-		iters *= 4;
+		n *= 4;
 	}
-	iters = (uint64_t)(target / (ns > 0.1 ? ns : 0.1));
-	if (iters < 1)
-		iters = 1;
-	while (got < n) {
-		if ((ret = bench_batch(c, e, iters, &v[got], &preempted)))
-			return ret;
-		if (preempted && dropped < 3 * n)
-			dropped++;
-		else
-			got++;
-	}
-	out->ns = bench_median(v, n); /* sorts v */
-	out->min = v[0];
-	out->spread = out->ns > 0 ? (v[n - 1] - v[0]) / out->ns : 0;
-	out->dropped = dropped;
+	n = (uint64_t)(target / (ns > 0.1 ? ns : 0.1));
+	*iters = n < 1 ? 1 : n;
 	return 0;
+}
+
+/* Median ns/run of every engine of @c that can run, over cfg->repeats
+ * batches of about cfg->batch_ms each.  The engines take turns, one batch
+ * each per round, so a busy spell of the machine falls on all of them
+ * rather than on one.  A batch during which the thread lost the CPU is run
+ * again, up to three times as many extra batches as cfg->repeats per
+ * engine; out->dropped counts them.  A failing engine is marked ST_FAIL. */
+static void bench_measure_case(struct bench_case *c, const struct bench_cfg *cfg)
+{
+	enum { MAXREP = 64 };
+	unsigned n = cfg->repeats < MAXREP ? cfg->repeats : MAXREP;
+	double v[ENG_COUNT][MAXREP];
+	uint64_t iters[ENG_COUNT];
+	unsigned got[ENG_COUNT] = {0};
+	bool more = true;
+	int ret;
+
+	for (int e = 0; e < ENG_COUNT; e++) {
+		struct bench_result *r = &c->res[e];
+
+		r->dropped = 0;
+		if (r->status == ST_OK && (ret = bench_calibrate(c, (enum bench_engine)e, cfg, &iters[e])))
+			bench_set(r, ST_FAIL, "timing run failed: %s", strerror(-ret));
+	}
+	while (more) {
+		more = false;
+		for (int e = 0; e < ENG_COUNT; e++) {
+			struct bench_result *r = &c->res[e];
+			bool preempted;
+
+			if (r->status != ST_OK || got[e] == n)
+				continue;
+			if ((ret = bench_batch(c, (enum bench_engine)e, iters[e], &v[e][got[e]], &preempted))) {
+				bench_set(r, ST_FAIL, "timing run failed: %s", strerror(-ret));
+				continue;
+			}
+			if (preempted && r->dropped < 3 * n)
+				r->dropped++;
+			else
+				got[e]++;
+			more |= got[e] < n;
+		}
+	}
+	for (int e = 0; e < ENG_COUNT; e++) {
+		struct bench_result *r = &c->res[e];
+
+		if (r->status != ST_OK)
+			continue;
+		r->ns = bench_median(v[e], n); /* sorts v[e] */
+		r->min = v[e][0];
+		r->spread = r->ns > 0 ? (v[e][n - 1] - v[e][0]) / r->ns : 0;
+	}
+}
+
+/* Median ns/run of one engine alone (the floors). */
+static int bench_measure(const struct bench_case *c, enum bench_engine e, const struct bench_cfg *cfg,
+			 struct bench_result *out)
+{
+	struct bench_case one = *c;
+
+	for (int k = 0; k < ENG_COUNT; k++)
+		one.res[k].status = k == (int)e ? ST_OK : ST_NA;
+	bench_measure_case(&one, cfg);
+	*out = one.res[e];
+	return out->status == ST_OK ? 0 : -EFAULT;
 }
 
 /* }===== */
@@ -600,15 +657,95 @@ static int bench_write_json(const struct bench_case *cases, const char *path)
 
 /* }===== */
 
+/* {===== --dump-jit */
+
+static int bench_write_file(const char *dir, const char *name, const char *what, const void *p, size_t n)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.%s.bin", dir, name, what);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, n, f) != n) {
+		fprintf(stderr, "hive-bench: %s: %s\n", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	printf("wrote %s (%zu bytes)\n", path, n);
+	return fclose(f);
+}
+
+/* The kernel's machine code for @fd (bpf_prog_info.jited_prog_insns). */
+static void *bench_kernel_jited(int fd, size_t *len)
+{
+	struct bpf_prog_info info;
+	union bpf_attr a;
+	void *buf;
+
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (uint32_t)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (uint64_t)(uintptr_t)&info;
+	if (syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) || !info.jited_prog_len)
+		return NULL;
+	*len = info.jited_prog_len;
+	buf = calloc(1, *len);
+	if (!buf)
+		return NULL;
+	memset(&info, 0, sizeof(info));
+	info.jited_prog_len = (uint32_t)*len;
+	info.jited_prog_insns = (uint64_t)(uintptr_t)buf;
+	if (syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a))) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* DIR/<prog>.hive-jit.bin and DIR/<prog>.kernel.bin, raw x86-64 code:
+ * objdump -D -b binary -mi386:x86-64 FILE */
+static int bench_dump_jit(const struct bench_case *cases, const char *dir)
+{
+	int bad = 0;
+
+	for (int i = 0; i < BENCH_NPROGS; i++) {
+		const struct bench_case *c = &cases[i];
+		size_t n;
+
+		if (c->res[ENG_JIT].status == ST_OK && c->jit->jit) {
+			const uint8_t *code = jit_image_code(c->jit->jit, &n);
+
+			bad |= bench_write_file(dir, c->prog->name, "hive-jit", code, n);
+		}
+		if (c->kfd >= 0) {
+			void *k = bench_kernel_jited(c->kfd, &n);
+
+			if (k)
+				bad |= bench_write_file(dir, c->prog->name, "kernel", k, n);
+			else
+				fprintf(stderr, "hive-bench: %s: no jited code from the kernel: %s\n", c->prog->name,
+					strerror(errno));
+			free(k);
+		}
+	}
+	return bad ? 1 : 0;
+}
+
+/* }===== */
+
 static void bench_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: hive-bench [--quick] [--json FILE] [--repeats N] [--batch-ms N] [--objdir DIR]\n"
+		"usage: hive-bench [--quick] [--json FILE] [--repeats N] [--batch-ms N] [--objdir DIR] [--prog NAME] [--dump-jit DIR]\n"
 		"  --quick      only check that every engine returns the same r0 (no timing)\n"
 		"  --json FILE  write [{program, engine, ns_per_run}] to FILE\n"
 		"  --repeats N  batches per measurement, median taken (default 15)\n"
 		"  --batch-ms N length of one batch in ms (default 2)\n"
-		"  --objdir DIR where the <program>.bpf.o files are (default %s)\n",
+		"  --objdir DIR where the <program>.bpf.o files are (default %s)\n"
+		"  --prog NAME  time only this program\n"
+		"  --dump-jit DIR  write DIR/<program>.{hive-jit,kernel}.bin (machine code) and exit\n",
 		BENCH_OBJ_DIR);
 }
 
@@ -627,6 +764,10 @@ int main(int argc, char **argv)
 			cfg.json = argv[++i];
 		else if (!strcmp(a, "--objdir") && v)
 			cfg.objdir = argv[++i];
+		else if (!strcmp(a, "--prog") && v)
+			cfg.only = argv[++i];
+		else if (!strcmp(a, "--dump-jit") && v)
+			cfg.dump_dir = argv[++i];
 		else if (!strcmp(a, "--repeats") && v && atoi(v) >= 1)
 			cfg.repeats = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(a, "--batch-ms") && v && atoi(v) >= 1)
@@ -646,6 +787,10 @@ int main(int argc, char **argv)
 		bench_case_setup(&cases[i], &cfg, kprobe_fd);
 	}
 	bad = bench_check_all(cases, cfg.quick);
+	if (cfg.dump_dir) {
+		bad |= bench_dump_jit(cases, cfg.dump_dir);
+		goto out;
+	}
 
 	if (cfg.quick) {
 		for (int e = 0; e < ENG_COUNT; e++) {
@@ -690,15 +835,11 @@ int main(int argc, char **argv)
 	}
 
 	for (int i = 0; i < BENCH_NPROGS; i++)
-		for (int e = 0; e < ENG_COUNT; e++) {
-			struct bench_result *r = &cases[i].res[e];
-			int ret;
-
-			if (r->status != ST_OK)
-				continue;
-			if ((ret = bench_measure(&cases[i], (enum bench_engine)e, &cfg, r)))
-				bench_set(r, ST_FAIL, "timing run failed: %s", strerror(-ret));
-		}
+		if (!cfg.only || !strcmp(cfg.only, cases[i].prog->name))
+			bench_measure_case(&cases[i], &cfg);
+		else
+			for (int e = 0; e < ENG_COUNT; e++)
+				bench_set(&cases[i].res[e], ST_NA, "not measured (--prog)");
 
 	bench_print(cases, &cfg);
 	if (cfg.json) {

@@ -2,7 +2,8 @@
 # Build hive in Release (no sanitizers) and run the benchmark: prints the
 # table and writes bench/results.json.  Extra arguments go to hive-bench
 # (e.g. --repeats 9, --batch-ms 80, --quick).
-# HIVE_BENCH_BUILD overrides the build directory (default: build-bench).
+# HIVE_BENCH_BUILD overrides the build directory (default: build-bench);
+# HIVE_BENCH_CPU the CPU it is pinned to (default: the last; "none": not pinned).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -20,4 +21,12 @@ if [ ! -x "$build/bench/hive-bench" ]; then
 	echo "run.sh: hive-bench was not built (is clang installed?)" >&2
 	exit 1
 fi
-exec "$build/bench/hive-bench" --json "$here/results.json" "$@"
+# All engines on one CPU (the last one unless HIVE_BENCH_CPU says another,
+# or "none"): the kernel's test-run runs on the calling CPU, so hive, the
+# kernel and native then share one core's conditions in every round.
+cpu=${HIVE_BENCH_CPU:-$(($(nproc) - 1))}
+pin=""
+if [ "$cpu" != none ] && command -v taskset >/dev/null; then
+	pin="taskset -c $cpu"
+fi
+exec $pin "$build/bench/hive-bench" --json "$here/results.json" "$@"

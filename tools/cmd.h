@@ -2,6 +2,7 @@
 #ifndef HIVE_TOOLS_CMD_H
 #define HIVE_TOOLS_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 int cmd_run(int argc, char **argv);
@@ -10,17 +11,15 @@ int cmd_asm(int argc, char **argv);     /* tools/cmd_asm.c */
 int cmd_disasm(int argc, char **argv);  /* tools/cmd_asm.c */
 int cmd_prog(int argc, char **argv);    /* tools/cmd_object.c: hive prog show OBJ */
 int cmd_map(int argc, char **argv);     /* tools/cmd_object.c: hive map show OBJ */
+int cmd_map_dump(int argc, char **argv); /* tools/cmd_map_dump.c: hive map dump OBJ MAP */
+int cmd_map_dispatch(int argc, char **argv); /* tools/cmd_map_dump.c: map dump, else cmd_map */
 int cmd_objdump(int argc, char **argv); /* tools/cmd_object.c: hive disasm OBJ.o [--prog NAME] */
 int cmd_test_run(int argc, char **argv); /* tools/cmd_testrun.c: hive test-run OBJ.o ... */
 int cmd_verify(int argc, char **argv);  /* tools/cmd_verify.c */
 int cmd_xdp(int argc, char **argv);     /* tools/cmd_xdp.c: hive xdp OBJ.o --pcap IN ... */
+int cmd_uprobe(int argc, char **argv);  /* tools/cmd_uprobe.c: hive uprobe OBJ.o (--pid PID | -- CMD) */
 
 struct hive_object;
-struct hive_program;
-struct hive_verify_stats;
-/* Verify one program of an opened object with its maps (tools/cmd_verify.c). */
-int tool_verify_program(const struct hive_object *obj, const struct hive_program *p, unsigned level, char *log,
-			size_t logsz, struct hive_verify_stats *st);
 /* Seed an object's maps from {"MAP": [{"key": "HEX", "value": "HEX"}...]} (tools/tool_maps_json.c;
  * the format in tools/fixture.h): read @path and tool_maps_apply it; maps made for "inner"
  * entries live until the process exits. */
@@ -36,6 +35,12 @@ void tool_maps_free(struct tool_maps *owned);
  * keyless ones, maps by name, entries by key bytes; prog-array slots as "prog": NAME,
  * map-in-map slots as "map": NAME or "inner": {...}; per-CPU values all CPUs' slots. */
 int tool_maps_dump(FILE *f, const struct hive_object *obj);
+
+struct hive_prog;
+struct hive_jit_opts;
+/* JIT-compile @prog for --jit (tools/cmd_run.c). On a host without a JIT backend
+ * say so once and clear *@jit: the run goes on on the interpreter. */
+int tool_jit(struct hive_prog *prog, const struct hive_jit_opts *opts, bool *jit);
 
 /* Read a whole file (or "-" for stdin); NUL-terminated; NULL + errno on failure. */
 char *tool_read_file(const char *path, size_t *size);

@@ -101,6 +101,20 @@ static int run_parse_hex(const char *s, uint8_t **out, size_t *len)
 	return 0;
 }
 
+int tool_jit(struct hive_prog *prog, const struct hive_jit_opts *opts, bool *jit)
+{
+	static bool told;
+	int err = hive_prog_jit(prog, opts);
+	if (err != -EOPNOTSUPP)
+		return err;
+	if (!told)
+		fprintf(stderr, "hive: no JIT backend for this host (or built with -DHIVE_JIT=OFF): "
+				"running on the interpreter\n");
+	told = true;
+	*jit = false;
+	return 0;
+}
+
 static void run_report_fault(const struct hive_prog *prog, const struct hive_run_opts *o, int err)
 {
 	char text[128] = "";
@@ -127,13 +141,9 @@ static int run_once(const struct hive_insn *insns, size_t cnt, uint8_t *mem, siz
 		fprintf(stderr, "hive: program refused: %s\n", log);
 		goto out;
 	}
-	if (jit) {
-		err = hive_prog_jit(prog, NULL);
-		if (err) {
-			fprintf(stderr, "hive: JIT compilation failed: %s\n",
-				err == -EOPNOTSUPP ? "no JIT backend for this host" : strerror(-err));
-			goto out;
-		}
+	if (jit && (err = tool_jit(prog, NULL, &jit))) {
+		fprintf(stderr, "hive: JIT compilation failed: %s\n", strerror(-err));
+		goto out;
 	}
 	HIVE_OPTS(hive_run_opts, ro, .mem = mem, .mem_size = mem_len, .use_jit = jit);
 	err = hive_prog_run(prog, &ro);

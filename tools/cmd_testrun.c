@@ -13,6 +13,10 @@
 #include "cmd.h"
 #include "fixture.h"
 
+/* room for any packet a program can make: skb_change_tail/head and
+ * adjust_room stop at 16064 bytes (the kernel's SKB_MAX_ALLOC) */
+enum { TESTRUN_DATA_OUT = 16384 };
+
 static const struct {
 	const char *name;
 	enum hive_prog_type type;
@@ -30,17 +34,22 @@ static const struct {
 	{"lwt_in", HIVE_PROG_LWT_IN},
 	{"lwt_out", HIVE_PROG_LWT_OUT},
 	{"lwt_xmit", HIVE_PROG_LWT_XMIT},
+	{"kprobe", HIVE_PROG_KPROBE},
+	{"uprobe", HIVE_PROG_KPROBE},
+	{"tracepoint", HIVE_PROG_TRACEPOINT},
+	{"perf_event", HIVE_PROG_PERF_EVENT},
 };
 
 static int testrun_usage(void)
 {
 	fprintf(stderr, "usage: hive test-run OBJ.o [--prog NAME] [--type xdp|tc|socket|raw_tp|syscall|...]\n"
 			"       [--data FILE]... [--pcap FILE]... [--ctx FILE] [--maps FILE.json]... [--dump-maps]\n"
-			"       [--repeat N] [--interpret|--jit] [--trusted|--verify] [--json]\n"
-			"  --verify: run hive's verifier first, then run the program without run-time checks\n"
+			"       [--repeat N] [--interpret|--jit] [--unverified|--checked] [--json]\n"
+			"  programs are verified, then run without run-time checks; --checked keeps the checks,\n"
+			"  --unverified skips the verifier and runs checked\n"
 			"  --data/--pcap: one run per packet, in order, over the same maps (JSON: an array)\n"
 			"  --maps: {\"MAP\": [{\"key\": HEX, \"value\": HEX | \"prog\": NAME | \"map\": NAME | \"inner\": {...}}]}\n"
-			"  --type: the program type, for sections that name none\n");
+			"  --type: the type the program is verified and run as (sections that name none need it)\n");
 	return 2;
 }
 
@@ -62,44 +71,6 @@ static char *testrun_read(const char *path, size_t *size)
 	if (!buf)
 		fprintf(stderr, "hive: %s: %s\n", path, strerror(errno));
 	return buf;
-}
-
-/* hive_verify the program (maps as the verifier sees them: LDDW imm is the
- * map's index); 0, or 1 with the verifier's log on stderr. */
-static int testrun_verify(const struct hive_object *obj, const struct hive_program *prog, enum hive_prog_type type)
-{
-	size_t nmaps = hive_object_map_cnt(obj), cnt;
-	struct hive_verify_map *maps = calloc(nmaps ? nmaps : 1, sizeof(*maps));
-	char *log = malloc(1 << 16);
-	int rc = 1;
-	if (!maps || !log) {
-		fprintf(stderr, "hive: out of memory\n");
-		goto out;
-	}
-	for (size_t i = 0; i < nmaps; i++) {
-		const struct hive_object_map *m = hive_object_map(obj, i);
-		maps[i] = (struct hive_verify_map){
-			.fd = (int32_t)i,
-			.type = hive_object_map_type(m),
-			.key_size = hive_object_map_key_size(m),
-			.value_size = hive_object_map_value_size(m),
-			.max_entries = hive_object_map_max_entries(m),
-			.map_flags = hive_object_map_flags(m),
-		};
-	}
-	const struct hive_insn *insns = hive_program_insns(prog, &cnt);
-	log[0] = '\0';
-	HIVE_OPTS(hive_verify_opts, vo, .prog_type = type ? type : hive_program_type(prog), .maps = maps,
-		  .nmaps = nmaps, .log_buf = log, .log_size = 1 << 16);
-	int err = hive_verify(insns, cnt, &vo, NULL);
-	if (err)
-		fprintf(stderr, "hive: %s: refused by the verifier (%s)\n%s\n", hive_program_name(prog),
-			strerror(-err), log);
-	rc = err ? 1 : 0;
-out:
-	free(maps);
-	free(log);
-	return rc;
 }
 
 /* The packets to run, in command-line order: each --data file is one,
@@ -190,7 +161,7 @@ int cmd_test_run(int argc, char **argv)
 	const char *obj_path = NULL, *prog_name = NULL, *ctx_path = NULL;
 	enum hive_prog_type type = HIVE_PROG_UNSPEC;
 	unsigned long repeat = 0;
-	bool jit = false, json = false, trusted = false, verify = false, dump_maps = false;
+	bool jit = false, json = false, unverified = false, checked = false, verify = false, dump_maps = false;
 	int rc = 1, err;
 	struct testrun_inputs in = {0};
 	struct fixture_spec **specs = calloc((size_t)argc, sizeof(*specs));
@@ -245,9 +216,13 @@ int cmd_test_run(int argc, char **argv)
 		} else if (!strcmp(a, "--interpret")) {
 			jit = false;
 		} else if (!strcmp(a, "--trusted")) {
-			trusted = true;
+			checked = false; /* the default now: verified, then trusted */
 		} else if (!strcmp(a, "--verify")) {
-			verify = trusted = true;
+			verify = true;   /* the default now; wins over --unverified */
+		} else if (!strcmp(a, "--unverified")) {
+			unverified = true;
+		} else if (!strcmp(a, "--checked")) {
+			checked = true;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
 		} else if (a[0] != '-' && !obj_path) {
@@ -261,6 +236,8 @@ int cmd_test_run(int argc, char **argv)
 		rc = testrun_usage();
 		goto out;
 	}
+	if (verify)
+		unverified = false;
 
 	char log[4096] = "";
 	struct hive_env *env = NULL;
@@ -294,31 +271,32 @@ int cmd_test_run(int argc, char **argv)
 	}
 	/* Load the program asked for and those the maps files put in prog-array
 	 * slots; the others may need what hive lacks. A section that names no
-	 * type takes --type's. */
+	 * type takes --type's; the program asked for is verified as the type it
+	 * runs as. */
 	for (size_t i = 0; i < hive_object_prog_cnt(obj); i++) {
 		struct hive_program *p = hive_object_prog(obj, i);
 		bool load = p == prog || testrun_slot_names(specs, nspecs, hive_program_name(p));
 		hive_program_set_autoload(p, load);
-		if (load && type && hive_program_type(p) == HIVE_PROG_UNSPEC)
+		if (load && type && (p == prog || hive_program_type(p) == HIVE_PROG_UNSPEC))
 			hive_program_set_type(p, type);
-		if (load && verify && testrun_verify(obj, p, type))
-			goto close;
 	}
 	if (hive_program_type(prog) == HIVE_PROG_UNSPEC) {
 		fprintf(stderr, "hive: %s: program '%s': section '%s' names no program type: give --type (xdp, tc, ...)\n",
 			obj_path, hive_program_name(prog), hive_program_section(prog));
 		goto close;
 	}
-	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .mode = trusted ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED,
+	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .unverified = unverified, .checked = checked,
 		  .log_buf = log, .log_size = sizeof log);
 	if ((err = hive_object_load(obj, &lo))) {
-		fprintf(stderr, "hive: %s: %s\n%s%s", obj_path, strerror(-err), log, *log ? "\n" : "");
+		fprintf(stderr, "hive: %s: %s%s\n%s%s", obj_path, strerror(-err),
+			err == -EACCES ? " (refused by the verifier; --unverified runs it checked)" : "", log,
+			*log ? "\n" : "");
 		goto close;
 	}
 	for (size_t i = 0; jit && i < hive_object_prog_cnt(obj); i++) {
 		struct hive_program *p = hive_object_prog(obj, i);
 		HIVE_OPTS(hive_jit_opts, jo);
-		if (hive_program_prog(p) && (err = hive_prog_jit(hive_program_prog(p), &jo))) {
+		if (hive_program_prog(p) && (err = tool_jit(hive_program_prog(p), &jo, &jit))) {
 			fprintf(stderr, "hive: %s: JIT: %s\n", hive_program_name(p), strerror(-err));
 			goto close;
 		}
@@ -334,7 +312,7 @@ int cmd_test_run(int argc, char **argv)
 	enum hive_prog_type t = type ? type : hive_program_type(prog);
 	/* an xdp or skb context comes back in ctx_out; a syscall program's in ctx_in */
 	bool want_ctx_out = ctx && t != HIVE_PROG_RAW_TRACEPOINT && t != HIVE_PROG_SYSCALL;
-	if (in.n && !(data_out = malloc(4096))) {
+	if (in.n && !(data_out = malloc(TESTRUN_DATA_OUT))) {
 		fprintf(stderr, "hive: out of memory\n");
 		goto close;
 	}
@@ -345,7 +323,7 @@ int cmd_test_run(int argc, char **argv)
 	for (size_t r = 0; r < runs; r++) {
 		const struct fixture_packet *pkt = in.n ? &in.v[r] : NULL;
 		HIVE_OPTS(hive_test_run_opts, o, .prog_type = type, .data_in = pkt ? pkt->data : NULL,
-			  .data_size_in = pkt ? pkt->len : 0, .data_out = data_out, .data_size_out = data_out ? 4096 : 0,
+			  .data_size_in = pkt ? pkt->len : 0, .data_out = data_out, .data_size_out = data_out ? TESTRUN_DATA_OUT : 0,
 			  .ctx_in = ctx, .ctx_size_in = (uint32_t)ctx_size, .ctx_out = want_ctx_out ? ctx_out : NULL,
 			  .ctx_size_out = want_ctx_out ? sizeof ctx_out : 0, .repeat = (uint32_t)repeat, .use_jit = jit);
 		err = hive_program_test_run(prog, &o);

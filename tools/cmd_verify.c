@@ -1,6 +1,8 @@
 /* hive verify OBJ [--prog NAME] [--log-level 0|1|2] [--json]
- * Exit 0 when every chosen program is accepted, 1 when one is refused, 2 when
- * the object cannot be opened (or usage). */
+ * Each program goes through hive_program_verify, the check hive_object_load
+ * makes. Exit 0 when every chosen program is accepted, 1 when one is
+ * refused, 2 when the object cannot be opened or a program cannot be
+ * verified at all (or usage). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,36 +68,6 @@ static int verify_source(const struct hive_program *p, const char *log, struct h
 	return pc < 0 ? -ENOENT : hive_program_line(p, (size_t)pc, li);
 }
 
-int tool_verify_program(const struct hive_object *obj, const struct hive_program *p, unsigned level, char *log,
-			size_t logsz, struct hive_verify_stats *st)
-{
-	/* The maps as the verifier sees them: LDDW imm is the map's index. */
-	size_t nmaps = hive_object_map_cnt(obj);
-	struct hive_verify_map *maps = calloc(nmaps ? nmaps : 1, sizeof(*maps));
-	if (!maps)
-		return -ENOMEM;
-	for (size_t i = 0; i < nmaps; i++) {
-		const struct hive_object_map *m = hive_object_map(obj, i);
-		maps[i] = (struct hive_verify_map){
-			.fd = (int32_t)i,
-			.type = hive_object_map_type(m),
-			.key_size = hive_object_map_key_size(m),
-			.value_size = hive_object_map_value_size(m),
-			.max_entries = hive_object_map_max_entries(m),
-			.map_flags = hive_object_map_flags(m),
-		};
-	}
-	size_t cnt;
-	const struct hive_insn *insns = hive_program_insns(p, &cnt);
-	log[0] = '\0';
-	HIVE_OPTS(hive_verify_opts, vo, .prog_type = hive_program_type(p), .maps = maps, .nmaps = nmaps,
-		  .log_buf = log, .log_size = logsz, .log_level = level);
-	memset(st, 0, sizeof(*st));
-	int err = hive_verify(insns, cnt, &vo, st);
-	free(maps);
-	return err;
-}
-
 static int verify_usage(void)
 {
 	fprintf(stderr, "usage: hive verify OBJ.o [--prog NAME] [--log-level 0|1|2] [--json]\n");
@@ -149,9 +121,17 @@ int cmd_verify(int argc, char **argv)
 		if (only && strcmp(hive_program_name(p), only))
 			continue;
 		struct hive_verify_stats st;
-		err = tool_verify_program(obj, p, level, log, logsz, &st);
-		if (err)
+		memset(&st, 0, sizeof(st));
+		log[0] = '\0';
+		HIVE_OPTS(hive_verify_opts, vo, .log_buf = log, .log_size = logsz, .log_level = level);
+		err = hive_program_verify(p, &vo, &st);
+		if (err && err != -EACCES) {
+			fprintf(stderr, "hive verify: %s: %s: cannot verify: %s\n%s", path, hive_program_name(p),
+				strerror(-err), log);
+			rc = 2;
+		} else if (err && rc == 0) {
 			rc = 1;
+		}
 		if (json) {
 			char first[512];
 			verify_first_line(log, first, sizeof(first));

@@ -18,9 +18,10 @@ static const struct tool_cmd {
 	{"asm", cmd_asm, "asm FILE [-o OUT.bin] [--no-validate]"},
 	{"disasm", cmd_disasm, "disasm FILE | OBJ.o [--prog NAME]   (ELF objects: with source lines)"},
 	{"verify", cmd_verify, "verify OBJ.o [--prog NAME] [--log-level 0|1|2] [--json]  (exit 0 accepted, 1 refused, 2 unloadable)"},
-	{"xdp", cmd_xdp, "xdp OBJ.o --pcap IN [--write OUT.pcap] [--prog NAME] [--maps FILE.json] [--interpret|--jit] [--unverified] [--top N] [--events N]"},
+	{"xdp", cmd_xdp, "xdp OBJ.o (--pcap IN [--repeat N] | --iface IF... [--count N] [--duration S] [--progress] [--promisc]) [--write OUT.pcap] [--prog NAME] [--maps FILE.json] [--interpret|--jit] [--unverified] [--top N] [--events N]"},
+	{"uprobe", cmd_uprobe, "uprobe OBJ.o [--prog NAME[=BINARY:FUNC[+OFF]]]... [--jit] [--unverified] [--count N] [--duration S] [--json] (--pid PID | -- CMD [ARG...])"},
 	{"prog", cmd_prog, "prog show OBJ.o"},
-	{"map", cmd_map, "map show OBJ.o"},
+	{"map", cmd_map_dispatch, "map show OBJ.o | map dump OBJ.o MAP|OBJ.o.MAP [--maps FILE.json] [--run PROG [--data FILE] [--repeat N]] [--jit]"},
 	{"test-run", cmd_test_run, "test-run OBJ.o [--prog NAME] [--type T] [--data FILE] [--ctx FILE] [--repeat N] [--interpret|--jit] [--trusted|--verify] [--json]"},
 };
 

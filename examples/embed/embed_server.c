@@ -122,9 +122,22 @@ static int hook_env_new(struct hive_env **out)
 	int err = hive_env_new(&env);
 	if (err)
 		return err;
+	/* what the verifier checks each call against */
+	static const struct hive_helper_proto log_proto = {
+		.name = "log_request",
+		.ret = HIVE_RET_INTEGER,
+		.args = {HIVE_ARG_PTR_TO_CTX, HIVE_ARG_PTR_TO_MEM, HIVE_ARG_CONST_SIZE},
+	};
+	static const struct hive_helper_proto rate_proto = {
+		.name = "rate_limit_check",
+		.ret = HIVE_RET_INTEGER,
+		.args = {HIVE_ARG_SCALAR},
+	};
 	if ((err = hive_helpers_install(env, NULL)) ||
 	    (err = hive_env_set_helper(env, REQ_FN_LOG_REQUEST, "log_request", helper_log_request)) ||
-	    (err = hive_env_set_helper(env, REQ_FN_RATE_LIMIT, "rate_limit_check", helper_rate_limit_check))) {
+	    (err = hive_env_set_helper_proto(env, REQ_FN_LOG_REQUEST, &log_proto)) ||
+	    (err = hive_env_set_helper(env, REQ_FN_RATE_LIMIT, "rate_limit_check", helper_rate_limit_check)) ||
+	    (err = hive_env_set_helper_proto(env, REQ_FN_RATE_LIMIT, &rate_proto))) {
 		hive_env_free(env);
 		return err;
 	}
@@ -162,56 +175,36 @@ static int filter_configure(struct hive_object *obj, const struct filter_config 
 	return hive_object_map_set_initial_value(m, want, sizeof(*want));
 }
 
-/* Verify every program against the hook; only accepted ones are loaded. */
+/* Give every program of the hook its type and context, and report what the
+ * verifier says of each; only accepted ones are loaded (hive_object_load
+ * verifies them again, as it verifies every program it loads). */
 static int filter_verify(struct filter *f)
 {
-	size_t nmaps = hive_object_map_cnt(f->obj);
-	struct hive_verify_map *maps = calloc(nmaps ? nmaps : 1, sizeof(*maps));
 	char *log = malloc(1 << 16);
-	if (!maps || !log) {
-		free(maps);
-		free(log);
+	if (!log)
 		return -ENOMEM;
-	}
-	/* The verifier sees a map as its LDDW imm: the object's map index. */
-	for (size_t i = 0; i < nmaps; i++) {
-		const struct hive_object_map *m = hive_object_map(f->obj, i);
-		maps[i] = (struct hive_verify_map){
-			.fd = (int32_t)i,
-			.type = hive_object_map_type(m),
-			.key_size = hive_object_map_key_size(m),
-			.value_size = hive_object_map_value_size(m),
-			.max_entries = hive_object_map_max_entries(m),
-			.map_flags = hive_object_map_flags(m),
-		};
-	}
 	for (size_t i = 0; i < hive_object_prog_cnt(f->obj); i++) {
 		struct hive_program *p = hive_object_prog(f->obj, i);
 		if (strcmp(hive_program_section(p), "request")) {
 			hive_program_set_autoload(p, false); /* not for this hook */
 			continue;
 		}
-		/* hive has no program type an embedder can define, and the loader
-		 * will not load a program without one. SYSCALL is the kernel's type
-		 * whose context is plain memory its caller defines (and with it
-		 * the verifier refuses LD_ABS, which would read our context as a
-		 * packet); our context layout replaces its (empty) one below. */
-		int err = hive_program_set_type(p, HIVE_PROG_SYSCALL);
+		/* "request" is our own hook: a custom program type, whose context
+		 * is struct request_ctx as request_layout describes it */
+		int err = hive_program_set_type(p, HIVE_PROG_CUSTOM);
+		if (!err)
+			err = hive_program_set_ctx_layout(p, &request_layout);
 		if (err) {
-			free(maps);
 			free(log);
 			return err;
 		}
-		size_t cnt;
-		const struct hive_insn *insns = hive_program_insns(p, &cnt);
 		log[0] = '\0';
-		HIVE_OPTS(hive_verify_opts, vo, .prog_type = hive_program_type(p), .ctx = &request_layout, .maps = maps, .nmaps = nmaps, .log_buf = log,
-			  .log_size = 1 << 16);
+		HIVE_OPTS(hive_verify_opts, vo, .env = f->env, .log_buf = log, .log_size = 1 << 16);
 		struct hive_verify_stats st = {0};
-		err = hive_verify(insns, cnt, &vo, &st);
+		err = hive_program_verify(p, &vo, &st);
 		if (err == -EACCES) {
 			printf("verifier: %s: refused\n", hive_program_name(p));
-			/* the first line says where and why; the rest shows registers and a hint */
+			/* where and why, the registers, a hint and the source line */
 			for (const char *l = log; *l;) {
 				size_t n = strcspn(l, "\n");
 				printf("  | %.*s\n", (int)n, l);
@@ -224,16 +217,16 @@ static int filter_verify(struct filter *f)
 				 hive_program_name(p));
 		} else if (err) {
 			fprintf(stderr, "embed: verifying %s: %s\n%s", hive_program_name(p), strerror(-err), log);
-			free(maps);
 			free(log);
 			return err;
 		} else {
+			size_t cnt;
+			hive_program_insns(p, &cnt);
 			printf("verifier: %s: accepted (%" PRIu64 " insns processed, %zu insns)\n", hive_program_name(p),
 			       st.processed_insns, cnt);
 			f->accepted++;
 		}
 	}
-	free(maps);
 	free(log);
 	return 0;
 }
@@ -254,8 +247,7 @@ static int filter_open(struct filter *f, const char *path, const struct filter_c
 		return err;
 
 	/* Verified programs need no run-time checks; --mode checked keeps them. */
-	HIVE_OPTS(hive_object_load_opts, lo, .env = f->env,
-		  .mode = mode == MODE_CHECKED ? HIVE_EXEC_CHECKED : HIVE_EXEC_TRUSTED, .log_buf = log,
+	HIVE_OPTS(hive_object_load_opts, lo, .env = f->env, .checked = mode == MODE_CHECKED, .log_buf = log,
 		  .log_size = sizeof(log));
 	if ((err = hive_object_load(f->obj, &lo))) {
 		fprintf(stderr, "embed: load: %s\n%s\n", strerror(-err), log);

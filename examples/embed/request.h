@@ -45,21 +45,16 @@ struct filter_config {
 	char prefix[CFG_PREFIX_MAX];
 };
 
-/* Helpers the server offers, with their ids.
- *
- * hive_verify checks every call against Linux's helper prototypes and has
- * no way (yet) to be told the prototype of an embedder's own helper: an
- * unknown id is refused ("invalid func unknown#N"). Until it does, each of
- * our helpers takes the id of a Linux helper with the same prototype that
- * this hook does not otherwise offer, and the server registers its own
- * function under that id (hive_env_set_helper replaces the built-in one).
+/* Helpers the server offers, with ids of its own (past Linux's, which end
+ * near 212). The server declares their prototypes to hive
+ * (hive_env_set_helper_proto), so the verifier checks every call:
  *
  *   long log_request(struct request_ctx *ctx, const char *msg, __u32 len)
- *     Linux id 30 (skb_set_tunnel_opt: ctx, mem, const size -> integer)
+ *     ctx, readable memory, its size (> 0) -> integer
  *   long rate_limit_check(__u64 client_ip)
- *     Linux id 109 (send_signal: anything -> integer); 1 if over budget
+ *     a number -> integer; 1 if over budget
  */
-#define REQ_FN_LOG_REQUEST 30
-#define REQ_FN_RATE_LIMIT 109
+#define REQ_FN_LOG_REQUEST 1000
+#define REQ_FN_RATE_LIMIT 1001
 
 #endif

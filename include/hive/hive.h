@@ -56,6 +56,55 @@ HIVE_API int hive_env_set_helper(struct hive_env *env, uint32_t id, const char *
 /** @brief The helper registered for @id, or NULL. */
 HIVE_API hive_helper_fn hive_env_helper(const struct hive_env *env, uint32_t id, const char **name);
 
+/* What a helper takes in r1..r5, for the verifier (Linux's enum bpf_arg_type,
+ * the kinds user space has). A size argument follows its memory argument. */
+enum hive_helper_arg {
+	HIVE_ARG_NONE = 0,                /* unused (and every argument after it) */
+	HIVE_ARG_ANYTHING = 1,            /* any initialised value, scalar or pointer */
+	HIVE_ARG_SCALAR = 2,              /* a number, never a pointer */
+	HIVE_ARG_CONST_MAP_PTR = 3,       /* a map (LDDW of a map) */
+	HIVE_ARG_PTR_TO_MAP_KEY = 4,      /* key_size readable bytes of the map before it */
+	HIVE_ARG_PTR_TO_MAP_VALUE = 5,    /* value_size readable bytes */
+	HIVE_ARG_PTR_TO_UNINIT_MAP_VALUE = 6, /* value_size bytes the helper writes */
+	HIVE_ARG_PTR_TO_MEM = 7,          /* readable memory; its size is the next argument */
+	HIVE_ARG_PTR_TO_MEM_OR_NULL = 8,  /* the same, or NULL with size 0 */
+	HIVE_ARG_PTR_TO_UNINIT_MEM = 9,   /* memory the helper writes; size next */
+	HIVE_ARG_CONST_SIZE = 10,         /* bounded size > 0 of the previous argument */
+	HIVE_ARG_CONST_SIZE_OR_ZERO = 11, /* bounded size >= 0 */
+	HIVE_ARG_PTR_TO_CTX = 12,         /* the program's context, unmoved */
+	HIVE_ARG_PTR_TO_CTX_OR_NULL = 13,
+	HIVE_ARG_PTR_TO_LONG = 20,        /* 8 bytes the helper writes */
+	HIVE_ARG_PTR_TO_INT = 21,         /* 4 bytes the helper writes */
+	HIVE_ARG_PTR_TO_CONST_STR = 22,   /* a NUL-terminated string in a read-only map (.rodata) */
+};
+
+/* What a helper returns in r0 (Linux's enum bpf_return_type). */
+enum hive_helper_ret {
+	HIVE_RET_INTEGER = 0,                /* a number */
+	HIVE_RET_VOID = 1,                   /* nothing: r0 unreadable after the call */
+	HIVE_RET_PTR_TO_MAP_VALUE_OR_NULL = 2, /* a value of the HIVE_ARG_CONST_MAP_PTR argument's map */
+};
+
+/** @brief A helper's prototype, the verifier's view of it; the same row as
+ *  hive's table of Linux's helpers. */
+struct hive_helper_proto {
+	uint32_t id;       /* the call's imm (filled in by hive_env_set_helper_proto) */
+	const char *name;  /* for messages; may be NULL */
+	uint8_t ret;       /* enum hive_helper_ret */
+	uint8_t args[5];   /* enum hive_helper_arg, r1..r5 */
+	uint16_t flags;    /* must be 0 */
+};
+
+/** @brief Declare the prototype of helper @id (an embedder's own helper, or
+ *  one replacing a Linux helper's prototype): the verifier checks calls of
+ *  @id against it (hive_verify_opts.env, hive_object_load_opts.env).
+ *  @proto is copied; NULL removes it.  0, -EINVAL (bad kinds: a size not
+ *  after a memory argument, a map-value return without a map argument,
+ *  flags), -ENOMEM. */
+HIVE_API int hive_env_set_helper_proto(struct hive_env *env, uint32_t id, const struct hive_helper_proto *proto);
+/** @brief The prototype set for @id with hive_env_set_helper_proto, or NULL. */
+HIVE_API const struct hive_helper_proto *hive_env_helper_proto(const struct hive_env *env, uint32_t id);
+
 /* }===== */
 
 /* {===== programs */
@@ -75,6 +124,11 @@ enum hive_prog_type {
 	HIVE_PROG_RAW_TRACEPOINT_WRITABLE = 24, HIVE_PROG_CGROUP_SOCKOPT = 25,
 	HIVE_PROG_TRACING = 26, HIVE_PROG_STRUCT_OPS = 27, HIVE_PROG_EXT = 28, HIVE_PROG_LSM = 29,
 	HIVE_PROG_SK_LOOKUP = 30, HIVE_PROG_SYSCALL = 31, HIVE_PROG_NETFILTER = 32,
+	/* Not Linux's: a type an embedder defines, its context given as a
+	 * struct hive_ctx_layout (hive_program_set_ctx_layout, hive_verify_opts.ctx),
+	 * its helpers' prototypes in the env (hive_env_set_helper_proto). No
+	 * LD_ABS; packet fields of the context are read-only. */
+	HIVE_PROG_CUSTOM = 0x10000,
 };
 
 enum hive_exec_mode {
@@ -102,12 +156,22 @@ struct hive_prog_opts {
 	 * value of a one-element array map maps[imm] (global data). */
 	struct hive_map **maps;
 	size_t nmaps;
+	/* Run the verifier (hive_verify) before loading, as a program of
+	 * prog_type with context ctx (NULL: the type's), the maps above and the
+	 * env's helper prototypes. Off by default for raw bytecode (`hive run`,
+	 * the conformance suite: programs with no program type, run checked);
+	 * hive_object_load verifies by default. mode stays the caller's. */
+	bool verify;
+	uint32_t prog_type;                 /* enum hive_prog_type */
+	const struct hive_ctx_layout *ctx;
 	size_t : 0;
 };
-#define hive_prog_opts__last_field nmaps
+#define hive_prog_opts__last_field ctx
 
-/** @brief Validate and load @cnt instructions. On refusal returns -EINVAL and
- *  writes "insn N: <disassembly>: <what is wrong>" to opts->log_buf. */
+/** @brief Validate (and with opts->verify, verify) and load @cnt
+ *  instructions. On refusal returns -EINVAL (-EACCES: refused by the
+ *  verifier) and writes "insn N: <disassembly>: <what is wrong>" to
+ *  opts->log_buf. */
 HIVE_API int hive_prog_load(const struct hive_insn *insns, size_t cnt, const struct hive_prog_opts *opts,
 			    struct hive_prog **out);
 HIVE_API void hive_prog_free(struct hive_prog *prog);
@@ -150,9 +214,14 @@ struct hive_run_opts {
 	 * context); NULL: mem. */
 	const void *pkt;
 	size_t pkt_size;
+	/* The attach point a hook reports: bpf_get_func_ip (the probed
+	 * function's address) and bpf_get_attach_cookie (the cookie given at
+	 * attach) return these; 0 when unset. */
+	uint64_t func_ip;
+	uint64_t attach_cookie;
 	size_t : 0;
 };
-#define hive_run_opts__last_field pkt_size
+#define hive_run_opts__last_field attach_cookie
 
 /** @brief Run @prog once. Returns 0 with opts->retval set, or a negative errno:
  *  -EFAULT (memory access outside the allowed regions, checked mode),
@@ -167,6 +236,11 @@ HIVE_API int hive_prog_run_mem(const struct hive_prog *prog, void *mem, size_t s
 /** @brief From a helper: let the rest of this run access [ptr, ptr+size)
  *  in checked mode (a helper returning a pointer, e.g. a map value). */
 HIVE_API int hive_run_allow(struct hive_run *run, void *ptr, size_t size, bool writable);
+/** @brief From a helper: may the program's own pointers reach
+ *  [ptr, ptr+size) (for writing if @write)? Checked mode: inside a region of
+ *  the run (its memory, the stack, global data, what helpers allowed);
+ *  trusted mode: always true, the verifier vouched for the arguments. */
+HIVE_API bool hive_run_access_ok(const struct hive_run *run, const void *ptr, size_t size, bool write);
 /** @brief From a helper: the memory the run was started with. */
 HIVE_API void *hive_run_mem(struct hive_run *run, size_t *size);
 /** @brief From a helper: stop the run with an error (-EFAULT, -EINVAL…). */
@@ -264,9 +338,15 @@ struct hive_map_opts {
 	 * it, lookups return it as zero, HIVE_F_LOCK copies under it. */
 	bool spin_lock;
 	uint32_t spin_lock_off;
+	/* The value holds a struct bpf_timer (16 bytes, 8-aligned) at
+	 * timer_off (what BTF says; the loader fills it): array, hash and
+	 * lru_hash maps only. Copies in and out skip it; deleting or
+	 * replacing the element, and freeing the map, cancel the timer. */
+	bool timer;
+	uint32_t timer_off;
 	size_t : 0;
 };
-#define hive_map_opts__last_field spin_lock_off
+#define hive_map_opts__last_field timer_off
 
 /** @brief Create a map as BPF_MAP_CREATE would: the same attribute checks in
  *  the same order, the same errors (-EINVAL, -E2BIG, -HIVE_ENOTSUPP, -ENOMEM).
@@ -277,6 +357,12 @@ HIVE_API int hive_map_create(enum hive_map_type type, const char *name, uint32_t
 			     struct hive_map **out);
 /** @brief Free @map. No program may be running with it. */
 HIVE_API void hive_map_free(struct hive_map *map);
+/** @brief BPF_MAP_FREEZE: from now on the user API may not change the map
+ *  (update, delete, lookup_and_delete: -EPERM); programs still may, unless
+ *  it was created with HIVE_F_RDONLY_PROG. 0, -EPERM (frozen already, or
+ *  read-only: HIVE_F_RDONLY, as the kernel answers), -EINVAL. */
+HIVE_API int hive_map_freeze(struct hive_map *map);
+HIVE_API bool hive_map_is_frozen(const struct hive_map *map);
 
 /* The user API mirrors the bpf() syscall commands. Values of per-CPU maps
  * are hive_map_user_value_size() bytes: one slot of value_size rounded up
@@ -307,6 +393,43 @@ HIVE_API int hive_map_get_next_key(struct hive_map *map, const void *key, void *
 /** @brief Copy then delete (hash maps), or pop (queue/stack, key NULL). */
 HIVE_API int hive_map_lookup_and_delete(struct hive_map *map, const void *key, void *value);
 
+/* Batch commands, as BPF_MAP_*_BATCH and libbpf's bpf_map_*_batch. keys and
+ * values are arrays of *count elements (values of hive_map_user_value_size
+ * bytes, map ids for maps of maps). *count is the capacity on entry and the
+ * number of elements processed on return, also on error.
+ * Which types take which command is the kernel's: hash maps and
+ * HASH_OF_MAPS (all four), arrays and ARRAY_OF_MAPS (lookup, update), LPM
+ * tries (lookup, update, delete); the others
+ * return -HIVE_ENOTSUPP. Access flags are checked first (-EPERM). */
+struct hive_map_batch_opts {
+	size_t sz;
+	uint64_t elem_flags;  /* 0 or HIVE_F_LOCK (update: only these, no NOEXIST/EXIST) */
+	uint64_t flags;       /* hash lookup: must be 0 */
+	size_t : 0;
+};
+#define hive_map_batch_opts__last_field flags
+
+/** @brief Copy up to *@count elements after the position @in_batch (NULL:
+ *  from the start); @out_batch receives the position to pass next time.
+ *  Positions are opaque: 4 bytes for hash maps (a bucket index), key_size
+ *  bytes otherwise (the last key copied); give max(4, key_size) bytes.
+ *  Hash maps copy whole buckets: -ENOSPC if the first bucket alone does not
+ *  fit. -ENOENT when the end was reached (elements may still be copied:
+ *  see *count). */
+HIVE_API int hive_map_lookup_batch(struct hive_map *map, const void *in_batch, void *out_batch, void *keys,
+				   void *values, uint32_t *count, const struct hive_map_batch_opts *opts);
+/** @brief hive_map_lookup_batch that deletes what it copied (hash maps). */
+HIVE_API int hive_map_lookup_and_delete_batch(struct hive_map *map, const void *in_batch, void *out_batch,
+					      void *keys, void *values, uint32_t *count,
+					      const struct hive_map_batch_opts *opts);
+/** @brief Update *@count elements in order, stopping at the first error
+ *  (returned; *count = the elements updated before it). */
+HIVE_API int hive_map_update_batch(struct hive_map *map, const void *keys, const void *values, uint32_t *count,
+				   const struct hive_map_batch_opts *opts);
+/** @brief Delete *@count keys in order, stopping at the first error (-ENOENT...). */
+HIVE_API int hive_map_delete_batch(struct hive_map *map, const void *keys, uint32_t *count,
+				   const struct hive_map_batch_opts *opts);
+
 HIVE_API enum hive_map_type hive_map_get_type(const struct hive_map *map);
 HIVE_API uint32_t hive_map_key_size(const struct hive_map *map);
 HIVE_API uint32_t hive_map_value_size(const struct hive_map *map);
@@ -326,7 +449,13 @@ HIVE_API int hive_num_possible_cpus(void);
 
 /** @brief Put @prog in slot @index of a PROG_ARRAY map (NULL empties it),
  *  for tail calls. -EINVAL (not a prog array), -E2BIG (index), -EPERM.
- *  The program must outlive the slot. */
+ *  The program must outlive the slot. hive_object_load fills the slots an
+ *  object gives with `.values = {[i] = &prog}`; hive_map_update/lookup on
+ *  a prog array give -EOPNOTSUPP (hive programs have no fds or ids).
+ *  bpf_tail_call(ctx, map, index) runs the program of the slot in place of
+ *  the calling frame (its r0 is that frame's result); an empty slot, an
+ *  index out of range or a 34th tail call in one run fail and the program
+ *  goes on. A JIT run interprets a target that has no JIT code. */
 struct hive_prog;
 HIVE_API int hive_prog_array_set(struct hive_map *map, uint32_t index, const struct hive_prog *prog);
 
@@ -342,8 +471,29 @@ HIVE_API int hive_ringbuf_consume(struct hive_map *map, hive_ringbuf_sample_fn f
  *  timeout), @fn's non-zero return, or -errno (-EINTR...). */
 HIVE_API int hive_ringbuf_poll(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx, int timeout_ms);
 /** @brief An eventfd that becomes readable when producers wake the consumer
- *  (poll it, then hive_ringbuf_consume). Owned by the map. */
+ *  (poll it, then hive_ringbuf_consume). Owned by the map. For a
+ *  USER_RINGBUF map: readable when a program's drain freed space. */
 HIVE_API int hive_ringbuf_fd(const struct hive_map *map);
+
+/* USER_RINGBUF (libbpf's user_ring_buffer__*): the application writes
+ * samples, programs read them with bpf_user_ringbuf_drain. Records are laid
+ * out as in the kernel (8-byte header, 8-byte aligned). Producers may call
+ * from several threads (hive serialises reserve); a sample must be
+ * submitted or discarded, and is drained only after every sample reserved
+ * before it was. */
+
+/** @brief Reserve @size bytes in a USER_RINGBUF map: 0 and *@sample (8-byte
+ *  aligned, writable until submit/discard), -E2BIG (larger than the ring),
+ *  -ENOSPC (no room now), -EINVAL (not a user ringbuf). */
+HIVE_API int hive_user_ringbuf_reserve(struct hive_map *map, uint32_t size, void **sample);
+/** @brief hive_user_ringbuf_reserve, waiting up to @timeout_ms (-1: forever,
+ *  0: not at all) for programs to drain enough; -ENOSPC on timeout. */
+HIVE_API int hive_user_ringbuf_reserve_blocking(struct hive_map *map, uint32_t size, int timeout_ms,
+						void **sample);
+/** @brief Publish a reserved sample to the drainer. */
+HIVE_API void hive_user_ringbuf_submit(struct hive_map *map, void *sample);
+/** @brief Give a reserved sample back: the drainer skips it. */
+HIVE_API void hive_user_ringbuf_discard(struct hive_map *map, void *sample);
 
 /* Built-in helpers (src/helpers): Linux's helpers with Linux's ids, for
  * programs that call them (a map argument is the struct hive_map pointer). */
@@ -431,9 +581,16 @@ struct hive_object_open_opts {
 	const char *btf_custom_path; /* target BTF for CO-RE: a raw BTF file or an ELF
 	                              * object's .BTF; NULL: /sys/kernel/btf/vmlinux */
 	const char *kconfig;         /* "CONFIG_X=y\n..." lines for .kconfig externs */
+	const char *kconfig_path;    /* kernel config (gzip or plain) for the externs
+	                              * kconfig leaves unset; NULL: the running
+	                              * kernel's, /boot/config-$(uname -r) then
+	                              * /proc/config.gz, as libbpf reads it */
+	const char *pin_root_path;   /* maps pinned by name (LIBBPF_PIN_BY_NAME) live at
+	                              * ROOT/NAME in hive's in-process pin registry;
+	                              * NULL: "/sys/fs/bpf", as libbpf's default */
 	size_t : 0;
 };
-#define hive_object_open_opts__last_field kconfig
+#define hive_object_open_opts__last_field pin_root_path
 
 /** @brief Open an ELF object file: parse, collect programs and maps, link.
  *  Nothing runs and no map exists until hive_object_load.
@@ -464,24 +621,38 @@ HIVE_API struct hive_object_map *hive_object_find_map(const struct hive_object *
 
 struct hive_object_load_opts {
 	size_t sz;
-	struct hive_env *env;       /* helpers for every program */
-	enum hive_exec_mode mode;
+	struct hive_env *env;       /* helpers (and their prototypes) for every program */
+	enum hive_exec_mode mode;   /* obsolete, ignored: see checked and unverified */
 	char *log_buf;              /* why a map or program was refused */
 	size_t log_size;
+	/* Load without verifying: every program then runs in checked mode
+	 * (HIVE_EXEC_CHECKED). The opt-in for programs the verifier refuses or
+	 * cannot judge. */
+	bool unverified;
+	/* Verified programs run checked all the same (default: trusted, the
+	 * verifier vouches for them). */
+	bool checked;
+	uint32_t log_level;         /* verifier log: 0 errors, 1 + statistics, 2 + every insn */
 	size_t : 0;
 };
-#define hive_object_load_opts__last_field log_size
+#define hive_object_load_opts__last_field log_level
 
 /** @brief Apply CO-RE relocations (.BTF.ext) to the linked programs against
  *  the target BTF (a field, type or enumerator missing there turns its
  *  instruction into `call 0xbad2310`, as libbpf does), create every map
- *  (hive_map_create) with its initial value and map-in-map slots, then load
- *  every program whose autoload is on with hive_prog_load and the maps in
- *  hive_prog_opts.maps. On failure the maps and programs are freed again.
- *  @return 0 or the first error: -EINVAL/-EACCES (refused map or program,
- *  logged as "load: map 'NAME': ..." / "load: prog 'NAME': insn N: ..."),
- *  -ENOENT (a strong .kconfig extern without a value), -EOPNOTSUPP (CO-RE
- *  relocations: not yet), -EBUSY (already loaded). */
+ *  (hive_map_create) with its initial value and map-in-map slots, freeze
+ *  .rodata, .rodata.* and .kconfig (hive_map_freeze, as libbpf does), then
+ *  verify every program whose autoload is on (hive_program_verify: its
+ *  type's context or the one set with hive_program_set_ctx_layout, the env's
+ *  helper prototypes) and load it with hive_prog_load and the maps in
+ *  hive_prog_opts.maps, in trusted mode (checked with opts->checked).
+ *  opts->unverified skips the verifier and loads every program checked.
+ *  On failure the maps and programs are freed again.
+ *  @return 0 or the first error: -EACCES (a program the verifier refused:
+ *  "load: prog 'NAME': insn N: ...", the registers, a hint and, with line
+ *  info, the source line: "load: prog 'NAME': at FILE:LINE: TEXT"),
+ *  -EINVAL (refused map or program, "load: map 'NAME': ..."), -ENOENT (a
+ *  strong .kconfig extern without a value), -EBUSY (already loaded). */
 HIVE_API int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts *opts);
 
 /** @brief Function name of the program. */
@@ -497,6 +668,13 @@ HIVE_API bool hive_program_is_sleepable(const struct hive_program *prog);
 /** @brief Instructions after linking (map indexes, calls, see above). */
 HIVE_API const struct hive_insn *hive_program_insns(const struct hive_program *prog, size_t *cnt);
 HIVE_API int hive_program_set_type(struct hive_program *prog, enum hive_prog_type type);
+/** @brief The context layout the verifier checks the program against,
+ *  instead of its type's (for HIVE_PROG_CUSTOM: required). @ctx must stay
+ *  valid until the object is loaded (or closed); NULL: the type's. Before
+ *  load only (-EBUSY). */
+HIVE_API int hive_program_set_ctx_layout(struct hive_program *prog, const struct hive_ctx_layout *ctx);
+/** @brief The layout set with hive_program_set_ctx_layout, else the type's (or NULL). */
+HIVE_API const struct hive_ctx_layout *hive_program_ctx_layout(const struct hive_program *prog);
 HIVE_API int hive_program_set_autoload(struct hive_program *prog, bool autoload);
 HIVE_API bool hive_program_autoload(const struct hive_program *prog);
 /** @brief The loaded program (after hive_object_load), else NULL. */
@@ -519,8 +697,28 @@ HIVE_API uint32_t hive_object_map_value_size(const struct hive_object_map *map);
 HIVE_API uint32_t hive_object_map_max_entries(const struct hive_object_map *map);
 HIVE_API uint32_t hive_object_map_flags(const struct hive_object_map *map);
 HIVE_API uint32_t hive_object_map_numa_node(const struct hive_object_map *map);
-/** @brief 0: none, 1: by name (LIBBPF_PIN_BY_NAME). */
+/** @brief 0: none, 1: by name (LIBBPF_PIN_BY_NAME). A map pinned by name
+ *  is shared inside the process: hive_object_load reuses the map pinned at
+ *  its pin path by an earlier load (of any object) when type, key and value
+ *  sizes, max_entries, flags and map_extra are equal (else -EINVAL naming
+ *  the difference), and pins the map it creates there. hive has no bpffs:
+ *  pins are an in-process registry, gone when the process ends. Prog
+ *  arrays and maps of maps cannot be pinned (-EOPNOTSUPP): their slots hold
+ *  no reference on what they point to. */
 HIVE_API uint32_t hive_object_map_pinning(const struct hive_object_map *map);
+/** @brief Where the map is or will be pinned ("ROOT/NAME" for a map pinned
+ *  by name), or NULL. */
+HIVE_API const char *hive_object_map_pin_path(const struct hive_object_map *map);
+/** @brief Pin the loaded map at @path (NULL: its pin path) in the process's
+ *  registry; the pin keeps the map alive after its object is closed.
+ *  @return 0 (also if already pinned there), -EINVAL (not loaded, no path),
+ *  -EEXIST (another map is pinned at @path), -EBUSY (pinned elsewhere),
+ *  -EOPNOTSUPP (a prog array or map of maps). */
+HIVE_API int hive_object_map_pin(struct hive_object_map *map, const char *path);
+/** @brief Remove the pin at @path (NULL: the map's pin path); the map lives
+ *  on while an object uses it. @return 0 or -ENOENT (this map is not
+ *  pinned there). */
+HIVE_API int hive_object_map_unpin(struct hive_object_map *map, const char *path);
 HIVE_API uint64_t hive_object_map_extra(const struct hive_object_map *map);
 /** @brief BTF type ids of key and value in the object's BTF (0: unknown). */
 HIVE_API uint32_t hive_object_map_btf_key_type_id(const struct hive_object_map *map);
@@ -557,14 +755,22 @@ enum hive_ctx_kind {
 	HIVE_CTX_PKT_END,     /* end of packet data */
 	HIVE_CTX_PKT_META,    /* start of metadata (data_meta) */
 };
-enum { HIVE_CTX_READ = 1, HIVE_CTX_WRITE = 2 };
+enum {
+	HIVE_CTX_READ = 1,
+	HIVE_CTX_WRITE = 2,
+	HIVE_CTX_NARROW_WRITE = 4, /* writes may also be narrower (aligned to their size) */
+	HIVE_CTX_WHOLE_READ = 8,   /* scalar reads must be the whole field */
+};
 
-/** @brief One field of a program's context (r1 at entry). */
+/** @brief One field of a program's context (r1 at entry), or with count > 1
+ *  an array of count elements of size bytes each (u64 args[12]). */
 struct hive_ctx_field {
 	uint16_t off;
-	uint8_t size;    /* bytes; scalar fields may also be read narrower */
-	uint8_t access;  /* HIVE_CTX_READ | HIVE_CTX_WRITE */
-	uint8_t kind;    /* enum hive_ctx_kind */
+	uint8_t size;    /* bytes; scalar fields may also be read narrower, aligned
+			    to the read's size (unless HIVE_CTX_WHOLE_READ) */
+	uint8_t access;  /* HIVE_CTX_READ | HIVE_CTX_WRITE | HIVE_CTX_NARROW_WRITE | ... */
+	uint8_t kind;    /* enum hive_ctx_kind; arrays are scalar */
+	uint16_t count;  /* 0 or 1: one field; N: an array */
 	const char *name;
 };
 
@@ -588,6 +794,12 @@ struct hive_verify_map {
 	uint32_t value_size;
 	uint32_t max_entries;
 	uint32_t map_flags;   /* BPF_F_RDONLY_PROG (1 << 7) makes values read-only */
+	/* ARRAY_OF_MAPS/HASH_OF_MAPS: 1 + the index, in this array, of a row
+	 * describing the inner maps (its fd unused); a lookup yields that map
+	 * or NULL. 0: none (lookups in it are refused). */
+	uint32_t inner_map;
+	bool has_timer;       /* the value holds a struct bpf_timer at timer_off */
+	uint32_t timer_off;
 };
 
 struct hive_verify_opts {
@@ -601,9 +813,12 @@ struct hive_verify_opts {
 	uint32_t log_level;                  /* 0: errors only, 1: + statistics, 2: + every insn */
 	bool allow_uninit_stack;             /* as Linux for CAP_PERFMON: reading unwritten stack
 						yields an unknown value instead of an error */
+	/* Prototypes of helpers set with hive_env_set_helper_proto (an
+	 * embedder's own); other ids are Linux's helpers. NULL: Linux's only. */
+	const struct hive_env *env;
 	size_t : 0;
 };
-#define hive_verify_opts__last_field allow_uninit_stack
+#define hive_verify_opts__last_field env
 
 /** @brief What verification cost (as the kernel's "processed N insns" line). */
 struct hive_verify_stats {
@@ -621,6 +836,19 @@ struct hive_verify_stats {
  *  involved and a hint), -EINVAL for bad options, -ENOMEM.  @stats may be NULL. */
 HIVE_API int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 			 struct hive_verify_stats *stats);
+
+/** @brief Verify an object's program (before or after load) as
+ *  hive_object_load does: its type (opts->prog_type 0) and context layout
+ *  (opts->ctx NULL: hive_program_ctx_layout), the object's maps as their
+ *  definitions say (opts->maps must be NULL), opts->env's prototypes, the
+ *  log options of @opts.  On refusal the log is the verifier's, followed,
+ *  when the object has line info, by "at FILE:LINE: SOURCE" of the
+ *  refused instruction.  @return as hive_verify. */
+HIVE_API int hive_program_verify(const struct hive_program *prog, const struct hive_verify_opts *opts,
+				 struct hive_verify_stats *stats);
+/** @brief What verifying a loaded program cost at hive_object_load.
+ *  0, -ENOENT (not loaded, or loaded unverified). */
+HIVE_API int hive_program_verify_stats(const struct hive_program *prog, struct hive_verify_stats *out);
 /* }===== */
 
 /* {===== hooks and test-run (issue 7: src/hooks)
@@ -663,16 +891,31 @@ HIVE_API int hive_verify(const struct hive_insn *insns, size_t cnt, const struct
  *    nothing else; ctx_out is ctx_in with those the kernel copies back.
  *    All but tc see the packet from the network header, as the kernel
  *    does (data_out gets the Ethernet header back zeroed); LD_ABS/LD_IND
- *    read from skb->data. Not modelled: skb->sk (reads 0), LD_ABS at the
+ *    read from skb->data. family, local_ip4/6 (source) and remote_ip4/6
+ *    (destination) are what the socket the kernel attaches says (from the
+ *    IPv4/IPv6 header; ports 0; cgroup_skb reads them). Not modelled:
+ *    skb->sk (reads 0), LD_ABS at the
  *    SKF_NET_OFF/SKF_LL_OFF offsets (the program ends with r0 = 0).
  *  - RAW_TRACEPOINT: ctx_in is up to 12 u64 arguments; no data, no ctx_out.
  *  - SYSCALL: ctx_in is plain memory (at most 65535 bytes) the program may
  *    read and write; as the kernel does, it is copied back into ctx_in.
+ *  - RAW_TRACEPOINT and SYSCALL: a verified program needs ctx_size_in to
+ *    cover every context byte it touches (the kernel's max_ctx_offset), else
+ *    -EINVAL.
+ *  - KPROBE (kprobe and uprobe sections), PERF_EVENT, TRACEPOINT: types the
+ *    kernel runs only at their probe or event, run here over ctx_in:
+ *    struct pt_regs of x86-64 (168 bytes), struct bpf_perf_event_data (184),
+ *    a tracepoint's record (ctx_size_in bytes, at most 8192, covering what
+ *    the program reads; its first 8 bytes, the common fields, are not the
+ *    program's). Read-only, zero-padded, no data, repeat allowed.
  */
 
 /* Helpers the hooks provide (ids as Linux): xdp_adjust_head (44),
  * xdp_adjust_tail (65), xdp_adjust_meta (54), skb_load_bytes (26),
- * skb_store_bytes (9), l3_csum_replace (10), l4_csum_replace (11). They
+ * skb_store_bytes (9), l3_csum_replace (10), l4_csum_replace (11),
+ * redirect (23: records the ifindex; XDP_REDIRECT for xdp, TC_ACT_REDIRECT
+ * for socket buffers; with flags the kernel refuses, XDP_ABORTED and
+ * TC_ACT_SHOT). They
  * act on the context of the test run in progress on the calling thread. */
 /** @brief Register the hooks' helpers in @env. 0, -EINVAL, -ENOMEM. */
 HIVE_API int hive_hook_helpers_install(struct hive_env *env);
@@ -714,6 +957,56 @@ HIVE_API int hive_prog_test_run(const struct hive_prog *prog, struct hive_test_r
 /** @brief As hive_prog_test_run for a loaded object program; prog_type 0
  *  takes the program's own type (its section). -ENOENT if not loaded. */
 HIVE_API int hive_program_test_run(const struct hive_program *prog, struct hive_test_run_opts *opts);
+
+/* }===== */
+
+/* {===== XDP over many packets (hive xdp --pcap, --iface)
+ *
+ * A runner keeps one frame laid out as the XDP test-run lays it out (256
+ * bytes of headroom, zeroed; a 4096-byte frame below 4 GiB) and reuses it
+ * for every packet: a packet costs a copy in, the run and, if asked, a
+ * copy out, with the maps' read-side section entered once per batch. The
+ * program sees what a test run shows (struct xdp_md, the hooks' helpers),
+ * with ingress_ifindex and rx_queue_index as the caller says. bpf_redirect
+ * (helper 23, registered by hive_hook_helpers_install) records its
+ * ifindex and returns XDP_REDIRECT (XDP_ABORTED for non-zero flags), as
+ * the kernel's does. A runner belongs to one thread at a time; any number
+ * of runners may run one program at once. */
+struct hive_xdp;
+
+struct hive_xdp_opts {
+	size_t sz;
+	bool use_jit;                  /* run JIT code (the program must be JIT-compiled) */
+	size_t : 0;
+};
+#define hive_xdp_opts__last_field use_jit
+
+/** @brief A runner for the XDP program @prog (kept by the runner, not
+ *  owned). 0, -EINVAL, -ENOMEM (no frame below 4 GiB). */
+HIVE_API int hive_xdp_new(const struct hive_prog *prog, const struct hive_xdp_opts *opts, struct hive_xdp **out);
+HIVE_API void hive_xdp_free(struct hive_xdp *x);
+
+struct hive_xdp_pkt {
+	const void *data;              /* in: the frame, from its Ethernet header */
+	uint32_t len;                  /* in: its length (14..3520); out: after the run */
+	uint32_t ingress_ifindex;      /* in: what ctx->ingress_ifindex reads (0: 1) */
+	uint32_t rx_queue_index;       /* in */
+	uint32_t verdict;              /* out: r0 (32 bits); XDP_ABORTED (0) if the run failed */
+	uint32_t redirect_ifindex;     /* out: bpf_redirect's ifindex (0 if not called) */
+	int err;                       /* out: 0; -EINVAL/-EOPNOTSUPP (a length test-run
+	                                * refuses, the program did not run); or the run's
+	                                * error (-EFAULT, -ELOOP, ...) */
+	void *out;                     /* in: where the packet goes after the run (NULL: nowhere) */
+	uint32_t out_cap;              /* in: out's size; a longer packet is cut (len tells) */
+};
+
+/** @brief Run the program once per packet of @pkts[0..@n). 0, or -EINVAL
+ *  (bad arguments; nothing ran). Per-packet results are in the packets.
+ *  hive_xdp_errmsg tells the last failed packet's reason. */
+HIVE_API int hive_xdp_run(struct hive_xdp *x, struct hive_xdp_pkt *pkts, size_t n);
+/** @brief Why the last failed packet of @x failed ("" if none did),
+ *  with its pc in *fault_pc (may be NULL). */
+HIVE_API const char *hive_xdp_errmsg(const struct hive_xdp *x, uint32_t *fault_pc);
 
 /* }===== */
 

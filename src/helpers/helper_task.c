@@ -1,5 +1,6 @@
 /* The current task: pid/tgid, uid/gid, comm, CPU, NUMA node, and the
- * pseudo-random generator. "Current" is the calling thread. */
+ * pseudo-random generator. "Current" is the calling thread. And the
+ * attach point the hook reports for this run (hive_run_opts). */
 #include <string.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "helpers/helpers.h"
+#include "vm/vm.h"
 
 HELPER(get_current_pid_tgid)
 {
@@ -70,4 +72,17 @@ HELPER(get_prandom_u32)
 	x ^= x << 23;
 	s[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
 	return (uint32_t)((s[1] + y) >> 32);
+}
+
+/* the probed function's address: what the hook that ran the program says */
+HELPER(get_func_ip)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
+	return run ? run->func_ip : 0;
+}
+
+HELPER(get_attach_cookie)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
+	return run ? run->attach_cookie : 0;
 }

@@ -1,5 +1,6 @@
 /* The built-in helpers as data: id -> implementation, and their
  * installation into an environment. */
+#include "opts.h"
 #include "helpers/helpers.h"
 
 #include <errno.h>
@@ -18,10 +19,14 @@ HELPER(jiffies64);
 HELPER(trace_printk); HELPER(snprintf); HELPER(trace_vprintk);
 HELPER(get_prandom_u32); HELPER(get_smp_processor_id); HELPER(get_numa_node_id);
 HELPER(get_current_pid_tgid); HELPER(get_current_uid_gid); HELPER(get_current_comm);
+HELPER(get_func_ip); HELPER(get_attach_cookie);
 HELPER(csum_diff); HELPER(strtol); HELPER(strtoul); HELPER(strncmp);
 HELPER(ringbuf_output); HELPER(ringbuf_reserve); HELPER(ringbuf_submit); HELPER(ringbuf_discard);
 HELPER(ringbuf_query);
 HELPER(spin_lock); HELPER(spin_unlock); HELPER(perf_event_output);
+HELPER(loop); HELPER(for_each_map_elem);
+HELPER(user_ringbuf_drain); HELPER(dynptr_read); HELPER(dynptr_write); HELPER(dynptr_data);
+HELPER(timer_init); HELPER(timer_set_callback); HELPER(timer_start); HELPER(timer_cancel);
 
 struct helper_impl {
 	uint32_t id;
@@ -37,6 +42,7 @@ static const struct helper_impl helper_impls[] = {
 	{6, helper_trace_printk},
 	{7, helper_get_prandom_u32},
 	{8, helper_get_smp_processor_id},
+	{12, vm_helper_tail_call},
 	{14, helper_get_current_pid_tgid},
 	{15, helper_get_current_uid_gid},
 	{16, helper_get_current_comm},
@@ -63,11 +69,23 @@ static const struct helper_impl helper_impls[] = {
 	{133, helper_ringbuf_discard},
 	{134, helper_ringbuf_query},
 	{160, helper_ktime_get_coarse_ns},
+	{164, helper_for_each_map_elem},
 	{165, helper_snprintf},
+	{169, helper_timer_init},
+	{170, helper_timer_set_callback},
+	{171, helper_timer_start},
+	{172, helper_timer_cancel},
+	{173, helper_get_func_ip},
+	{174, helper_get_attach_cookie},
 	{177, helper_trace_vprintk},
+	{181, helper_loop},
 	{182, helper_strncmp},
 	{195, helper_map_lookup_percpu_elem},
+	{201, helper_dynptr_read},
+	{202, helper_dynptr_write},
+	{203, helper_dynptr_data},
 	{208, helper_ktime_get_tai_ns},
+	{209, helper_user_ringbuf_drain},
 };
 
 hive_helper_fn helpers_builtin(uint32_t id)
@@ -99,15 +117,8 @@ void helper_print_emit(const char *line, size_t len)
 
 HIVE_API int hive_helpers_install(struct hive_env *env, const struct hive_helpers_opts *opts)
 {
-	if (!env || (opts && opts->sz < sizeof(size_t)))
+	if (!env || !opts_valid(opts, sizeof(*opts)))
 		return -EINVAL;
-	if (opts) { /* unknown fields of a newer caller must be zero */
-		size_t known = offsetof(struct hive_helpers_opts, hive_helpers_opts__last_field) +
-			       sizeof(opts->hive_helpers_opts__last_field);
-		for (size_t i = known; i < opts->sz; i++)
-			if (((const char *)opts)[i])
-				return -EINVAL;
-	}
 	hive_print_fn print = opts && opts->sz > offsetof(struct hive_helpers_opts, print) ? opts->print : NULL;
 	void *ctx = opts && opts->sz > offsetof(struct hive_helpers_opts, print_ctx) ? opts->print_ctx : NULL;
 	if (print) {

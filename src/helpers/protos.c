@@ -72,7 +72,7 @@ static const struct helper_proto helper_protos[] = {
 	P(38, skb_change_tail, INT, PKT, A(CTX, ANY, ANY)),
 	P(39, skb_pull_data, INT, PKT, A(CTX, ANY)),
 	P(40, csum_update, INT, 0, A(CTX, ANY)),
-	P(41, set_hash_invalid, VOID, 0, A(CTX)),
+	P(41, set_hash_invalid, INT, 0, A(CTX)),
 	P(42, get_numa_node_id, INT, 0, A(0)),
 	P(43, skb_change_head, INT, PKT, A(CTX, ANY, ANY)),
 	P(44, xdp_adjust_head, INT, PKT, A(CTX, ANY)),

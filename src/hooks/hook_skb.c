@@ -19,7 +19,7 @@ enum {
 	SKB_MAX_DATA = HOOK_PAGE - HOOK_SKB_HEADROOM - HOOK_TAILROOM,
 	SKB_GSO_MAX_SIZE = 65536, /* GSO_LEGACY_MAX_SIZE */
 	SKB_GSO_MAX_SEGS = 65535,
-	PKT_HOST = 0, PKT_BROADCAST = 1, PKT_MULTICAST = 2, PKT_OTHERHOST = 3,
+	PKT_HOST = 0, PKT_MULTICAST = 2, PKT_OTHERHOST = 3,
 };
 
 /* Fields a user context may set (the kernel's convert___skb_to_skb): every
@@ -96,17 +96,20 @@ int hook_skb_prepare(struct hive_test_run_opts *o, struct hook_state *st, struct
 
 	st->kind = HOOK_SKB;
 	st->type = o->prog_type;
+	st->buf_size = HOOK_PAGE;
+	st->net = mac + HOOK_ETH_HLEN;
 	st->data = is_l2 ? mac : mac + HOOK_ETH_HLEN;
 	st->data_meta = st->data;
 	st->data_end = mac + size;
 	st->ctx = &st->skb;
 	st->ctx_size = sizeof(st->skb);
 
-	/* eth_type_trans on loopback (address 0, broadcast ff:..:ff) */
+	/* eth_type_trans on loopback, whose address and broadcast address are
+	 * both 0: ff:ff:ff:ff:ff:ff is merely multicast there */
 	struct __sk_buff *s = &st->skb;
-	static const uint8_t zero[6], bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t zero[6];
 	if (memcmp(mac, zero, 6))
-		s->pkt_type = !(mac[0] & 1) ? PKT_OTHERHOST : memcmp(mac, bcast, 6) ? PKT_MULTICAST : PKT_BROADCAST;
+		s->pkt_type = (mac[0] & 1) ? PKT_MULTICAST : PKT_OTHERHOST;
 	uint16_t proto_be;
 	memcpy(&proto_be, mac + 12, 2);
 	if ((mac[12] << 8 | mac[13]) >= 0x600)
@@ -115,6 +118,22 @@ int hook_skb_prepare(struct hive_test_run_opts *o, struct hook_state *st, struct
 		s->protocol = 0x0100; /* htons(ETH_P_802_3) */
 	else
 		s->protocol = 0x0400; /* htons(ETH_P_802_2) */
+
+	/* The socket the kernel's test run attaches (sk_alloc(AF_UNSPEC)) gets
+	 * its family and addresses from the IP header: cgroup_skb programs
+	 * read them as family, local_ip4/6 (source) and remote_ip4/6
+	 * (destination); the ports stay 0. The length checks above keep the
+	 * headers inside the frame. */
+	const uint8_t *l3 = mac + HOOK_ETH_HLEN;
+	if (ethertype == 0x0800) {
+		s->family = 2; /* AF_INET */
+		memcpy(&s->local_ip4, l3 + 12, 4);
+		memcpy(&s->remote_ip4, l3 + 16, 4);
+	} else if (ethertype == 0x86dd) {
+		s->family = 10; /* AF_INET6 */
+		memcpy(s->local_ip6, l3 + 8, 16);
+		memcpy(s->remote_ip6, l3 + 24, 16);
+	}
 
 	s->len = len;
 	s->mark = user->mark;
@@ -153,8 +172,11 @@ int hook_skb_prepare(struct hive_test_run_opts *o, struct hook_state *st, struct
 int hook_skb_finish(struct hive_test_run_opts *o, struct hook_state *st, struct __sk_buff *user, bool has_user)
 {
 	const struct __sk_buff *s = &st->skb;
-	uint8_t *mac = st->buf + HOOK_SKB_HEADROOM;
-	if (st->data != mac) /* socket filters: the kernel pushes back a zeroed header */
+	/* tc: data is the MAC header; the others: the kernel pushes back a
+	 * zeroed one (their helpers never move data) */
+	bool is_l2 = st->type == HIVE_PROG_SCHED_CLS || st->type == HIVE_PROG_SCHED_ACT;
+	uint8_t *mac = is_l2 ? st->data : st->data - HOOK_ETH_HLEN;
+	if (!is_l2)
 		memset(mac, 0, HOOK_ETH_HLEN);
 	if (has_user) {
 		user->mark = s->mark;

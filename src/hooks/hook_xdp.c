@@ -4,6 +4,7 @@
  * the program reads, and the helpers that move the packet's edges. */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hooks/hooks.h"
@@ -43,15 +44,13 @@ int hook_xdp_prepare(struct hive_test_run_opts *o, struct hook_state *st, struct
 		headroom -= user->data;
 	}
 	uint32_t max_data = HOOK_PAGE - headroom - HOOK_TAILROOM;
+	/* the linear part: up to the context's data_end, at most what fits the
+	 * page; the rest goes into fragments */
+	uint32_t linear = o->ctx_in || o->ctx_out ? user->data_end : size;
+	if (linear > max_data)
+		linear = max_data;
 	if (size < HOOK_ETH_HLEN)
 		return hook_refuse(o, -EINVAL, "xdp: data_size_in %u is less than an Ethernet header (14)", size);
-	/* the kernel puts what follows data_end (or the first page) in fragments */
-	if ((o->ctx_in || o->ctx_out) && user->data_end < size)
-		return hook_refuse(o, -EOPNOTSUPP, "xdp: ctx data_end %u < data_size_in %u: multi-buffer packets "
-				   "are not supported", user->data_end, size);
-	if (size > max_data)
-		return hook_refuse(o, -EOPNOTSUPP, "xdp: data_size_in %u: multi-buffer packets (more than %u bytes) "
-				   "are not supported", size, max_data);
 	if (o->ctx_in || o->ctx_out) {
 		if (user->egress_ifindex)
 			return hook_refuse(o, -EINVAL, "xdp: ctx egress_ifindex %u must be 0", user->egress_ifindex);
@@ -67,15 +66,20 @@ int hook_xdp_prepare(struct hive_test_run_opts *o, struct hook_state *st, struct
 	}
 	if (!(st->buf = hook_buf_alloc()))
 		return hook_refuse(o, -ENOMEM, "xdp: no packet buffer below 4 GiB");
-	if (size)
-		memcpy(st->buf + headroom, o->data_in, size);
+	memcpy(st->buf + headroom, o->data_in, linear);
+	if ((err = hook_xdp_frags_fill(st, o->data_in, linear, size))) {
+		hook_xdp_frags_free(st);
+		hook_buf_free(st->buf);
+		return hook_refuse(o, err, "xdp: data_size_in %u: more than %d fragments of a page, or no memory",
+				   size, HOOK_XDP_MAX_FRAGS);
+	}
 	st->kind = HOOK_XDP;
 	st->type = o->prog_type;
 	st->head_min = st->buf + HOOK_XDP_FRAME_HDR;
 	st->tail_max = st->buf + HOOK_PAGE - HOOK_TAILROOM;
 	st->data_meta = st->buf + headroom;
 	st->data = st->data_meta + user->data;
-	st->data_end = st->data_meta + size;
+	st->data_end = st->data_meta + linear;
 	st->ctx = &st->xdp;
 	st->ctx_size = sizeof(st->xdp);
 	st->xdp.ingress_ifindex = HOOK_LO_IFINDEX;
@@ -96,7 +100,18 @@ int hook_xdp_finish(struct hive_test_run_opts *o, struct hook_state *st, struct 
 		user->data = (uint32_t)(st->data - st->data_meta);
 		user->data_end = (uint32_t)(st->data_end - st->data_meta);
 	}
-	int err = hook_data_finish(o, st->data_meta, (uint32_t)(st->data_end - st->data_meta));
+	uint32_t size = (uint32_t)(st->data_end - st->data_meta) + st->frags_size;
+	int err;
+	if (!st->nfrags) {
+		err = hook_data_finish(o, st->data_meta, size);
+	} else { /* linear part and fragments, one after the other */
+		uint8_t *whole = hook_alloc_fails() ? NULL : malloc(size);
+		if (!whole)
+			return hook_refuse(o, -ENOMEM, "xdp: no memory for a data_out of %u bytes", size);
+		hook_xdp_frags_copy(st, whole);
+		err = hook_data_finish(o, whole, size);
+		free(whole);
+	}
 	if (!err && has_user)
 		err = hook_ctxout_finish(o, user, sizeof(*user));
 	return err;
@@ -130,6 +145,8 @@ uint64_t hook_xdp_adjust_tail(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 	if (!st)
 		return (uint64_t)-EINVAL;
 	int offset = (int)(int32_t)r2;
+	if (st->nfrags)
+		return (uint64_t)(int64_t)hook_xdp_frags_adjust_tail(st, offset);
 	intptr_t end = (intptr_t)st->data_end + offset;
 	if (end > (intptr_t)st->tail_max || end < (intptr_t)st->data + HOOK_ETH_HLEN)
 		return (uint64_t)-EINVAL;
@@ -155,6 +172,29 @@ uint64_t hook_xdp_adjust_meta(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 	st->data_meta = (uint8_t *)meta;
 	hook_pkt_moved(run, st);
 	return 0;
+}
+
+/* bpf_redirect: the kernel's bpf_xdp_redirect and (socket buffers)
+ * bpf_redirect, with the target kept in the run's state for whoever
+ * applies the verdict (hive_xdp_run's callers). */
+uint64_t hook_redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, struct hive_run *run)
+{
+	(void)r3, (void)r4, (void)r5;
+	struct hook_state *st = hook_cur;
+	if (!st || (st->kind != HOOK_XDP && st->kind != HOOK_SKB)) {
+		hive_run_abort(run, -EINVAL, "helper redirect: no xdp or socket buffer test run in progress");
+		return (uint64_t)-EINVAL;
+	}
+	if (st->kind == HOOK_XDP) {
+		if (r2)
+			return XDP_ABORTED;
+		st->redirect_ifindex = (uint32_t)r1;
+		return XDP_REDIRECT;
+	}
+	if (r2 & ~(uint64_t)BPF_F_INGRESS)
+		return 2; /* TC_ACT_SHOT */
+	st->redirect_ifindex = (uint32_t)r1;
+	return 7; /* TC_ACT_REDIRECT */
 }
 
 /* }===== */

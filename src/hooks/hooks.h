@@ -27,6 +27,7 @@ enum {
 	HOOK_XDP_META_MAX = 255,  /* skb_shared_info's u8 meta_len */
 	HOOK_SKB_HEADROOM = 64,   /* NET_SKB_PAD + NET_IP_ALIGN */
 	HOOK_LO_IFINDEX = 1,      /* the one device hive models: loopback */
+	HOOK_XDP_MAX_FRAGS = 17,  /* MAX_SKB_FRAGS */
 };
 
 enum hook_kind { HOOK_NONE, HOOK_XDP, HOOK_SKB };
@@ -43,6 +44,19 @@ struct hook_state {
 	uint8_t *data_meta, *data, *data_end;
 	uint8_t *head_min;         /* xdp: lowest data_meta (frame header kept free) */
 	uint8_t *tail_max;         /* xdp: highest data_end (tailroom kept free) */
+	uint8_t *head_low;         /* xdp runner: lowest data_meta since the headroom was zeroed */
+	uint32_t redirect_ifindex; /* bpf_redirect's target */
+	/* xdp multi-buffer test runs: what follows the linear part, a page each */
+	uint8_t *frag[HOOK_XDP_MAX_FRAGS];
+	uint32_t frag_len[HOOK_XDP_MAX_FRAGS];
+	uint32_t nfrags, frags_size;
+	/* socket buffers: what the reshaping helpers (hook_skb_shape.c) keep */
+	size_t buf_size;           /* of buf: HOOK_PAGE unless a helper grew it */
+	uint8_t *net;              /* the network header (tc: data is the MAC header) */
+	bool encap;                /* adjust_room encapsulated the packet */
+	bool csum_unnecessary;     /* ip_summed: CHECKSUM_UNNECESSARY, else NONE */
+	uint8_t csum_level;
+	bool hash_set;             /* skb->hash holds a software hash (set_hash, get_hash_recalc) */
 	/* checked runs: regions besides the context; regions[pkt_region] is the packet */
 	struct hive_region regions[HOOK_MAX_REGIONS];
 	size_t nregions, pkt_region;
@@ -64,6 +78,8 @@ bool hook_alloc_fails(void);
 /* A zeroed HOOK_PAGE buffer below 4 GiB (NULL: -ENOMEM); hook_buf_free unmaps. */
 uint8_t *hook_buf_alloc(void);
 void hook_buf_free(uint8_t *buf);
+/* Free a buffer of @size bytes (0: HOOK_PAGE), grown or not. */
+void hook_buf_release(uint8_t *buf, size_t size);
 
 /* A helper's check of r1: the context of the current test run of @kind.
  * Otherwise the run is aborted (-EINVAL) naming @helper and NULL returned. */
@@ -99,6 +115,35 @@ uint64_t hook_xdp_adjust_meta(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, 
 uint64_t hook_skb_load_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_skb_store_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_l3_csum_replace(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_redirect(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 uint64_t hook_l4_csum_replace(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+/* hook_xdp_bytes.c: fragments of multi-buffer test runs, bytes by offset */
+/* Put data_in[from, size) into fragments (-ENOMEM past 17 pages). */
+int hook_xdp_frags_fill(struct hook_state *st, const uint8_t *data, uint32_t from, uint32_t size);
+void hook_xdp_frags_free(struct hook_state *st);
+/* bpf_xdp_adjust_tail of a frame with fragments. */
+int hook_xdp_frags_adjust_tail(struct hook_state *st, int offset);
+/* Copy the whole frame, from data_meta through the fragments, to @out. */
+void hook_xdp_frags_copy(const struct hook_state *st, uint8_t *out);
+uint64_t hook_xdp_get_buff_len(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_xdp_load_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_xdp_store_bytes(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+/* hook_skb_shape.c: reshaping a socket buffer and its metadata */
+uint64_t hook_skb_change_tail(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_skb_change_head(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_skb_adjust_room(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_skb_vlan_push(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_skb_vlan_pop(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_skb_change_proto(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_skb_change_type(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_skb_pull_data(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_skb_load_bytes_relative(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_csum_update(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_csum_level(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_set_hash(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_set_hash_invalid(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_get_hash_recalc(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_skb_ecn_set_ce(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
+uint64_t hook_skb_no_classid(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct hive_run *);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "hooks/hooks.h"
+#include "maps/epoch.h"
 #include "vm/vm.h"
 
 _Thread_local struct hook_state *hook_cur;
@@ -79,6 +80,14 @@ void hook_buf_free(uint8_t *buf)
 		munmap(buf, HOOK_PAGE);
 }
 
+void hook_buf_release(uint8_t *buf, size_t size)
+{
+	if (!size || size == HOOK_PAGE)
+		hook_buf_free(buf);
+	else if (buf)
+		munmap(buf, size);
+}
+
 int hook_refuse(struct hive_test_run_opts *o, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -117,7 +126,16 @@ void hook_pkt_moved(struct hive_run *run, struct hook_state *st)
 			}
 		}
 	}
+	if (st->kind == HOOK_SKB) {
+		st->skb.data = st->skb.data_meta = (uint32_t)(uintptr_t)st->data;
+		st->skb.data_end = (uint32_t)(uintptr_t)st->data_end;
+		st->skb.len = (uint32_t)(st->data_end - st->data);
+		if (run) /* LD_ABS/LD_IND read the packet as it is now */
+			vm_set_pkt(run, st->data, st->skb.len);
+	}
 	if (st->kind == HOOK_XDP) {
+		if (st->data_meta < st->head_low)
+			st->head_low = st->data_meta;
 		st->xdp.data = (uint32_t)(uintptr_t)st->data;
 		st->xdp.data_meta = (uint32_t)(uintptr_t)st->data_meta;
 		st->xdp.data_end = (uint32_t)(uintptr_t)st->data_end;
@@ -187,25 +205,36 @@ static int test_run_loop(const struct hive_prog *prog, struct hive_test_run_opts
 		repeat = 1;
 	struct hook_state *saved = hook_cur;
 	hook_cur = st;
+	/* Set up once for all the runs: clearing the options (errmsg and all)
+	 * and entering the maps' read-side section (a store and a full fence)
+	 * per run cost as much as a short program; hive_prog_run's own enter
+	 * nests inside this one. */
+	HIVE_OPTS(hive_run_opts, ro, .mem = st->ctx, .mem_size = st->ctx_size, .mem_readonly = ctx_readonly,
+		  .use_jit = o->use_jit, .regions = st->regions, .nregions = st->nregions);
+	if (st->kind == HOOK_SKB) {
+		ro.pkt = st->data;
+		ro.pkt_size = (size_t)(st->data_end - st->data);
+	}
+	bool maps = prog->uses_maps;
+	if (maps)
+		epoch_enter();
 	uint64_t t0 = test_run_now();
 	uint32_t i;
 	int err = 0;
 	for (i = 0; i < repeat && !err; i++) {
-		HIVE_OPTS(hive_run_opts, ro, .mem = st->ctx, .mem_size = st->ctx_size, .mem_readonly = ctx_readonly,
-			  .use_jit = o->use_jit, .regions = st->regions, .nregions = st->nregions);
-		if (st->kind == HOOK_SKB) {
-			ro.pkt = st->data;
-			ro.pkt_size = (size_t)(st->data_end - st->data);
-		}
+		if (st->kind == HOOK_SKB) /* skb helpers may have moved the packet */
+			ro.pkt = st->data, ro.pkt_size = (size_t)(st->data_end - st->data);
 		err = hive_prog_run(prog, &ro);
-		o->retval = (uint32_t)ro.retval;
-		if (err) {
-			o->fault_pc = ro.fault_pc;
-			snprintf(o->errmsg, sizeof(o->errmsg), "%s",
-				 ro.errmsg[0] ? ro.errmsg : err == -ENOEXEC ? "the program is not JIT-compiled" : "run failed");
-		}
 	}
 	uint64_t spent = test_run_now() - t0;
+	if (maps)
+		epoch_exit();
+	o->retval = (uint32_t)ro.retval;
+	if (err) {
+		o->fault_pc = ro.fault_pc;
+		snprintf(o->errmsg, sizeof(o->errmsg), "%s",
+			 ro.errmsg[0] ? ro.errmsg : err == -ENOEXEC ? "the program is not JIT-compiled" : "run failed");
+	}
 	hook_cur = saved;
 	spent /= i;
 	o->duration = spent > UINT32_MAX ? UINT32_MAX : (uint32_t)spent;
@@ -226,11 +255,14 @@ static int test_run_raw_tp(const struct hive_prog *prog, struct hive_test_run_op
 		return hook_refuse(o, -EINVAL, "raw_tracepoint: ctx_size_in %u is more than 12 arguments", o->ctx_size_in);
 	if (o->ctx_size_in && !o->ctx_in)
 		return hook_refuse(o, -EFAULT, "raw_tracepoint: ctx_size_in %u without ctx_in", o->ctx_size_in);
+	if (o->ctx_size_in < prog->max_ctx_offset)
+		return hook_refuse(o, -EINVAL, "raw_tracepoint: ctx_size_in %u: the program reads %u bytes of arguments",
+				   o->ctx_size_in, prog->max_ctx_offset);
 	uint64_t args[12] = {0};
 	if (o->ctx_size_in)
 		memcpy(args, o->ctx_in, o->ctx_size_in);
-	struct hook_state st = {.kind = HOOK_NONE, .type = o->prog_type, .ctx = o->ctx_size_in ? args : NULL,
-				.ctx_size = o->ctx_size_in};
+	/* never NULL: a trusted program unverified by hive reads zeros past ctx_size_in */
+	struct hook_state st = {.kind = HOOK_NONE, .type = o->prog_type, .ctx = args, .ctx_size = o->ctx_size_in};
 	int err = test_run_loop(prog, o, &st, true, 1);
 	o->duration = 0; /* the kernel does not time these */
 	return err;
@@ -246,6 +278,9 @@ static int test_run_syscall(const struct hive_prog *prog, struct hive_test_run_o
 		return hook_refuse(o, -EINVAL, "syscall: ctx_size_in %u is more than 65535", o->ctx_size_in);
 	if (o->ctx_size_in && !o->ctx_in)
 		return hook_refuse(o, -EFAULT, "syscall: ctx_size_in %u without ctx_in", o->ctx_size_in);
+	if (o->ctx_size_in < prog->max_ctx_offset)
+		return hook_refuse(o, -EINVAL, "syscall: ctx_size_in %u: the program uses %u bytes of context",
+				   o->ctx_size_in, prog->max_ctx_offset);
 	void *ctx = NULL;
 	if (o->ctx_size_in) {
 		if (hook_alloc_fails() || !(ctx = malloc(o->ctx_size_in)))
@@ -258,6 +293,39 @@ static int test_run_syscall(const struct hive_prog *prog, struct hive_test_run_o
 	/* as the kernel: the context goes back where it came from */
 	if (!err && ctx)
 		memcpy((void *)(uintptr_t)o->ctx_in, ctx, o->ctx_size_in);
+	free(ctx);
+	return err;
+}
+
+/* Types the kernel cannot test-run (it runs them at their probe or event):
+ * kprobe/uprobe (struct pt_regs), perf_event (struct bpf_perf_event_data)
+ * and tracepoint (the event's record). The context is ctx_in, zero-padded
+ * to @size bytes and read-only; a tracepoint's record is ctx_size_in
+ * bytes, which must cover what the program reads, as the kernel checks at
+ * attach. */
+static int test_run_tracing(const struct hive_prog *prog, struct hive_test_run_opts *o, const char *what,
+			    uint32_t size, bool sized_by_input)
+{
+	if (o->data_in || o->data_out || o->ctx_out)
+		return hook_refuse(o, -EINVAL, "%s: data_in, data_out and ctx_out must be unset", what);
+	if (o->flags)
+		return hook_refuse(o, -EINVAL, "%s: flags 0x%x: none supported", what, o->flags);
+	if (o->ctx_size_in > size)
+		return hook_refuse(o, -EINVAL, "%s: ctx_size_in %u is more than the context's %u bytes", what,
+				   o->ctx_size_in, size);
+	if (o->ctx_size_in && !o->ctx_in)
+		return hook_refuse(o, -EFAULT, "%s: ctx_size_in %u without ctx_in", what, o->ctx_size_in);
+	if (sized_by_input && o->ctx_size_in < prog->max_ctx_offset)
+		return hook_refuse(o, -EINVAL, "%s: ctx_size_in %u: the program reads %u bytes of the record", what,
+				   o->ctx_size_in, prog->max_ctx_offset);
+	uint8_t *ctx = NULL;
+	if (hook_alloc_fails() || !(ctx = calloc(1, size)))
+		return hook_refuse(o, -ENOMEM, "%s: no memory for a context of %u bytes", what, size);
+	if (o->ctx_size_in)
+		memcpy(ctx, o->ctx_in, o->ctx_size_in);
+	struct hook_state st = {.kind = HOOK_NONE, .type = o->prog_type, .ctx = ctx,
+				.ctx_size = sized_by_input ? o->ctx_size_in : size};
+	int err = test_run_loop(prog, o, &st, true, o->repeat);
 	free(ctx);
 	return err;
 }
@@ -276,7 +344,8 @@ static int test_run_xdp(const struct hive_prog *prog, struct hive_test_run_opts 
 	err = test_run_loop(prog, o, &st, true, o->repeat);
 	if (!err)
 		err = hook_xdp_finish(o, &st, &user, o->ctx_in || o->ctx_out);
-	hook_buf_free(st.buf);
+	hook_xdp_frags_free(&st);
+	hook_buf_release(st.buf, st.buf_size);
 	return err;
 }
 
@@ -291,7 +360,7 @@ static int test_run_skb(const struct hive_prog *prog, struct hive_test_run_opts 
 	err = test_run_loop(prog, o, &st, true, o->repeat);
 	if (!err)
 		err = hook_skb_finish(o, &st, &user, has_user);
-	hook_buf_free(st.buf);
+	hook_buf_release(st.buf, st.buf_size);
 	return err;
 }
 
@@ -322,6 +391,12 @@ HIVE_API int hive_prog_test_run(const struct hive_prog *prog, struct hive_test_r
 		return test_run_raw_tp(prog, opts);
 	case HIVE_PROG_SYSCALL:
 		return test_run_syscall(prog, opts);
+	case HIVE_PROG_KPROBE:
+		return test_run_tracing(prog, opts, "kprobe", 21 * 8, false);
+	case HIVE_PROG_PERF_EVENT:
+		return test_run_tracing(prog, opts, "perf_event", 21 * 8 + 16, false);
+	case HIVE_PROG_TRACEPOINT:
+		return test_run_tracing(prog, opts, "tracepoint", 8192, true);
 	case HIVE_PROG_UNSPEC:
 		return hook_refuse(opts, -EINVAL, "test run: no program type");
 	default:
@@ -355,9 +430,30 @@ HIVE_API int hive_hook_helpers_install(struct hive_env *env)
 		{BPF_FUNC_l3_csum_replace, "l3_csum_replace", hook_l3_csum_replace},
 		{BPF_FUNC_l4_csum_replace, "l4_csum_replace", hook_l4_csum_replace},
 		{BPF_FUNC_skb_load_bytes, "skb_load_bytes", hook_skb_load_bytes},
+		{BPF_FUNC_redirect, "redirect", hook_redirect},
 		{BPF_FUNC_xdp_adjust_head, "xdp_adjust_head", hook_xdp_adjust_head},
 		{BPF_FUNC_xdp_adjust_meta, "xdp_adjust_meta", hook_xdp_adjust_meta},
 		{BPF_FUNC_xdp_adjust_tail, "xdp_adjust_tail", hook_xdp_adjust_tail},
+		{BPF_FUNC_xdp_get_buff_len, "xdp_get_buff_len", hook_xdp_get_buff_len},
+		{BPF_FUNC_xdp_load_bytes, "xdp_load_bytes", hook_xdp_load_bytes},
+		{BPF_FUNC_xdp_store_bytes, "xdp_store_bytes", hook_xdp_store_bytes},
+		{BPF_FUNC_skb_change_tail, "skb_change_tail", hook_skb_change_tail},
+		{BPF_FUNC_skb_change_head, "skb_change_head", hook_skb_change_head},
+		{BPF_FUNC_skb_adjust_room, "skb_adjust_room", hook_skb_adjust_room},
+		{BPF_FUNC_skb_vlan_push, "skb_vlan_push", hook_skb_vlan_push},
+		{BPF_FUNC_skb_vlan_pop, "skb_vlan_pop", hook_skb_vlan_pop},
+		{BPF_FUNC_skb_change_proto, "skb_change_proto", hook_skb_change_proto},
+		{BPF_FUNC_skb_change_type, "skb_change_type", hook_skb_change_type},
+		{BPF_FUNC_skb_pull_data, "skb_pull_data", hook_skb_pull_data},
+		{BPF_FUNC_skb_load_bytes_relative, "skb_load_bytes_relative", hook_skb_load_bytes_relative},
+		{BPF_FUNC_csum_update, "csum_update", hook_csum_update},
+		{BPF_FUNC_csum_level, "csum_level", hook_csum_level},
+		{BPF_FUNC_set_hash, "set_hash", hook_set_hash},
+		{BPF_FUNC_set_hash_invalid, "set_hash_invalid", hook_set_hash_invalid},
+		{BPF_FUNC_get_hash_recalc, "get_hash_recalc", hook_get_hash_recalc},
+		{BPF_FUNC_skb_ecn_set_ce, "skb_ecn_set_ce", hook_skb_ecn_set_ce},
+		{BPF_FUNC_get_cgroup_classid, "get_cgroup_classid", hook_skb_no_classid},
+		{BPF_FUNC_get_route_realm, "get_route_realm", hook_skb_no_classid},
 	};
 	if (!env)
 		return -EINVAL;

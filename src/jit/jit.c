@@ -1,6 +1,6 @@
 /* The JIT's backend-independent part: W^X code memory, the public API, and
  * the run-time entry with the C functions JIT code calls back into. */
-#if defined(__x86_64__)
+#if HIVE_JIT_X86_64
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,12 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opts.h"
 #include "jit/jit.h"
 
 struct jit_image {
 	struct jit_mem mem;
 	size_t code_size;
 	jit_entry_fn entry;
+	jit_cb_fn cb; /* callbacks: at offset 0 when the program has any */
 };
 
 /* {===== allocation, with a failure switch for tests */
@@ -101,28 +103,13 @@ static uint64_t jit_seed(void)
 	return s;
 }
 
-/* opts: sz must cover at least sz itself; bytes past the struct we know
- * (a newer caller's fields) must be 0.  Our own tail padding is not looked
- * at: an initializer need not clear it. */
-static bool jit_opts_valid(const struct hive_jit_opts *o)
-{
-	if (!o)
-		return true;
-	if (o->sz < sizeof(size_t))
-		return false;
-	for (size_t i = sizeof(*o); i < o->sz; i++)
-		if (((const uint8_t *)o)[i])
-			return false;
-	return true;
-}
-
 bool jit_test_no_bmi2;
 
 #define JIT_OPT(o, f) ((o) && (o)->sz >= offsetof(struct hive_jit_opts, f) + sizeof((o)->f) ? (o)->f : 0)
 
 int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 {
-	if (!prog || !jit_opts_valid(opts))
+	if (!prog || !opts_valid(opts, sizeof(*opts)))
 		return -EINVAL;
 	struct jit_compile_opts co = {
 		.harden = JIT_OPT(opts, harden),
@@ -153,6 +140,7 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 		return err;
 	}
 	img->entry = (jit_entry_fn)(void *)(img->mem.base + entry_off);
+	img->cb = prog->ncb && entry_off ? (jit_cb_fn)(void *)img->mem.base : NULL;
 	if (prog->jit)
 		jit_free(prog->jit);
 	prog->jit = img;
@@ -194,6 +182,7 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	 * the `rep stos` compilers use for that costs more than a short program */
 	struct jit_ctx c;
 	c.run = run;
+	run->jit_ctx = &c;
 	c.budget = run->budget;
 	/* a call moves r10 down one frame; the callee's frame must still be
 	 * inside the stack: caller r10 >= stack + 2 frames */
@@ -208,8 +197,54 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	uint64_t r0 = img->entry(&c, run->mem, run->mem_size, top);
 	if (run->prog->mode == HIVE_EXEC_CHECKED)
 		run->budget = c.budget;
+	run->jit_ctx = NULL;
 	/* after a fault the code returns whatever; r0 is in the registers kept */
 	*ret = run->err ? c.regs[0] : r0;
+	return run->err;
+}
+
+int jit_exec_cb(const struct jit_image *img, struct hive_run *run, uint32_t pc, const uint64_t *args, uint64_t *ret)
+{
+	if (!img->cb)
+		return vm_fault(run, -ENOEXEC, VM_PC_UNKNOWN, "callback of a program without JIT callback entry");
+	uint64_t regs[11];
+	struct jit_ctx c;
+	c.run = run;
+	run->jit_ctx = &c;
+	c.budget = run->budget;
+	c.min_fp = (uintptr_t)run->stack + 2 * HIVE_STACK_SIZE;
+	c.mem = run->pkt;
+	c.mem_size = run->pkt_size;
+	c.regs = regs;
+	c.want_regs = 0;
+	c.exit_sp = 0;
+	if (run->prog->mode == HIVE_EXEC_CHECKED)
+		jit_rt_refresh(&c);
+	uintptr_t top = (uintptr_t)run->stack + (size_t)HIVE_MAX_FRAMES * HIVE_STACK_SIZE;
+	uint64_t r0 = img->cb(&c, args, top, pc);
+	if (run->prog->mode == HIVE_EXEC_CHECKED)
+		run->budget = c.budget;
+	run->jit_ctx = NULL;
+	*ret = run->err ? c.regs[0] : r0;
+	return run->err;
+}
+
+int jit_call(struct hive_run *run, const struct hive_prog *prog, bool entry, uint32_t pc, const uint64_t *args,
+	     uintptr_t fp, uint64_t *ret)
+{
+	struct jit_ctx *c = run->jit_ctx;
+	const struct jit_image *img = prog->jit;
+	if (!img || (!entry && !img->cb))
+		return vm_fault(run, -ENOEXEC, VM_PC_UNKNOWN, "nested call into a program without JIT code");
+	/* the nested image's entry sets its own unwind point; a fault in it
+	 * comes back here, and the caller's stays good afterwards */
+	uintptr_t exit_sp = c->exit_sp;
+	if (prog->mode == HIVE_EXEC_CHECKED)
+		jit_rt_refresh(c);
+	uint64_t r0 = entry ? img->entry(c, (void *)(uintptr_t)args[0], args[1], (uint8_t *)fp)
+			    : img->cb(c, args, fp, pc);
+	c->exit_sp = exit_sp;
+	*ret = r0;
 	return run->err;
 }
 
@@ -240,7 +275,8 @@ void jit_rt_refresh(struct jit_ctx *c)
 	c->win_writable = writable;
 }
 
-/* The interpreter's messages (interp_loop.h), so a run faults alike under both. */
+/* Faults are reported through the VM's one list (VM_FAULTS in vm/vm.h), as
+ * the interpreter does, so a run faults alike under both. */
 int jit_rt_check(struct jit_ctx *c, uintptr_t addr, uint64_t info)
 {
 	unsigned size = (info >> JIT_CHK_SIZE_SHIFT) & 0xf;
@@ -249,11 +285,9 @@ int jit_rt_check(struct jit_ctx *c, uintptr_t addr, uint64_t info)
 	if (vm_access_ok(c->run, addr, size, write)) {
 		if (!atomic || !(addr & (size - 1)))
 			return 0;
-		vm_fault(c->run, -EFAULT, pc, "misaligned atomic access of %u bytes at 0x%llx", size,
-			 (unsigned long long)addr);
+		vm_fault_misaligned(c->run, pc, addr, size);
 	} else {
-		vm_fault(c->run, -EFAULT, pc, "invalid %s of %u bytes at 0x%llx (%s)", write ? "store" : "load", size,
-			 (unsigned long long)addr, atomic ? "atomic" : write ? "store" : "load");
+		vm_fault_access(c->run, pc, addr, size, write, atomic);
 	}
 	/* the block was paid for in full; give back what will not run */
 	c->budget += info >> 32;
@@ -266,20 +300,20 @@ void jit_rt_fault(struct jit_ctx *c, uint32_t info, uint64_t aux)
 	switch (kind) {
 	case JIT_FAULT_BUDGET:
 		c->budget = 0;
-		vm_fault(c->run, -ELOOP, pc, "instruction budget of %llu exhausted",
-			 (unsigned long long)c->run->prog->insn_budget);
+		vm_fault_budget(c->run, pc);
 		break;
 	case JIT_FAULT_DEPTH:
-		vm_fault(c->run, -E2BIG, pc, "call depth exceeds %d frames", HIVE_MAX_FRAMES);
+		vm_fault_depth(c->run, pc);
 		break;
 	case JIT_FAULT_CALLX:
-		vm_fault(c->run, -ENOENT, pc, "callx r%u: no helper %llu", reg, (unsigned long long)aux);
+		vm_fault_callx(c->run, pc, reg, aux);
 		break;
 	case JIT_FAULT_ABORTED:
-		c->run->fault_pc = pc;
+		if (c->run->fault_pc == VM_PC_UNKNOWN) /* else it happened inside a nested call */
+			c->run->fault_pc = pc;
 		break;
 	default:
-		vm_fault(c->run, -ENOENT, pc, "unknown helper %llu", (unsigned long long)aux);
+		vm_fault_helper(c->run, pc, aux);
 		break;
 	}
 }

@@ -22,6 +22,16 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts);
  * given. Returns 0 or run->err, exactly like interp_run(). */
 int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, uint64_t *regs_out);
 void jit_free(struct jit_image *img);
+/* A nested call on a JIT run (vm.h: callbacks and tail calls): @prog's
+ * image from its entry (@entry: a tail call, r1 = args[0], r2 = args[1])
+ * or from callback @pc (r1..r5 = args), with r10 = @fp, sharing the run's
+ * jit_ctx.  r0 in *ret; returns 0 or run->err. */
+int jit_call(struct hive_run *run, const struct hive_prog *prog, bool entry, uint32_t pc, const uint64_t *args,
+	     uintptr_t fp, uint64_t *ret);
+
+/* A fresh run (no caller) entering callback @pc of run->prog's image with
+ * r1..r5 = args and r10 at the top of run->stack: timers. */
+int jit_exec_cb(const struct jit_image *img, struct hive_run *run, uint32_t pc, const uint64_t *args, uint64_t *ret);
 
 /* The machine code of an image (tests look at it: blinding, retpolines). */
 const uint8_t *jit_image_code(const struct jit_image *img, size_t *size);
@@ -55,6 +65,11 @@ enum {
 
 /* Entry of an image: returns r0. */
 typedef uint64_t (*jit_entry_fn)(struct jit_ctx *ctx, void *mem, uint64_t mem_size, uint8_t *stack_top);
+/* Callback entry of an image whose program loads callbacks (prog->ncb):
+ * runs the subprogram at @pc with r1..r5 = args[0..4], r10 = fp; returns
+ * its r0.  The backend puts it at offset 0 of the image and the main entry
+ * after it (*entry_off > 0). */
+typedef uint64_t (*jit_cb_fn)(struct jit_ctx *ctx, const uint64_t *args, uintptr_t fp, uint64_t pc);
 
 /* Faults JIT code reports through jit_rt_fault(). */
 enum jit_fault {

@@ -1,5 +1,5 @@
 /* Hosts without a JIT backend: programs run on the interpreter. */
-#if !defined(__x86_64__)
+#if !HIVE_JIT_X86_64
 #include <errno.h>
 
 #include "jit/jit.h"
@@ -17,6 +17,19 @@ int jit_exec(const struct jit_image *img, struct hive_run *run, uint64_t *ret, u
 	(void)ret;
 	(void)regs_out;
 	return vm_fault(run, -ENOEXEC, 0, "no JIT backend on this host");
+}
+
+int jit_call(struct hive_run *run, const struct hive_prog *prog, bool entry, uint32_t pc, const uint64_t *args,
+	     uintptr_t fp, uint64_t *ret)
+{
+	(void)prog, (void)entry, (void)pc, (void)args, (void)fp, (void)ret;
+	return vm_fault(run, -ENOEXEC, VM_PC_UNKNOWN, "no JIT backend on this host");
+}
+
+int jit_exec_cb(const struct jit_image *img, struct hive_run *run, uint32_t pc, const uint64_t *args, uint64_t *ret)
+{
+	(void)img, (void)pc, (void)args, (void)ret;
+	return vm_fault(run, -ENOEXEC, VM_PC_UNKNOWN, "no JIT backend on this host");
 }
 
 void jit_free(struct jit_image *img)

@@ -42,18 +42,29 @@
  * exact.  After too many passes all jumps are forced to rel32 and layout
  * converges in two more.
  *
+ * Beyond one instruction at a time (main code only; precise copies stay
+ * literal): a forward walk knows which registers have zero top bits or hold
+ * a known constant (no zero-extension after narrow loads and byte swaps, no
+ * mov of a value already there); mov+add is one lea; clang's remainder
+ * (div, mul, sub) is one div; in trusted mode a div keeps rax/rdx only if
+ * r0/r3 are read again; leaf programs that call nothing skip the stack
+ * alignment pad and, when nothing can end them early, the unwind pointer;
+ * loop heads start on 32-byte boundaries.
+ *
  * Behaviour differing from the interpreter, by design: after a helper call
  * r1-r5 hold whatever the helper left (the kernel's convention; the loader
  * refuses programs that read them before writing them again).
  */
-#if defined(__x86_64__)
+#if HIVE_JIT_X86_64
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "helpers/helpers.h"
 #include "jit/jit.h"
 #include "jit/x86_emit.h"
+#include "maps/map.h"
 
 static const uint8_t x86_map[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP};
 
@@ -101,13 +112,27 @@ struct x86_jit {
 	bool precise;      /* emitting a precise copy: nothing to give back */
 	uint32_t pc;       /* the instruction being emitted */
 	bool leaf;         /* no local calls: the body runs in the entry's frame */
+	size_t entry_off;  /* the main entry (after the callback entry, if any) */
 	bool bmi2;         /* shlx/shrx/sarx */
 	uint16_t used;     /* eBPF registers the program names */
 	int npush;         /* host registers pushed by the entry */
 	uint8_t pushed[8];
 	uint8_t callee_saved[5]; /* saved at a local call */
 	int ncallee;
+	bool calls_out;    /* the body calls C (helpers, checked-mode checks) */
+	bool unwinds;      /* something may end the run early: keep exit_sp */
+	/* What main code knows about r0..r10 before the instruction being
+	 * emitted (never used in precise copies): the value is below 2^kw[r],
+	 * and equals kv[r] when kc[r].  Forgotten at every jump target. */
+	uint8_t kw[11];
+	bool kc[11];
+	uint64_t kv[11];
+	bool dst_w32;      /* the instruction's dst is known to fit 32 bits */
+	uint32_t div_next; /* the instruction after the div being emitted */
 };
+
+/* leader[] bits */
+enum { LEAD_BLOCK = 1, LEAD_LOOP = 2, LEAD_TARGET = 4 };
 
 static uint32_t x86_lbl_pc(const struct x86_jit *j, uint32_t pc) { (void)j; return pc; }
 static uint32_t x86_lbl_pre(const struct x86_jit *j, uint32_t pc) { return j->cnt + 1 + pc; }
@@ -241,15 +266,155 @@ static void x86_blind(struct x86_jit *j, int32_t imm)
 
 static void x86_zext(struct x86_jit *j, int r) { x86_mov_rr(&j->b, false, r, r); }
 
+/* Zero-extend the instruction's dst unless its top half is known zero. */
+static void x86_zext_dst(struct x86_jit *j, int r)
+{
+	if (!j->dst_w32)
+		x86_zext(j, r);
+}
+
+/* {===== what main code knows about registers
+ *
+ * A forward walk through the main code, in emission order: the state
+ * before an instruction is the state after the one before it, except at a
+ * jump target (or a local call's return), where nothing is known.  Paths
+ * that leave main code and come back (the cold divisor stubs) change only
+ * the dst of their instruction, which the walk treats as unknown anyway. */
+
+static uint8_t x86_bits(uint64_t v) { return (uint8_t)(v ? 64 - __builtin_clzll(v) : 0); }
+
+static void x86_know_reset(struct x86_jit *j)
+{
+	for (int r = 0; r <= 10; r++) {
+		j->kw[r] = 64;
+		j->kc[r] = false;
+	}
+}
+
+static void x86_know_value(struct x86_jit *j, int r, uint64_t v)
+{
+	j->kw[r] = x86_bits(v);
+	j->kc[r] = true;
+	j->kv[r] = v;
+}
+
+/* The state after instruction @pc, from the state before it. */
+static void x86_know_update(struct x86_jit *j, uint32_t pc)
+{
+	const struct vm_insn *in = &j->code[pc];
+	const struct isa_row *row = &isa_rows[in->op];
+	uint16_t rd, wr;
+	int d = in->dst, s = in->src;
+	bool w32 = row->flags & ISA_F_ALU32;
+	unsigned op = ISA_OP(row->code);
+	uint8_t sw = j->kw[s];
+	bool sc = j->kc[s];
+	uint64_t sv = j->kv[s];
+
+	switch (row->fmt) {
+	case FMT_CALL:
+		for (int r = 0; r <= 5; r++)
+			j->kw[r] = 64, j->kc[r] = false;
+		return;
+	case FMT_CALLX:
+	case FMT_CALL_LOCAL:
+	case FMT_EXIT: /* what follows is reached some other way, if at all */
+	case FMT_JA:
+	case FMT_JA32:
+		x86_know_reset(j);
+		return;
+	default:
+		break;
+	}
+	isa_regs(row, &j->prog->insns[pc], &rd, &wr);
+	if ((row->fmt == FMT_ALU_K || row->fmt == FMT_ALU_X) && (op == ISA_DIV || op == ISA_MOD))
+		wr |= 1u << 0 | 1u << 3; /* x86_div leaves rax/rdx (r0/r3) clobbered when dead */
+	for (int r = 0; r <= 10; r++)
+		if (wr & (1u << r))
+			j->kw[r] = 64, j->kc[r] = false;
+	switch (row->fmt) {
+	case FMT_ALU_K:
+		if (op == ISA_MOV) {
+			x86_know_value(j, d, w32 ? (uint32_t)in->imm : (uint64_t)(int64_t)in->imm);
+		} else if (op == ISA_AND && (w32 || in->imm >= 0)) {
+			j->kw[d] = x86_bits(w32 ? (uint32_t)in->imm : (uint64_t)in->imm);
+		} else if (op == ISA_RSH) {
+			unsigned k = (unsigned)in->imm & (w32 ? 31 : 63);
+			j->kw[d] = (uint8_t)((w32 ? 32 : 64) - k);
+		} else if (w32) {
+			j->kw[d] = 32;
+		}
+		break;
+	case FMT_ALU_X:
+		if (op == ISA_MOV) {
+			j->kw[d] = w32 && sw > 32 ? 32 : sw;
+			j->kc[d] = sc;
+			j->kv[d] = w32 ? (uint32_t)sv : sv;
+		} else if (w32) {
+			j->kw[d] = 32;
+		}
+		break;
+	case FMT_NEG:
+	case FMT_MOVSX:
+		if (w32)
+			j->kw[d] = 32;
+		break;
+	case FMT_END:
+		j->kw[d] = (uint8_t)(in->imm < 64 ? in->imm : 64);
+		break;
+	case FMT_LDX:
+		if (ISA_MODE(row->code) == ISA_MEM)
+			j->kw[d] = (uint8_t)(8 * isa_access_size(row->code));
+		break;
+	case FMT_LDABS:
+	case FMT_LDIND:
+		j->kw[0] = (uint8_t)(8 * isa_access_size(row->code));
+		break;
+	case FMT_LDDW:
+		x86_know_value(j, d, (uint32_t)in->imm | (uint64_t)(uint32_t)j->code[pc + 1].imm << 32);
+		break;
+	default:
+		break;
+	}
+}
+
+/* }===== */
+
 /* {===== ALU */
 
 /* dst = dst / dv or dst % dv, dv nonzero and (signed) not -1; dv is REG_AUX. */
+/* Trusted mode: is eBPF register @r written, on the straight path from
+ * instruction @from on, before anything reads it or the path branches,
+ * calls or ends?  (Checked mode says no: any access may fault, and a fault
+ * reports every register.) */
+static bool x86_dead_from(const struct x86_jit *j, uint32_t from, int r)
+{
+	if (j->checked)
+		return false;
+	for (uint32_t pc = from; pc < j->cnt; pc += j->code[pc].op == OP_LDDW ? 2 : 1) {
+		const struct isa_row *row = &isa_rows[j->code[pc].op];
+		if (j->code[pc].op == OP_INVALID || (row->flags & ISA_F_JUMP) || row->fmt == FMT_CALL ||
+		    row->fmt == FMT_CALLX || row->fmt == FMT_CALL_LOCAL || row->fmt == FMT_EXIT ||
+		    row->fmt == FMT_LDABS || row->fmt == FMT_LDIND)
+			return false;
+		uint16_t rd, wr;
+		isa_regs(row, &j->prog->insns[pc], &rd, &wr);
+		if (rd & (1u << r))
+			return false;
+		if (wr & (1u << r))
+			return true;
+	}
+	return false;
+}
+
 static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
 {
 	struct x86_buf *b = &j->b;
-	if (dst != RAX)
+	/* rax and rdx are r0 and r3: kept around the div unless dead */
+	bool keep_rax = dst != RAX && !x86_dead_from(j, j->div_next, 0);
+	bool keep_rdx = dst != RDX && (j->used & (1u << 3)) && !x86_dead_from(j, j->div_next, 3);
+	if (keep_rax)
 		x86_mov_rr(b, true, R9, RAX);
-	bool keep_rdx = dst != RDX && (j->used & (1u << 3)); /* r3 never named: rdx is free */
 	if (keep_rdx)
 		x86_mov_rr(b, true, R10, RDX);
 	if (dst != RAX)
@@ -266,15 +431,23 @@ static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
 		x86_mov_rr(b, w, dst, res); /* a 32-bit div already zero-extended res */
 	if (keep_rdx)
 		x86_mov_rr(b, true, RDX, R10);
-	if (dst != RAX)
+	if (keep_rax)
 		x86_mov_rr(b, true, RAX, R9);
 }
 
 /* div/mod by a register: kernel semantics for 0 and for INT_MIN / -1. */
+static void x86_divmod_aux(struct x86_jit *j, bool w, bool sgn, bool mod, int dst);
+
 static void x86_divmod_x(struct x86_jit *j, bool w, bool sgn, bool mod, int dst, int src)
 {
+	x86_mov_rr(&j->b, w, REG_AUX, src);
+	x86_divmod_aux(j, w, sgn, mod, dst);
+}
+
+/* dst = dst / r11 or dst % r11 (the divisor already in REG_AUX). */
+static void x86_divmod_aux(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
+{
 	struct x86_buf *b = &j->b;
-	x86_mov_rr(b, w, REG_AUX, src);
 	x86_rr(b, w, 0x85, REG_AUX, REG_AUX, false); /* test */
 	if (!j->precise) {
 		/* the hot path falls through; 0 and -1 are handled out of line */
@@ -356,7 +529,7 @@ static void x86_alu_x(struct x86_jit *j, unsigned op, bool sgn, bool w, int dst,
 	case ISA_XOR: x86_alu_rr(b, w, ALU_XOR, dst, src); break;
 	case ISA_MUL: x86_rr(b, w, 0x0faf, dst, src, false); break;
 	case ISA_MOV:
-		if (dst != src || !w)
+		if (dst != src || (!w && !j->dst_w32))
 			x86_mov_rr(b, w, dst, src);
 		break;
 	case ISA_LSH: x86_shift_x(j, w, SH_SHL, dst, src); break;
@@ -380,7 +553,7 @@ static void x86_divmod_k(struct x86_jit *j, bool w, bool sgn, bool mod, int dst,
 		if (!mod)
 			x86_alu_rr(b, false, ALU_XOR, dst, dst);
 		else if (!w)
-			x86_zext(j, dst);
+			x86_zext_dst(j, dst);
 		return;
 	}
 	if (sgn && (imm == -1 || imm == 1)) {
@@ -389,7 +562,7 @@ static void x86_divmod_k(struct x86_jit *j, bool w, bool sgn, bool mod, int dst,
 		else if (imm == -1)
 			x86_rr(b, w, 0xf7, 3, dst, false); /* neg */
 		else if (!w)
-			x86_zext(j, dst);
+			x86_zext_dst(j, dst);
 		return;
 	}
 	if (!sgn && x86_is_pow2(d)) {
@@ -400,7 +573,7 @@ static void x86_divmod_k(struct x86_jit *j, bool w, bool sgn, bool mod, int dst,
 		if (!mod) {
 			if (d == 1) {
 				if (!w)
-					x86_zext(j, dst);
+					x86_zext_dst(j, dst);
 			} else {
 				x86_shift_ri(b, w, SH_SHR, dst, x86_log2(d));
 			}
@@ -421,7 +594,7 @@ static void x86_alu_k(struct x86_jit *j, unsigned op, bool sgn, bool w, int dst,
 	case ISA_XOR:
 		if (imm == 0) {
 			if (!w)
-				x86_zext(j, dst);
+				x86_zext_dst(j, dst);
 			return;
 		}
 		x86_alu_ri(b, w, op == ISA_ADD ? ALU_ADD : op == ISA_SUB ? ALU_SUB : op == ISA_OR ? ALU_OR : ALU_XOR,
@@ -431,7 +604,7 @@ static void x86_alu_k(struct x86_jit *j, unsigned op, bool sgn, bool w, int dst,
 		if (imm == 0)
 			x86_alu_rr(b, false, ALU_XOR, dst, dst);
 		else if (imm == -1)
-			(w ? (void)0 : x86_zext(j, dst));
+			(w ? (void)0 : x86_zext_dst(j, dst));
 		else if (imm > 0)
 			x86_alu_ri(b, false, ALU_AND, dst, imm); /* a 32-bit and clears the top too */
 		else
@@ -442,7 +615,7 @@ static void x86_alu_k(struct x86_jit *j, unsigned op, bool sgn, bool w, int dst,
 			x86_alu_rr(b, false, ALU_XOR, dst, dst);
 		} else if (imm == 1) {
 			if (!w)
-				x86_zext(j, dst);
+				x86_zext_dst(j, dst);
 		} else if (imm > 0 && x86_is_pow2((uint64_t)imm)) {
 			x86_shift_ri(b, w, SH_SHL, dst, x86_log2((uint64_t)imm));
 		} else if (x86_is_imm8(imm)) {
@@ -462,7 +635,7 @@ static void x86_alu_k(struct x86_jit *j, unsigned op, bool sgn, bool w, int dst,
 		uint8_t n = (uint8_t)(imm & (w ? 63 : 31));
 		if (n == 0) {
 			if (!w)
-				x86_zext(j, dst);
+				x86_zext_dst(j, dst);
 			return;
 		}
 		x86_shift_ri(b, w, op == ISA_LSH ? SH_SHL : op == ISA_RSH ? SH_SHR : SH_SAR, dst, n);
@@ -479,22 +652,25 @@ static bool x86_blinds(unsigned op)
 	return op != ISA_LSH && op != ISA_RSH && op != ISA_ARSH;
 }
 
-static void x86_end(struct x86_jit *j, uint8_t code, int32_t width, int dst)
+/* Byte swaps; @kbits: dst is known to be below 2^kbits (64: nothing known). */
+static void x86_end(struct x86_jit *j, uint8_t code, int32_t width, int dst, unsigned kbits)
 {
 	struct x86_buf *b = &j->b;
 	/* ALU|END|K is "to little endian": a no-op on this host but for truncation */
 	bool swap = ISA_CLASS(code) == ISA_ALU64 || ISA_SRCBIT(code);
 	if (!swap) {
-		if (width == 16)
+		if (width == 16 && kbits > 16)
 			x86_rr(b, false, 0x0fb7, dst, dst, false);
-		else if (width == 32)
+		else if (width == 32 && kbits > 32)
 			x86_zext(j, dst);
 		return;
 	}
 	if (width == 16) {
+		/* rotating the low word leaves bits 16-63 alone: already zero? */
 		x86_byte(b, 0x66);
 		x86_shift_ri(b, false, SH_ROR, dst, 8);
-		x86_rr(b, false, 0x0fb7, dst, dst, false);
+		if (kbits > 16)
+			x86_rr(b, false, 0x0fb7, dst, dst, false);
 	} else {
 		x86_rex(b, width == 64, 0, dst, false);
 		x86_byte(b, 0x0f);
@@ -633,10 +809,10 @@ static void x86_ld_pkt(struct x86_jit *j, uint32_t pc, unsigned size)
 	x86_rm(b, true, 0x03, REG_AUX, REG_CTX, JIT_CTX_MEM, false); /* add r11, [ctx.mem] */
 	if (size == 4) {
 		x86_rm(b, false, 0x8b, RAX, REG_AUX, 0, false);
-		x86_end(j, ISA_ALU64 | ISA_END, 32, RAX);
+		x86_end(j, ISA_ALU64 | ISA_END, 32, RAX, 32);
 	} else if (size == 2) {
 		x86_rm(b, false, 0x0fb7, RAX, REG_AUX, 0, false);
-		x86_end(j, ISA_ALU64 | ISA_END, 16, RAX);
+		x86_end(j, ISA_ALU64 | ISA_END, 16, RAX, 16);
 	} else {
 		x86_rm(b, false, 0x0fb6, RAX, REG_AUX, 0, false);
 	}
@@ -674,15 +850,146 @@ static void x86_helper_call(struct x86_jit *j, uint32_t pc, uintptr_t fn, bool i
 	x86_jump(j, CC_NE, x86_add_cold(j, pc, JIT_FAULT_ABORTED, 0xff, 0));
 }
 
-/* Tail calls: BPF_FUNC_tail_call (12) is, for now, an ordinary helper call.
- * When prog-array maps exist, this is the place to emit the kernel's
- * sequence: bounds-check the index, load the target's entry, check the
- * tail-call count in the ctx, then restore this frame and jmp (not call)
- * past the target's entry prologue. */
+static bool x86_entry_pad(const struct x86_jit *j);
+
+/* {===== callbacks and tail calls (vm.h: nested calls on the run)
+ *
+ * A helper that may run program code (bpf_loop, for_each_map_elem, a tail
+ * call, any callx) finds the calling frame in run->fp: stored before the
+ * call.  A tail call's target runs nested (jit_call -> its image's entry,
+ * in this frame); when the helper reports it ran (run->tail_done) this
+ * frame exits with its r0.  Programs with callbacks get a second entry at
+ * offset 0 of the image (jit_cb_fn), shaped like the main entry, which
+ * calls the subprogram named by pc. */
+
+/* run->fp = r10 (r10 as scratch: r11 may hold a callx target) */
+static void x86_publish_fp(struct x86_jit *j)
+{
+	x86_rm(&j->b, true, 0x8b, R10, REG_CTX, JIT_CTX_RUN, false);
+	x86_rm(&j->b, true, 0x89, RBP, R10, (int32_t)offsetof(struct hive_run, fp), false);
+}
+
+/* if (run->tail_done) { run->tail_done = 0; exit this frame with r0 } */
+static void x86_tail_exit(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
+	int32_t off = (int32_t)offsetof(struct hive_run, tail_done);
+	x86_rm(b, true, 0x8b, REG_AUX, REG_CTX, JIT_CTX_RUN, false);
+	x86_rm(b, false, 0x80, ALU_CMP, REG_AUX, off, false);
+	x86_byte(b, 0);
+	size_t skip = x86_jcc8(b, CC_E);
+	x86_rm(b, false, 0xc6, 0, REG_AUX, off, false);
+	x86_byte(b, 0);
+	if (!j->leaf)
+		x86_ret(b);
+	else
+		x86_jump(j, -1, x86_lbl(j, LBL_AFTER));
+	x86_patch8(b, skip);
+}
+
+/* Helper calls that may run program code. */
+/* {===== array lookups inline (the kernel's array_map_gen_lookup)
+ *
+ * A trusted program's bpf_map_lookup_elem on a plain array whose map the
+ * JIT knows at the call (r1 loaded with the map's LDDW in the same basic
+ * block) needs no call: r0 = key < max_entries ? values + key * elem : 0.
+ * Only where the built-in helper is the one registered. */
+
+static bool x86_prog_loads_map(const struct x86_jit *j, uint64_t ptr)
+{
+	for (uint32_t pc = 0; pc + 1 < j->cnt; pc++)
+		if (j->code[pc].op == OP_LDDW && (j->code[pc].src == 1 || j->code[pc].src == 5) &&
+		    ((uint32_t)j->code[pc].imm | (uint64_t)(uint32_t)j->code[pc + 1].imm << 32) == ptr)
+			return true;
+	return false;
+}
+
+static const struct hive_map *x86_inline_array(const struct x86_jit *j, const struct vm_insn *in, hive_helper_fn fn)
+{
+	if (j->checked || j->harden || j->precise || in->imm != 1 || !j->kc[1] || !fn || fn != helpers_builtin(1))
+		return NULL;
+	const struct hive_map *m = (const struct hive_map *)(uintptr_t)j->kv[1];
+	if (!x86_prog_loads_map(j, j->kv[1]) || m->type != HIVE_MAP_ARRAY || !m->array_values || m->percpu ||
+	    m->max_entries > INT32_MAX || m->array_elem > INT32_MAX)
+		return NULL;
+	return m;
+}
+
+static void x86_array_lookup(struct x86_jit *j, const struct hive_map *m)
+{
+	struct x86_buf *b = &j->b;
+	x86_rm(b, false, 0x8b, RCX, RSI, 0, false); /* mov ecx, [r2]: the key */
+	x86_alu_rr(b, false, ALU_XOR, RAX, RAX);    /* r0 = NULL */
+	x86_alu_ri(b, false, ALU_CMP, RCX, (int32_t)m->max_entries);
+	size_t miss = x86_jcc8(b, CC_AE);
+	uint32_t elem = m->array_elem;
+	if (!(elem & (elem - 1))) {
+		x86_mov_rr(b, true, RAX, RCX);
+		if (elem > 1)
+			x86_shift_ri(b, true, SH_SHL, RAX, (uint8_t)__builtin_ctz(elem));
+	} else {
+		x86_rr(b, true, 0x69, RAX, RCX, false); /* imul rax, rcx, elem */
+		x86_u32(b, elem);
+	}
+	x86_movabs(b, RDX, (uintptr_t)m->array_values);
+	x86_alu_rr(b, true, ALU_ADD, RAX, RDX);
+	x86_patch8(b, miss);
+}
+
+/* }===== */
+
+static bool x86_runs_code(const struct x86_jit *j, int32_t id, hive_helper_fn fn)
+{
+	(void)j;
+	return fn == vm_helper_tail_call || id == VM_TAIL_CALL_ID || id == 164 || id == 181 || id == 170 ||
+	       id == 180 || id == 209;
+}
+
 static void x86_tail_call_hook(struct x86_jit *j, uint32_t pc, uintptr_t fn)
 {
+	x86_publish_fp(j);
 	x86_helper_call(j, pc, fn, false);
+	x86_tail_exit(j);
 }
+
+/* The callback entry (jit_cb_fn): rdi = ctx, rsi = args, rdx = fp, rcx =
+ * pc.  The same pushes as the main entry, so a fault's unwind (to
+ * ctx->exit_sp, then LBL_DONE) returns from it; jit_call restores the
+ * caller's exit_sp. */
+static void x86_cb_entry(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
+	if (!j->prog->ncb)
+		return;
+	for (int i = 0; i < j->npush; i++)
+		x86_push(b, j->pushed[i]);
+	if (x86_entry_pad(j))
+		x86_alu_ri(b, true, ALU_SUB, RSP, 8);
+	x86_mov_rr(b, true, REG_CTX, RDI);
+	x86_mov_rr(b, true, RBP, RDX);
+	x86_mov_rr(b, true, REG_AUX, RCX);
+	x86_rm(b, true, 0x89, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
+	x86_rm(b, true, 0x8b, RDI, RSI, 0, false);
+	x86_rm(b, true, 0x8b, RDX, RSI, 16, false);
+	x86_rm(b, true, 0x8b, RCX, RSI, 24, false);
+	x86_rm(b, true, 0x8b, R8, RSI, 32, false);
+	x86_rm(b, true, 0x8b, RSI, RSI, 8, false);
+	static const uint8_t zero[] = {RAX, RBX, R13, R14, R15};
+	for (unsigned i = 0; i < sizeof(zero); i++)
+		if (i == 0 || (j->used & (1u << (i + 5))))
+			x86_alu_rr(b, false, ALU_XOR, zero[i], zero[i]);
+	for (uint32_t i = 0; i < j->prog->ncb; i++) {
+		x86_alu_ri(b, true, ALU_CMP, REG_AUX, (int32_t)j->prog->cb_pcs[i]);
+		size_t next = x86_jcc8(b, CC_NE);
+		x86_call_lbl(j, x86_lbl_pc(j, j->prog->cb_pcs[i]));
+		x86_jump(j, -1, x86_lbl(j, LBL_AFTER));
+		x86_patch8(b, next);
+	}
+	x86_byte(b, 0x0f); /* ud2: jit_call only passes callbacks' pcs */
+	x86_byte(b, 0x0b);
+}
+
+/* }===== */
 
 static void x86_call_local(struct x86_jit *j, uint32_t pc, uint32_t target)
 {
@@ -711,12 +1018,17 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 	bool sgn = row->flags & ISA_F_SIGNED;
 	int dst = x86_map[in->dst], src = x86_map[in->src];
 	unsigned op = ISA_OP(row->code);
+	j->dst_w32 = !j->precise && j->kw[in->dst] <= 32;
+	j->div_next = pc + 1;
 
 	switch (row->fmt) {
 	case FMT_ALU_K:
 		if (j->harden && x86_blinds(op)) {
 			x86_blind(j, in->imm);
 			x86_alu_x(j, op, sgn, w, dst, REG_BLIND);
+		} else if (op == ISA_MOV && !j->precise && j->kc[in->dst] &&
+			   j->kv[in->dst] == (w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm)) {
+			break; /* it holds that value already */
 		} else {
 			x86_alu_k(j, op, sgn, w, dst, in->imm);
 		}
@@ -728,7 +1040,7 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		x86_rr(b, w, 0xf7, 3, dst, false);
 		break;
 	case FMT_END:
-		x86_end(j, row->code, in->imm, dst);
+		x86_end(j, row->code, in->imm, dst, j->precise ? 64 : j->kw[in->dst]);
 		break;
 	case FMT_MOVSX:
 		x86_movsx(j, w, in->off, dst, src);
@@ -770,9 +1082,12 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 	}
 	case FMT_CALL: {
 		hive_helper_fn fn = vm_helper(j->prog, (uint32_t)in->imm);
-		if (!fn)
+		const struct hive_map *am = x86_inline_array(j, in, fn);
+		if (am)
+			x86_array_lookup(j, am);
+		else if (!fn)
 			x86_jump(j, -1, x86_add_cold(j, pc, JIT_FAULT_HELPER, 0xff, (uint32_t)in->imm));
-		else if (in->imm == 12)
+		else if (x86_runs_code(j, in->imm, fn))
 			x86_tail_call_hook(j, pc, (uintptr_t)fn);
 		else
 			x86_helper_call(j, pc, (uintptr_t)fn, false);
@@ -790,7 +1105,9 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		x86_byte(b, (uint8_t)(3 << 6 | (dst & 7) << 3 | (REG_AUX & 7)));
 		x86_rr(b, true, 0x85, REG_AUX, REG_AUX, false);
 		x86_jump(j, CC_E, bad);
+		x86_publish_fp(j);
 		x86_helper_call(j, pc, 0, true);
+		x86_tail_exit(j);
 		break;
 	}
 	case FMT_CALL_LOCAL:
@@ -849,12 +1166,75 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 	return 1;
 }
 
+static void x86_place_once(struct x86_jit *j, uint32_t id)
+{
+	if (!(id < j->ncap && j->cur[id] != NOLBL))
+		x86_place(j, id);
+}
+
+/* The remainder as clang writes it for eBPF, five instructions:
+ *
+ *   t = a; t /= b; t *= b; r = a; r -= t       (b a register or a constant)
+ *
+ * leaves r = a % b and t = a - r (= (a / b) * b, exactly): one div, whose
+ * remainder is then on the critical path instead of a multiply and a
+ * subtraction behind the quotient.  Unsigned, all five 64-bit or all five
+ * 32-bit, inside one block; b = 0 gives t = 0, r = a either way.  Returns
+ * the slots taken, 0 when the group does not match. */
+static unsigned x86_fuse_rem(struct x86_jit *j, uint32_t pc)
+{
+	if (pc + 4 >= j->cnt)
+		return 0;
+	for (uint32_t k = 1; k <= 4; k++)
+		if (j->leader[pc + k])
+			return 0;
+	const struct vm_insn *i = &j->code[pc];
+	bool w = i[0].op == OP_MOV64_X;
+	if (!w && i[0].op != OP_MOV32_X)
+		return 0;
+	bool kform = i[1].op == (w ? OP_DIV64_K : OP_DIV32_K);
+	if (!kform && i[1].op != (w ? OP_DIV64_X : OP_DIV32_X))
+		return 0;
+	if (i[2].op != (kform ? (w ? OP_MUL64_K : OP_MUL32_K) : (w ? OP_MUL64_X : OP_MUL32_X)) ||
+	    i[3].op != i[0].op || i[4].op != (w ? OP_SUB64_X : OP_SUB32_X))
+		return 0;
+	unsigned t = i[0].dst, a = i[0].src, r = i[3].dst;
+	if (t == a || i[1].dst != t || i[2].dst != t || i[3].src != a || r == a || r == t || i[4].dst != r ||
+	    i[4].src != t)
+		return 0;
+	if (kform ? (j->harden || i[2].imm != i[1].imm) : (i[1].src != i[2].src || i[1].src == t))
+		return 0;
+	struct x86_buf *b = &j->b;
+	int T = x86_map[t], A = x86_map[a], R = x86_map[r];
+	for (uint32_t k = 1; k <= 2; k++)
+		x86_place(j, x86_lbl_pc(j, pc + k));
+	j->pc = pc + 2; /* a rare divisor comes back to pc + 3, just below */
+	j->div_next = pc + 3; /* r = a reads a after the div */
+	if (kform) {
+		x86_mov_rr(b, w, R, A);
+		j->dst_w32 = true; /* if 32-bit, the mov zero-extended R */
+		x86_divmod_k(j, w, false, true, R, i[1].imm);
+	} else {
+		x86_mov_rr(b, w, REG_AUX, x86_map[i[1].src]); /* before R (maybe b) changes */
+		x86_mov_rr(b, w, R, A);
+		x86_divmod_aux(j, w, false, true, R);
+	}
+	x86_place(j, x86_lbl_pc(j, pc + 3));
+	x86_mov_rr(b, w, T, A);
+	x86_alu_rr(b, w, ALU_SUB, T, R);
+	x86_place(j, x86_lbl_pc(j, pc + 4));
+	return 5;
+}
+
 /* Two instructions as one: `rD = rA; rD += rB` or `rD += k` is one lea.
  * Only inside a block (nothing jumps to the second) and outside precise
  * copies (which count instructions one by one).  Returns the slots taken, 0
  * when the pair does not fuse. */
 static unsigned x86_fuse(struct x86_jit *j, uint32_t pc)
 {
+	unsigned rem = x86_fuse_rem(j, pc);
+	if (rem)
+		return rem;
 	if (pc + 1 >= j->cnt || j->leader[pc + 1])
 		return 0;
 	const struct vm_insn *a = &j->code[pc], *n = &j->code[pc + 1];
@@ -918,10 +1298,18 @@ static int x86_analyse(struct x86_jit *j)
 		if (row->fmt == FMT_CALL_LOCAL)
 			local_calls = true;
 		if (t >= 0 && t < j->cnt)
-			j->leader[t] = 1;
+			j->leader[t] |= (uint8_t)(LEAD_BLOCK | LEAD_TARGET | (t <= pc ? LEAD_LOOP : 0));
 		if (x86_ends_block(row) && pc + 1 < j->cnt)
-			j->leader[pc + 1] = 1;
+			j->leader[pc + 1] |= LEAD_BLOCK;
+		if (row->fmt == FMT_CALL || row->fmt == FMT_CALLX || row->fmt == FMT_CALL_LOCAL)
+			j->calls_out = true;
+		if (row->fmt == FMT_CALL || row->fmt == FMT_CALLX || row->fmt == FMT_LDABS || row->fmt == FMT_LDIND)
+			j->unwinds = true;
 	}
+	/* callbacks are called like subprograms */
+	for (uint32_t i = 0; i < j->prog->ncb; i++)
+		j->leader[j->prog->cb_pcs[i]] |= LEAD_BLOCK | LEAD_TARGET;
+	local_calls = local_calls || j->prog->ncb;
 	uint32_t lead = 0;
 	for (uint32_t pc = 0; pc < j->cnt; pc += x86_slots(&j->code[pc])) {
 		if (j->leader[pc])
@@ -944,6 +1332,8 @@ static int x86_analyse(struct x86_jit *j)
 	if (local_calls && j->ncallee % 2 == 0)
 		j->callee_saved[j->ncallee++] = R11;
 	j->leaf = !local_calls;
+	if (j->checked || local_calls)
+		j->calls_out = j->unwinds = true;
 	/* host callee-saved registers the entry saves */
 	j->pushed[j->npush++] = RBP;
 	j->pushed[j->npush++] = R12;
@@ -974,6 +1364,8 @@ static void x86_store_regs(struct x86_jit *j)
  * (sp 8 mod 16 before the call), a leaf program runs in the entry's frame. */
 static bool x86_entry_pad(const struct x86_jit *j)
 {
+	if (!j->calls_out)
+		return false; /* nothing is called: alignment does not matter */
 	return j->leaf ? j->npush % 2 == 0 : j->npush % 2 != 0;
 }
 
@@ -988,7 +1380,8 @@ static void x86_entry(struct x86_jit *j)
 	x86_mov_rr(b, true, RBP, RCX);
 	x86_mov_rr(b, true, RDI, RSI);
 	x86_mov_rr(b, true, RSI, RDX);
-	x86_rm(b, true, 0x89, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
+	if (j->unwinds)
+		x86_rm(b, true, 0x89, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
 	/* r0 and the registers the program names start at 0; the others are
 	 * reported as 0 at exit */
 	static const uint8_t zero[] = {RAX, RDX, RCX, R8, RBX, R13, R14, R15};
@@ -1153,6 +1546,19 @@ static void x86_precise_block(struct x86_jit *j, uint32_t lead)
 	j->precise = false;
 }
 
+/* A loop head starts on a 32-byte boundary: the front end fetches the loop
+ * in the fewest windows (a tight loop ran ~1.8x slower split badly).  The
+ * nops run once per entry into the loop. */
+enum { X86_LOOP_ALIGN = 32 };
+static void x86_align_loop(struct x86_jit *j, uint32_t pc)
+{
+	size_t pad = (X86_LOOP_ALIGN - j->b.len % X86_LOOP_ALIGN) % X86_LOOP_ALIGN;
+	if (!pad)
+		return;
+	x86_nops(&j->b, pad);
+	x86_place(j, x86_lbl_pc(j, pc));
+}
+
 static void x86_pass(struct x86_jit *j)
 {
 	j->b.len = 0;
@@ -1161,6 +1567,8 @@ static void x86_pass(struct x86_jit *j)
 	for (size_t i = 0; i < j->ncap; i++)
 		j->cur[i] = NOLBL;
 	j->rng = j->seed | 1;
+	x86_cb_entry(j);
+	j->entry_off = j->b.len;
 	x86_entry(j);
 	for (uint32_t pc = 0; pc < j->cnt;) {
 		x86_place(j, x86_lbl_pc(j, pc));
@@ -1168,15 +1576,32 @@ static void x86_pass(struct x86_jit *j)
 			pc++;
 			continue;
 		}
+		if (j->leader[pc] & LEAD_LOOP)
+			x86_align_loop(j, pc);
+		if (pc == 0 || (j->leader[pc] & LEAD_TARGET))
+			x86_know_reset(j);
+		if (pc == 0 && !(j->leader[pc] & LEAD_TARGET))
+			for (int r = 0; r <= 9; r++)
+				if (r == 0 || (r >= 3 && (j->used & (1u << r))))
+					x86_know_value(j, r, 0); /* the entry zeroed it */
 		if (j->checked && j->leader[pc]) {
 			x86_alu_mi(&j->b, true, ALU_SUB, REG_CTX, JIT_CTX_BUDGET, (int32_t)j->blen[pc]);
 			x86_jump(j, CC_B, x86_lbl_pre(j, pc));
 		}
 		uint32_t n = x86_fuse(j, pc);
-		if (!n)
+		if (n) {
+			/* a fused group: the labels inside it sit at its end */
+			for (uint32_t k = 0; k < n; k++) {
+				x86_know_update(j, pc + k);
+				if (k)
+					x86_place_once(j, x86_lbl_pc(j, pc + k));
+			}
+		} else {
 			n = x86_insn(j, pc);
-		if (n == 2)
-			x86_place(j, x86_lbl_pc(j, pc + 1));
+			x86_know_update(j, pc);
+			if (n == 2)
+				x86_place(j, x86_lbl_pc(j, pc + 1));
+		}
 		pc += n;
 	}
 	x86_place(j, x86_lbl_pc(j, j->cnt));
@@ -1254,7 +1679,7 @@ int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts
 		} else {
 			memcpy(mem->base, j.b.p, j.b.len);
 			*code_size = j.b.len;
-			*entry_off = 0;
+			*entry_off = j.entry_off;
 		}
 	}
 	if (err && mapped)

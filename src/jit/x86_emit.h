@@ -216,6 +216,28 @@ static inline void x86_pop(struct x86_buf *b, int r)
 
 static inline void x86_ret(struct x86_buf *b) { x86_byte(b, 0xc3); }
 
+/* @n bytes of padding in the fewest instructions (the recommended long nops). */
+static inline void x86_nops(struct x86_buf *b, size_t n)
+{
+	static const uint8_t nop[9][9] = {
+		{0x90},
+		{0x66, 0x90},
+		{0x0f, 0x1f, 0x00},
+		{0x0f, 0x1f, 0x40, 0x00},
+		{0x0f, 0x1f, 0x44, 0x00, 0x00},
+		{0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+		{0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+		{0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+		{0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+	};
+	while (n) {
+		size_t k = n > 9 ? 9 : n;
+		for (size_t i = 0; i < k; i++)
+			x86_byte(b, nop[k - 1][i]);
+		n -= k;
+	}
+}
+
 /* call/jmp *reg */
 static inline void x86_call_r(struct x86_buf *b, int r) { x86_rr(b, false, 0xff, 2, r, false); }
 static inline void x86_jmp_r(struct x86_buf *b, int r) { x86_rr(b, false, 0xff, 4, r, false); }

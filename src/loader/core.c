@@ -308,6 +308,161 @@ static bool core_types_compat(const struct btf *lb, uint32_t lid, const struct b
 	}
 }
 
+/* {===== TYPE_MATCHES (bpf_core_type_matches): a stricter relation than
+ * core_types_compat, following libbpf's rules:
+ *   names     after typedefs and modifiers are skipped, the names must be
+ *             equal up to a ___flavor suffix; an anonymous target type only
+ *             matches an anonymous local one;
+ *   struct/union  every local member has a same-named target member whose
+ *             type matches (recursively); offsets and order do not matter,
+ *             the target may have more members; behind a pointer only the
+ *             kind counts, and a fwd declaration of the right flavor
+ *             (struct or union) stands for the full type;
+ *   enum      same size, and every local enumerator has a same-named
+ *             target one (values do not matter; ENUM and ENUM64 mix);
+ *   int       same size and signedness;
+ *   ptr       the pointee matches (from then on "behind a pointer");
+ *   array     same number of elements, matching element types;
+ *   func_proto  same number of parameters, each matching, and the return
+ *             type matching;
+ *   fwd       another fwd of the same flavor, or behind a pointer the
+ *             struct/union it declares. */
+
+static bool core_names_match(const struct btf *lb, uint32_t loff, const struct btf *tb, uint32_t toff)
+{
+	const char *ln = btf_str(lb, loff), *tn = btf_str(tb, toff);
+	if (!*tn)
+		return !*ln;
+	size_t ll = core_essential_len(ln), tl = core_essential_len(tn);
+	return ll == tl && strncmp(ln, tn, ll) == 0;
+}
+
+static uint32_t core_enumerator_name(const struct btf_t *t, unsigned i)
+{
+	return btf_kind(t) == BTF_K_ENUM ? ((const struct btf_en *)btf_extra(t))[i].name_off
+					 : ((const struct btf_en64 *)btf_extra(t))[i].name_off;
+}
+
+static int core_match(const struct btf *lb, uint32_t lid, const struct btf *tb, uint32_t tid, bool behind_ptr,
+		      int level);
+
+static int core_enums_match(const struct btf *lb, const struct btf_t *l, const struct btf *tb, const struct btf_t *t)
+{
+	if (l->size_type != t->size_type || btf_vlen(l) > btf_vlen(t))
+		return 0;
+	for (unsigned i = 0; i < btf_vlen(l); i++) {
+		bool found = false;
+		for (unsigned j = 0; j < btf_vlen(t) && !found; j++)
+			found = core_names_match(lb, core_enumerator_name(l, i), tb, core_enumerator_name(t, j));
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+static int core_members_match(const struct btf *lb, const struct btf_t *l, const struct btf *tb, const struct btf_t *t,
+			      bool behind_ptr, int level)
+{
+	const struct btf_m *lm = btf_extra(l), *tm = btf_extra(t);
+	if (btf_vlen(l) > btf_vlen(t))
+		return 0;
+	for (unsigned i = 0; i < btf_vlen(l); i++) {
+		int found = 0;
+		for (unsigned j = 0; j < btf_vlen(t) && !found; j++) {
+			if (!core_names_match(lb, lm[i].name_off, tb, tm[j].name_off))
+				continue;
+			found = core_match(lb, lm[i].type, tb, tm[j].type, behind_ptr, level - 1);
+			if (found < 0)
+				return found;
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* 1: match, 0: no match, <0: too deep or a broken type. */
+static int core_match(const struct btf *lb, uint32_t lid, const struct btf *tb, uint32_t tid, bool behind_ptr,
+		      int level)
+{
+	if (level <= 0)
+		return -ELOOP;
+	for (int depth = 0; depth < CORE_MAX_DEPTH; depth++) {
+		const struct btf_t *l = btf_skip_mods(lb, lid, &lid), *t = btf_skip_mods(tb, tid, &tid);
+		if (!l || !t)
+			return -EINVAL;
+		if (!core_names_match(lb, l->name_off, tb, t->name_off))
+			return 0;
+		unsigned lk = btf_kind(l), tk = btf_kind(t);
+		switch (lk) {
+		case BTF_K_UNKN: /* void */
+			return tk == BTF_K_UNKN;
+		case BTF_K_FWD:
+			if (tk == BTF_K_FWD)
+				return btf_kflag(l) == btf_kflag(t);
+			/* kflag: 0 declares a struct, 1 a union */
+			return behind_ptr && ((tk == BTF_K_STRUCT && !btf_kflag(l)) || (tk == BTF_K_UNION && btf_kflag(l)));
+		case BTF_K_ENUM: case BTF_K_ENUM64:
+			return core_is_enum(t) && core_enums_match(lb, l, tb, t);
+		case BTF_K_STRUCT: case BTF_K_UNION:
+			if (behind_ptr) {
+				if (lk == tk)
+					return 1;
+				return tk == BTF_K_FWD && (lk == BTF_K_UNION) == btf_kflag(t);
+			}
+			if (lk != tk)
+				return 0;
+			return core_members_match(lb, l, tb, t, behind_ptr, level);
+		case BTF_K_INT: {
+			if (tk != BTF_K_INT)
+				return 0;
+			uint32_t le = *(const uint32_t *)btf_extra(l), te = *(const uint32_t *)btf_extra(t);
+			return l->size_type == t->size_type && ((le >> 24) & 1) == ((te >> 24) & 1);
+		}
+		case BTF_K_PTR:
+			if (tk != BTF_K_PTR)
+				return 0;
+			behind_ptr = true;
+			lid = l->size_type;
+			tid = t->size_type;
+			continue;
+		case BTF_K_ARRAY: {
+			if (tk != BTF_K_ARRAY)
+				return 0;
+			const struct btf_arr *la = btf_extra(l), *ta = btf_extra(t);
+			if (la->nelems != ta->nelems)
+				return 0;
+			lid = la->type;
+			tid = ta->type;
+			continue;
+		}
+		case BTF_K_FUNC_PROTO: {
+			if (tk != BTF_K_FUNC_PROTO || btf_vlen(l) != btf_vlen(t))
+				return 0;
+			const struct btf_param *lp = btf_extra(l), *tp = btf_extra(t);
+			for (unsigned i = 0; i < btf_vlen(l); i++) {
+				int r = core_match(lb, lp[i].type, tb, tp[i].type, behind_ptr, level - 1);
+				if (r <= 0)
+					return r;
+			}
+			lid = l->size_type;
+			tid = t->size_type;
+			continue;
+		}
+		default: /* FLOAT, FUNC, VAR, DATASEC...: libbpf does not relocate these */
+			return 0;
+		}
+	}
+	return -ELOOP;
+}
+
+int core_types_match(const struct btf *lb, uint32_t lid, const struct btf *tb, uint32_t tid)
+{
+	return core_match(lb, lid, tb, tid, false, CORE_MAX_DEPTH);
+}
+
+/* }===== */
+
 /* The value a relocation takes for a (local or target) spec. *size gets
  * the accessed field's size for byte offsets (to resize loads), else 0. */
 static int core_field_value(const struct core_spec *spec, uint32_t kind, uint64_t *val, uint32_t *size,
@@ -507,6 +662,15 @@ static int core_calc(const struct btf *lb, const struct btf *tb, const struct bt
 				continue;
 			targ.btf = tb;
 			targ.acc[0] = local.acc[0];
+		} else if (r->kind == CORE_TYPE_MATCHES) {
+			int m = core_types_match(lb, r->type_id, tb, id);
+			if (m < 0) {
+				snprintf(why, whysz, "type [%u] is nested too deeply to match", id);
+				return m;
+			}
+			if (!m)
+				continue;
+			targ.btf = tb;
 		} else {
 			if (!core_types_compat(lb, r->type_id, tb, id, 0))
 				continue;
@@ -552,8 +716,9 @@ static int core_patch(struct hive_program *p, size_t pc, const struct core_res *
 	uint8_t cls = ISA_CLASS(in->code);
 	bool lddw = in->code == (ISA_LD | ISA_IMM | ISA_DW);
 	if (res->poison) {
+		/* both halves of an LDDW, as libbpf does: no "unknown opcode 00" */
 		if (lddw && pc + 1 < p->cnt)
-			p->insns[pc + 1] = (struct hive_insn){.code = ISA_JMP | ISA_JA};
+			p->insns[pc + 1] = (struct hive_insn){.code = ISA_JMP | ISA_CALL, .imm = CORE_POISON};
 		*in = (struct hive_insn){.code = ISA_JMP | ISA_CALL, .imm = CORE_POISON};
 		return 0;
 	}

@@ -6,7 +6,8 @@
  * (R_BPF_64_32 against a symbol, or a relative call inside one section)
  * appends the callee once at the end and points imm at it; an LDDW with an
  * R_BPF_64_64 relocation becomes a map reference by index (see hive.h). The
- * walk continues into appended code, so callees of callees follow. */
+ * walk goes into an appended callee at once (depth first), so the layout
+ * is libbpf's: each callee followed by its own new callees. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,9 @@ struct lk_state {
 	size_t cnt, cap;
 	struct { const struct hive_program *fn; size_t start; } *placed;
 	size_t nplaced;
+	size_t fresh_start, fresh_cnt; /* the function lk_append just placed */
+	struct { size_t next, end; } *resume; /* where the walk goes on after it */
+	size_t nresume;
 };
 
 static int lk_append(struct lk_state *st, const struct hive_program *fn, size_t *start)
@@ -157,6 +161,8 @@ static int lk_append(struct lk_state *st, const struct hive_program *fn, size_t 
 	for (uint32_t i = 0; i < fn->sec_cnt; i++)
 		st->origin[st->cnt + i] = (struct insn_origin){fn->sec_idx, fn->sec_insn + i};
 	*start = st->cnt;
+	st->fresh_start = st->cnt;
+	st->fresh_cnt = fn->sec_cnt;
 	st->cnt += fn->sec_cnt;
 	return 0;
 }
@@ -250,14 +256,37 @@ static int lk_link_one(struct hive_object *obj, struct hive_program *p)
 	struct lk_state st = {.obj = obj, .prog = p};
 	size_t start;
 	int err = lk_append(&st, p, &start);
-	for (size_t i = 0; !err && i < st.cnt; i++) {
+	st.fresh_cnt = 0;
+	/* Depth first, as libbpf: a function is walked as soon as it is
+	 * placed, so that its callees come right after it, before the next
+	 * callee of its caller. */
+	for (size_t i = 0, end = st.cnt; !err; i++) {
+		if (st.fresh_cnt) {
+			void *nr = ldr_reallocarray(st.resume, st.nresume + 1, sizeof(*st.resume));
+			if (!nr) {
+				err = -ENOMEM;
+				break;
+			}
+			st.resume = nr;
+			st.resume[st.nresume].next = i;
+			st.resume[st.nresume++].end = end;
+			i = st.fresh_start;
+			end = i + st.fresh_cnt;
+			st.fresh_cnt = 0;
+		}
+		while (i >= end && st.nresume) {
+			i = st.resume[--st.nresume].next;
+			end = st.resume[st.nresume].end;
+		}
+		if (i >= end)
+			break;
 		const struct insn_origin o = st.origin[i];
 		const struct ldr_sec *sec = &obj->elf.secs[o.sec];
 		const struct ldr_reloc *rl = elf_reloc_at(sec, (uint64_t)o.idx * 8);
 		struct hive_insn *in = &st.insns[i];
 		unsigned long long at = (unsigned long long)o.idx * 8;
 		if (in->code == LK_LDDW) {
-			if (i + 1 >= st.cnt || st.origin[i + 1].sec != o.sec || st.origin[i + 1].idx != o.idx + 1 ||
+			if (i + 1 >= end || st.origin[i + 1].sec != o.sec || st.origin[i + 1].idx != o.idx + 1 ||
 			    lk_func_at(obj, o.sec, o.idx + 1) != lk_func_at(obj, o.sec, o.idx))
 				err = ldr_err(log, -EINVAL, "link: %s+0x%llx: LDDW without its second slot", sec->name, at);
 			else if (rl)
@@ -305,6 +334,7 @@ static int lk_link_one(struct hive_object *obj, struct hive_program *p)
 		}
 	}
 	free(st.placed);
+	free(st.resume);
 	if (err) {
 		free(st.insns);
 		free(st.origin);

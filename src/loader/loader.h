@@ -247,6 +247,10 @@ struct hive_object_map {
 	uint32_t nr_init_slots;
 	bool size_set_by_user;
 	struct hive_map *map;            /* after hive_object_load */
+	char *pin_path;                  /* pinned by name, or by hive_object_map_pin */
+	struct pin_entry *pin;           /* its pin registry entry (pin.c), or NULL */
+	bool pin_reused;                 /* the map came from the registry */
+	bool pin_created;                /* this load created and pinned it */
 };
 
 /* Where a linked instruction came from, for line info. */
@@ -265,11 +269,14 @@ struct hive_program {
 	bool is_subprog;
 	const struct sec_def *def;
 	uint32_t prog_type, attach_type;
+	const struct hive_ctx_layout *ctx; /* hive_program_set_ctx_layout, else NULL: the type's */
 	bool autoload;
 	struct hive_insn *insns; /* linked: the function, then every subprogram it calls */
 	struct insn_origin *origin;
 	size_t cnt;
 	struct hive_prog *prog;  /* after hive_object_load */
+	bool verified;           /* loaded after the verifier accepted it; vstats says what it cost */
+	struct hive_verify_stats vstats;
 };
 
 struct kcfg_ext {
@@ -299,7 +306,10 @@ struct hive_object {
 	size_t nr_kcfg;
 	int kcfg_map;          /* index of .kconfig, or -1 */
 	char *kconfig;         /* "CONFIG_X=y\n" lines from the opts */
+	char *kconfig_path;    /* the opts' kernel config file, or NULL: the system's */
+	char kconfig_src[128]; /* where the system values came from, for messages */
 	char *btf_custom_path;
+	char *pin_root_path;   /* the opts' root for maps pinned by name, or NULL */
 	bool loaded;
 	bool core_done;        /* CO-RE relocations applied to the linked programs */
 	struct ldr_log log;    /* the open opts' log, kept for load */
@@ -313,17 +323,34 @@ int objmap_by_sec_off(const struct hive_object *obj, int sec, uint64_t off);
 /* Prog-array `.values` slots: symbol indexes -> program indexes; after
  * link_collect_progs. */
 int objmap_resolve_prog_slots(struct hive_object *obj);
+/* kconfig.c: the kernel config text from @path (gzip or plain) or, when
+ * NULL, /boot/config-$(uname -r) then /proc/config.gz; @used gets the name
+ * of the file read. -ENOENT when none exists (logged only for @path). */
+int kconfig_read_system(const char *path, char **text, char *used, size_t used_size, struct ldr_log *log);
 /* Every strong .kconfig extern has a value (else -ENOENT, logged); for load. */
 int objmap_check_kconfig(struct hive_object *obj);
 
 /* core.c: apply .BTF.ext CO-RE relocations to every linked program, against
  * btf_custom_path or /sys/kernel/btf/vmlinux. Once per object. */
 int core_relocate(struct hive_object *obj);
+/* libbpf's "types match" relation (bpf_core_type_matches) between local
+ * type @lid and target type @tid: 1, 0, or a negative errno (too deep). */
+int core_types_match(const struct btf *lb, uint32_t lid, const struct btf *tb, uint32_t tid);
 
 /* link.c */
 int link_collect_progs(struct hive_object *obj);
 int link_all(struct hive_object *obj);
 void link_prog_free(struct hive_program *p);
+
+/* pin.c: maps pinned by name (LIBBPF_PIN_BY_NAME) shared in the process.
+ * pin_map_reuse: 1 if @m took the map pinned at its path (m->map set), 0 to
+ * create one, or -EINVAL when the pinned one's definition differs.
+ * pin_map_created: pin the map just created (or take one pinned meanwhile).
+ * pin_map_release: true if @m's map belonged to the registry (and was let
+ * go there), false if the caller frees it. */
+int pin_map_reuse(struct hive_object_map *m, struct ldr_log *log);
+int pin_map_created(struct hive_object_map *m, struct ldr_log *log);
+bool pin_map_release(struct hive_object_map *m);
 
 /* backend.c: the runtime (src/maps, src/vm), behind one interface. */
 int backend_map_create(struct hive_object_map *m, struct ldr_log *log);
@@ -332,6 +359,9 @@ void backend_map_free(struct hive_object_map *m);
 int backend_map_init_slots(struct hive_object *obj, struct hive_object_map *m, struct ldr_log *log);
 int backend_prog_load(struct hive_program *p, const struct hive_object_load_opts *opts,
 		      struct ldr_log *log);
+/* The maps as the verifier sees them (imm = index), then the inner-map
+ * templates: *nmaps rows, malloc'd. */
+struct hive_verify_map *backend_verify_maps(const struct hive_object *obj, size_t *nmaps);
 void backend_prog_free(struct hive_program *p);
 
 /* }===== */

@@ -35,5 +35,8 @@
 #define LDR_E_READ "read failed"
 #define LDR_E_CORE_TARGET "cannot read target BTF"
 #define LDR_E_CORE_NO_BTF "has no .BTF"
+/* pin.c */
+#define LDR_E_PIN_MISMATCH "cannot reuse the map pinned at"
+#define LDR_E_PIN_REFS "prog arrays and maps of maps cannot be pinned in hive"
 
 #endif

@@ -9,9 +9,8 @@
 
 /* {===== opts */
 
-/* libbpf's OPTS_VALID: sz covers at least the size field, and bytes past
- * the last field we know are zero (a newer caller asking for more). */
-static bool ob_opts_valid(const void *opts, size_t known_end, const char *what, struct ldr_log *log)
+/* opts_valid (src/opts.h), saying in the log what is wrong. */
+static bool ob_opts_valid(const void *opts, size_t struct_size, const char *what, struct ldr_log *log)
 {
 	if (!opts)
 		return true;
@@ -20,7 +19,7 @@ static bool ob_opts_valid(const void *opts, size_t known_end, const char *what, 
 		ldr_logf(log, "opts: %s: sz %zu is too small", what, sz);
 		return false;
 	}
-	for (size_t i = known_end; i < sz; i++)
+	for (size_t i = struct_size; i < sz; i++)
 		if (((const uint8_t *)opts)[i]) {
 			ldr_logf(log, "opts: %s: " LDR_E_UNKNOWN_FIELD " at byte %zu", what, i);
 			return false;
@@ -28,7 +27,6 @@ static bool ob_opts_valid(const void *opts, size_t known_end, const char *what, 
 	return true;
 }
 
-#define OB_OPTS_END(type) (offsetof(struct type, type##__last_field) + sizeof(((struct type *)0)->type##__last_field))
 #define OB_OPTS_HAS(o, type, f) \
 	((o) && (o)->sz >= offsetof(struct type, f) + sizeof((o)->f))
 #define OB_OPTS_GET(o, type, f, dflt) (OB_OPTS_HAS(o, type, f) ? (o)->f : (dflt))
@@ -148,6 +146,8 @@ static int ob_open(uint8_t *data, size_t size, const char *path, const char *nam
 	obj->kcfg_map = -1;
 	const char *kc = OB_OPTS_GET(opts, hive_object_open_opts, kconfig, NULL);
 	const char *bp = OB_OPTS_GET(opts, hive_object_open_opts, btf_custom_path, NULL);
+	const char *kp = OB_OPTS_GET(opts, hive_object_open_opts, kconfig_path, NULL);
+	const char *pr = OB_OPTS_GET(opts, hive_object_open_opts, pin_root_path, NULL);
 	/* libbpf keeps BPF_OBJ_NAME_LEN - 1 characters, and so do internal map names */
 	char short_name[16];
 	snprintf(short_name, sizeof(short_name), "%s", name);
@@ -155,8 +155,11 @@ static int ob_open(uint8_t *data, size_t size, const char *path, const char *nam
 	obj->path = ldr_strdup(path);
 	obj->kconfig = ldr_strdup(kc ? kc : "");
 	obj->btf_custom_path = bp ? ldr_strdup(bp) : NULL;
+	obj->kconfig_path = kp ? ldr_strdup(kp) : NULL;
+	obj->pin_root_path = pr ? ldr_strdup(pr) : NULL;
 	int err = 0;
-	if (!obj->name || !obj->path || !obj->kconfig || (bp && !obj->btf_custom_path))
+	if (!obj->name || !obj->path || !obj->kconfig || (bp && !obj->btf_custom_path) || (kp && !obj->kconfig_path) ||
+	    (pr && !obj->pin_root_path))
 		err = ldr_err(log, -ENOMEM, "open: out of memory");
 	if (!err)
 		err = ob_parse(obj);
@@ -188,7 +191,7 @@ int hive_object_open_mem(const void *buf, size_t size, const struct hive_object_
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (!ob_opts_valid(opts, OB_OPTS_END(hive_object_open_opts), "hive_object_open_opts", &log))
+	if (!ob_opts_valid(opts, sizeof(struct hive_object_open_opts), "hive_object_open_opts", &log))
 		return -EINVAL;
 	if (!buf || size == 0)
 		return ldr_err(&log, -EINVAL, "elf: empty buffer");
@@ -213,7 +216,7 @@ int hive_object_open_file(const char *path, const struct hive_object_open_opts *
 	*out = NULL;
 	if (!path)
 		return -EINVAL;
-	if (!ob_opts_valid(opts, OB_OPTS_END(hive_object_open_opts), "hive_object_open_opts", &log))
+	if (!ob_opts_valid(opts, sizeof(struct hive_object_open_opts), "hive_object_open_opts", &log))
 		return -EINVAL;
 	uint8_t *data;
 	size_t size;
@@ -258,6 +261,8 @@ void hive_object_close(struct hive_object *obj)
 	free(obj->path);
 	free(obj->kconfig);
 	free(obj->btf_custom_path);
+	free(obj->kconfig_path);
+	free(obj->pin_root_path);
 	free(obj);
 }
 
@@ -274,7 +279,7 @@ int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts
 	log.size = log.buf ? OB_OPTS_GET(opts, hive_object_load_opts, log_size, 0) : 0;
 	if (log.buf && log.size)
 		log.buf[0] = '\0';
-	if (!ob_opts_valid(opts, OB_OPTS_END(hive_object_load_opts), "hive_object_load_opts", &log))
+	if (!ob_opts_valid(opts, sizeof(struct hive_object_load_opts), "hive_object_load_opts", &log))
 		return -EINVAL;
 	if (obj->loaded)
 		return ldr_err(&log, -EBUSY, "load: object '%s' is already loaded", obj->name);
@@ -297,11 +302,15 @@ int hive_object_load(struct hive_object *obj, const struct hive_object_load_opts
 			err = backend_map_create(m, &obj->log);
 	}
 	for (size_t i = 0; !err && i < obj->nr_maps; i++)
-		if (obj->maps[i]->nr_init_slots)
+		if (obj->maps[i]->nr_init_slots && obj->maps[i]->type != HIVE_MAP_PROG_ARRAY)
 			err = backend_map_init_slots(obj, obj->maps[i], &obj->log);
 	for (size_t i = 0; !err && i < obj->nr_progs; i++)
 		if (obj->progs[i]->autoload)
 			err = backend_prog_load(obj->progs[i], opts, &obj->log);
+	/* prog arrays' initial slots (`.values = {[0] = &prog}`): once the programs exist */
+	for (size_t i = 0; !err && i < obj->nr_maps; i++)
+		if (obj->maps[i]->nr_init_slots && obj->maps[i]->type == HIVE_MAP_PROG_ARRAY)
+			err = backend_map_init_slots(obj, obj->maps[i], &obj->log);
 	if (err) {
 		for (size_t i = 0; i < obj->nr_progs; i++)
 			backend_prog_free(obj->progs[i]);
@@ -394,6 +403,23 @@ int hive_program_set_type(struct hive_program *p, enum hive_prog_type type)
 	p->prog_type = (uint32_t)type;
 	return 0;
 }
+int hive_program_set_ctx_layout(struct hive_program *p, const struct hive_ctx_layout *ctx)
+{
+	if (!p || (ctx && ctx->nfields && !ctx->fields))
+		return -EINVAL;
+	if (p->obj->loaded)
+		return -EBUSY;
+	p->ctx = ctx;
+	return 0;
+}
+
+const struct hive_ctx_layout *hive_program_ctx_layout(const struct hive_program *p)
+{
+	if (!p)
+		return NULL;
+	return p->ctx ? p->ctx : hive_ctx_layout_of((enum hive_prog_type)p->prog_type);
+}
+
 int hive_program_set_autoload(struct hive_program *p, bool autoload)
 {
 	if (!p)

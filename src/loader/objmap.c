@@ -31,6 +31,7 @@ void objmap_free(struct hive_object_map *m)
 		return;
 	backend_map_free(m);
 	objmap_free(m->inner);
+	free(m->pin_path);
 	free(m->name);
 	free(m->real_name);
 	free(m->init);
@@ -567,6 +568,40 @@ static int om_kcfg_set(struct hive_object *obj, struct kcfg_ext *e, const char *
 	return 0;
 }
 
+/* As libbpf: what the opts' text leaves unset comes from the kernel's own
+ * config (kconfig_path, or /boot/config-$(uname -r), /proc/config.gz).
+ * Without such a file the externs stay unset: weak ones read 0 and strong
+ * ones are refused at load by objmap_check_kconfig. */
+static int om_kcfg_from_system(struct hive_object *obj, struct hive_object_map *m)
+{
+	bool need = false;
+	for (size_t i = 0; i < obj->nr_kcfg; i++)
+		need |= !obj->kcfg[i].found;
+	if (!need)
+		return 0;
+	char *text;
+	int err = kconfig_read_system(obj->kconfig_path, &text, obj->kconfig_src, sizeof(obj->kconfig_src), &obj->log);
+	if (err == -ENOENT && !obj->kconfig_path) {
+		obj->kconfig_src[0] = '\0';
+		return 0;
+	}
+	if (err)
+		return err;
+	for (size_t i = 0; !err && i < obj->nr_kcfg; i++) {
+		struct kcfg_ext *e = &obj->kcfg[i];
+		size_t len;
+		const char *val = e->found ? NULL : om_kconfig_value(text, e->name, &len);
+		if (!val)
+			continue;
+		err = om_kcfg_set(obj, e, val, len, m->init + e->off);
+		if (err)
+			ldr_logf(&obj->log, "kconfig: (the value of %s is from %s)", e->name, obj->kconfig_src);
+		e->found = !err;
+	}
+	free(text);
+	return err;
+}
+
 static uint32_t om_kernel_version(void)
 {
 	struct utsname u;
@@ -619,6 +654,10 @@ static int om_collect_externs(struct hive_object *obj)
 		if (!t || sz <= 0 || sz > 64)
 			return ldr_err(log, -EINVAL, "externs: '%s': unsupported .kconfig type", s->name);
 		struct kcfg_ext e = {.size = (uint32_t)sz, .weak = s->bind == STB_WEAK_, .sym = (uint32_t)i};
+		bool scalar = btf_kind(t) == BTF_K_INT || btf_kind(t) == BTF_K_ENUM;
+		if (scalar && sz != 1 && sz != 2 && sz != 4 && sz != 8)
+			return ldr_err(log, -EINVAL, "externs: '%s': a %lld-byte %s in .kconfig (1, 2, 4 or 8)", s->name,
+				       (long long)sz, btf_kind_name(btf_kind(t)));
 		if (btf_kind(t) == BTF_K_INT) {
 			uint32_t enc = *(const uint32_t *)btf_extra(t);
 			e.is_bool = (enc >> 24) & 4;
@@ -686,7 +725,7 @@ static int om_collect_externs(struct hive_object *obj)
 			return err;
 		e->found = true;
 	}
-	return 0;
+	return om_kcfg_from_system(obj, m);
 }
 
 int objmap_resolve_prog_slots(struct hive_object *obj)
@@ -717,8 +756,9 @@ int objmap_check_kconfig(struct hive_object *obj)
 	for (size_t i = 0; i < obj->nr_kcfg; i++)
 		if (!obj->kcfg[i].found && !obj->kcfg[i].weak)
 			return ldr_err(&obj->log, -ENOENT,
-				       "kconfig: extern '%s': no value (give it in the open opts' kconfig, or declare it __weak)",
-				       obj->kcfg[i].name);
+				       "kconfig: extern '%s': no value in the open opts' kconfig nor in %s (give it "
+				       "there, or declare it __weak)",
+				       obj->kcfg[i].name, obj->kconfig_src[0] ? obj->kconfig_src : "a kernel config (none found)");
 	return 0;
 }
 

@@ -24,11 +24,14 @@
  *
  * Costs: enter/exit are two stores and a fence, no lock (a thread's first
  * enter takes the registry mutex once to register). Retire takes the limbo
- * mutex (writers already serialise on bucket locks) and every 32 retires tries
- * to advance and free. A thread that stays inside a section holds back
+ * mutex for a push (writers already serialise on bucket locks) and every 32
+ * retires tries to advance and free. The limbo is three lists, one per
+ * epoch modulo 3 (E is never more than 2 ahead of what is left in them), so
+ * freeing takes whole lists and never scans. A thread that stays inside a section holds back
  * reclamation (memory grows), never correctness.
  */
 #include "maps/epoch.h"
+#include "maps/lock.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -50,8 +53,11 @@ static pthread_key_t epoch_key;
 static pthread_once_t epoch_once = PTHREAD_ONCE_INIT;
 static _Thread_local struct epoch_thread epoch_self;
 
-static pthread_mutex_t epoch_limbo_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct epoch_node *epoch_limbo;
+/* a spinlock: held for a few stores, by writers that already spin on bucket locks */
+static _Atomic uint32_t epoch_limbo_lock;
+/* limbo[e % 3]: retired in epoch limbo_epoch[e % 3] (0: empty) */
+static struct epoch_node *epoch_limbo[3];
+static uint64_t epoch_limbo_epoch[3];
 static unsigned long epoch_limbo_len;
 static unsigned epoch_retires;
 
@@ -128,21 +134,24 @@ static void epoch_try_advance(void)
 	atomic_compare_exchange_strong(&epoch_global, &e, e + 1);
 }
 
-/* Called with epoch_limbo_lock held: unlink what is old enough into @out. */
+/* Called with epoch_limbo_lock held: take the lists old enough to free
+ * (retired two epochs ago or earlier) into one list. */
 static struct epoch_node *epoch_collect(void)
 {
 	uint64_t e = atomic_load(&epoch_global);
-	struct epoch_node *out = NULL, **pp = &epoch_limbo;
-	while (*pp) {
-		struct epoch_node *n = *pp;
-		if (n->epoch + 2 <= e) {
-			*pp = n->next;
+	struct epoch_node *out = NULL;
+	for (int i = 0; i < 3; i++) {
+		if (!epoch_limbo[i] || epoch_limbo_epoch[i] + 2 > e)
+			continue;
+		struct epoch_node *n = epoch_limbo[i];
+		while (n) {
+			struct epoch_node *next = n->next;
 			n->next = out;
 			out = n;
 			epoch_limbo_len--;
-		} else {
-			pp = &n->next;
+			n = next;
 		}
+		epoch_limbo[i] = NULL;
 	}
 	return out;
 }
@@ -159,31 +168,41 @@ static void epoch_run(struct epoch_node *list)
 void epoch_reclaim(void)
 {
 	epoch_try_advance();
-	pthread_mutex_lock(&epoch_limbo_lock);
+	lock_spin(&epoch_limbo_lock);
 	struct epoch_node *done = epoch_collect();
-	pthread_mutex_unlock(&epoch_limbo_lock);
+	lock_unspin(&epoch_limbo_lock);
 	epoch_run(done);
 }
 
 void epoch_retire(struct epoch_node *node, void (*fn)(struct epoch_node *))
 {
 	node->fn = fn;
-	pthread_mutex_lock(&epoch_limbo_lock);
-	node->epoch = atomic_load(&epoch_global);
-	node->next = epoch_limbo;
-	epoch_limbo = node;
+	struct epoch_node *old = NULL;
+	lock_spin(&epoch_limbo_lock);
+	uint64_t e = atomic_load(&epoch_global);
+	unsigned slot = (unsigned)(e % 3);
+	if (epoch_limbo_epoch[slot] != e) {
+		/* the list there is from e - 3 or earlier: free it */
+		if (epoch_limbo[slot])
+			old = epoch_collect();
+		epoch_limbo_epoch[slot] = e;
+	}
+	node->epoch = e;
+	node->next = epoch_limbo[slot];
+	epoch_limbo[slot] = node;
 	epoch_limbo_len++;
 	bool now = (++epoch_retires & 31) == 0;
-	pthread_mutex_unlock(&epoch_limbo_lock);
+	lock_unspin(&epoch_limbo_lock);
+	epoch_run(old);
 	if (now)
 		epoch_reclaim();
 }
 
 unsigned long epoch_pending(void)
 {
-	pthread_mutex_lock(&epoch_limbo_lock);
+	lock_spin(&epoch_limbo_lock);
 	unsigned long n = epoch_limbo_len;
-	pthread_mutex_unlock(&epoch_limbo_lock);
+	lock_unspin(&epoch_limbo_lock);
 	return n;
 }
 

@@ -40,6 +40,8 @@ struct map_attr {
 	const struct hive_map *inner;
 	bool spin_lock;
 	uint32_t spin_lock_off;
+	bool timer;
+	uint32_t timer_off;
 	char *log;          /* may be NULL */
 	size_t log_size;
 };
@@ -76,7 +78,17 @@ struct map_ops {
 	/* for_each_map_elem: call @cb on each element, this CPU's slot of
 	 * per-CPU values, until it returns non-zero; the number visited */
 	long (*for_each)(struct hive_map *map, map_each_fn cb, void *ctx);
+
+	/* batch commands the kernel offers for the type (MAP_BATCH_*); the
+	 * others are -ENOTSUPP. Lookup (and delete) go through lookup_batch
+	 * if set (hash maps: bucket by bucket, a u32 bucket index as token),
+	 * else the generic walk by get_next_key (the token is a key). */
+	uint8_t batch;
+	int (*lookup_batch)(struct hive_map *map, const void *in_batch, void *out_batch, void *keys, void *values,
+			    uint32_t *count, uint64_t elem_flags, uint64_t flags, bool del);
 };
+
+enum { MAP_BATCH_LOOKUP = 1, MAP_BATCH_LOOKUP_DELETE = 2, MAP_BATCH_UPDATE = 4, MAP_BATCH_DELETE = 8 };
 
 /* Map-in-map: what an inner map must look like (bpf_map_meta_equal). */
 struct map_meta {
@@ -100,9 +112,16 @@ struct hive_map {
 	 * value, the user API speaks ids */
 	bool holds_ptrs;
 	bool has_lock;           /* a bpf_spin_lock at lock_off in each value */
+	bool frozen;             /* hive_map_freeze: the user API may only read */
 	uint32_t lock_off;
+	bool has_timer;          /* a struct bpf_timer at timer_off in each value */
+	uint32_t timer_off;
 	struct map_meta inner;   /* map-in-map */
 	char name[MAP_NAME_LEN];
+	/* plain arrays: the values, for map_prog_lookup without an indirect
+	 * call (the kernel inlines this lookup into the program) */
+	uint8_t *array_values;
+	uint32_t array_elem;
 };
 
 /* The operations of each type, defined in the type's file. */
@@ -110,7 +129,7 @@ extern const struct map_ops map_array_ops, map_percpu_array_ops;
 extern const struct map_ops map_hash_ops, map_percpu_hash_ops, map_lru_hash_ops, map_lru_percpu_hash_ops;
 extern const struct map_ops map_lpm_ops, map_queue_ops, map_stack_ops, map_bloom_ops, map_ringbuf_ops;
 extern const struct map_ops map_prog_array_ops, map_array_of_maps_ops, map_hash_of_maps_ops;
-extern const struct map_ops map_perf_event_array_ops;
+extern const struct map_ops map_perf_event_array_ops, map_user_ringbuf_ops;
 
 /* perf_event_output: a raw sample into the ring buffer in slot
  * (flags & 0xffffffff, BPF_F_CURRENT_CPU = this CPU) of a PERF_EVENT_ARRAY. */
@@ -155,6 +174,21 @@ void map_copy_value_locked(const struct hive_map *map, void *dst, const void *sr
 void map_init_value(const struct hive_map *map, void *dst);
 /* }===== */
 
+/* Copy the user view of a value of @map (all CPU slots, map ids, the lock
+ * word zeroed; under the value's lock with HIVE_F_LOCK) from @src. */
+void map_copy_user_value(const struct hive_map *map, void *dst, const void *src, uint64_t elem_flags);
+/* {===== values with a bpf_timer (helpers/helper_timer.c) */
+enum { MAP_TIMER_SIZE = 16 };
+/* The element holding @value is deleted or replaced: cancel and free its
+ * timer (a callback already running finishes). */
+void timer_value_free(struct hive_map *map, void *value);
+/* @map is being freed: cancel and free all its timers, waiting for a
+ * callback that runs. */
+void timer_map_free(struct hive_map *map);
+/* Arrays: the index of @value in @map, or -1 when it is not one of its values. */
+int64_t map_array_index(const struct hive_map *map, const void *value);
+/* }===== */
+
 /* The slot of the calling thread in a per-CPU value: sched_getcpu(). */
 uint32_t map_this_cpu(const struct hive_map *map);
 
@@ -180,5 +214,14 @@ void ringbuf_commit(void *sample, uint64_t flags, bool discard);
 bool ringbuf_is_reserved_sample(const void *sample);
 long ringbuf_output(struct hive_map *map, const void *data, uint64_t size, uint64_t flags);
 uint64_t ringbuf_query(struct hive_map *map, uint64_t flags);
+
+/* bpf_user_ringbuf_drain: @fn on each submitted sample of a USER_RINGBUF
+ * map, in order, until it returns non-zero or none is left (at most
+ * URB_MAX_SAMPLES). The samples handed to @fn, -EBUSY (another drain is
+ * running), -EINVAL (flags other than BPF_RB_NO/FORCE_WAKEUP, not a user
+ * ringbuf, bad positions), -E2BIG (a sample too large for a dynptr). */
+enum { URB_MAX_SAMPLES = 128 * 1024 }; /* BPF_MAX_USER_RINGBUF_SAMPLES */
+typedef long (*ringbuf_drain_fn)(void *ctx, void *sample, uint32_t size);
+long user_ringbuf_drain(struct hive_map *map, ringbuf_drain_fn fn, void *ctx, uint64_t flags);
 
 #endif

@@ -80,6 +80,10 @@ static int array_alloc(const struct map_attr *a, struct hive_map **out)
 	arr->map.holds_ptrs = a->type == HIVE_MAP_ARRAY_OF_MAPS || a->type == HIVE_MAP_PROG_ARRAY ||
 			      a->type == HIVE_MAP_PERF_EVENT_ARRAY;
 	arr->map.inner = meta;
+	if (a->type == HIVE_MAP_ARRAY) {
+		arr->map.array_values = arr->values;
+		arr->map.array_elem = arr->elem_size;
+	}
 	*out = &arr->map;
 	return 0;
 }
@@ -134,7 +138,19 @@ static long array_update(struct hive_map *map, const void *key, const void *valu
 		map_copy_value_locked(map, val, value, false);
 	else
 		map_copy_value(map, val, value);
+	if (map->has_timer) /* as bpf_obj_free_fields after the copy */
+		timer_value_free(map, val);
 	return 0;
+}
+
+int64_t map_array_index(const struct hive_map *map, const void *value)
+{
+	const struct array_map *arr = array_of((struct hive_map *)(uintptr_t)map);
+	uintptr_t p = (uintptr_t)value, base = (uintptr_t)arr->values;
+	size_t span = (size_t)arr->elem_size * map->ncpus;
+	if (p < base || (p - base) % span || (p - base) / span >= map->max_entries)
+		return -1;
+	return (int64_t)((p - base) / span);
 }
 
 static long array_delete(struct hive_map *map, const void *key)
@@ -208,6 +224,7 @@ const struct map_ops map_array_ops = {
 	.delete = array_delete,
 	.get_next_key = array_get_next_key,
 	.for_each = array_for_each,
+	.batch = MAP_BATCH_LOOKUP | MAP_BATCH_UPDATE,
 };
 
 const struct map_ops map_percpu_array_ops = {
@@ -224,6 +241,7 @@ const struct map_ops map_percpu_array_ops = {
 	.user_lookup = percpu_array_user_lookup,
 	.user_update = percpu_array_user_update,
 	.for_each = array_for_each,
+	.batch = MAP_BATCH_LOOKUP | MAP_BATCH_UPDATE,
 };
 
 /* {===== slots holding pointers: ARRAY_OF_MAPS and PROG_ARRAY (see map_of_maps.c) */
@@ -400,6 +418,7 @@ const struct map_ops map_array_of_maps_ops = {
 	.get_next_key = array_get_next_key,
 	.user_lookup = array_of_maps_user_lookup,
 	.user_update = array_of_maps_user_update,
+	.batch = MAP_BATCH_LOOKUP | MAP_BATCH_UPDATE,
 };
 
 const struct map_ops map_prog_array_ops = {

@@ -256,14 +256,32 @@ static void htab_lru_unlink(struct htab_elem *e)
 	e->lru_prev = e->lru_next = NULL;
 }
 
-/* Remove a linked element (bucket + LRU list), count it out, retire it. */
-static void htab_remove(struct htab *h, struct htab_bucket *b, struct htab_elem *e)
+/* Unlink an element (bucket + LRU list) and count it out; the caller
+ * retires it, after dropping the lock. */
+static void htab_detach(struct htab *h, struct htab_bucket *b, struct htab_elem *e)
 {
 	htab_unlink(b, e);
 	if (h->lru)
 		htab_lru_unlink(e);
 	atomic_fetch_sub(&h->count, 1);
+}
+
+/* Outside the bucket lock: a timer's cancel waits for its callback,
+ * which may update this map. */
+static void htab_retire(struct htab *h, struct htab_elem *e)
+{
+	if (!e)
+		return;
+	if (h->map.has_timer)
+		timer_value_free(&h->map, htab_value(h, e));
 	epoch_retire(&e->rcu, htab_elem_free_rcu);
+}
+
+/* Remove a linked element, count it out, retire it. */
+static void htab_remove(struct htab *h, struct htab_bucket *b, struct htab_elem *e)
+{
+	htab_detach(h, b, e);
+	htab_retire(h, e);
 }
 
 /* LRU, full map: evict by second chance from the tail. */
@@ -350,25 +368,37 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 	uint32_t hash = htab_hash(h, key);
 	struct htab_bucket *b = htab_bucket(h, hash);
 	long err = 0;
+	/* a plain value goes into a new element whether the key exists or
+	 * not: allocate and fill it before taking the lock, which then covers
+	 * only the list operations */
+	struct htab_elem *e = NULL, *old = NULL;
+	if (!map->percpu && !locked) {
+		e = htab_elem_new(h, key, hash);
+		if (!e)
+			return -ENOMEM;
+		htab_fill(h, e, value, how, true);
+	}
 
 	htab_writer_lock(h, b);
-	struct htab_elem *old = htab_find(h, b, hash, key);
+	old = htab_find(h, b, hash, key);
 	if (old && flags == HIVE_NOEXIST) {
 		err = -EEXIST;
-		goto out;
+		goto fail;
 	}
 	if (!old && flags == HIVE_EXIST) {
 		err = -ENOENT;
-		goto out;
+		goto fail;
 	}
 	if (old && locked) { /* in place, under the value's own lock */
 		map_copy_value_locked(map, htab_value(h, old), value, false);
+		old = NULL;
 		goto out;
 	}
 	if (old && map->percpu) { /* in place, as pcpu_copy_value */
 		htab_fill(h, old, value, how, false);
 		if (h->lru)
 			atomic_store_explicit(&old->ref, 1, memory_order_relaxed);
+		old = NULL;
 		goto out;
 	}
 	/* a new key takes a slot: reserved atomically (buckets lock apart),
@@ -381,29 +411,40 @@ static long htab_update_how(struct hive_map *map, const void *key, const void *v
 		if (atomic_fetch_add(&h->count, 1) >= map->max_entries) {
 			atomic_fetch_sub(&h->count, 1);
 			err = -E2BIG;
-			goto out;
+			goto fail;
 		}
 		reserved = true;
 	}
-	struct htab_elem *e = htab_elem_new(h, key, hash);
 	if (!e) {
-		if (reserved)
-			atomic_fetch_sub(&h->count, 1);
-		err = -ENOMEM;
-		goto out;
+		e = htab_elem_new(h, key, hash);
+		if (!e) {
+			if (reserved)
+				atomic_fetch_sub(&h->count, 1);
+			err = -ENOMEM;
+			goto fail;
+		}
+		htab_fill(h, e, value, how, true);
 	}
-	htab_fill(h, e, value, how, true);
 	atomic_store_explicit(&e->next, atomic_load_explicit(&b->head, memory_order_relaxed),
 			      memory_order_relaxed);
 	atomic_store_explicit(&b->head, e, memory_order_release);
-	if (!reserved)
+	if (!reserved && !old)
 		atomic_fetch_add(&h->count, 1);
 	if (h->lru)
 		htab_lru_link(h, e);
-	if (old)
-		htab_remove(h, b, old);
+	if (old) { /* replaced: the count stays, no shared counter touched */
+		htab_unlink(b, old);
+		if (h->lru)
+			htab_lru_unlink(old);
+	}
 out:
 	htab_writer_unlock(h, b);
+	htab_retire(h, old);
+	return err;
+fail:
+	htab_writer_unlock(h, b);
+	if (e)
+		htab_elem_free(e); /* never published */
 	return err;
 }
 
@@ -436,8 +477,9 @@ static long htab_delete(struct hive_map *map, const void *key)
 	htab_writer_lock(h, b);
 	struct htab_elem *e = htab_find(h, b, hash, key);
 	if (e)
-		htab_remove(h, b, e);
+		htab_detach(h, b, e);
 	htab_writer_unlock(h, b);
+	htab_retire(h, e);
 	return e ? 0 : -ENOENT;
 }
 
@@ -506,6 +548,69 @@ static long htab_for_each(struct hive_map *map, map_each_fn cb, void *ctx)
 	return n;
 }
 
+/* BPF_MAP_LOOKUP(_AND_DELETE)_BATCH as the kernel's hashtab: whole buckets
+ * at a time from bucket *in_batch (a u32), never part of one; -ENOSPC if
+ * the first non-empty bucket alone does not fit @count, -ENOENT (with what
+ * was copied) after the last bucket; *out_batch is the next bucket. */
+static int htab_lookup_batch(struct hive_map *map, const void *in_batch, void *out_batch, void *keys, void *values,
+			     uint32_t *count, uint64_t elem_flags, uint64_t flags, bool del)
+{
+	struct htab *h = htab_of(map);
+	if (elem_flags & ~(uint64_t)HIVE_F_LOCK)
+		return -EINVAL;
+	if ((elem_flags & HIVE_F_LOCK) && !map->has_lock)
+		return -EINVAL;
+	if (flags)
+		return -EINVAL;
+	uint32_t max = *count, total = 0, batch = 0;
+	if (!max)
+		return 0;
+	*count = 0;
+	if (in_batch)
+		memcpy(&batch, in_batch, 4);
+	if (batch >= h->n_buckets)
+		return -ENOENT;
+	size_t vsize = map->holds_ptrs ? 4 : hive_map_user_value_size(map);
+	int err = 0;
+	for (;;) {
+		struct htab_bucket *b = &h->buckets[batch];
+		uint32_t n = 0;
+		if (atomic_load_explicit(&b->head, memory_order_acquire)) {
+			htab_writer_lock(h, b);
+			for (struct htab_elem *e = atomic_load_explicit(&b->head, memory_order_relaxed); e;
+			     e = atomic_load_explicit(&e->next, memory_order_relaxed))
+				n++;
+			if (n > max - total) {
+				htab_writer_unlock(h, b);
+				if (!total)
+					err = -ENOSPC;
+				break;
+			}
+			uint8_t *dk = (uint8_t *)keys + (size_t)total * map->key_size;
+			uint8_t *dv = (uint8_t *)values + (size_t)total * vsize;
+			for (struct htab_elem *e = atomic_load_explicit(&b->head, memory_order_relaxed), *next; e;
+			     e = next) {
+				next = atomic_load_explicit(&e->next, memory_order_relaxed);
+				memcpy(dk, htab_key(e), map->key_size);
+				map_copy_user_value(map, dv, htab_value(h, e), elem_flags);
+				if (del)
+					htab_remove(h, b, e);
+				dk += map->key_size;
+				dv += vsize;
+			}
+			htab_writer_unlock(h, b);
+		}
+		total += n;
+		if (++batch >= h->n_buckets) {
+			err = -ENOENT;
+			break;
+		}
+	}
+	memcpy(out_batch, &batch, 4);
+	*count = total;
+	return err;
+}
+
 /* {===== HASH_OF_MAPS (see map_of_maps.c): values are inner map pointers */
 
 static int htab_of_maps_check(const struct map_attr *a)
@@ -557,6 +662,8 @@ const struct map_ops map_hash_of_maps_ops = {
 	.get_next_key = htab_get_next_key,
 	.user_lookup = htab_of_maps_user_lookup,
 	.user_update = htab_of_maps_user_update,
+	.batch = MAP_BATCH_LOOKUP | MAP_BATCH_LOOKUP_DELETE | MAP_BATCH_UPDATE | MAP_BATCH_DELETE,
+	.lookup_batch = htab_lookup_batch,
 };
 
 /* }===== */
@@ -568,6 +675,8 @@ const struct map_ops map_hash_of_maps_ops = {
 		.get_next_key = htab_get_next_key, .user_lookup = htab_user_lookup,                \
 		.user_update = htab_user_update, .lookup_and_delete = htab_lookup_and_delete,      \
 		.for_each = htab_for_each,                                                         \
+		.batch = MAP_BATCH_LOOKUP | MAP_BATCH_LOOKUP_DELETE | MAP_BATCH_UPDATE | MAP_BATCH_DELETE, \
+		.lookup_batch = htab_lookup_batch,                                                 \
 	}
 
 const struct map_ops map_hash_ops = HTAB_OPS("hash");

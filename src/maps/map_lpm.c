@@ -29,9 +29,11 @@ enum {
 	LPM_NODE_IM = 1, /* intermediate: no value */
 };
 
+/* Nodes are 64-byte aligned and what a lookup reads (children, prefix,
+ * data) follows rcu: an IPv4 node with an 8-byte value is one cache line. */
 struct lpm_node {
-	struct lpm_node *_Atomic child[2];
 	struct epoch_node rcu;
+	struct lpm_node *_Atomic child[2];
 	uint32_t prefixlen;
 	_Atomic uint32_t flags;
 	_Alignas(8) uint8_t data[]; /* data_size bytes, then the value at value_off */
@@ -136,13 +138,41 @@ static int lpm_bit(const uint8_t *data, uint32_t index)
 }
 
 /* Bits in common between @node's prefix and the key's, up to the shorter. */
-static uint32_t lpm_match(const struct lpm_trie *t, const struct lpm_node *node, const void *key)
+static inline uint32_t lpm_match(const struct lpm_trie *t, const struct lpm_node *node, const void *key)
 {
 	uint32_t limit = node->prefixlen < lpm_key_prefixlen(key) ? node->prefixlen : lpm_key_prefixlen(key);
-	const uint8_t *kd = lpm_key_data(key);
-	uint32_t prefixlen = 0;
-	for (uint32_t i = 0; i < t->data_size; i++) {
-		uint8_t diff = node->data[i] ^ kd[i];
+	const uint8_t *kd = lpm_key_data(key), *nd = node->data;
+	uint32_t prefixlen = 0, i = 0, size = t->data_size;
+	/* 8, then 4 bytes at a time (big-endian bit order), then bytes */
+	for (; i + 8 <= size; i += 8) {
+		uint64_t a, b;
+		memcpy(&a, nd + i, 8);
+		memcpy(&b, kd + i, 8);
+		uint64_t diff = __builtin_bswap64(a ^ b);
+		if (diff) {
+			prefixlen += (uint32_t)__builtin_clzll(diff);
+			return prefixlen < limit ? prefixlen : limit;
+		}
+		prefixlen += 64;
+		if (prefixlen >= limit)
+			return limit;
+	}
+	if (i + 4 <= size) {
+		uint32_t a, b;
+		memcpy(&a, nd + i, 4);
+		memcpy(&b, kd + i, 4);
+		uint32_t diff = __builtin_bswap32(a ^ b);
+		if (diff) {
+			prefixlen += (uint32_t)__builtin_clz(diff);
+			return prefixlen < limit ? prefixlen : limit;
+		}
+		prefixlen += 32;
+		if (prefixlen >= limit)
+			return limit;
+		i += 4;
+	}
+	for (; i < size; i++) {
+		uint8_t diff = nd[i] ^ kd[i];
 		if (diff) {
 			prefixlen += (uint32_t)__builtin_clz(diff) - 24;
 			break;
@@ -182,7 +212,7 @@ static void *lpm_lookup(struct hive_map *map, const void *key)
 
 static struct lpm_node *lpm_node_new(struct lpm_trie *t, const void *value)
 {
-	struct lpm_node *n = mapmem_alloc(sizeof *n + t->value_off + (value ? t->map.value_size : 0));
+	struct lpm_node *n = mapmem_alloc_aligned(sizeof *n + t->value_off + (value ? t->map.value_size : 0), 64);
 	if (n && value)
 		memcpy(lpm_value(t, n), value, t->map.value_size);
 	return n;
@@ -400,4 +430,5 @@ const struct map_ops map_lpm_ops = {
 	.update = lpm_update,
 	.delete = lpm_delete,
 	.get_next_key = lpm_get_next_key,
+	.batch = MAP_BATCH_LOOKUP | MAP_BATCH_UPDATE | MAP_BATCH_DELETE,
 };

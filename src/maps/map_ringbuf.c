@@ -17,12 +17,20 @@
  * to an eventfd: on commit when the consumer has caught up with that record
  * (it may be waiting), or always with BPF_RB_FORCE_WAKEUP, never with
  * BPF_RB_NO_WAKEUP.
+ *
+ * BPF_MAP_TYPE_USER_RINGBUF is the same ring run the other way round, as
+ * the kernel's: the application produces (hive_user_ringbuf_reserve, then
+ * submit or discard, the protocol of libbpf's user_ring_buffer__*), a
+ * program consumes with bpf_user_ringbuf_drain (user_ringbuf_drain below),
+ * one drainer at a time (-EBUSY otherwise). The eventfd then tells a
+ * blocked producer that space was freed.
  */
 #include <stdatomic.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "maps/lock.h"
@@ -47,6 +55,7 @@ struct ringbuf {
 	uint64_t mask;          /* data size - 1 */
 	uint8_t *data;
 	uint64_t pending_pos;   /* under lock: oldest record maybe not committed */
+	_Atomic uint32_t busy;  /* user ringbuf: a drain is running */
 	_Alignas(64) _Atomic uint64_t consumer_pos;
 	_Alignas(64) _Atomic uint64_t producer_pos;
 };
@@ -93,13 +102,14 @@ static size_t rb_page_size(void)
 
 static int rb_check(const struct map_attr *a)
 {
+	const char *what = a->type == HIVE_MAP_USER_RINGBUF ? "user_ringbuf" : "ringbuf";
 	if (a->map_flags & ~HIVE_F_NUMA_NODE)
-		return map_log(a, -EINVAL, "ringbuf map: map_flags 0x%x: unknown flags", a->map_flags);
+		return map_log(a, -EINVAL, "%s map: map_flags 0x%x: unknown flags", what, a->map_flags);
 	if (a->key_size || a->value_size)
-		return map_log(a, -EINVAL, "ringbuf map: key_size and value_size must be 0");
+		return map_log(a, -EINVAL, "%s map: key_size and value_size must be 0", what);
 	if (!a->max_entries || (a->max_entries & (a->max_entries - 1)) || (a->max_entries % rb_page_size()))
-		return map_log(a, -EINVAL, "ringbuf map: max_entries %u: must be a power of 2 and page-aligned",
-			       a->max_entries);
+		return map_log(a, -EINVAL, "%s map: max_entries %u: must be a power of 2 and page-aligned",
+			       what, a->max_entries);
 	return 0;
 }
 
@@ -304,10 +314,188 @@ int hive_ringbuf_poll(struct hive_map *map, hive_ringbuf_sample_fn fn, void *ctx
 
 int hive_ringbuf_fd(const struct hive_map *map)
 {
-	if (!map || map->type != HIVE_MAP_RINGBUF)
+	if (!map || (map->type != HIVE_MAP_RINGBUF && map->type != HIVE_MAP_USER_RINGBUF))
 		return -EINVAL;
 	return ((const struct ringbuf_map *)map)->rb->efd;
 }
+
+/* {===== user ring buffer: the application produces, programs drain */
+
+static struct ringbuf *urb_of(struct hive_map *map)
+{
+	return map && map->type == HIVE_MAP_USER_RINGBUF ? rb_of(map) : NULL;
+}
+
+int hive_user_ringbuf_reserve(struct hive_map *map, uint32_t size, void **sample)
+{
+	if (sample)
+		*sample = NULL;
+	struct ringbuf *rb = urb_of(map);
+	if (!rb || !sample)
+		return -EINVAL;
+	/* the top two bits of a header's len are BUSY and DISCARD */
+	if (size & (RB_BUSY_BIT | RB_DISCARD_BIT))
+		return -E2BIG;
+	uint64_t total = rb_round8((uint64_t)size + RB_HDR_SZ), ring = rb->mask + 1;
+	if (total > ring)
+		return -E2BIG;
+	lock_spin(&rb->lock); /* producers in turn (libbpf leaves that to the caller) */
+	uint64_t cons = atomic_load_explicit(&rb->consumer_pos, memory_order_acquire);
+	uint64_t prod = atomic_load_explicit(&rb->producer_pos, memory_order_relaxed);
+	if (ring - (prod - cons) < total) {
+		lock_unspin(&rb->lock);
+		return -ENOSPC;
+	}
+	struct rb_hdr *hdr = (struct rb_hdr *)(rb->data + (prod & rb->mask));
+	atomic_store_explicit(&hdr->len, size | RB_BUSY_BIT, memory_order_relaxed);
+	hdr->pg_off = 0;
+	/* the drainer reads the header after this acquire-loaded position */
+	atomic_store_explicit(&rb->producer_pos, prod + total, memory_order_release);
+	lock_unspin(&rb->lock);
+	*sample = (uint8_t *)hdr + RB_HDR_SZ;
+	return 0;
+}
+
+static uint64_t urb_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int hive_user_ringbuf_reserve_blocking(struct hive_map *map, uint32_t size, int timeout_ms, void **sample)
+{
+	struct ringbuf *rb = urb_of(map);
+	if (!rb || !sample || timeout_ms < -1)
+		return -EINVAL;
+	uint64_t deadline = timeout_ms >= 0 ? urb_now_ms() + (uint64_t)timeout_ms : 0;
+	for (;;) {
+		/* reset the eventfd before trying: a drain after the try wakes the poll */
+		uint64_t drain;
+		if (read(rb->efd, &drain, sizeof drain) < 0)
+			drain = 0;
+		int err = hive_user_ringbuf_reserve(map, size, sample);
+		if (err != -ENOSPC)
+			return err;
+		int wait = -1;
+		if (timeout_ms >= 0) {
+			uint64_t now = urb_now_ms();
+			if (now >= deadline)
+				return -ENOSPC;
+			wait = (int)(deadline - now);
+		}
+		struct pollfd p = {rb->efd, POLLIN, 0};
+		if (poll(&p, 1, wait) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+static struct ringbuf *urb_of_sample(struct hive_map *map, void *sample, struct rb_hdr **hdr)
+{
+	struct ringbuf *rb = urb_of(map);
+	if (!rb || !sample)
+		return NULL;
+	uintptr_t p = (uintptr_t)sample, lo = (uintptr_t)rb->data + RB_HDR_SZ, hi = lo + 2 * (rb->mask + 1);
+	if (p < lo || p >= hi || (p - lo) % 8)
+		return NULL;
+	*hdr = (struct rb_hdr *)(p - RB_HDR_SZ);
+	return rb;
+}
+
+static void urb_commit(struct hive_map *map, void *sample, bool discard)
+{
+	struct rb_hdr *hdr;
+	if (!urb_of_sample(map, sample, &hdr))
+		return;
+	uint32_t len = atomic_load_explicit(&hdr->len, memory_order_relaxed);
+	if (!(len & RB_BUSY_BIT))
+		return; /* submitted twice: the record may already be drained */
+	len &= ~RB_BUSY_BIT;
+	if (discard)
+		len |= RB_DISCARD_BIT;
+	atomic_exchange_explicit(&hdr->len, len, memory_order_acq_rel);
+}
+
+void hive_user_ringbuf_submit(struct hive_map *map, void *sample)
+{
+	urb_commit(map, sample, false);
+}
+
+void hive_user_ringbuf_discard(struct hive_map *map, void *sample)
+{
+	urb_commit(map, sample, true);
+}
+
+enum { URB_DYNPTR_MAX = (1 << 24) - 1 }; /* DYNPTR_MAX_SIZE */
+
+/* The next sample for the drainer, as the kernel's __bpf_user_ringbuf_peek:
+ * 0, -ENODATA (none ready), -EAGAIN (a discarded one was skipped), -EINVAL,
+ * -E2BIG (the producer broke the protocol). */
+static int urb_peek(struct ringbuf *rb, void **sample, uint32_t *size)
+{
+	uint64_t prod = atomic_load_explicit(&rb->producer_pos, memory_order_acquire);
+	if (prod % 8)
+		return -EINVAL;
+	uint64_t cons = atomic_load_explicit(&rb->consumer_pos, memory_order_acquire);
+	if (cons >= prod)
+		return -ENODATA;
+	struct rb_hdr *hdr = (struct rb_hdr *)(rb->data + (cons & rb->mask));
+	uint32_t len = atomic_load_explicit(&hdr->len, memory_order_acquire);
+	uint32_t flags = len & (RB_BUSY_BIT | RB_DISCARD_BIT), sample_len = len & ~flags;
+	uint64_t total = rb_round8((uint64_t)sample_len + RB_HDR_SZ);
+	if (total > prod - cons)
+		return -EINVAL;
+	if (total > rb->mask + 1 || sample_len > URB_DYNPTR_MAX)
+		return -E2BIG;
+	if (flags & RB_DISCARD_BIT) {
+		atomic_store_explicit(&rb->consumer_pos, cons + total, memory_order_release);
+		return -EAGAIN;
+	}
+	if (flags & RB_BUSY_BIT)
+		return -ENODATA;
+	*sample = (uint8_t *)hdr + RB_HDR_SZ;
+	*size = sample_len;
+	return 0;
+}
+
+long user_ringbuf_drain(struct hive_map *map, ringbuf_drain_fn fn, void *ctx, uint64_t flags)
+{
+	struct ringbuf *rb = urb_of(map);
+	if (!rb || (flags & ~(uint64_t)(RB_NO_WAKEUP | RB_FORCE_WAKEUP)))
+		return -EINVAL;
+	uint32_t idle = 0;
+	if (!atomic_compare_exchange_strong_explicit(&rb->busy, &idle, 1, memory_order_acquire,
+						     memory_order_relaxed))
+		return -EBUSY;
+	long samples = 0, discarded = 0, ret = 0;
+	for (; samples < URB_MAX_SAMPLES && ret == 0; samples++) {
+		void *sample;
+		uint32_t size;
+		int err = urb_peek(rb, &sample, &size);
+		if (err == -ENODATA)
+			break;
+		if (err == -EAGAIN) {
+			discarded++;
+			continue;
+		}
+		if (err) {
+			ret = err;
+			goto out;
+		}
+		ret = fn(ctx, sample, size);
+		uint64_t cons = atomic_load_explicit(&rb->consumer_pos, memory_order_relaxed);
+		atomic_store_explicit(&rb->consumer_pos, cons + rb_round8((uint64_t)size + RB_HDR_SZ),
+				      memory_order_release);
+	}
+	ret = samples - discarded;
+out:
+	atomic_store_explicit(&rb->busy, 0, memory_order_release);
+	if ((flags & RB_FORCE_WAKEUP) || (!(flags & RB_NO_WAKEUP) && samples > 0))
+		rb_wakeup(rb);
+	return ret;
+}
+
+/* }===== */
 
 static void *rb_lookup(struct hive_map *map, const void *key)
 {
@@ -350,6 +538,19 @@ static int rb_get_next_key(struct hive_map *map, const void *key, void *next_key
 
 const struct map_ops map_ringbuf_ops = {
 	.name = "ringbuf",
+	.no_reclaim = true,
+	.check = rb_check,
+	.alloc = rb_alloc,
+	.free = rb_free,
+	.lookup = rb_lookup,
+	.update = rb_update,
+	.delete = rb_delete,
+	.get_next_key = rb_get_next_key,
+	.user_lookup = rb_user_lookup,
+};
+
+const struct map_ops map_user_ringbuf_ops = {
+	.name = "user_ringbuf",
 	.no_reclaim = true,
 	.check = rb_check,
 	.alloc = rb_alloc,

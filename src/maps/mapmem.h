@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 void *mapmem_alloc(size_t size);   /* zeroed, NULL on failure */
+/* zeroed, at a multiple of @align (a power of two >= sizeof(void *)) */
+void *mapmem_alloc_aligned(size_t size, size_t align);
 void mapmem_free(void *p);
 
 /* Tests: fail the @n-th allocation from now (1 = the next one); with @sticky
@@ -16,7 +18,7 @@ void mapmem_free(void *p);
 void mapmem_fail_at(unsigned long n, bool sticky);
 /* Should the next allocation fail? Consumes one count (for mmap etc.). */
 bool mapmem_should_fail(void);
-/* Allocations made so far, and blocks currently allocated. */
+/* Allocations attempted while failures were armed, and blocks currently allocated. */
 unsigned long mapmem_count(void);
 long mapmem_outstanding(void);
 

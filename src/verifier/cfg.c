@@ -210,9 +210,11 @@ int cfg_check(struct verifier_env *env)
 				    "jump out of range from insn %u to %lld", pc, (long long)t);
 		if (env->aux[t].op == OP_INVALID)
 			return verr(env, 0, NULL, "jump into the middle of ldimm64 insn %lld", (long long)t - 1);
+		/* as Linux: jump targets and the conditional jumps themselves
+		 * (one comparison before the path splits) */
 		env->aux[t].prune = 1;
 		if (isa_rows[op].flags & ISA_F_COND)
-			env->aux[pc + 1].prune = 1;
+			env->aux[pc].prune = 1;
 	}
 	/* reachability: depth-first from insn 0, into called functions */
 	uint32_t *stack = malloc(env->cnt * sizeof(*stack));
@@ -273,74 +275,6 @@ int cfg_check(struct verifier_env *env)
 	return 0;
 }
 
-
-/* Which registers' values may reach a safety decision before they are
- * overwritten: branch operands, memory bases, stored values, call
- * arguments, a subprogram's r0; and everything such a value is computed
- * from.  A static, more conservative stand-in for the kernel's precision
- * back-tracking: a scalar outside this set can be anything when states are
- * compared, so paths that differ only in, say, a return code prune. */
-void compute_precision(struct verifier_env *env)
-{
-	bool changed = true;
-	while (changed) {
-		changed = false;
-		for (uint32_t k = env->cnt; k-- > 0;) {
-			uint8_t op = env->aux[k].op;
-			if (op == OP_INVALID)
-				continue;
-			const struct isa_row *row = &isa_rows[op];
-			int64_t succ[2];
-			int n = successors(env, k, succ);
-			uint16_t out = 0;
-			for (int j = 0; j < n; j++)
-				if (succ[j] >= 0 && succ[j] < env->cnt)
-					out |= env->aux[succ[j]].prec;
-			uint16_t use, def;
-			use_def(env, k, &use, &def);
-			uint16_t sink = 0, dep = 0;
-			switch (row->fmt) {
-			case FMT_JCOND_K:
-			case FMT_JCOND_X:
-				/* a branch needs exact operands only where it was
-				 * decided by them (found during exploration; the
-				 * verifier then runs again); comparing two registers
-				 * bounds each by the other */
-				if (env->aux[k].jmp_decided)
-					sink = use;
-				else
-					dep = use;
-				break;
-			case FMT_LDX:
-			case FMT_ST:
-			case FMT_STX:
-			case FMT_ATOMIC:
-			case FMT_CALL:
-			case FMT_CALL_LOCAL:
-			case FMT_CALLX:
-			case FMT_LDABS:
-			case FMT_LDIND:
-				sink = use;
-				break;
-			case FMT_EXIT:
-				sink = env->aux[k].subprog ? 1 : 0;
-				break;
-			default:
-				/* ALU: the result depends on the operands it reads */
-				dep = use;
-				break;
-			}
-			uint16_t in_set = (uint16_t)(sink | (out & ~def) | ((out & def) ? dep : 0));
-			if ((row->fmt == FMT_JCOND_X) && (out & use))
-				in_set |= use;
-			in_set &= env->aux[k].live | sink;
-			if (in_set != env->aux[k].prec) {
-				env->aux[k].prec = in_set;
-				changed = true;
-			}
-		}
-	}
-}
 
 static uint32_t round_depth(uint32_t d)
 {

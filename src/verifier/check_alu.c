@@ -92,6 +92,7 @@ static int adjust_ptr(struct verifier_env *env, const struct hive_insn *insn, in
 	case PTR_TO_FUNC:
 	case PTR_TO_BTF_ID:
 	case PTR_TO_FLOW_KEYS:
+	case CONST_PTR_TO_DYNPTR:
 		return verr(env, regs, "such pointers may only be passed on or compared, not moved",
 			    "R%d pointer arithmetic on %s prohibited", insn->dst_reg, tn);
 	default:
@@ -254,6 +255,11 @@ int check_alu(struct verifier_env *env, const struct hive_insn *insn, uint8_t op
 			return verr(env, mask, "only += and -= of a scalar may change a pointer",
 				    "R%d pointer arithmetic with %s operator prohibited", d, op_names[opc >> 4]);
 		}
+		/* the pointer's offset comes from the scalar: its value matters */
+		if (dptr && row->fmt == FMT_ALU_X)
+			mark_precise(env, s);
+		else if (!dptr)
+			mark_precise(env, d);
 		if (dptr)
 			return adjust_ptr(env, insn, d, *dst, src);
 		return adjust_ptr(env, insn, s, src, *dst);

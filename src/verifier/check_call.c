@@ -1,6 +1,7 @@
 /* Calls: helpers checked against their prototypes (helpers/proto.h),
  * bpf-to-bpf calls (frames), exit, and references. */
 #include "verifier.h"
+#include "vm/vm.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,7 +11,8 @@ enum {
 	FN_MAP_LOOKUP = 1, FN_MAP_UPDATE = 2, FN_MAP_DELETE = 3, FN_TAIL_CALL = 12,
 	FN_PERF_EVENT_OUTPUT = 25, FN_MAP_PUSH = 87, FN_MAP_POP = 88, FN_MAP_PEEK = 89,
 	FN_RINGBUF_OUTPUT = 130, FN_RINGBUF_RESERVE = 131, FN_RINGBUF_SUBMIT = 132,
-	FN_RINGBUF_DISCARD = 133, FN_RINGBUF_QUERY = 134, FN_LOOP = 181,
+	FN_RINGBUF_DISCARD = 133, FN_RINGBUF_QUERY = 134, FN_FOR_EACH = 164, FN_LOOP = 181,
+	FN_TIMER_INIT = 169, FN_TIMER_SET_CB = 170, FN_USER_RINGBUF_DRAIN = 209,
 };
 
 static void invalidate_ref(struct reg_state *r, void *arg)
@@ -62,8 +64,15 @@ static int check_map_func(struct verifier_env *env, const struct helper_proto *p
 	case FN_TAIL_CALL:
 		ok = t == HIVE_MAP_PROG_ARRAY;
 		break;
+	case FN_FOR_EACH: /* the maps with map_for_each_callback */
+		ok = t == HIVE_MAP_ARRAY || t == HIVE_MAP_PERCPU_ARRAY || t == HIVE_MAP_HASH || t == HIVE_MAP_PERCPU_HASH ||
+		     t == HIVE_MAP_LRU_HASH || t == HIVE_MAP_LRU_PERCPU_HASH;
+		break;
 	case FN_PERF_EVENT_OUTPUT:
 		ok = t == HIVE_MAP_PERF_EVENT_ARRAY;
+		break;
+	case FN_USER_RINGBUF_DRAIN:
+		ok = t == HIVE_MAP_USER_RINGBUF;
 		break;
 	case FN_MAP_PUSH:
 	case FN_MAP_POP:
@@ -89,11 +98,13 @@ static int check_map_func(struct verifier_env *env, const struct helper_proto *p
 	return 0;
 }
 
-/* bpf_loop(nr, callback, ctx, flags): the path where the helper has returned
- * (r0 unknown) is queued; this path enters callback(index, ctx).  When the
- * callback exits, control comes back to the call, which may call it again;
- * exploration stops once a state at the call repeats (visit_state). */
-static int enter_callback(struct verifier_env *env, int subprog)
+/* bpf_loop(nr, callback, ctx, flags) and for_each_map_elem(map, callback,
+ * ctx, flags): the path where the helper has returned (r0 unknown) is
+ * queued; this path enters the callback: (index, ctx) for bpf_loop, (map,
+ * key, value, ctx) for for_each_map_elem.  When the callback exits,
+ * control comes back to the call, which may call it again; exploration
+ * stops once a state at the call repeats (visit_state). */
+static int enter_callback(struct verifier_env *env, int subprog, uint32_t helper, int map)
 {
 	struct vstate *st = env->cur;
 	if (st->curframe + 1 >= VERIFIER_MAX_FRAMES)
@@ -115,11 +126,34 @@ static int enter_callback(struct verifier_env *env, int subprog)
 		return -ENOMEM;
 	f->callsite = (int32_t)env->pc;
 	f->subprog = subprog;
-	f->callback = 1;
+	/* non-zero: a callback; a new number per entry, so that states of two
+	 * rounds never compare equal: a body that repeats its state round after
+	 * round is not an infinite loop (the helper bounds the rounds), and
+	 * rounds converge at the call insn instead */
+	f->callback = ++env->id_gen ? env->id_gen : ++env->id_gen;
 	for (int i = 0; i < VERIFIER_NREGS; i++)
 		reg_mark_not_init(&f->regs[i]);
-	reg_mark_unknown(&f->regs[1]);     /* the index */
-	f->regs[2] = caller->regs[3];      /* the context */
+	if (helper == FN_FOR_EACH || helper == FN_TIMER_SET_CB) {
+		static const uint16_t types[3] = {CONST_PTR_TO_MAP, PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE};
+		for (int i = 0; i < 3; i++) {
+			struct reg_state *r = &f->regs[1 + i];
+			memset(r, 0, sizeof(*r));
+			r->type = types[i];
+			r->map = map;
+			r->v = range_const(0);
+		}
+		if (helper == FN_FOR_EACH)
+			f->regs[4] = caller->regs[3]; /* the context */
+	} else if (helper == FN_USER_RINGBUF_DRAIN) {
+		struct reg_state *r = &f->regs[1]; /* the sample, as a read-only dynptr */
+		memset(r, 0, sizeof(*r));
+		r->type = CONST_PTR_TO_DYNPTR;
+		r->v = range_const(0);
+		f->regs[2] = caller->regs[3]; /* the context */
+	} else {
+		reg_mark_unknown(&f->regs[1]); /* the index */
+		f->regs[2] = caller->regs[3];  /* the context */
+	}
 	f->regs[10].type = PTR_TO_STACK;
 	f->regs[10].frameno = (uint8_t)(st->curframe + 1);
 	f->regs[10].v = range_const(0);
@@ -131,7 +165,9 @@ static int enter_callback(struct verifier_env *env, int subprog)
 
 int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 {
-	const struct helper_proto *p = env->proto ? env->proto((uint32_t)insn->imm) : NULL;
+	const struct helper_proto *p = env_helper_proto(env->henv, (uint32_t)insn->imm);
+	if (!p && env->proto)
+		p = env->proto((uint32_t)insn->imm);
 	if (!p)
 		return verr(env, 0, "the helper number is not one hive knows", "invalid func unknown#%d", insn->imm);
 	struct reg_state *regs = cur_regs(env);
@@ -139,13 +175,15 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 	bool mem_write = false, mem_nullable = false;
 	uint32_t release = 0;
 	int64_t alloc_size = -1;
-	int callback = -1;
+	int callback = -1, timer_map = -1;
+	bool key_zero = false;
 	char tn[32];
 
 	for (int i = 0; i < 5 && p->args[i] != ARG_NONE; i++) {
 		int regno = i + 1;
 		uint8_t arg = p->args[i];
-		regs = cur_regs(env); /* check_helper_mem may grow (move) the frame */
+		/* again each time: checking a stack argument may have grown (moved) the frame */
+		regs = cur_regs(env);
 		struct reg_state *r = &regs[regno];
 		uint16_t m = (uint16_t)(1u << regno);
 		if ((err = check_reg_read(env, regno)))
@@ -165,6 +203,10 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			map = r->map;
 			if ((err = check_map_func(env, p, map)))
 				return err;
+			if (p->id == FN_TIMER_INIT && timer_map >= 0 && timer_map != map)
+				return verr(env, (uint16_t)(m | 2), "pass the map the timer's value was looked up in",
+					    "timer pointer in R1 map_uid=%d doesn't match map pointer in R2 map_uid=%d",
+					    timer_map, map);
 			break;
 		case ARG_PTR_TO_MAP_KEY:
 		case ARG_PTR_TO_MAP_VALUE:
@@ -176,6 +218,14 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			uint32_t sz = arg == ARG_PTR_TO_MAP_KEY ? mp->key_size : mp->value_size;
 			if ((err = check_helper_mem(env, regno, sz, arg == ARG_PTR_TO_UNINIT_MAP_VALUE, false)))
 				return err;
+			/* an array looked up with key 0 known from the stack cannot
+			 * miss: the value is not NULL (the kernel's const map key;
+			 * it also takes 8-byte-aligned constant spills, which hive's
+			 * stack does not track below 8 bytes) */
+			if (p->id == 1 && arg == ARG_PTR_TO_MAP_KEY && mp->max_entries &&
+			    (mp->type == HIVE_MAP_ARRAY || mp->type == HIVE_MAP_PERCPU_ARRAY) &&
+			    stack_known_zero(env, &cur_regs(env)[regno], sz))
+				key_zero = true;
 			break;
 		}
 		case ARG_PTR_TO_MEM:
@@ -184,6 +234,8 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			mem_regno = regno;
 			mem_write = arg == ARG_PTR_TO_UNINIT_MEM;
 			mem_nullable = arg == ARG_PTR_TO_MEM_OR_NULL && reg_is_null(r);
+			if (mem_nullable)
+				mark_precise(env, regno);
 			if (!mem_nullable && !reg_is_ptr(r))
 				return verr(env, m, "pass a pointer to stack, map value, packet or ringbuf memory",
 					    "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno, tn);
@@ -193,6 +245,7 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			bool zero_ok = arg == ARG_CONST_SIZE_OR_ZERO;
 			if (r->type != SCALAR_VALUE)
 				return verr(env, m, NULL, "R%d type=%s expected=scalar", regno, tn);
+			mark_precise(env, regno);
 			if (r->v.smin < 0)
 				return verr(env, m, "bound the size ('if rX > N goto' or 'rX &= MASK')",
 					    "R%d min value is negative, either use unsigned or 'var &= const'", regno);
@@ -219,8 +272,10 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 		}
 		case ARG_PTR_TO_CTX:
 		case ARG_PTR_TO_CTX_OR_NULL:
-			if (arg == ARG_PTR_TO_CTX_OR_NULL && reg_is_null(r))
+			if (arg == ARG_PTR_TO_CTX_OR_NULL && reg_is_null(r)) {
+				mark_precise(env, regno);
 				break;
+			}
 			if (r->type != PTR_TO_CTX)
 				return verr(env, m, "pass the context (r1 at entry, keep a copy in r6)",
 					    "R%d type=%s expected=ctx", regno, tn);
@@ -242,10 +297,13 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 				return verr(env, m, "the size of a ringbuf reservation must be a constant",
 					    "R%d is not a known constant'", regno);
 			alloc_size = (int64_t)r->v.t.value;
+			mark_precise(env, regno);
 			break;
 		case ARG_PTR_TO_STACK_OR_NULL:
 			if (!reg_is_null(r) && r->type != PTR_TO_STACK)
 				return verr(env, m, NULL, "R%d type=%s expected=fp", regno, tn);
+			if (reg_is_null(r))
+				mark_precise(env, regno);
 			break;
 		case ARG_PTR_TO_LONG:
 		case ARG_PTR_TO_INT:
@@ -259,9 +317,50 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			if ((err = check_helper_mem(env, regno, 1, false, false)))
 				return err;
 			break;
+		case ARG_PTR_TO_DYNPTR:
+			/* the dynptr a user_ringbuf_drain callback gets; dynptrs made
+			 * on the stack (dynptr_from_mem, ringbuf_reserve_dynptr) are
+			 * not tracked yet */
+			if (r->type != CONST_PTR_TO_DYNPTR)
+				return verr(env, m, "hive's verifier knows only the dynptr a user_ringbuf_drain callback gets",
+					    "R%d type=%s expected=dynptr_ptr (stack dynptrs are not supported yet)", regno,
+					    tn);
+			if (r->off || !range_is_const(r->v) || r->v.t.value)
+				return verr(env, m, "pass the dynptr as the callback got it",
+					    "R%d: dynptr has to be at a constant offset", regno);
+			break;
+		case ARG_PTR_TO_TIMER: {
+			/* exactly the bpf_timer field of a map value (process_timer_func) */
+			if (reg_base(r) != PTR_TO_MAP_VALUE || (r->type & PTR_MAYBE_NULL))
+				return verr(env, m, r->type & PTR_MAYBE_NULL ? "compare the pointer with 0 first" : NULL,
+					    "R%d type=%s expected=map_value", regno, tn);
+			const struct hive_verify_map *mp = &env->maps[r->map];
+			if (!range_is_const(r->v))
+				return verr(env, m, NULL,
+					    "R%d doesn't have constant offset. bpf_timer has to be at the constant offset",
+					    regno);
+			if (!mp->has_timer)
+				return verr(env, m, "declare a struct bpf_timer in the map's value (BTF)",
+					    "map '%d' has no valid bpf_timer", r->map);
+			int64_t off = (int64_t)r->off + (int64_t)r->v.t.value;
+			if (off != mp->timer_off)
+				return verr(env, m, "pass &value->timer",
+					    "off %lld doesn't point to 'struct bpf_timer' that is at %u", (long long)off,
+					    mp->timer_off);
+			timer_map = r->map;
+			break;
+		}
 		case ARG_PTR_TO_FUNC:
-			if (p->id != FN_LOOP)
-				return verr(env, m, "only bpf_loop callbacks are supported so far",
+			if (p->id == FN_TIMER_SET_CB) {
+				if (r->type != PTR_TO_FUNC)
+					return verr(env, m, "pass a function: 'rX = callback ll' (ld_imm64 src=4)",
+						    "R%d type=%s expected=func", regno, tn);
+				callback = r->subprog;
+				map = timer_map;
+				break;
+			}
+			if (p->id != FN_LOOP && p->id != FN_FOR_EACH && p->id != FN_USER_RINGBUF_DRAIN)
+				return verr(env, m, "only bpf_loop, for_each_map_elem, timer and user_ringbuf_drain callbacks are supported so far",
 					    "callback functions of %s are not supported by this verifier yet (R%d)", p->name,
 					    regno);
 			if (r->type != PTR_TO_FUNC)
@@ -283,8 +382,11 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 			return verr(env, 1u << 1, NULL, "R1 must be referenced when passed to release function");
 		release_reference(env, release);
 	}
+	if (p->id == FN_TAIL_CALL && env->cur->nrefs)
+		return verr(env, 0, "submit or discard ringbuf reservations before a tail call",
+			    "tail_call would lead to reference leak");
 	if (callback >= 0)
-		return enter_callback(env, callback);
+		return enter_callback(env, callback, p->id, map);
 	regs = cur_regs(env);
 	for (int i = 1; i <= 5; i++)
 		reg_mark_not_init(&regs[i]);
@@ -297,8 +399,27 @@ int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 		if (map < 0)
 			return verr(env, 0, NULL, "kernel subsystem misconfigured verifier");
 		memset(r0, 0, sizeof(*r0));
-		r0->type = PTR_TO_MAP_VALUE | PTR_MAYBE_NULL;
+		r0->type = PTR_TO_MAP_VALUE | (key_zero ? 0 : PTR_MAYBE_NULL);
 		r0->map = map;
+		r0->v = range_const(0);
+		r0->id = key_zero ? 0 : ++env->id_gen;
+		if (env->maps[map].type == HIVE_MAP_ARRAY_OF_MAPS || env->maps[map].type == HIVE_MAP_HASH_OF_MAPS) {
+			/* the inner map itself, once compared with NULL (the kernel
+			 * types it from inner_map_meta at the check) */
+			uint32_t in = env->maps[map].inner_map;
+			if (!in || in > env->nmaps)
+				return verr(env, 0, "describe the inner map (hive_verify_map.inner_map)",
+					    "map-in-map %d has no inner map template", map);
+			r0->type = CONST_PTR_TO_MAP | PTR_MAYBE_NULL;
+			r0->map = (int32_t)(in - 1);
+		}
+		break;
+	case RET_PTR_TO_MEM_OR_NULL: /* dynptr_data: size bytes, or NULL */
+		if (alloc_size < 0)
+			return verr(env, 0, NULL, "kernel subsystem misconfigured verifier");
+		memset(r0, 0, sizeof(*r0));
+		r0->type = PTR_TO_MEM | PTR_MAYBE_NULL;
+		r0->mem_size = (uint32_t)alloc_size;
 		r0->v = range_const(0);
 		r0->id = ++env->id_gen;
 		break;
@@ -381,11 +502,14 @@ int check_exit(struct verifier_env *env, bool *done)
 		return verr(env, 1, "the callee's stack is gone after it returns",
 			    "cannot return stack pointer to the caller frame");
 	if (callee->callback) {
-		if (regs[0].type != SCALAR_VALUE || regs[0].v.smin < 0 || regs[0].v.smax > 1) {
+		mark_precise(env, 0); /* its range is checked */
+		/* timer callbacks return 0, the others 0 or 1 */
+		int64_t hi = env->insns[callee->callsite].imm == FN_TIMER_SET_CB ? 0 : 1;
+		if (regs[0].type != SCALAR_VALUE || regs[0].v.smin < 0 || regs[0].v.smax > hi) {
 			char rb[256];
 			reg_strn(rb, sizeof rb, &regs[0]);
-			return verr(env, 1, "return 0 (continue) or 1 (stop) from a bpf_loop callback",
-				    "At callback return the register R0 has %s should have been in [0, 1]", rb);
+			return verr(env, 1, hi ? "return 0 (continue) or 1 (stop) from a callback" : "return 0 from a timer callback",
+				    "At callback return the register R0 has %s should have been in [0, %lld]", rb, (long long)hi);
 		}
 		uint32_t site = (uint32_t)callee->callsite;
 		struct dead_frame dead = {(uint8_t)st->curframe};

@@ -35,6 +35,21 @@ static struct stack_slot *slot_at(struct frame *f, int64_t off, int *byte)
 	return spi < f->nslots ? &f->slots[spi] : NULL;
 }
 
+bool stack_known_zero(struct verifier_env *env, const struct reg_state *r, uint32_t size)
+{
+	if (reg_base(r) != PTR_TO_STACK || !range_is_const(r->v))
+		return false;
+	int64_t lo = (int64_t)r->off + r->v.smin;
+	struct frame *f = env->cur->frames[r->frameno];
+	for (int64_t o = lo; o < lo + (int64_t)size; o++) {
+		int b;
+		struct stack_slot *s = o < 0 && o >= -VERIFIER_STACK ? slot_at(f, o, &b) : NULL;
+		if (!s || s->kind[b] != STACK_ZERO)
+			return false;
+	}
+	return true;
+}
+
 /* Bytes [lo, hi) relative to the frame pointer become @kind, scrubbing
  * spilled registers they touch. */
 static int stack_mark(struct verifier_env *env, struct reg_state *ptr, int64_t lo, int64_t hi, uint8_t kind)
@@ -105,7 +120,8 @@ static int var_write_init_check(struct verifier_env *env, int regno, struct reg_
 	return 0;
 }
 
-static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigned size, const struct reg_state *val)
+static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigned size, const struct reg_state *val,
+		       int val_regno)
 {
 	struct reg_state *ptr = &cur_regs(env)[regno];
 	int64_t lo, hi;
@@ -119,6 +135,9 @@ static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigne
 			return err;
 		return stack_mark(env, ptr, lo, hi, STACK_MISC);
 	}
+	/* for precision back-tracking: which slot */
+	if ((err = hist_note_stack(env, ptr->frameno, (uint32_t)((-lo - 1) / 8))))
+		return err;
 	if (val && reg_is_ptr(val) && size != 8)
 		return verr(env, (uint16_t)(1u << regno), "store pointers to the stack whole, with an 8-byte store",
 			    "invalid size of register spill");
@@ -133,6 +152,8 @@ static int stack_write(struct verifier_env *env, int regno, int32_t off, unsigne
 		return 0;
 	}
 	bool zero = val && val->type == SCALAR_VALUE && range_is_const(val->v) && val->v.t.value == 0;
+	if (zero && val_regno >= 0)
+		mark_precise(env, val_regno); /* STACK_ZERO records the value itself */
 	return stack_mark(env, ptr, lo, hi, zero ? STACK_ZERO : STACK_MISC);
 }
 
@@ -144,6 +165,8 @@ static int stack_read(struct verifier_env *env, int regno, int32_t off, unsigned
 	int err;
 	if ((err = stack_align(env, regno, ptr, off, size)) ||
 	    (err = stack_bounds(env, regno, ptr, off, size, "read from", &lo, &hi)))
+		return err;
+	if (range_is_const(ptr->v) && (err = hist_note_stack(env, ptr->frameno, (uint32_t)((-lo - 1) / 8))))
 		return err;
 	struct frame *f = env->cur->frames[ptr->frameno];
 	bool all_zero = true;
@@ -205,7 +228,9 @@ static int region_access(struct verifier_env *env, int regno, const struct reg_s
 
 static bool may_write_pkt(uint32_t prog_type)
 {
-	return prog_type == HIVE_PROG_XDP || prog_type == HIVE_PROG_SCHED_CLS || prog_type == HIVE_PROG_SCHED_ACT;
+	/* may_access_direct_pkt_data(): lwt_in/out and cgroup_skb only read */
+	return prog_type == HIVE_PROG_XDP || prog_type == HIVE_PROG_SCHED_CLS || prog_type == HIVE_PROG_SCHED_ACT ||
+	       prog_type == HIVE_PROG_LWT_XMIT;
 }
 
 static int pkt_access(struct verifier_env *env, int regno, const struct reg_state *r, int32_t insn_off,
@@ -237,21 +262,17 @@ static int ctx_access(struct verifier_env *env, int regno, const struct reg_stat
 		tnum_strn(t, sizeof t, r->v.t);
 		return verr(env, m, NULL, "variable ctx access var_off=%s disallowed", t);
 	}
-	const struct hive_ctx_field *f = ctx_field(env->ctx, off, size);
-	bool ok = f && (write ? (f->access & HIVE_CTX_WRITE) && size == f->size && off == f->off
-			      : (f->access & HIVE_CTX_READ));
-	if (ok && !write && f->kind != HIVE_CTX_SCALAR && (size != f->size || off != f->off))
-		ok = false;
-	if (ok && !write && f->kind == HIVE_CTX_SCALAR && (off - f->off) % (int32_t)size)
-		ok = false;
-	if (!ok)
+	int kind = ctx_check(env->ctx, off, size, write);
+	if (kind < 0)
 		return verr(env, m,
 			    env->ctx ? "see the context layout of this program type for readable/writable fields"
 				     : "this program type has no context layout",
 			    "invalid bpf_context access off=%d size=%u", off, size);
+	if ((uint32_t)off + size > env->max_ctx_off)
+		env->max_ctx_off = (uint32_t)off + size;
 	if (write || !out)
 		return 0;
-	switch (f->kind) {
+	switch (kind) {
 	case HIVE_CTX_PKT:
 		memset(out, 0, sizeof(*out));
 		out->type = PTR_TO_PACKET;
@@ -277,14 +298,15 @@ static int ctx_access(struct verifier_env *env, int regno, const struct reg_stat
 /* One access through register @regno at +@off.  For a write @val is the
  * value stored (NULL: unknown); for a read the result goes to *out. */
 static int mem_access(struct verifier_env *env, int regno, int32_t off, unsigned size, bool write,
-		      const struct reg_state *val, struct reg_state *out, bool sext)
+		      const struct reg_state *val, struct reg_state *out, bool sext, int val_regno)
 {
 	struct reg_state *r = &cur_regs(env)[regno];
 	uint16_t m = (uint16_t)(1u << regno);
 	char tn[32];
 	switch (r->type) {
 	case PTR_TO_STACK:
-		return write ? stack_write(env, regno, off, size, val) : stack_read(env, regno, off, size, out, sext);
+		return write ? stack_write(env, regno, off, size, val, val_regno)
+			     : stack_read(env, regno, off, size, out, sext);
 	case PTR_TO_MAP_VALUE:
 	case PTR_TO_MAP_KEY: {
 		const struct hive_verify_map *map = reg_map(env, r);
@@ -339,7 +361,7 @@ int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8
 		if ((err = check_reg_read(env, insn->src_reg)) || (err = check_reg_write(env, insn->dst_reg)))
 			return err;
 		reg_mark_unknown(&out);
-		if ((err = mem_access(env, insn->src_reg, insn->off, size, false, NULL, &out, row->flags & ISA_F_SIGNED)))
+		if ((err = mem_access(env, insn->src_reg, insn->off, size, false, NULL, &out, row->flags & ISA_F_SIGNED, -1)))
 			return err;
 		regs[insn->dst_reg] = out;
 		return 0;
@@ -351,7 +373,7 @@ int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8
 		reg_mark_const(&v, (uint64_t)(int64_t)insn->imm);
 		if (size < 8)
 			v.v = range_cast(v.v, size);
-		return mem_access(env, insn->dst_reg, insn->off, size, true, &v, NULL, false);
+		return mem_access(env, insn->dst_reg, insn->off, size, true, &v, NULL, false, -1);
 	}
 	case FMT_STX: {
 		if ((err = check_reg_read(env, insn->src_reg)) || (err = check_reg_read(env, insn->dst_reg)))
@@ -366,7 +388,7 @@ int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8
 			v.v = range_cast(v.v, size);
 			v.id = 0;
 		}
-		return mem_access(env, insn->dst_reg, insn->off, size, true, &v, NULL, false);
+		return mem_access(env, insn->dst_reg, insn->off, size, true, &v, NULL, false, insn->src_reg);
 	}
 	case FMT_ATOMIC: {
 		bool cmpx = op == OP_CMPXCHG32 || op == OP_CMPXCHG64;
@@ -381,18 +403,18 @@ int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8
 		    (regs[insn->dst_reg].type & PTR_MAYBE_NULL)) {
 			char tn[32];
 			if (regs[insn->dst_reg].type == SCALAR_VALUE || (regs[insn->dst_reg].type & PTR_MAYBE_NULL))
-				return mem_access(env, insn->dst_reg, insn->off, size, false, NULL, NULL, false);
+				return mem_access(env, insn->dst_reg, insn->off, size, false, NULL, NULL, false, -1);
 			return verr(env, (uint16_t)(1u << insn->dst_reg), "atomics work on stack, map values and ringbuf memory",
 				    "BPF_ATOMIC stores into R%d %s is not allowed", insn->dst_reg,
 				    reg_type_name(regs[insn->dst_reg].type, tn, sizeof tn));
 		}
 		struct reg_state tmp;
 		reg_mark_unknown(&tmp);
-		if ((err = mem_access(env, insn->dst_reg, insn->off, size, false, NULL, &tmp, false)))
+		if ((err = mem_access(env, insn->dst_reg, insn->off, size, false, NULL, &tmp, false, -1)))
 			return err;
 		if (t == PTR_TO_STACK && tmp.type != SCALAR_VALUE)
 			return verr(env, (uint16_t)(1u << insn->dst_reg), NULL, "BPF_ATOMIC on a spilled pointer");
-		if ((err = mem_access(env, insn->dst_reg, insn->off, size, true, NULL, NULL, false)))
+		if ((err = mem_access(env, insn->dst_reg, insn->off, size, true, NULL, NULL, false, -1)))
 			return err;
 		if (cmpx)
 			reg_set_scalar(&regs[0], size == 4 ? range_zext32(range_unknown()) : range_unknown());
@@ -444,7 +466,7 @@ int check_helper_mem(struct verifier_env *env, int regno, int64_t size, bool wri
 			break;
 		if (reg_is_pkt(r))
 			return pkt_access(env, regno, r, 0, (unsigned)size, write);
-		return mem_access(env, regno, 0, (unsigned)size, write, NULL, NULL, false);
+		return mem_access(env, regno, 0, (unsigned)size, write, NULL, NULL, false, -1);
 	default:
 		break;
 	}

@@ -11,10 +11,14 @@ static void log_append(struct verifier_env *env, const char *fmt, va_list ap)
 {
 	if (!env->log || !env->log_size)
 		return;
-	size_t used = strnlen(env->log, env->log_size);
+	/* the length is kept: a level 2 log of a long verification has
+	 * millions of lines */
+	size_t used = env->log_used;
 	if (used + 1 >= env->log_size)
 		return;
-	vsnprintf(env->log + used, env->log_size - used, fmt, ap);
+	int n = vsnprintf(env->log + used, env->log_size - used, fmt, ap);
+	if (n > 0)
+		env->log_used = used + (size_t)n < env->log_size ? used + (size_t)n : env->log_size - 1;
 }
 
 void vlog(struct verifier_env *env, uint32_t level, const char *fmt, ...)
@@ -173,59 +177,33 @@ const char *verr_code(const char *msg)
 	return i < 0 ? "refused" : explain[i].code;
 }
 
-/* How a path can arrive at @t: " (5 false)" when the conditional jump
- * before it falls through to it, " (3 true)" when one jumps to it. */
-static void path_how(struct verifier_env *env, uint32_t t)
-{
-	if (t == 0 || t >= env->cnt)
-		return;
-	const struct hive_insn *prev = &env->insns[t - 1];
-	uint8_t cls = ISA_CLASS(prev->code), op = prev->code & 0xf0;
-	bool cond = (cls == ISA_JMP || cls == ISA_JMP32) && op != ISA_JA && op != ISA_CALL && op != ISA_EXIT;
-	if (cond && prev->off != 0) {
-		log_put(env, " (%u false)", t - 1);
-		return;
-	}
-	for (uint32_t j = 0; j < env->cnt; j++) {
-		const struct hive_insn *in = &env->insns[j];
-		uint8_t c = ISA_CLASS(in->code), o = in->code & 0xf0;
-		if ((c == ISA_JMP || c == ISA_JMP32) && o != ISA_JA && o != ISA_CALL && o != ISA_EXIT &&
-		    (int64_t)j + in->off + 1 == (int64_t)t && in->off != 0) {
-			log_put(env, " (%u true)", j);
-			return;
-		}
-	}
-}
-
-/* The path that led here, oldest first: the instructions where it saved
- * states (branch targets, instructions after a branch, loop heads). */
+/* The path that led here: from the entry through the conditional jumps
+ * it went (each "target (insn true|false)"), to the failing insn; a loop
+ * going round prints a repeated step once with a count. */
 static void log_path(struct verifier_env *env)
 {
-	enum { MAXP = 16 };
-	uint32_t pcs[MAXP];
-	unsigned n = 0, total = 0;
-	for (const struct vnode *v = env->cur_parent; v; v = v->parent, total++)
-		if (n < MAXP)
-			pcs[n++] = v->insn;
-	if (!total)
+	const struct vstate *st = env->cur;
+	uint32_t cap = sizeof st->trail / sizeof *st->trail, n = st->ntrail < cap ? st->ntrail : cap;
+	if (!n)
 		return;
-	log_put(env, "  path: %s", total > n ? "... -> " : "");
-	bool here = pcs[0] == env->pc; /* a state was saved at the failing insn itself */
-	for (unsigned i = n; i-- > (here ? 1u : 0u);) {
-		/* a loop going round: "24 (26 true) x15" */
-		unsigned rep = 1;
-		while (i > (here ? 1u : 0u) && pcs[i - 1] == pcs[i]) {
-			i--;
+	log_put(env, "  path: %s", st->ntrail > n ? "... -> " : "0 -> ");
+	uint32_t last = UINT32_MAX;
+	for (uint32_t i = 0; i < n;) {
+		uint32_t e = st->trail[i], rep = 1;
+		while (i + rep < n && st->trail[i + rep] == e)
 			rep++;
-		}
-		log_put(env, "%u", pcs[i]);
-		path_how(env, pcs[i]);
+		uint32_t j = e >> 1;
+		uint32_t to = (e & 1) ? (uint32_t)((int64_t)j + env->insns[j].off + 1) : j + 1;
+		log_put(env, "%u (%u %s)", to, j, (e & 1) ? "true" : "false");
 		if (rep > 1)
 			log_put(env, " x%u", rep);
-		log_put(env, " -> ");
+		i += rep;
+		last = to;
+		if (i < n || to != env->pc)
+			log_put(env, " -> ");
 	}
-	log_put(env, "%u", env->pc);
-	path_how(env, env->pc);
+	if (last != env->pc)
+		log_put(env, "%u", env->pc);
 	log_put(env, "\n");
 }
 

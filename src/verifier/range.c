@@ -268,6 +268,14 @@ static void sync_to_tnum(struct range *r)
 
 struct range range_sync(struct range a)
 {
+	if (tnum_is_const(a.t)) {
+		/* the common case, a known value: one value in every view or none */
+		uint64_t v = a.t.value;
+		if ((int64_t)v < a.smin || (int64_t)v > a.smax || v < a.umin || v > a.umax ||
+		    (int32_t)v < a.s32min || (int32_t)v > a.s32max || (uint32_t)v < a.u32min || (uint32_t)v > a.u32max)
+			return range_empty;
+		return range_const(v);
+	}
 	for (int i = 0; i < 4; i++) {
 		struct range before = a;
 		sync_from_tnum(&a);

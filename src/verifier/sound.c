@@ -151,17 +151,16 @@ static void ent_join(struct sound_ent *into, const struct sound_ent *e)
 void sound_record(struct verifier_env *env)
 {
 	struct sound_rec *rec = env->sound;
-	if (env->processed == 1) {
-		rec_clear(rec); /* a new round of exploration (restart after a decided jump) */
-		if (rec->strict)
-			for (uint32_t i = 0; i < env->cnt; i++)
-				env->aux[i].prec = env->aux[i].live;
-	}
+	if (env->processed == 1)
+		rec_clear(rec);
 	uint32_t pc = env->pc;
 	struct sound_insn *si = &rec->insn[pc];
 	si->seen = 1;
+	/* in soundness mode pruning compares every live scalar by range
+	 * (CMP_RANGE), so a pruned path's values lie in an explored state's:
+	 * every live register is checked */
 	si->live = env->aux[pc].live;
-	si->prec = env->aux[pc].prec;
+	si->prec = si->live;
 	if (si->over)
 		return;
 	const struct reg_state *regs = cur_regs(env);
@@ -256,6 +255,8 @@ static int verify_rec(const struct hive_insn *insns, size_t cnt, const struct hi
 	env.log_size = opts ? opts->log_size : 0;
 	env.log_level = opts ? opts->log_level : 0;
 	env.allow_uninit_stack = opts ? opts->allow_uninit_stack : false;
+	if (opts && opts->sz >= offsetof(struct hive_verify_opts, env) + sizeof(opts->env))
+		env.henv = opts->env;
 	env.sound = rec;
 	if (env.nmaps) {
 		rec->value_size = calloc(env.nmaps, sizeof(uint32_t));
@@ -429,12 +430,12 @@ static int ent_strn(char *buf, size_t size, const struct sound_ent *e)
 	return n;
 }
 
-static int violation(struct hive_run *run, struct sound_rec *rec, uint32_t pc, int regno, uint64_t x,
+static int violation(struct hive_run *run, const struct hive_prog *prog, struct sound_rec *rec, uint32_t pc, int regno, uint64_t x,
 		     const struct sound_insn *si, const struct sound_ctx *c)
 {
 	char ib[96] = "";
-	const struct hive_insn *insns = run->prog->insns;
-	if (hive_disasm_insn(insns, run->prog->cnt, pc, ib, sizeof ib) <= 0)
+	const struct hive_insn *insns = prog->insns;
+	if (hive_disasm_insn(insns, prog->cnt, pc, ib, sizeof ib) <= 0)
 		snprintf(ib, sizeof ib, "code 0x%02x", insns[pc].code);
 	char rn[16];
 	if (regno >= SLOT_REG)
@@ -471,9 +472,9 @@ static int access_of(const struct hive_insn *insn, int64_t *off, unsigned *size)
 	return cls == ISA_LDX ? insn->src_reg : insn->dst_reg;
 }
 
-int sound_step(struct hive_run *run, uint32_t pc, const uint64_t *reg)
+int sound_step(struct hive_run *run, const struct hive_prog *prog, uint32_t pc, const uint64_t *reg)
 {
-	struct sound_rec *rec = run->prog->sound;
+	struct sound_rec *rec = prog->sound;
 	if (pc >= rec->cnt)
 		return 0;
 	const struct sound_insn *si = &rec->insn[pc];
@@ -491,7 +492,7 @@ int sound_step(struct hive_run *run, uint32_t pc, const uint64_t *reg)
 		c.meta = c.data;
 	int64_t aoff = 0;
 	unsigned asize = 0;
-	int areg = access_of(&run->prog->insns[pc], &aoff, &asize);
+	int areg = access_of(&prog->insns[pc], &aoff, &asize);
 	for (int r = 0; r < VERIFIER_NREGS - 1; r++) {
 		if (!((si->live >> r) & 1))
 			continue;
@@ -504,7 +505,7 @@ int sound_step(struct hive_run *run, uint32_t pc, const uint64_t *reg)
 			if (si->e[i].reg == r)
 				ok = ent_match(&c, &si->e[i], reg[r], precise);
 		if (!ok)
-			return violation(run, rec, pc, r, reg[r], si, &c);
+			return violation(run, prog, rec, pc, r, reg[r], si, &c);
 	}
 	/* spilled registers of the current frame */
 	uint64_t slots = si->slot_spill & ~si->slot_free;
@@ -520,7 +521,7 @@ int sound_step(struct hive_run *run, uint32_t pc, const uint64_t *reg)
 			if (si->e[i].reg == SLOT_REG + k)
 				ok = ent_match(&c, &si->e[i], v, true);
 		if (!ok)
-			return violation(run, rec, pc, SLOT_REG + k, v, si, &c);
+			return violation(run, prog, rec, pc, SLOT_REG + k, v, si, &c);
 	}
 	return 0;
 }

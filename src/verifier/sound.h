@@ -5,12 +5,13 @@
  * touches lies inside the object the verifier had in mind.  A verified
  * program that leaves its abstract states is a verifier bug.
  *
- * What "inside" means follows what pruning keeps (states_equal): a register
- * dead before the instruction is not checked; a live scalar whose value the
- * verifier took as imprecise (never reaching a safety decision) may hold any
- * number on a path that was pruned, so only its kind is checked; precise
- * scalars must lie in the joined tnum and the 64/32-bit signed and unsigned
- * bounds; pointers must point into their object at an offset the verifier
+ * What "inside" means follows what pruning keeps: in soundness mode the
+ * verifier prunes only where every live scalar of the new state lies in the
+ * old state's ranges (CMP_RANGE, not the precise-scalars-only comparison
+ * of normal runs), so a pruned path's values are covered by an explored
+ * state. A register dead before the instruction is not checked; live
+ * scalars must lie in the joined tnum and the 64/32-bit signed and
+ * unsigned bounds; pointers must point into their object at an offset the verifier
  * considered (stack: that frame, off + variable part; context; packet, with
  * the readable range proven by data_end checks; map values and ringbuf
  * memory: an object of the assumed size in a region the run opened; NULL
@@ -42,10 +43,9 @@ struct hive_prog;
  * is set whatever the verdict, NULL only on -ENOMEM/-EINVAL. */
 int sound_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 		 struct hive_verify_stats *stats, struct sound_rec **out);
-/* As sound_verify, but pruning takes every live register as precise, so
- * every live scalar's value is checked (not only its kind) at every
- * instruction: tests the value domains on all paths, at the cost of less
- * pruning (programs near the complexity limit may be refused). */
+/* The same as sound_verify since the verifier's precision became per
+ * state (back-tracked into checkpoints after they are stored): soundness
+ * mode now always prunes by range and checks every live scalar's value. */
 int sound_verify_strict(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 			struct hive_verify_stats *stats, struct sound_rec **out);
 void sound_free(struct sound_rec *rec);
@@ -58,7 +58,7 @@ const char *sound_last_violation(const struct sound_rec *rec);
 void sound_record(struct verifier_env *env);
 /* Interpreter hook, before the instruction at @pc: 0, or a fault recorded in
  * @run (-EFAULT, "soundness: ..."). */
-int sound_step(struct hive_run *run, uint32_t pc, const uint64_t *reg);
+int sound_step(struct hive_run *run, const struct hive_prog *prog, uint32_t pc, const uint64_t *reg);
 /* Make checked-mode interpreter runs of @prog check against @rec (NULL: stop). */
 void vm_prog_set_sound(struct hive_prog *prog, struct sound_rec *rec);
 

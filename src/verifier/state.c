@@ -67,6 +67,23 @@ void state_release(struct vstate *st)
 		free(st->frames[i]);
 		st->frames[i] = NULL;
 	}
+	free(st->hist);
+	st->hist = NULL;
+	st->nhist = st->cap_hist = 0;
+}
+
+int state_hist_push(struct vstate *st, struct hist_entry e)
+{
+	if (st->nhist == st->cap_hist) {
+		uint32_t cap = st->cap_hist ? st->cap_hist * 2 : 8;
+		struct hist_entry *h = realloc(st->hist, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		st->hist = h;
+		st->cap_hist = cap;
+	}
+	st->hist[st->nhist++] = e;
+	return 0;
 }
 
 void state_free(struct vstate *st)
@@ -84,6 +101,17 @@ int state_copy(struct vstate *dst, const struct vstate *src)
 	dst->nrefs = src->nrefs;
 	memcpy(dst->refs, src->refs, sizeof(src->refs));
 	memcpy(dst->ref_insn, src->ref_insn, sizeof(src->ref_insn));
+	dst->first_insn = src->first_insn;
+	dst->last_insn = src->last_insn;
+	memcpy(dst->trail, src->trail, sizeof(src->trail));
+	dst->ntrail = src->ntrail;
+	if (src->nhist) {
+		dst->hist = malloc(src->nhist * sizeof(*dst->hist));
+		if (!dst->hist)
+			return -ENOMEM;
+		memcpy(dst->hist, src->hist, src->nhist * sizeof(*dst->hist));
+		dst->nhist = dst->cap_hist = src->nhist;
+	}
 	for (uint32_t i = 0; i <= src->curframe; i++) {
 		const struct frame *f = src->frames[i];
 		size_t sz = sizeof(*f) + f->nslots * sizeof(struct stack_slot);
@@ -177,16 +205,16 @@ static bool check_scalar_ids(struct idmap *map, uint32_t old, uint32_t cur)
 	return check_ids(map, old, cur);
 }
 
-static bool regsafe(struct idmap *map, const struct reg_state *old, const struct reg_state *cur, bool exact,
-		    bool precise)
+static bool regsafe(struct idmap *map, const struct reg_state *old, const struct reg_state *cur, enum state_cmp cmp)
 {
+	bool exact = cmp == CMP_EXACT;
 	if (old->type == NOT_INIT)
 		return !exact || cur->type == NOT_INIT;
 	if (cur->type == NOT_INIT || old->type != cur->type)
 		return false;
 	if (reg_base(old) == SCALAR_VALUE) {
-		if (!exact && !precise)
-			return true; /* its value never reaches a safety decision */
+		if (cmp == CMP_PRECISE && !old->precise)
+			return true; /* its value reached no safety decision below old */
 		if (exact)
 			return range_eq(old->v, cur->v) && check_scalar_ids(map, old->id, cur->id);
 		return range_within(old->v, cur->v) && check_scalar_ids(map, old->id, cur->id);
@@ -220,9 +248,10 @@ static bool spill_is_unknown_scalar(const struct stack_slot *s)
 	       range_eq(s->spill.v, range_unknown());
 }
 
-static bool stacksafe(struct idmap *map, const struct frame *old, const struct frame *cur, bool exact,
+static bool stacksafe(struct idmap *map, const struct frame *old, const struct frame *cur, enum state_cmp cmp,
 		      bool uninit_readable)
 {
+	bool exact = cmp == CMP_EXACT;
 	static const struct stack_slot invalid;
 	uint32_t n = old->nslots > cur->nslots ? old->nslots : cur->nslots;
 	for (uint32_t s = 0; s < n; s++) {
@@ -231,16 +260,19 @@ static bool stacksafe(struct idmap *map, const struct frame *old, const struct f
 		if (exact) {
 			if (memcmp(o->kind, c->kind, 8))
 				return false;
-			if (o->kind[0] == STACK_SPILL && !regsafe(map, &o->spill, &c->spill, true, true))
+			if (o->kind[0] == STACK_SPILL && !regsafe(map, &o->spill, &c->spill, cmp))
 				return false;
 			continue;
 		}
 		if (o->kind[0] == STACK_SPILL && c->kind[0] == STACK_SPILL) {
-			if (!regsafe(map, &o->spill, &c->spill, false, true))
+			if (!regsafe(map, &o->spill, &c->spill, cmp))
 				return false;
 			continue;
 		}
-		bool old_any_scalar = spill_is_unknown_scalar(o);
+		/* an imprecise spilled scalar stands for any scalar, like misc */
+		bool old_any_scalar = spill_is_unknown_scalar(o) ||
+				      (cmp == CMP_PRECISE && o->kind[0] == STACK_SPILL &&
+				       o->spill.type == SCALAR_VALUE && !o->spill.precise);
 		for (int b = 0; b < 8; b++) {
 			uint8_t ok = o->kind[b], ck = c->kind[b];
 			if (ok == STACK_INVALID && !uninit_readable)
@@ -266,8 +298,21 @@ static bool stacksafe(struct idmap *map, const struct frame *old, const struct f
 	return true;
 }
 
+uint16_t state_frame_live(const struct verifier_env *env, const struct vstate *st, uint32_t fi, uint32_t insn)
+{
+	if (fi == st->curframe)
+		return env->aux[insn].live;
+	/* a caller waits at its call: r0..r5 are rewritten on return;
+	 * a callback returns to the helper call itself */
+	const struct frame *callee = st->frames[fi + 1];
+	if (callee->callback)
+		return env->aux[callee->callsite].live;
+	uint32_t ret = (uint32_t)callee->callsite + 1;
+	return ret < env->cnt ? (uint16_t)(env->aux[ret].live & ~0x3fu) : 0;
+}
+
 bool states_equal(struct verifier_env *env, const struct vstate *old, const struct vstate *cur, uint32_t insn,
-		  bool exact)
+		  enum state_cmp cmp)
 {
 	if (old->curframe != cur->curframe || old->nrefs != cur->nrefs)
 		return false;
@@ -284,28 +329,12 @@ bool states_equal(struct verifier_env *env, const struct vstate *old, const stru
 			eq = false;
 			break;
 		}
-		uint16_t live, prec;
-		if (fi == old->curframe) {
-			live = env->aux[insn].live;
-			prec = env->aux[insn].prec;
-		} else {
-			/* a caller waits at its call: r0..r5 are rewritten on return;
-			 * a callback returns to the helper call itself */
-			const struct frame *callee = old->frames[fi + 1];
-			if (callee->callback) {
-				live = env->aux[callee->callsite].live;
-				prec = env->aux[callee->callsite].prec;
-			} else {
-				uint32_t ret = (uint32_t)callee->callsite + 1;
-				live = ret < env->cnt ? (uint16_t)(env->aux[ret].live & ~0x3fu) : 0;
-				prec = ret < env->cnt ? (uint16_t)(env->aux[ret].prec & ~0x3fu) : 0;
-			}
-		}
+		uint16_t live = state_frame_live(env, old, fi, insn);
 		for (int r = 0; r < VERIFIER_NREGS - 1 && eq; r++)
 			if (live & (1u << r))
-				eq = regsafe(map, &fo->regs[r], &fc->regs[r], exact, prec & (1u << r));
+				eq = regsafe(map, &fo->regs[r], &fc->regs[r], cmp);
 		if (eq)
-			eq = stacksafe(map, fo, fc, exact, env->allow_uninit_stack);
+			eq = stacksafe(map, fo, fc, cmp, env->allow_uninit_stack);
 	}
 	return eq;
 }

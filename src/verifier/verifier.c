@@ -3,6 +3,7 @@
  * at prune points a state already explored and found safe that covers the
  * current one ends the path (states_equal); a state equal to one still being
  * explored on the same path is an infinite loop. */
+#include "opts.h"
 #include "verifier.h"
 
 #include <errno.h>
@@ -13,7 +14,7 @@
 struct pending {
 	struct vstate st;
 	struct vnode *parent;
-	uint32_t pc;
+	uint32_t pc, prev;
 };
 
 struct frame *cur_frame(struct verifier_env *env)
@@ -37,6 +38,16 @@ static void note_peak(struct verifier_env *env)
 		env->peak_states = live;
 }
 
+/* The path took the conditional jump at @insn (@taken) or fell through. */
+static void trail_note(struct vstate *st, uint32_t insn, bool taken)
+{
+	uint32_t n = sizeof st->trail / sizeof *st->trail;
+	if (st->ntrail >= n)
+		memmove(st->trail, st->trail + 1, (n - 1) * sizeof *st->trail);
+	st->trail[st->ntrail < n ? st->ntrail : n - 1] = insn << 1 | taken;
+	st->ntrail++;
+}
+
 static int push_branch(struct verifier_env *env, uint32_t pc, struct vstate **out)
 {
 	if (env->npending >= VERIFIER_MAX_PENDING)
@@ -55,6 +66,7 @@ static int push_branch(struct verifier_env *env, uint32_t pc, struct vstate **ou
 	if (state_copy(&p->st, env->cur))
 		return -ENOMEM;
 	p->pc = pc;
+	p->prev = env->pc;
 	p->parent = env->cur_parent;
 	if (p->parent)
 		p->parent->branches++;
@@ -77,60 +89,46 @@ static bool pop_branch(struct verifier_env *env)
 	state_release(env->cur);
 	*env->cur = p->st; /* takes the frames */
 	env->pc = p->pc;
+	env->prev_pc = p->prev;
 	env->cur_parent = p->parent;
 	return true;
 }
 
-/* is_state_visited: 1 when the current path can stop here. */
-static int visit_state(struct verifier_env *env)
+/* A new checkpoint at pc from the current state; the path since the last
+ * one (its history) moves into it, and a new segment starts here. */
+static int add_checkpoint(struct verifier_env *env, bool arrived)
 {
 	uint32_t pc = env->pc;
 	struct insn_aux *aux = &env->aux[pc];
-	if (!aux->prune)
-		return 0;
-	bool add = true;
-	unsigned looping_checks = 0;
-	for (struct vnode **pp = &aux->states, *n; (n = *pp);) {
-		if (n->branches && aux->calls_callback) {
-			/* the helper bounds the calls: a state already being
-			 * explored that covers this one is enough; otherwise
-			 * widen what changed so the next round converges */
-			if (states_equal(env, &n->st, env->cur, pc, false)) {
-				n->hit_cnt++;
-				return 1;
-			}
-			state_widen(env->cur, &n->st);
-		} else if (n->branches) {
-			/* a state repeating exactly repeats the latest ones too: check a few */
-			if (looping_checks++ < 8 && states_equal(env, &n->st, env->cur, pc, true))
-				return verr(env, 0, "make the loop condition change on every iteration",
-					    "infinite loop detected at insn %u", pc);
-			/* inside a loop: do not keep a state per iteration */
-			if (env->jmps_processed - env->prev_jmps < 20 && env->processed - env->prev_processed < 100)
-				add = false;
-		} else if (states_equal(env, &n->st, env->cur, pc, false)) {
-			n->hit_cnt++;
-			return 1;
-		}
-		/* a state that keeps missing is unlikely to help: drop it from the
-		 * list (the kernel does the same to keep long loops fast) */
-		if (++n->miss_cnt > n->hit_cnt * (n->branches ? 64u : 3u) + (n->branches ? 64u : 3u)) {
-			*pp = n->next;
-			n->next = env->retired;
-			env->retired = n;
-			aux->nstates--;
-			env->cur_states--;
-			continue;
-		}
-		pp = &n->next;
-	}
-	if (!add)
-		return 0;
+	struct vstate *cur = env->cur;
 	struct vnode *n = calloc(1, sizeof(*n));
-	if (!n || state_copy(&n->st, env->cur)) {
+	if (!n)
+		return -ENOMEM;
+	if (arrived)
+		cur->nhist--; /* the arrival here starts the next segment */
+	struct hist_entry *hist = cur->hist;
+	uint32_t nhist = cur->nhist, cap = cur->cap_hist;
+	cur->hist = NULL;
+	cur->nhist = cur->cap_hist = 0;
+	if (state_copy(&n->st, cur)) {
+		cur->hist = hist;
+		cur->nhist = nhist;
+		cur->cap_hist = cap;
 		free(n);
 		return -ENOMEM;
 	}
+	n->st.hist = hist;
+	n->st.nhist = nhist;
+	n->st.cap_hist = cap;
+	n->st.last_insn = env->prev_pc;
+	cur->first_insn = pc;
+	struct hist_entry e = {.idx = pc, .prev = env->prev_pc};
+	if (state_hist_push(cur, e)) {
+		state_release(&n->st);
+		free(n);
+		return -ENOMEM;
+	}
+	env->hist_here = true;
 	n->insn = pc;
 	n->branches = 1;
 	n->parent = env->cur_parent;
@@ -146,6 +144,67 @@ static int visit_state(struct verifier_env *env)
 	env->prev_processed = env->processed;
 	note_peak(env);
 	return 0;
+}
+
+/* is_state_visited: 1 when the current path can stop here. */
+static int visit_state(struct verifier_env *env, bool arrived)
+{
+	uint32_t pc = env->pc;
+	struct insn_aux *aux = &env->aux[pc];
+	if (!aux->prune)
+		return 0;
+	/* a checkpoint costs a copy and a comparison per later visit: add one
+	 * only after a few jumps and instructions (the kernel's heuristic),
+	 * or when the path's history grows long; always where a helper calls
+	 * back, so that the rounds of the callback converge there */
+	bool force = aux->calls_callback || env->cur->nhist > 40;
+	bool add = force || (env->jmps_processed - env->prev_jmps >= 2 && env->processed - env->prev_processed >= 8);
+	unsigned looping_checks = 0;
+	for (struct vnode **pp = &aux->states, *n; (n = *pp);) {
+		if (n->branches && aux->calls_callback) {
+			/* the helper bounds the calls: a state already being
+			 * explored that covers this one is enough (its precision
+			 * is not final: every scalar counts, and the path's
+			 * checkpoints keep every scalar precise); otherwise widen
+			 * what changed so the next round converges */
+			if (states_equal(env, &n->st, env->cur, pc, CMP_RANGE)) {
+				n->hit_cnt++;
+				mark_all_precise(env);
+				return 1;
+			}
+			state_widen(env->cur, &n->st);
+		} else if (n->branches) {
+			/* a state repeating exactly repeats the latest ones too: check a few */
+			if (looping_checks++ < 8 && states_equal(env, &n->st, env->cur, pc, CMP_EXACT))
+				return verr(env, 0, "make the loop condition change on every iteration",
+					    "infinite loop detected at insn %u", pc);
+			/* inside a loop: do not keep a state per iteration */
+			if (!force && env->jmps_processed - env->prev_jmps < 20 &&
+			    env->processed - env->prev_processed < 100)
+				add = false;
+		} else if (states_equal(env, &n->st, env->cur, pc, env->sound ? CMP_RANGE : CMP_PRECISE)) {
+			n->hit_cnt++;
+			propagate_precision(env, &n->st, pc);
+			return 1;
+		}
+		/* a state that keeps missing is unlikely to help: drop it from the
+		 * list (the kernel does the same to keep long loops fast) */
+		if (add)
+			n->miss_cnt++;
+		uint32_t lim = n->branches && aux->calls_callback ? 64u : 3u;
+		if (n->miss_cnt > n->hit_cnt * lim + lim) {
+			*pp = n->next;
+			n->next = env->retired;
+			env->retired = n;
+			aux->nstates--;
+			env->cur_states--;
+			continue;
+		}
+		pp = &n->next;
+	}
+	if (!add)
+		return 0;
+	return add_checkpoint(env, arrived);
 }
 /* }===== */
 
@@ -264,15 +323,17 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 
 	if (dst.type == SCALAR_VALUE && src.type == SCALAR_VALUE) {
 		int taken = range_branch_taken(c, is32, dst.v, src.v);
-		if (taken >= 0 && !env->aux[env->pc].jmp_decided) {
-			/* pruning so far took these operands as imprecise */
-			env->aux[env->pc].jmp_decided = 1;
-			env->restart = true;
-		}
 		if (taken >= 0) {
+			/* the operands' values decided it */
+			mark_precise(env, d);
+			if (x)
+				mark_precise(env, s);
+			trail_note(env->cur, env->pc, taken);
 			env->pc = taken ? target : fall;
 			return 0;
 		}
+		if ((dst.id || (x && src.id)) && (err = hist_note_links(env, dst.id, x ? src.id : 0)))
+			return err;
 		struct vstate *other;
 		if ((err = push_branch(env, target, &other)))
 			return err;
@@ -287,6 +348,8 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 				propagate(other, &oregs[s]);
 			}
 		}
+		trail_note(other, env->pc, true);
+		trail_note(env->cur, env->pc, false);
 		a = dst;
 		b = src;
 		if (range_refine(range_cond_negate(c), is32, &a.v, &b.v)) {
@@ -305,10 +368,13 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 	bool src_null = src.type == SCALAR_VALUE && range_is_const(src.v) && src.v.t.value == 0;
 	if (!is32 && src_null && (c == RC_EQ || c == RC_NE) && reg_is_ptr(&dst)) {
 		enum reg_type t = reg_base(&dst);
+		if (x)
+			mark_precise(env, s); /* its being 0 decided how */
 		if (!(dst.type & PTR_MAYBE_NULL)) {
 			/* the kernel's reg_not_null: these are never NULL; others
 			 * (stack, ctx, packet) are compared both ways */
 			if (t == PTR_TO_MAP_VALUE || t == PTR_TO_MAP_KEY || t == PTR_TO_MEM) {
+				trail_note(env->cur, env->pc, c == RC_NE);
 				env->pc = c == RC_NE ? target : fall;
 				return 0;
 			}
@@ -318,6 +384,8 @@ static int check_cond_jmp(struct verifier_env *env, const struct hive_insn *insn
 		if ((err = push_branch(env, target, &other)))
 			return err;
 		bool taken_is_null = c == RC_EQ;
+		trail_note(other, env->pc, true);
+		trail_note(env->cur, env->pc, false);
 		null_branch(env, other, dst.id, dst.ref_obj_id, taken_is_null);
 		null_branch(env, env->cur, dst.id, dst.ref_obj_id, !taken_is_null);
 		env->pc = fall;
@@ -328,6 +396,8 @@ both:;
 	struct vstate *other;
 	if ((err = push_branch(env, target, &other)))
 		return err;
+	trail_note(other, env->pc, true);
+	trail_note(env->cur, env->pc, false);
 	/* packet bounds: normalise to "P c E" */
 	if (x && !is32) {
 		const struct reg_state *p = NULL;
@@ -375,7 +445,17 @@ static int do_check(struct verifier_env *env)
 			return verr(env, 0, "bound loops more tightly, or split the work (bpf_loop, tail calls)",
 				    "BPF program is too large. Processed %llu insn",
 				    (unsigned long long)env->processed);
-		int v = visit_state(env);
+		/* history: where the path did not go on sequentially */
+		uint32_t prev = env->prev_pc;
+		bool arrived = prev == VERIFIER_NO_INSN || pc != prev + (env->aux[prev].op == OP_LDDW ? 2u : 1u);
+		env->hist_here = false;
+		if (arrived) {
+			struct hist_entry e = {.idx = pc, .prev = prev};
+			if (state_hist_push(env->cur, e))
+				return -ENOMEM;
+			env->hist_here = true;
+		}
+		int v = visit_state(env, arrived);
 		if (v < 0)
 			return v;
 		bool end = v == 1;
@@ -425,15 +505,20 @@ static int do_check(struct verifier_env *env)
 				err = check_cond_jmp(env, insn, op);
 				break;
 			case FMT_CALL:
+				env->jmps_processed++; /* the kernel counts every JMP-class insn */
 				err = check_helper_call(env, insn);
 				if (env->pc == pc) /* unless it entered a callback */
 					env->pc = pc + 1;
 				break;
 			case FMT_CALL_LOCAL:
+				env->jmps_processed++;
 				err = check_local_call(env, insn);
 				break;
 			case FMT_EXIT: {
 				bool done;
+				env->jmps_processed++;
+				if (env->cur->curframe && cur_frame(env)->callback && hist_note_flags(env, HIST_CB_EXIT))
+					return -ENOMEM;
 				err = check_exit(env, &done);
 				end = done;
 				break;
@@ -444,6 +529,7 @@ static int do_check(struct verifier_env *env)
 			}
 			if (err)
 				return err;
+			env->prev_pc = pc;
 		}
 		if (end) {
 			branch_done(env);
@@ -492,21 +578,6 @@ static void free_states(struct verifier_env *env)
 	}
 }
 
-/* Back to the entry with nothing explored (jmp_decided is kept). */
-static int reset_exploration(struct verifier_env *env)
-{
-	free_states(env);
-	env->cur_parent = NULL;
-	env->processed = env->jmps_processed = env->prev_processed = env->prev_jmps = 0;
-	env->total_states = env->cur_states = env->max_states_per_insn = 0;
-	for (uint32_t i = 0; i < env->nsubprogs; i++)
-		env->subprogs[i].stack_depth = 0;
-	state_release(env->cur);
-	memset(env->cur, 0, sizeof(*env->cur));
-	env->cur->frames[0] = frame_new(0);
-	return env->cur->frames[0] ? 0 : -ENOMEM;
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -520,6 +591,7 @@ int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats)
 	int err = -ENOMEM;
 	if (env->log && env->log_size)
 		env->log[0] = '\0';
+	env->log_used = 0;
 	env->aux = calloc(env->cnt, sizeof(*env->aux));
 	env->cur = state_new();
 	if (!env->aux || !env->cur)
@@ -529,25 +601,11 @@ int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats)
 		goto out;
 	if ((err = cfg_check(env)))
 		goto out;
-	/* Explore; when a jump turned out to be decided by operands that were
-	 * taken as imprecise, make them precise and explore again (a few
-	 * times, then every jump counts). */
-	for (int round = 0;; round++) {
-		compute_precision(env);
-		init_state(env);
-		env->pc = 0;
-		env->restart = false;
-		if ((err = do_check(env)))
-			goto out;
-		if (!env->restart)
-			break;
-		if (round == 16)
-			for (uint32_t i = 0; i < env->cnt; i++)
-				if (env->aux[i].op != OP_INVALID && (isa_rows[env->aux[i].op].flags & ISA_F_COND))
-					env->aux[i].jmp_decided = 1;
-		if ((err = reset_exploration(env)))
-			goto out;
-	}
+	init_state(env);
+	env->pc = 0;
+	env->prev_pc = VERIFIER_NO_INSN;
+	if ((err = do_check(env)))
+		goto out;
 	err = cfg_check_stack_depth(env);
 out:
 	if (env->failed)
@@ -570,6 +628,8 @@ out:
 	free(env->subprogs);
 	free(env->idmap);
 	env->idmap = NULL;
+	free(env->links);
+	env->links = NULL;
 	state_free(env->cur);
 	env->aux = NULL;
 	env->subprogs = NULL;
@@ -578,23 +638,17 @@ out:
 	return err;
 }
 
-static bool opts_valid(const struct hive_verify_opts *o)
-{
-	if (!o)
-		return true;
-	if (o->sz < sizeof(size_t))
-		return false;
-	size_t known = offsetof(struct hive_verify_opts, allow_uninit_stack) + sizeof(o->allow_uninit_stack);
-	for (size_t i = known; i < o->sz && i < 4096; i++)
-		if (i >= sizeof(*o) || ((const char *)o)[i])
-			return i < sizeof(*o) ? false : true;
-	return true;
-}
 
 int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 		struct hive_verify_stats *stats)
 {
-	if (!insns || !cnt || !opts_valid(opts))
+	return verifier_verify(insns, cnt, opts, stats, NULL);
+}
+
+int verifier_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+		    struct hive_verify_stats *stats, struct verifier_result *res)
+{
+	if (!insns || !cnt || !opts_valid(opts, sizeof(*opts)))
 		return -EINVAL;
 	if (cnt > HIVE_MAX_INSNS)
 		return -E2BIG;
@@ -611,5 +665,13 @@ int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_ver
 	env.log_size = opts ? opts->log_size : 0;
 	env.log_level = opts ? opts->log_level : 0;
 	env.allow_uninit_stack = opts ? opts->allow_uninit_stack : false;
-	return verifier_run(&env, stats);
+	if (opts && opts->sz >= offsetof(struct hive_verify_opts, env) + sizeof(opts->env))
+		env.henv = opts->env;
+	int err = verifier_run(&env, stats);
+	if (res) {
+		res->failed = env.failed;
+		res->err_pc = env.err_pc;
+		res->max_ctx_off = env.max_ctx_off;
+	}
+	return err;
 }

@@ -2,6 +2,7 @@
  * exploration environment, and the entry points of each checking file.
  *
  *   verifier.c   exploration loop (path by path, pruning), public API
+ *   precision.c  precision back-tracking through the path's history
  *   cfg.c        subprograms, CFG checks, prune points, register liveness
  *   state.c      register/stack/frame state: init, copy, compare, print
  *   check_alu.c  ALU on scalars (range.c) and pointer arithmetic
@@ -16,10 +17,11 @@
  * stack/ctx/packet pointer compared with 0 is explored both ways (only map
  * values and ringbuf memory are "never NULL"); var-offset stack writes are
  * refused over unwritten bytes unless allow_uninit_stack (CAP_PERFMON).
- * Where it differs: precision is a static dataflow (prec in insn_aux:
- * registers whose value may reach a memory access, a call, a stored value
- * or a jump that exploration found decided), not back-tracking; when a jump
- * is first found decided, exploration restarts with its operands precise.
+ * Precision as in Linux: scalars start imprecise and pruning ignores their
+ * value; where a value decides safety (pointer arithmetic, helper sizes,
+ * decided jumps, ...) precision.c walks the path's history back and marks
+ * the registers and stack slots it came from precise in the checkpoints.
+ * Register liveness is static (cfg.c), not the kernel's read marks.
  * bpf_loop callbacks converge by widening changed scalars to unknown.
  */
 #ifndef HIVE_VERIFIER_H
@@ -67,7 +69,8 @@ enum {
 	X(PTR_TO_MEM, "mem")          /* ringbuf_reserve: mem_size bytes */      \
 	X(PTR_TO_FUNC, "func")                                                  \
 	X(PTR_TO_BTF_ID, "ptr_")      /* kernel objects: never produced here */  \
-	X(PTR_TO_FLOW_KEYS, "flow_keys")
+	X(PTR_TO_FLOW_KEYS, "flow_keys")                                        \
+	X(CONST_PTR_TO_DYNPTR, "dynptr_ptr") /* a callback's dynptr (user_ringbuf_drain) */
 
 enum reg_type {
 #define REG_ENUM(ID, NAME) ID,
@@ -82,7 +85,7 @@ enum { PTR_MAYBE_NULL = 0x100, REG_TYPE_MASK = 0xff };
 struct reg_state {
 	uint16_t type;      /* enum reg_type | PTR_MAYBE_NULL */
 	uint8_t frameno;    /* PTR_TO_STACK: whose stack */
-	uint8_t pad;
+	uint8_t precise;    /* scalars in checkpoints: a safety decision below used its value */
 	int32_t off;        /* pointers: fixed offset */
 	uint32_t id;        /* shared by copies: null checks, packet ranges, linked scalars */
 	uint32_t ref_obj_id;/* the reference (ringbuf memory) this pointer holds */
@@ -119,12 +122,39 @@ struct frame {
 	struct stack_slot slots[];
 };
 
+/* One step of a path's history, for back-tracking (the kernel's jmp
+ * history): insn @idx was reached from @prev.  Recorded where the path did
+ * not go on sequentially, where an insn accessed the stack at a fixed slot
+ * (HIST_STACK: which frame and slot), and at conditional jumps that bounded
+ * linked scalars (HIST_LINK: env->links[link] lists them). */
+enum {
+	HIST_STACK = 1u << 0,      /* frame in bits 1..3, slot in bits 4..9 */
+	HIST_LINK = 1u << 10,
+	HIST_CB_EXIT = 1u << 11,   /* an exit from a bpf_loop callback */
+	VERIFIER_NO_INSN = UINT32_MAX,
+};
+struct hist_entry {
+	uint32_t idx, prev;
+	uint32_t flags;
+	uint32_t link;
+};
+
 struct vstate {
 	uint32_t curframe;
 	uint32_t nrefs;
 	uint32_t refs[VERIFIER_MAX_REFS];     /* acquired reference ids */
 	uint32_t ref_insn[VERIFIER_MAX_REFS]; /* where each was acquired */
 	struct frame *frames[VERIFIER_MAX_FRAMES];
+	/* the path since the previous checkpoint: insns first_insn..last_insn
+	 * (last_insn: the current one, or for a checkpoint the one before it);
+	 * hist[0] is the arrival at first_insn */
+	uint32_t first_insn, last_insn;
+	uint32_t nhist, cap_hist;
+	struct hist_entry *hist;
+	/* for error messages: the last conditional jumps of the path, each
+	 * insn << 1 | taken, oldest first (ntrail counts all of them) */
+	uint32_t trail[16];
+	uint32_t ntrail;
 };
 
 /* A state kept at a prune point. */
@@ -150,9 +180,7 @@ struct insn_aux {
 	uint8_t prune;          /* a prune point */
 	uint8_t seen;           /* reached by exploration */
 	uint8_t calls_callback; /* a helper call that runs a callback: loops through itself */
-	uint8_t jmp_decided;    /* a conditional jump whose outcome the operands decided */
 	uint16_t live;          /* registers live before the insn (bit i = Ri) */
-	uint16_t prec;          /* live registers whose exact value may matter for safety */
 	int32_t subprog;
 	struct vnode *states;   /* explored states here */
 	uint32_t nstates;
@@ -175,6 +203,7 @@ struct verifier_env {
 	const struct hive_verify_map *maps;
 	uint32_t nmaps;
 	verifier_proto_fn proto;
+	const struct hive_env *henv; /* an embedder's helper prototypes first (vm.h) */
 	bool allow_uninit_stack;     /* unwritten stack reads as unknown (CAP_PERFMON) */
 
 	/* exploration */
@@ -187,19 +216,23 @@ struct verifier_env {
 	uint64_t processed, jmps_processed;
 	uint64_t prev_processed, prev_jmps;
 	uint64_t total_states, cur_states, peak_states, max_states_per_insn;
+	uint32_t prev_pc;            /* insn executed before pc on this path */
+	bool hist_here;              /* hist's last entry is the current insn's */
+	uint16_t *links;             /* HIST_LINK sets: count, then frame<<8 | slot<<7 | index */
+	uint32_t nlinks, cap_links;
 	struct idmap *idmap;         /* scratch for states_equal */
 	struct vnode *retired;       /* states dropped from their insn's list */
-	bool restart;                /* a jump was decided whose operands were not precise */
 	struct sound_rec *sound;     /* soundness mode: states recorded per insn (sound.c) */
 
 	/* log */
 	char *log;
-	size_t log_size;
+	size_t log_size, log_used;
 	uint32_t log_level;
 	bool failed;
 	int err;
 	uint32_t err_pc;
 	uint8_t err_regs;            /* registers to print with the error (bit mask) */
+	uint32_t max_ctx_off;        /* end of the furthest context access (the kernel's max_ctx_offset) */
 };
 /* }===== */
 
@@ -216,10 +249,19 @@ void reg_mark_unknown(struct reg_state *r);
 void reg_mark_not_init(struct reg_state *r);
 void reg_mark_const(struct reg_state *r, uint64_t v);
 void reg_set_scalar(struct reg_state *r, struct range v);
-/* Is @cur covered by @old (every behaviour of cur already checked from old)?
- * @exact asks for equality (infinite loop detection). */
+/* How states_equal compares scalars. */
+enum state_cmp {
+	CMP_PRECISE, /* only scalars precise in @old, by range */
+	CMP_RANGE,   /* every live scalar by range (@old's precision is not final) */
+	CMP_EXACT,   /* equality (infinite loop detection) */
+};
+/* Is @cur covered by @old (every behaviour of cur already checked from old)? */
 bool states_equal(struct verifier_env *env, const struct vstate *old, const struct vstate *cur, uint32_t insn,
-		  bool exact);
+		  enum state_cmp cmp);
+/* Registers of frame @fi of @st (at @insn) that the rest of the path may read. */
+uint16_t state_frame_live(const struct verifier_env *env, const struct vstate *st, uint32_t fi, uint32_t insn);
+/* Append @e to @st's history.  Returns 0 or -ENOMEM. */
+int state_hist_push(struct vstate *st, struct hist_entry e);
 /* Scalars of @cur that @old does not cover become unknown: a callback
  * called again and again converges in one more round. */
 void state_widen(struct vstate *cur, const struct vstate *old);
@@ -230,10 +272,29 @@ void state_for_each_reg(struct vstate *st, void (*fn)(struct reg_state *r, void 
 /* {===== cfg.c */
 /* Subprograms, jump ranges, unreachable code, prune points, liveness. */
 int cfg_check(struct verifier_env *env);
-/* insn_aux.prec from liveness and the decided jumps (again after a restart). */
-void compute_precision(struct verifier_env *env);
 /* Combined stack of the deepest call chain. */
 int cfg_check_stack_depth(struct verifier_env *env);
+/* }===== */
+
+/* {===== precision.c: the kernel's precision back-tracking */
+/* The current value of scalar R@regno (current frame) decides safety: walk
+ * the path back and mark what it was computed from precise in the
+ * checkpoints on the way (mark_chain_precision). */
+void mark_precise(struct verifier_env *env, int regno);
+/* The current path was pruned against @old: what was precise there must be
+ * precise on this path too (propagate_precision). */
+void propagate_precision(struct verifier_env *env, const struct vstate *old, uint32_t insn);
+/* Give up being selective: every scalar in every checkpoint of the current
+ * path becomes precise. */
+void mark_all_precise(struct verifier_env *env);
+/* The history entry of the current insn (pushed if needed); NULL: no memory. */
+struct hist_entry *hist_cur(struct verifier_env *env);
+int hist_note_flags(struct verifier_env *env, uint32_t flags);
+/* History of the current insn: it accessed slot @spi of frame @frameno. */
+int hist_note_stack(struct verifier_env *env, uint32_t frameno, uint32_t spi);
+/* History of the current conditional jump: the scalars linked to R@d/R@s
+ * (ids) were bounded with them. */
+int hist_note_links(struct verifier_env *env, uint32_t id_a, uint32_t id_b);
 /* }===== */
 
 /* {===== check_*.c */
@@ -242,6 +303,8 @@ int check_mem_insn(struct verifier_env *env, const struct hive_insn *insn, uint8
 /* Check @size bytes at @reg + 0 are accessible for a helper; @write marks the
  * stack initialised; @zero_ok allows size 0. */
 int check_helper_mem(struct verifier_env *env, int regno, int64_t size_max, bool write, bool zero_ok);
+/* Does @r point to @size stack bytes known to be zero (STACK_ZERO)? */
+bool stack_known_zero(struct verifier_env *env, const struct reg_state *r, uint32_t size);
 int check_ld_imm(struct verifier_env *env, const struct hive_insn *insn);
 int check_ld_abs(struct verifier_env *env, const struct hive_insn *insn, uint8_t op);
 int check_helper_call(struct verifier_env *env, const struct hive_insn *insn);
@@ -263,8 +326,9 @@ void sound_record(struct verifier_env *env);
 
 /* {===== ctx.c */
 const struct hive_ctx_layout *ctx_layout_of(uint32_t prog_type);
-/* The field covering [off, off+size) or NULL. */
-const struct hive_ctx_field *ctx_field(const struct hive_ctx_layout *l, int32_t off, uint32_t size);
+/* May [off, off+size) of a context of layout @l be read (or written)?
+ * The field's enum hive_ctx_kind, or -1 when refused. */
+int ctx_check(const struct hive_ctx_layout *l, int32_t off, uint32_t size, bool write);
 /* }===== */
 
 /* {===== log.c */
@@ -287,6 +351,14 @@ void insn_str(const struct verifier_env *env, uint32_t pc, char *buf, size_t siz
 /* {===== verifier.c */
 /* Verify with an explicit environment (tests can give their own helper table). */
 int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats);
+/* hive_verify, telling the loader and the VM more than the public API does. */
+struct verifier_result {
+	bool failed;          /* refused: err_pc is the refused instruction */
+	uint32_t err_pc;
+	uint32_t max_ctx_off; /* bytes of context the program may touch */
+};
+int verifier_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
+		    struct hive_verify_stats *stats, struct verifier_result *res);
 struct frame *cur_frame(struct verifier_env *env);
 /* Queue the path continuing after the current insn (a copy of the state). */
 int push_branch_after_call(struct verifier_env *env, struct vstate **out);

@@ -60,11 +60,24 @@ void vm_prog_set_sound(struct hive_prog *prog, struct sound_rec *rec)
 	prog->sound = rec;
 }
 
+int interp_call(struct hive_run *run, const struct hive_prog *prog, uint32_t pc, const uint64_t *args,
+		uintptr_t fp, uint64_t *ret)
+{
+	if (prog->mode == HIVE_EXEC_TRUSTED)
+		return interp_run_trusted(run, prog, pc, args, fp, ret, NULL);
+	if (__builtin_expect(prog->sound != NULL, 0))
+		return interp_run_sound(run, prog, pc, args, fp, ret, NULL);
+	return interp_run_checked(run, prog, pc, args, fp, ret, NULL);
+}
+
 int interp_run(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 {
-	if (run->prog->mode == HIVE_EXEC_TRUSTED)
-		return interp_run_trusted(run, ret, regs_out);
-	if (__builtin_expect(run->prog->sound != NULL, 0))
-		return interp_run_sound(run, ret, regs_out);
-	return interp_run_checked(run, ret, regs_out);
+	const struct hive_prog *prog = run->prog;
+	uint64_t args[5] = {(uintptr_t)run->mem, run->mem_size};
+	uintptr_t top = (uintptr_t)run->stack + HIVE_MAX_FRAMES * HIVE_STACK_SIZE;
+	if (prog->mode == HIVE_EXEC_TRUSTED)
+		return interp_run_trusted(run, prog, 0, args, top, ret, regs_out);
+	if (__builtin_expect(prog->sound != NULL, 0))
+		return interp_run_sound(run, prog, 0, args, top, ret, regs_out);
+	return interp_run_checked(run, prog, 0, args, top, ret, regs_out);
 }

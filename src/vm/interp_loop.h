@@ -25,7 +25,7 @@
 		if (__builtin_expect(budget == 0, 0))                                  \
 			goto out_of_budget;                                            \
 		budget--;                                                              \
-		if (sound_step(run, (uint32_t)(ip - code), reg))                       \
+		if (sound_step(run, prog, (uint32_t)(ip - code), reg))                 \
 			goto fail;                                                     \
 	} while (0)
 #elif INTERP_CHECKED
@@ -38,28 +38,24 @@
 	} while (0)
 #endif
 #if INTERP_CHECKED
-#define MEMCHECK(addr, size, write, what)                                               \
+#define MEMCHECK(addr, size, write, atomic)                                             \
 	do {                                                                           \
 		if (__builtin_expect(!vm_access_ok(run, (addr), (size), (write)), 0)) { \
-			vm_fault(run, -EFAULT, (uint32_t)(ip - code),                   \
-				 "invalid %s of %u bytes at 0x%llx (%s)", (write) ? "store" : "load", \
-				 (unsigned)(size), (unsigned long long)(addr), what);   \
+			vm_fault_access(run, (uint32_t)(ip - code), (addr), (unsigned)(size), (write), (atomic)); \
 			goto fail;                                                     \
 		}                                                                      \
 	} while (0)
 #define ATOMCHECK(addr, size)                                                           \
 	do {                                                                           \
-		MEMCHECK(addr, size, true, "atomic");                                   \
+		MEMCHECK(addr, size, true, true);                                       \
 		if ((addr) & ((size) - 1)) {                                            \
-			vm_fault(run, -EFAULT, (uint32_t)(ip - code),                   \
-				 "misaligned atomic access of %u bytes at 0x%llx", (unsigned)(size), \
-				 (unsigned long long)(addr));                           \
+			vm_fault_misaligned(run, (uint32_t)(ip - code), (addr), (unsigned)(size)); \
 			goto fail;                                                     \
 		}                                                                      \
 	} while (0)
 #else
 #define vmfetch() ((void)0)
-#define MEMCHECK(addr, size, write, what) ((void)0)
+#define MEMCHECK(addr, size, write, atomic) ((void)0)
 #define ATOMCHECK(addr, size) ((void)0)
 #endif
 
@@ -80,7 +76,8 @@
 #define IMM64 ((uint64_t)(int64_t)ip->imm) /* imm sign-extended to 64 bits */
 #define IMM32 ((uint32_t)ip->imm)
 
-static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
+static int INTERP_NAME(struct hive_run *run, const struct hive_prog *prog, uint32_t pc, const uint64_t *args,
+		       uintptr_t fp, uint64_t *ret, uint64_t *regs_out)
 {
 #if defined(__GNUC__) && !defined(HIVE_NO_JUMPTABLE)
 	/* Indexed by isa row (enum isa_op); OP_INVALID is the last entry. */
@@ -91,15 +88,17 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 		[OP__COUNT... OP_INVALID] = &&L_INVALID,
 	};
 #endif
-	const struct hive_prog *prog = run->prog;
 	const struct vm_insn *const code = prog->code;
-	const struct vm_insn *ip = code;
+	const struct vm_insn *ip = code + pc;
 	struct interp_frame frames[HIVE_MAX_FRAMES];
 	unsigned depth = 0;
+	/* frames this call may still push: a nested call (callback, tail call)
+	 * starts below the frames of its callers */
+	const unsigned max_depth = HIVE_MAX_FRAMES - 1 -
+		(unsigned)(((uintptr_t)run->stack + HIVE_MAX_FRAMES * HIVE_STACK_SIZE - fp) / HIVE_STACK_SIZE);
 	uint64_t reg[11] = {0};
-	reg[1] = (uintptr_t)run->mem;
-	reg[2] = run->mem_size;
-	reg[10] = (uintptr_t)(run->stack + HIVE_MAX_FRAMES * HIVE_STACK_SIZE);
+	memcpy(&reg[1], args, 5 * sizeof(reg[1]));
+	reg[10] = fp;
 #if INTERP_CHECKED
 	uint64_t budget = run->budget;
 #endif
@@ -221,29 +220,55 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 #undef JFAMILY
 #undef JCOND
 
+	/* Before a helper: the frame (for callbacks, tail calls) and, checked,
+	 * the budget (a callback spends it) go to the run; after it, a fault
+	 * keeps the pc where it happened (inside a callback) or gets this one. */
+#if INTERP_CHECKED
+#define HELPER_BEFORE() (run->fp = reg[10], run->budget = budget)
+#define HELPER_AFTER() (budget = run->budget)
+#else
+#define HELPER_BEFORE() (run->fp = reg[10])
+#define HELPER_AFTER() ((void)0)
+#endif
+#define HELPER_FAILED()                                                                \
+	do {                                                                           \
+		if (run->fault_pc == VM_PC_UNKNOWN)                                    \
+			run->fault_pc = (uint32_t)(ip - code);                          \
+		goto fail;                                                             \
+	} while (0)
 	vmcase(CALL) {
+		HELPER_BEFORE();
 		reg[0] = prog->helpers[ip->imm](reg[1], reg[2], reg[3], reg[4], reg[5], run);
-		if (__builtin_expect(run->err != 0, 0)) {
-			run->fault_pc = (uint32_t)(ip - code);
-			goto fail;
+		HELPER_AFTER();
+		if (__builtin_expect(run->err != 0, 0))
+			HELPER_FAILED();
+		if (__builtin_expect(run->tail_done, 0)) {
+			run->tail_done = false;
+			goto do_exit; /* a tail call: the target ran in this frame */
 		}
 	} vmbreak;
 	vmcase(CALLX) {
 		hive_helper_fn fn = vm_helper(prog, D);
 		if (!fn) {
-			vm_fault(run, -ENOENT, (uint32_t)(ip - code), "callx r%u: no helper %llu", ip->dst,
-				 (unsigned long long)D);
+			vm_fault_callx(run, (uint32_t)(ip - code), ip->dst, D);
 			goto fail;
 		}
+		HELPER_BEFORE();
 		reg[0] = fn(reg[1], reg[2], reg[3], reg[4], reg[5], run);
-		if (__builtin_expect(run->err != 0, 0)) {
-			run->fault_pc = (uint32_t)(ip - code);
-			goto fail;
+		HELPER_AFTER();
+		if (__builtin_expect(run->err != 0, 0))
+			HELPER_FAILED();
+		if (__builtin_expect(run->tail_done, 0)) {
+			run->tail_done = false;
+			goto do_exit;
 		}
 	} vmbreak;
+#undef HELPER_BEFORE
+#undef HELPER_AFTER
+#undef HELPER_FAILED
 	vmcase(CALL_LOCAL) {
-		if (depth + 1 >= HIVE_MAX_FRAMES) {
-			vm_fault(run, -E2BIG, (uint32_t)(ip - code), "call depth exceeds %d frames", HIVE_MAX_FRAMES);
+		if (depth >= max_depth) {
+			vm_fault_depth(run, (uint32_t)(ip - code));
 			goto fail;
 		}
 		struct interp_frame *f = &frames[depth++];
@@ -254,6 +279,7 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 		ip += ip->imm;
 	} vmbreak;
 	vmcase(EXIT) {
+	do_exit:
 		if (depth == 0)
 			goto done;
 		struct interp_frame *f = &frames[--depth];
@@ -285,7 +311,7 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 #define LDX(ID, T, CONV)                                                               \
 	vmcase(ID) {                                                                   \
 		uintptr_t a_ = (uintptr_t)(S + (uint64_t)(int64_t)ip->off);            \
-		MEMCHECK(a_, sizeof(T), false, "load");                                \
+		MEMCHECK(a_, sizeof(T), false, false);                                \
 		D = CONV(*(const T *)a_);                                              \
 	} vmbreak;
 #define AS_U64(x) ((uint64_t)(x))
@@ -304,7 +330,7 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 #define STORE(ID, T, VAL)                                                              \
 	vmcase(ID) {                                                                   \
 		uintptr_t a_ = (uintptr_t)(D + (uint64_t)(int64_t)ip->off);            \
-		MEMCHECK(a_, sizeof(T), true, "store");                                \
+		MEMCHECK(a_, sizeof(T), true, false);                                \
 		*(T *)a_ = (T)(VAL);                                                   \
 	} vmbreak;
 	STORE(STB, uint8_t, ip->imm)
@@ -353,7 +379,7 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 	vmdefault {
 		/* Only the second slot of an LDDW decodes to this, and validation
 		 * makes sure no path reaches it. */
-		vm_fault(run, -EINVAL, (uint32_t)(ip - code), "executing an invalid slot");
+		vm_fault_bad_slot(run, (uint32_t)(ip - code));
 		goto fail;
 	}
 	}
@@ -361,8 +387,7 @@ static int INTERP_NAME(struct hive_run *run, uint64_t *ret, uint64_t *regs_out)
 
 #if INTERP_CHECKED
 out_of_budget:
-	vm_fault(run, -ELOOP, (uint32_t)(ip - code), "instruction budget of %llu exhausted",
-		 (unsigned long long)prog->insn_budget);
+	vm_fault_budget(run, (uint32_t)(ip - code));
 	goto fail;
 #endif
 done:

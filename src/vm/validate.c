@@ -39,6 +39,37 @@ static int validate_fail(struct validate *v, uint32_t pc, int err, const char *f
 	return err;
 }
 
+/* LDDW of a callback (src 4): imm is the distance to the callback's first
+ * instruction, as for a local call; the pre-decoded pair gets the
+ * reference (vm.h: &prog->code[target]) and the target joins prog->cb_pcs.
+ * Where the target lands is checked with the jumps. */
+static int validate_lddw_func(struct validate *v, uint32_t pc, struct hive_prog *prog, struct vm_insn *lo,
+			      struct vm_insn *hi)
+{
+	int64_t target = (int64_t)pc + 1 + v->insns[pc].imm;
+	if (v->insns[pc + 1].imm)
+		return validate_fail(v, pc, -EINVAL, "the second slot of a callback lddw must be 0");
+	if (target <= 0 || target >= v->cnt)
+		return validate_fail(v, pc, -EINVAL, "callback at %lld is %s", (long long)target,
+				     target == 0 ? "the program itself, not a subprogram" : "out of the program");
+	uint32_t i = 0;
+	while (i < prog->ncb && prog->cb_pcs[i] < (uint32_t)target)
+		i++;
+	if (i == prog->ncb || prog->cb_pcs[i] != (uint32_t)target) {
+		uint32_t *n = realloc(prog->cb_pcs, (prog->ncb + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		memmove(&n[i + 1], &n[i], (prog->ncb - i) * sizeof(*n));
+		n[i] = (uint32_t)target;
+		prog->cb_pcs = n;
+		prog->ncb++;
+	}
+	uintptr_t ref = (uintptr_t)&prog->code[target];
+	lo->imm = (int32_t)(uint32_t)ref;
+	hi->imm = (int32_t)(uint32_t)((uint64_t)ref >> 32);
+	return 0;
+}
+
 /* LDDW of a map or of a map value: the loader left an index into
  * opts->maps; the pre-decoded pair gets the address itself. */
 static int validate_lddw_pseudo(struct validate *v, uint32_t pc, const struct hive_prog_opts *opts,
@@ -46,10 +77,11 @@ static int validate_lddw_pseudo(struct validate *v, uint32_t pc, const struct hi
 {
 	const struct hive_insn *in = &v->insns[pc];
 	uint32_t src = in->src_reg;
+	if (src == ISA_PSEUDO_FUNC)
+		return validate_lddw_func(v, pc, prog, lo, hi);
 	if (src != ISA_PSEUDO_MAP_FD && src != ISA_PSEUDO_MAP_IDX && src != ISA_PSEUDO_MAP_VALUE &&
 	    src != ISA_PSEUDO_MAP_IDX_VALUE)
 		return validate_fail(v, pc, -EINVAL, "lddw with src %u (%s) is not supported here", src,
-				     src == ISA_PSEUDO_FUNC ? "a callback address" :
 				     src == ISA_PSEUDO_BTF_ID ? "a kernel symbol" : "unknown pseudo source");
 	size_t nmaps = opts ? opts->nmaps : 0;
 	if ((uint32_t)in->imm >= nmaps || !opts->maps[in->imm])
@@ -118,6 +150,15 @@ static int validate_init(struct validate *v, struct hive_prog *prog, const uint8
 	in[0] = (uint16_t)((1u << 1) | (1u << 2) | (1u << 10));
 	work[top++] = 0;
 	queued[0] = 1;
+	/* a callback starts with the helper's r1-r5 */
+	for (uint32_t i = 0; i < prog->ncb; i++) {
+		uint32_t t = prog->cb_pcs[i];
+		in[t] = in[t] == UNSEEN ? callee_keep : (uint16_t)(in[t] & callee_keep);
+		if (!queued[t]) {
+			queued[t] = 1;
+			work[top++] = t;
+		}
+	}
 
 #define FLOW(target, set)                                                      \
 	do {                                                                   \
@@ -302,6 +343,11 @@ int validate_prog(const struct hive_insn *insns, uint32_t cnt, const struct hive
 			}
 		}
 	}
+	for (uint32_t i = 0; i < prog->ncb; i++)
+		if (is_hi[prog->cb_pcs[i]]) {
+			err = validate_fail(&v, prog->cb_pcs[i] - 1, -EINVAL, "a callback lddw points into the middle of this lddw");
+			goto out;
+		}
 	uint32_t last = cnt - 1;
 	if (is_hi[last])
 		last--;

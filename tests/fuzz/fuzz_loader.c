@@ -25,7 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char log[1024];
 	struct hive_object *obj = NULL;
-	HIVE_OPTS(hive_object_open_opts, o, .log_buf = log, .log_size = sizeof(log), .object_name = "fuzz");
+	/* an empty kernel config: inputs, not the machine's /proc/config.gz */
+	HIVE_OPTS(hive_object_open_opts, o, .log_buf = log, .log_size = sizeof(log), .object_name = "fuzz",
+		  .kconfig_path = "/dev/null");
 	if (hive_object_open_mem(data, size, &o, &obj))
 		return 0;
 	for (size_t i = 0; i < hive_object_prog_cnt(obj); i++) {
@@ -62,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	if (w != size)
 		return 0;
-	HIVE_OPTS(hive_object_open_opts, o2, .object_name = "fuzz", .btf_custom_path = target);
+	HIVE_OPTS(hive_object_open_opts, o2, .object_name = "fuzz", .btf_custom_path = target,
+		  .kconfig_path = "/dev/null");
 	if (hive_object_open_mem(data, size, &o2, &obj))
 		return 0;
 	bool small = hive_object_map_cnt(obj) < 16;
@@ -74,7 +77,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (small) {
 		HIVE_OPTS(hive_object_load_opts, lo, .log_buf = log, .log_size = sizeof(log));
-		hive_object_load(obj, &lo);
+		/* maps pinned by name stay in the process's registry: drop them,
+		 * or later inputs would meet them */
+		if (hive_object_load(obj, &lo) == 0)
+			for (size_t i = 0; i < hive_object_map_cnt(obj); i++)
+				hive_object_map_unpin(hive_object_map(obj, i), NULL);
 	}
 	hive_object_close(obj);
 	return 0;

@@ -70,7 +70,8 @@ static __attribute__((unused)) struct hive_object *hc_load(const char *name, enu
 		fprintf(stderr, "hook corpus: %s: %s\n", name, log);
 		goto fail;
 	}
-	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .mode = mode, .log_buf = log, .log_size = sizeof log);
+	HIVE_OPTS(hive_object_load_opts, lo, .env = env, .checked = mode == HIVE_EXEC_CHECKED, .log_buf = log,
+		  .log_size = sizeof log);
 	if (hive_object_load(obj, &lo)) {
 		fprintf(stderr, "hook corpus: load %s: %s\n", name, log);
 		goto fail;

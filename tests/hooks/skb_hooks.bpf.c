@@ -163,6 +163,19 @@ int cg_fields(struct __sk_buff *skb)
 	return skb->len > 40;
 }
 
+/* What the socket the test run attaches says: family and addresses. */
+SEC("cgroup_skb/ingress")
+int cg_sk_fields(struct __sk_buff *skb)
+{
+	skb->cb[0] = skb->family;
+	skb->cb[1] = skb->local_ip4;
+	skb->cb[2] = skb->remote_ip4;
+	skb->cb[3] = skb->local_ip6[0] ^ skb->local_ip6[1] * 3 ^ skb->local_ip6[2] * 5 ^ skb->local_ip6[3] * 7;
+	skb->cb[4] = skb->remote_ip6[0] ^ skb->remote_ip6[1] * 3 ^ skb->remote_ip6[2] * 5 ^ skb->remote_ip6[3] * 7;
+	skb->mark = skb->local_port ^ skb->remote_port;
+	return 1;
+}
+
 SEC("lwt_in")
 int lwt_in_fields(struct __sk_buff *skb)
 {

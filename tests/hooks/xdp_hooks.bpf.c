@@ -168,4 +168,21 @@ int xdp_fields(struct xdp_md *ctx)
 		     ctx->ingress_ifindex << 24 | ctx->rx_queue_index << 28);
 }
 
+/* Bytes by offset: the offset from the frame's first two bytes; 8 bytes
+ * read, flipped and written back 4 bytes further; an offset past 0xffff. */
+SEC("xdp")
+int xdp_bytes(struct xdp_md *ctx)
+{
+	__u8 buf[8];
+	__u16 off;
+	if (bpf_xdp_load_bytes(ctx, 0, &off, sizeof off))
+		return 1000;
+	long r1 = bpf_xdp_load_bytes(ctx, off, buf, sizeof buf);
+	for (int i = 0; i < 8; i++)
+		buf[i] ^= 0x5a;
+	long r2 = bpf_xdp_store_bytes(ctx, off + 4u, buf, sizeof buf);
+	long r3 = bpf_xdp_load_bytes(ctx, off | 0x10000u, buf, sizeof buf);
+	return (int)(r1 * 7 + r2 * 11 + r3 * 13 + bpf_xdp_get_buff_len(ctx) * 17);
+}
+
 char LICENSE[] SEC("license") = "GPL";

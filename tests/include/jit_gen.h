@@ -350,9 +350,56 @@ static inline void gen_ld_pkt(struct gen *g)
 	gen_reset_args(g);
 }
 
+/* Sequences the JIT rewrites as a whole, with registers drawn freely, so
+ * that both the rewrite and the near misses it must leave alone are run:
+ * the remainder as clang writes it (t = a; t /= b; t *= b; r = a; r -= t),
+ * a load followed by byte swaps and truncations (what the JIT knows about
+ * the top bits of a loaded value), and a constant set again (a mov the JIT
+ * drops when the register holds that value already). */
+static inline void gen_idiom(struct gen *g)
+{
+	uint32_t k = gen_below(g, 3);
+	if (k == 0) {
+		bool w = gen_below(g, 2), kform = gen_below(g, 2);
+		uint8_t cls = w ? ISA_ALU64 : ISA_ALU;
+		int t = gen_dst(g), a = gen_src(g), r = gen_dst(g), b = gen_src(g);
+		static const int32_t ks[] = {0, 1, 2, 7, 16, 1000, -1, -8, INT32_MIN};
+		int32_t imm = gen_below(g, 2) ? ks[gen_below(g, 9)] : gen_imm(g);
+		gen_emit(g, GEN_INSN(cls | ISA_MOV | ISA_X, t, a, 0, 0));
+		gen_emit(g, GEN_INSN(cls | ISA_DIV | (kform ? ISA_K : ISA_X), t, kform ? 0 : b, 0, kform ? imm : 0));
+		gen_emit(g, GEN_INSN(cls | ISA_MUL | (kform ? ISA_K : ISA_X), t, kform ? 0 : b, 0, kform ? imm : 0));
+		gen_emit(g, GEN_INSN(cls | ISA_MOV | ISA_X, r, a, 0, 0));
+		gen_emit(g, GEN_INSN(cls | ISA_SUB | ISA_X, r, t, 0, 0));
+	} else if (k == 1) {
+		static const uint8_t sz[] = {ISA_B, ISA_H, ISA_W, ISA_DW};
+		unsigned size = gen_below(g, 4);
+		int d = gen_dst(g), base;
+		int16_t off;
+		gen_addr(g, 1u << size, false, &base, &off);
+		gen_emit(g, GEN_INSN(ISA_LDX | ISA_MEM | sz[size], d, base, off, 0));
+		static const int32_t widths[] = {16, 32, 64};
+		static const uint8_t forms[] = {ISA_ALU | ISA_K, ISA_ALU | ISA_X, ISA_ALU64 | ISA_K};
+		for (uint32_t n = gen_below(g, 3); n < 3; n++) {
+			if (gen_below(g, 4) == 0)
+				gen_emit(g, GEN_INSN(ISA_ALU | ISA_MOV | ISA_X, d, d, 0, 0)); /* w = w */
+			else /* le, be, or (ALU64) bswap */
+				gen_emit(g, GEN_INSN(ISA_END | forms[gen_below(g, 3)], d, 0, 0, widths[gen_below(g, 3)]));
+		}
+	} else {
+		int d = gen_dst(g);
+		int32_t imm = gen_imm(g);
+		uint8_t cls = gen_below(g, 2) ? ISA_ALU64 : ISA_ALU;
+		gen_emit(g, GEN_INSN(cls | ISA_MOV | ISA_K, d, 0, 0, imm));
+		if (gen_below(g, 2))
+			gen_alu(g);
+		gen_emit(g, GEN_INSN((gen_below(g, 2) ? ISA_ALU64 : ISA_ALU) | ISA_MOV | ISA_K, d, 0, 0,
+				     gen_below(g, 4) ? imm : imm ^ 1));
+	}
+}
+
 static inline void gen_stmt(struct gen *g, int depth)
 {
-	switch (gen_below(g, 20)) {
+	switch (gen_below(g, 22)) {
 	case 0: case 1: case 2: case 3: case 4: case 5: gen_alu(g); break;
 	case 6: gen_set(g, gen_dst(g)); break;
 	case 7: case 8: case 9: gen_mem(g); break;
@@ -361,6 +408,7 @@ static inline void gen_stmt(struct gen *g, int depth)
 	case 13: if (depth < 2) gen_loop(g, depth); break;
 	case 14: case 15: gen_call(g); break;
 	case 16: gen_ld_pkt(g); break;
+	case 18: case 19: gen_idiom(g); break;
 	case 17: { /* jump over dead code */
 		uint32_t k = 1 + gen_below(g, 3);
 		gen_emit(g, GEN_INSN(ISA_JMP | ISA_JA, 0, 0, k, 0));

@@ -95,7 +95,7 @@ int read_gone(struct pkt___old *old)
 typedef int (*handler_t)(struct pkt *p, int x);
 typedef long (*other_t)(int);
 typedef struct pkt *pkt_ptr;
-enum big { BIG_A = 0x100000000ULL, BIG_B = 0x200000000ULL };
+enum big { BIG_A = 0x100000000ULL, BIG_B = 0x200000000ULL, BIG_GONE = 0x400000000ULL };
 
 /* type compatibility through typedefs, pointers and function prototypes */
 SEC("socket")
@@ -117,4 +117,26 @@ SEC("socket")
 int array_info(struct pkt *pk)
 {
 	return bpf_core_field_size(pk->arr) + 100 * bpf_core_field_offset(pk->arr[3]);
+}
+
+/* bpf_core_type_matches: libbpf's stricter relation (names of members and
+ * enumerators, int sizes and signedness...) */
+struct match_me {
+	int x;
+	long y;
+} __attribute__((preserve_access_index));
+
+SEC("socket")
+int type_matches(void *ctx)
+{
+	return bpf_core_type_matches(struct match_me) + 10 * bpf_core_type_matches(enum colors) +
+	       100 * bpf_core_type_matches(handler_t) + 1000 * bpf_core_type_matches(other_t) +
+	       10000 * bpf_core_type_matches(enum big) + 100000 * bpf_core_type_matches(struct pkt);
+}
+
+/* a 64-bit enumerator the target lacks: the poisoned LDDW (both halves) */
+SEC("?socket")
+long enum64_gone(void *ctx)
+{
+	return bpf_core_enum_value(enum big, BIG_GONE);
 }

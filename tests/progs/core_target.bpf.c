@@ -35,6 +35,14 @@ other_t g_other;
 pkt_ptr g_ptr;
 enum big g_big;
 
+/* other order, one more member: still matches */
+struct match_me {
+	long y;
+	char z;
+	int x;
+};
+struct match_me g_match;
+
 struct pkt g_pkt;
 enum colors g_color;
 

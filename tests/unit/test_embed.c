@@ -37,11 +37,35 @@ static const struct hive_ctx_layout layout = {"request_ctx", sizeof(struct reque
 
 static char vlog[4096];
 
+/* The application's helper prototypes (as examples/embed/embed_server.c). */
+static struct hive_env *proto_env;
+
+static int setup_protos(void **state)
+{
+	(void)state;
+	static const struct hive_helper_proto log_proto = {
+		.name = "log_request", .ret = HIVE_RET_INTEGER,
+		.args = {HIVE_ARG_PTR_TO_CTX, HIVE_ARG_PTR_TO_MEM, HIVE_ARG_CONST_SIZE}};
+	static const struct hive_helper_proto rate_proto = {
+		.name = "rate_limit_check", .ret = HIVE_RET_INTEGER, .args = {HIVE_ARG_SCALAR}};
+	if (hive_env_new(&proto_env) || hive_env_set_helper_proto(proto_env, REQ_FN_LOG_REQUEST, &log_proto) ||
+	    hive_env_set_helper_proto(proto_env, REQ_FN_RATE_LIMIT, &rate_proto))
+		return -1;
+	return 0;
+}
+
+static int teardown_protos(void **state)
+{
+	(void)state;
+	hive_env_free(proto_env);
+	return 0;
+}
+
 static int verify(const struct hive_insn *p, size_t n, const struct hive_verify_map *maps, size_t nmaps)
 {
 	vlog[0] = '\0';
-	HIVE_OPTS(hive_verify_opts, o, .prog_type = HIVE_PROG_SYSCALL, .ctx = &layout, .maps = maps, .nmaps = nmaps,
-		  .log_buf = vlog, .log_size = sizeof(vlog));
+	HIVE_OPTS(hive_verify_opts, o, .prog_type = HIVE_PROG_CUSTOM, .ctx = &layout, .maps = maps, .nmaps = nmaps,
+		  .log_buf = vlog, .log_size = sizeof(vlog), .env = proto_env);
 	return hive_verify(p, n, &o, NULL);
 }
 
@@ -97,13 +121,12 @@ static void test_layout(void **state)
 	assert_int_equal(verify(write_status, ARRAY_LEN(write_status), NULL, 0), 0);
 }
 
-/* The application's helpers: today by the id of a Linux helper with the
- * same prototype (examples/embed/request.h explains). When hive_verify
- * learns application prototypes, this test and request.h change together. */
+/* The application's helpers: ids of its own, prototypes declared with
+ * hive_env_set_helper_proto (examples/embed/request.h). */
 static void test_helpers(void **state)
 {
 	(void)state;
-	/* log_request(ctx, "log", 4) under skb_set_tunnel_opt's id */
+	/* log_request(ctx, "log", 4) */
 	struct hive_insn log_ok[] = {ST_MEM(ISA_W, 10, -8, 0x676f6c), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -8),
 				     MOV64_IMM(3, 4), CALL_HELPER(REQ_FN_LOG_REQUEST), MOV64_IMM(0, 0), EXIT()};
 	assert_int_equal(verify(log_ok, ARRAY_LEN(log_ok), NULL, 0), 0);
@@ -117,12 +140,19 @@ static void test_helpers(void **state)
 					   ALU64_IMM(ISA_ADD, 2, -8), MOV64_IMM(3, 16),
 					   CALL_HELPER(REQ_FN_LOG_REQUEST), MOV64_IMM(0, 0), EXIT()};
 	assert_int_equal(verify(log_too_long, ARRAY_LEN(log_too_long), NULL, 0), -EACCES);
-	/* rate_limit_check(client_ip) under send_signal's id */
+	/* rate_limit_check(client_ip): a number, never a pointer */
 	struct hive_insn rate[] = {LDX_MEM(ISA_W, 1, 1, 24), CALL_HELPER(REQ_FN_RATE_LIMIT), EXIT()};
 	assert_int_equal(verify(rate, ARRAY_LEN(rate), NULL, 0), 0);
-	/* an id of the application's own choosing: no way to declare it yet */
-	struct hive_insn own_id[] = {MOV64_IMM(1, 0), CALL_HELPER(1000), EXIT()};
-	assert_refused(own_id, "invalid func unknown#1000");
+	struct hive_insn rate_ptr[] = {CALL_HELPER(REQ_FN_RATE_LIMIT), EXIT()}; /* r1 = ctx */
+	assert_refused(rate_ptr, "R1 type=ctx expected=scalar");
+	/* an id nobody declared */
+	struct hive_insn own_id[] = {MOV64_IMM(1, 0), CALL_HELPER(REQ_FN_RATE_LIMIT + 1), EXIT()};
+	assert_refused(own_id, "invalid func unknown#1002");
+	/* without the prototypes the verifier knows neither */
+	struct hive_env *saved = proto_env;
+	proto_env = NULL;
+	assert_refused(rate, "invalid func unknown#1001");
+	proto_env = saved;
 }
 
 /* {===== one verified program, many threads */
@@ -297,5 +327,5 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_checked_unverified),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup_protos, teardown_protos);
 }

@@ -464,6 +464,29 @@ static void test_prog_lookup_checked(void **state)
 	hive_map_free(m);
 }
 
+/* get_func_ip and get_attach_cookie return what the hook put in the run
+ * options: r0 = func_ip + cookie * 3; callers that predate the fields get 0. */
+static void test_attach_point(void **state)
+{
+	(void)state;
+	const struct hive_insn p[] = {
+		MOV64_REG(6, 1), CALL_HELPER(173), MOV64_REG(7, 0), MOV64_REG(1, 6), CALL_HELPER(174),
+		ALU64_IMM(ISA_MUL, 0, 3), ALU64_REG(ISA_ADD, 0, 7), EXIT(),
+	};
+	for (int m = 0; m < 2; m++) {
+		HIVE_OPTS(hive_prog_opts, po, .env = g_env, .mode = m ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED);
+		struct hive_prog *prog;
+		assert_int_equal(hive_prog_load(p, ARRAY_LEN(p), &po, &prog), 0);
+		HIVE_OPTS(hive_run_opts, ro, .func_ip = 0x401000, .attach_cookie = 7);
+		assert_int_equal(hive_prog_run(prog, &ro), 0);
+		assert_int_equal(ro.retval, 0x401000 + 21);
+		ro.sz = offsetof(struct hive_run_opts, func_ip); /* an older caller */
+		assert_int_equal(hive_prog_run(prog, &ro), 0);
+		assert_int_equal(ro.retval, 0);
+		hive_prog_free(prog);
+	}
+}
+
 static void test_prog_bad_pointers(void **state)
 {
 	(void)state;
@@ -624,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_ringbuf_helpers_direct),
 		cmocka_unit_test(test_perf_event_output),
 		cmocka_unit_test(test_prog_lookup_checked),
+		cmocka_unit_test(test_attach_point),
 		cmocka_unit_test(test_prog_bad_pointers),
 		cmocka_unit_test(test_prog_ringbuf),
 		cmocka_unit_test(test_prog_threads_atomic),

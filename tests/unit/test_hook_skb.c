@@ -59,11 +59,13 @@ static void test_fields(void **state)
 		assert_int_equal(out.cb[0], 3 | 1 << 8 | 46 << 16);
 		assert_int_equal(out.wire_len, 46);
 	}
-	/* pkt_type from the destination: broadcast, multicast, ours (00:..) */
+	/* pkt_type from the destination: multicast, ours (00:..), another host;
+	 * ff:ff:ff:ff:ff:ff is multicast too, as loopback's broadcast address
+	 * is 00:.. (the kernel agrees: test_testrun_kernel, shape_meta) */
 	static const struct {
 		uint8_t first, rest;
 		uint32_t type;
-	} dests[] = {{0xff, 0xff, 1}, {0x01, 0x00, 2}, {0x00, 0x00, 0}, {0x02, 0x00, 3}};
+	} dests[] = {{0xff, 0xff, 2}, {0x01, 0x00, 2}, {0x00, 0x00, 0}, {0x02, 0x00, 3}};
 	const struct hive_insn pt[] = {LDX_MEM(ISA_W, 0, 1, SKB(pkt_type)), EXIT()};
 	for (size_t d = 0; d < ARRAY_LEN(dests); d++) {
 		in[0] = dests[d].first;
@@ -505,9 +507,9 @@ static void test_api_refusals(void **state)
 	o.sz = sizeof o;
 	o.prog_type = HIVE_PROG_UNSPEC;
 	assert_int_equal(hive_prog_test_run(p, &o), -EINVAL);
-	o.prog_type = HIVE_PROG_KPROBE;
+	o.prog_type = HIVE_PROG_CGROUP_SOCK;
 	assert_int_equal(hive_prog_test_run(p, &o), -EOPNOTSUPP);
-	assert_non_null(strstr(o.errmsg, "type 2"));
+	assert_non_null(strstr(o.errmsg, "type 9"));
 	o.prog_type = HIVE_PROG_SCHED_CLS;
 	o.data_in = NULL;
 	assert_int_equal(hive_prog_test_run(p, &o), -EFAULT);
@@ -527,6 +529,75 @@ static void test_api_refusals(void **state)
 /* Out of memory (STYLE.md 8): allocation N fails, once and from N on, for
  * N = 1, 2, ... until the test run completes; each failure is -ENOMEM and
  * leaks nothing (ASan). */
+/* Reshaping helpers without the kernel (test_testrun_kernel compares them
+ * with it): a packet grown past its page, a VLAN tag pushed into the
+ * packet and popped again, encapsulation refused twice, the LD_ABS view
+ * following the packet, and a socket filter stopped when it reshapes. */
+static void test_reshape(void **state)
+{
+	(void)state;
+	uint8_t in[60], out[8192];
+	ht_frame(in);
+	/* r0 = change_tail(skb, 5000, 0) << 32 | skb->len; byte 4999 of data_out is 0 */
+	const struct hive_insn tail[] = {
+		MOV64_REG(6, 1), MOV64_IMM(2, 5000), MOV64_IMM(3, 0), CALL_HELPER(BPF_FUNC_skb_change_tail),
+		LDX_MEM(ISA_W, 2, 6, SKB(len)), ALU64_IMM(ISA_LSH, 0, 32), ALU64_REG(ISA_OR, 0, 2),
+		LD_ABS(ISA_B, 4999), /* LD_ABS reads the grown packet (r0 clobbered: 0) */
+		LDX_MEM(ISA_W, 0, 6, SKB(len)), EXIT(),
+	};
+	/* push two tags (the first goes into the packet), pop one: r0 = vlan_tci << 16 | len */
+	const struct hive_insn vlan[] = {
+		MOV64_REG(6, 1), MOV64_IMM(2, 0x0081), MOV64_IMM(3, 7), CALL_HELPER(BPF_FUNC_skb_vlan_push),
+		MOV64_REG(1, 6), MOV64_IMM(2, 0xa888), MOV64_IMM(3, 9), CALL_HELPER(BPF_FUNC_skb_vlan_push),
+		MOV64_REG(1, 6), CALL_HELPER(BPF_FUNC_skb_vlan_pop),
+		LDX_MEM(ISA_W, 0, 6, SKB(vlan_tci)), ALU64_IMM(ISA_LSH, 0, 16),
+		LDX_MEM(ISA_W, 2, 6, SKB(len)), ALU64_REG(ISA_OR, 0, 2), EXIT(),
+	};
+	/* adjust_room(+20, MAC, ENCAP_L3_IPV4) twice: r0 = first | second << 16 */
+	const struct hive_insn room[] = {
+		MOV64_REG(6, 1), MOV64_IMM(2, 20), MOV64_IMM(3, BPF_ADJ_ROOM_MAC), MOV64_IMM(4, BPF_F_ADJ_ROOM_ENCAP_L3_IPV4),
+		CALL_HELPER(BPF_FUNC_skb_adjust_room), MOV64_REG(7, 0),
+		MOV64_REG(1, 6), MOV64_IMM(2, 20), MOV64_IMM(3, BPF_ADJ_ROOM_MAC), MOV64_IMM(4, BPF_F_ADJ_ROOM_ENCAP_L3_IPV4),
+		CALL_HELPER(BPF_FUNC_skb_adjust_room), ALU64_IMM(ISA_AND, 0, 0xffff), ALU64_IMM(ISA_LSH, 0, 16),
+		ALU64_REG(ISA_OR, 0, 7), EXIT(),
+	};
+	for (size_t w = 0; w < HT_NWAYS; w++) {
+		HIVE_OPTS(hive_test_run_opts, o, .prog_type = HIVE_PROG_SCHED_CLS, .data_in = in, .data_size_in = 60,
+			  .data_out = out, .data_size_out = sizeof out);
+		memset(out, 0xaa, sizeof out);
+		assert_int_equal(ht_run(tail, ARRAY_LEN(tail), &ht_ways[w], &o), 0);
+		assert_int_equal(o.retval, 5000);
+		assert_int_equal(o.data_size_out, 5000);
+		assert_memory_equal(out, in, 60);
+		assert_int_equal(out[4999], 0);
+
+		HIVE_OPTS(hive_test_run_opts, v, .prog_type = HIVE_PROG_SCHED_CLS, .data_in = in, .data_size_in = 60,
+			  .data_out = out, .data_size_out = sizeof out);
+		assert_int_equal(ht_run(vlan, ARRAY_LEN(vlan), &ht_ways[w], &v), 0);
+		/* the second push put the 802.1Q tag (TCI 7) into the packet; the
+		 * pop dropped the skb's 802.1ad tag (TCI 9) and, as the kernel's
+		 * skb_vlan_pop does, moved the packet's tag back into the skb */
+		assert_int_equal(v.retval, 7u << 16 | 60);
+		assert_int_equal(v.data_size_out, 60);
+		assert_memory_equal(out, in, 60);
+
+		HIVE_OPTS(hive_test_run_opts, r, .prog_type = HIVE_PROG_SCHED_CLS, .data_in = in, .data_size_in = 60,
+			  .data_out = out, .data_size_out = sizeof out);
+		assert_int_equal(ht_run(room, ARRAY_LEN(room), &ht_ways[w], &r), 0);
+		assert_int_equal(r.retval, (uint32_t)(-EALREADY & 0xffff) << 16);
+		assert_int_equal(r.data_size_out, 80);
+		assert_memory_equal(out, in, 14);       /* the MAC header stays in front */
+		assert_memory_equal(out + 34, in + 14, 46); /* 20 zeroed bytes before the old IP header */
+		for (int i = 14; i < 34; i++)
+			assert_int_equal(out[i], 0);
+	}
+	/* a socket filter may read but not reshape: the run stops, naming the helper */
+	const struct hive_insn sock[] = {MOV64_IMM(2, 100), MOV64_IMM(3, 0), CALL_HELPER(BPF_FUNC_skb_change_tail), EXIT()};
+	HIVE_OPTS(hive_test_run_opts, o, .prog_type = HIVE_PROG_SOCKET_FILTER, .data_in = in, .data_size_in = 60);
+	assert_int_equal(ht_run(sock, ARRAY_LEN(sock), &ht_ways[0], &o), -EINVAL);
+	assert_non_null(strstr(o.errmsg, "skb_change_tail"));
+}
+
 static void test_oom(void **state)
 {
 	(void)state;
@@ -571,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_raw_tp),
 		cmocka_unit_test(test_syscall),
 		cmocka_unit_test(test_api_refusals),
+		cmocka_unit_test(test_reshape),
 		cmocka_unit_test(test_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <linux/bpf.h>
 
 #include "../hooks/hook_test.h"
+#include "hooks/hooks.h"
 #include "insn_macros.h"
 
 #define CTX_DATA 0
@@ -303,7 +304,7 @@ static void test_refusals(void **state)
 	const struct hive_insn prog[] = {MOV64_IMM(0, 2), EXIT()};
 	struct hive_prog *p = ht_load(prog, ARRAY_LEN(prog), &ht_ways[0]);
 	assert_non_null(p);
-	static uint8_t in[4096];
+	static uint8_t in[73153];
 	ht_frame(in);
 	uint8_t out[16], cout[8];
 	struct xdp_md ctx;
@@ -317,10 +318,9 @@ static void test_refusals(void **state)
 		const char *msg;
 	} cases[] = {
 		{13, {0}, false, 0, -EINVAL, "less than an Ethernet header"},
-		{3521, {0}, false, 0, -EOPNOTSUPP, "multi-buffer"},
+		{73153, {0}, false, 0, -ENOMEM, "more than 17 fragments"},
 		{60, {.data_end = 60, .data_meta = 4}, true, 0, -EINVAL, "data_meta"},
 		{60, {.data_end = 61}, true, 0, -EINVAL, "past data_size_in"},
-		{60, {.data_end = 59}, true, 0, -EOPNOTSUPP, "multi-buffer"},
 		{60, {.data = 61, .data_end = 60}, true, 0, -EINVAL, "past data_end"},
 		{60, {.data = 6, .data_end = 60}, true, 0, -EINVAL, "multiple of 4"},
 		{300, {.data = 220, .data_end = 300}, true, 0, -EINVAL, "headroom"},
@@ -341,10 +341,35 @@ static void test_refusals(void **state)
 			fail_msg("case %zu: \"%s\" lacks \"%s\"", c, o.errmsg, cases[c].msg);
 	}
 	/* ctx_out without ctx_in: a zero context, data_end 0: all of the packet
-	 * would be fragments */
+	 * is in a fragment (as the kernel does: test_testrun_kernel) */
+	uint8_t whole[60];
 	HIVE_OPTS(hive_test_run_opts, a, .prog_type = HIVE_PROG_XDP, .data_in = in, .data_size_in = 60,
-		  .ctx_out = &ctx, .ctx_size_out = sizeof ctx);
-	assert_int_equal(hive_prog_test_run(p, &a), -EOPNOTSUPP);
+		  .ctx_out = &ctx, .ctx_size_out = sizeof ctx, .data_out = whole, .data_size_out = sizeof whole);
+	assert_int_equal(hive_prog_test_run(p, &a), 0);
+	assert_int_equal(ctx.data_end, 0);
+	assert_memory_equal(whole, in, 60);
+	/* past the 3520-byte linear part: fragments of a page, data_out whole */
+	static uint8_t jumbo_out[9000];
+	HIVE_OPTS(hive_test_run_opts, j, .prog_type = HIVE_PROG_XDP, .data_in = in, .data_size_in = 9000,
+		  .data_out = jumbo_out, .data_size_out = sizeof jumbo_out);
+	for (size_t i = 60; i < 9000; i++)
+		in[i] = (uint8_t)(i * 7);
+	assert_int_equal(hive_prog_test_run(p, &j), 0);
+	assert_int_equal(j.retval, 2);
+	assert_int_equal(j.data_size_out, 9000);
+	assert_memory_equal(jumbo_out, in, 9000);
+	/* every allocation of a multi-buffer run failing in turn: -ENOMEM, named */
+	for (unsigned long n = 1;; n++) {
+		hook_test_fail_alloc(n, false);
+		int err = hive_prog_test_run(p, &j);
+		unsigned long used = hook_test_fail_alloc(0, false);
+		if (n > used) {
+			assert_int_equal(err, 0);
+			break;
+		}
+		assert_int_equal(err, -ENOMEM);
+		assert_non_null(strstr(j.errmsg, "no "));
+	}
 	/* bytes past struct xdp_md: zero is fine, anything else -E2BIG */
 	ctx = (struct xdp_md){.data_end = 60};
 	memcpy(bigctx, &ctx, sizeof ctx);

@@ -13,6 +13,7 @@
 #include "hive/hive.h"
 #include "insn_macros.h"
 #include "jit/jit.h"
+#include "maps/map.h"
 
 static uint64_t h_twice(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, struct hive_run *r)
 {
@@ -279,6 +280,72 @@ static void test_alloc_failures(void **state)
 	hive_prog_free(prog);
 }
 
+/* A trusted program's lookup in a plain array is inlined (no call: the
+ * image holds the array's values address), with the helper's results: the
+ * element for keys below max_entries, NULL past them; elements of a
+ * power-of-two size (shift) and not (multiply). */
+static void test_inline_array_lookup(void **state)
+{
+	(void)state;
+	const struct hive_insn p[] = {
+		MOV64_REG(6, 1),
+		LDX_MEM(ISA_W, 2, 6, 0),
+		STX_MEM(ISA_W, 10, 2, -4),
+		INSN(ISA_LD | ISA_IMM | ISA_DW, 1, 1, 0, 0), INSN(0, 0, 0, 0, 0), /* r1 = map 0 */
+		MOV64_REG(2, 10),
+		ALU64_IMM(ISA_ADD, 2, -4),
+		CALL_HELPER(1),
+		JMP_IMM(ISA_JEQ, 0, 0, 2),
+		LDX_MEM(ISA_DW, 0, 0, 0),
+		EXIT(),
+		MOV64_IMM(0, -1),
+		EXIT(),
+	};
+	static const uint32_t vsizes[] = {8, 20};
+	for (size_t v = 0; v < ARRAY_LEN(vsizes); v++) {
+		struct hive_map *m;
+		assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, NULL, 4, vsizes[v], 5, NULL, &m), 0);
+		for (uint32_t k = 0; k < 5; k++) {
+			uint8_t val[20] = {0};
+			uint64_t x = 0x1111111111111111ull * (k + 1);
+			memcpy(val, &x, 8);
+			assert_int_equal(hive_map_update(m, &k, val, HIVE_ANY), 0);
+		}
+		struct hive_env *env;
+		assert_int_equal(hive_env_new(&env), 0);
+		assert_int_equal(hive_helpers_install(env, NULL), 0);
+		struct hive_map *maps[1] = {m};
+		struct hive_prog *prog[2];
+		for (int mode = 0; mode < 2; mode++) {
+			HIVE_OPTS(hive_prog_opts, po, .env = env, .mode = mode ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED,
+				  .maps = maps, .nmaps = 1);
+			assert_int_equal(hive_prog_load(p, ARRAY_LEN(p), &po, &prog[mode]), 0);
+			assert_int_equal(hive_prog_jit(prog[mode], NULL), 0);
+			size_t size;
+			const uint8_t *code = jit_image_code(prog[mode]->jit, &size);
+			uint64_t values = (uintptr_t)m->array_values;
+			/* inlined in trusted mode only (checked runs keep the helper's checks) */
+			assert_int_equal(contains(code, size, &values, 8), mode == 1);
+		}
+		static const uint32_t keys[] = {0, 1, 4, 5, 6, 0x80000000u, 0xffffffffu};
+		for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+			uint8_t mem[16] = {0};
+			memcpy(mem, &keys[i], 4);
+			uint64_t want = keys[i] < 5 ? 0x1111111111111111ull * (keys[i] + 1) : (uint64_t)-1;
+			for (int mode = 0; mode < 2; mode++)
+				for (int jit = 0; jit < 2; jit++) {
+					HIVE_OPTS(hive_run_opts, ro, .mem = mem, .mem_size = sizeof mem, .use_jit = jit);
+					assert_int_equal(hive_prog_run(prog[mode], &ro), 0);
+					assert_int_equal(ro.retval, want);
+				}
+		}
+		hive_prog_free(prog[0]);
+		hive_prog_free(prog[1]);
+		hive_env_free(env);
+		hive_map_free(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_w_xor_x),
 		cmocka_unit_test(test_opts_and_api),
 		cmocka_unit_test(test_alloc_failures),
+		cmocka_unit_test(test_inline_array_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -329,6 +329,129 @@ static void test_bytes(void **state)
 	EXPECT(-1, LD_IMM64(8, 0x12ffffffffull), MOVSX(ISA_ALU64, 0, 8, 32), EXIT());
 }
 
+/* The machine code of @insns (trusted), copied into @code; its length. */
+static size_t jit_code_of(const struct hive_insn *insns, size_t cnt, uint8_t *code, size_t cap)
+{
+	HIVE_OPTS(hive_prog_opts, po, .mode = HIVE_EXEC_TRUSTED);
+	struct hive_prog *prog;
+	assert_int_equal(hive_prog_load(insns, cnt, &po, &prog), 0);
+	assert_int_equal(hive_prog_jit(prog, NULL), 0);
+	size_t n;
+	const uint8_t *p = jit_image_code(prog->jit, &n);
+	assert_true(n <= cap);
+	memcpy(code, p, n);
+	hive_prog_free(prog);
+	return n;
+}
+
+/* Does @code hold the two bytes @a @b followed by a register-form ModRM? */
+static bool has_rr(const uint8_t *code, size_t n, uint8_t a, uint8_t b)
+{
+	for (size_t i = 0; i + 2 < n; i++)
+		if (code[i] == a && code[i + 1] == b && code[i + 2] >= 0xc0)
+			return true;
+	return false;
+}
+
+/* The remainder as clang writes it (t = a; t /= b; t *= b; r = a; r -= t)
+ * becomes one div: every register arrangement the rewrite takes or must
+ * leave alone, 32 and 64 bit, by a register and by a constant. */
+static void test_remainder(void **state)
+{
+	(void)state;
+	static const uint64_t as[] = {0, 1, 7, 100, 0xffffffffull, 0x123456789ull, (uint64_t)-1};
+	static const int32_t bs[] = {0, 1, 3, 8, 0x10000, -1, INT32_MIN};
+	static const int regs[][4] = {/* t, a, r, b */
+		{5, 1, 4, 4}, {5, 1, 4, 2}, {0, 3, 6, 7}, {3, 0, 2, 1}, {6, 7, 0, 3}, {2, 1, 3, 1},
+		{9, 8, 7, 9}, {4, 4, 5, 1}, {4, 1, 1, 2}, {4, 1, 4, 2}, {1, 2, 3, 0}, {0, 1, 2, 3},
+	};
+	for (int w = 0; w < 2; w++)
+		for (size_t ri = 0; ri < ARRAY_LEN(regs); ri++)
+			for (size_t ai = 0; ai < ARRAY_LEN(as); ai++)
+				for (size_t bi = 0; bi < ARRAY_LEN(bs); bi++)
+					for (int kform = 0; kform < 2; kform++) {
+						uint8_t c = w ? ISA_ALU64 : ISA_ALU;
+						int t = regs[ri][0], a = regs[ri][1], r = regs[ri][2], b = regs[ri][3];
+						const struct hive_insn p[] = {
+							MOV64_IMM(0, 11), MOV64_IMM(1, 12), MOV64_IMM(2, 13), MOV64_IMM(3, 14),
+							MOV64_IMM(4, 15), MOV64_IMM(5, 16), MOV64_IMM(6, 17), MOV64_IMM(7, 18),
+							MOV64_IMM(8, 19), MOV64_IMM(9, 20), LD_IMM64(a, as[ai]),
+							MOV64_IMM(b == a ? 9 : b, bs[bi]),
+							INSN(c | ISA_MOV | ISA_X, t, a, 0, 0),
+							INSN(c | ISA_DIV | (kform ? ISA_K : ISA_X), t, kform ? 0 : b, 0, kform ? bs[bi] : 0),
+							INSN(c | ISA_MUL | (kform ? ISA_K : ISA_X), t, kform ? 0 : b, 0, kform ? bs[bi] : 0),
+							INSN(c | ISA_MOV | ISA_X, r, a, 0, 0),
+							INSN(c | ISA_SUB | ISA_X, r, t, 0, 0),
+							MOV64_REG(0, r), ALU64_IMM(ISA_LSH, 0, 1), ALU64_REG(ISA_XOR, 0, t), EXIT(),
+						};
+						struct result res = both(p, ARRAY_LEN(p), TRUSTED);
+						assert_int_equal(res.err, 0);
+						res = both(p, ARRAY_LEN(p), CHECKED);
+						assert_int_equal(res.err, 0);
+					}
+	/* primes' inner loop: the multiply is gone */
+	const struct hive_insn p[] = {
+		MOV64_IMM(1, 1000), MOV64_IMM(4, 7), MOV32_IMM(0, 0),
+		ALU32_REG(ISA_MOV, 5, 1), ALU32_REG(ISA_DIV, 5, 4), ALU32_REG(ISA_MUL, 5, 4), ALU32_REG(ISA_MOV, 4, 1),
+		ALU32_REG(ISA_SUB, 4, 5), ALU64_REG(ISA_MOV, 0, 4), EXIT(),
+	};
+	EXPECT(1000 % 7, MOV64_IMM(1, 1000), MOV64_IMM(4, 7), MOV32_IMM(0, 0), ALU32_REG(ISA_MOV, 5, 1),
+	       ALU32_REG(ISA_DIV, 5, 4), ALU32_REG(ISA_MUL, 5, 4), ALU32_REG(ISA_MOV, 4, 1), ALU32_REG(ISA_SUB, 4, 5),
+	       ALU64_REG(ISA_MOV, 0, 4), EXIT());
+	uint8_t code[4096];
+	size_t n = jit_code_of(p, ARRAY_LEN(p), code, sizeof(code));
+	assert_false(has_rr(code, n, 0x0f, 0xaf)); /* no imul r, r/m */
+}
+
+/* What the JIT knows about a loaded value: a 16-bit load then be16 is a
+ * load and a rotate, with no zero-extension after it; le16/le32 of a
+ * narrow load are nothing.  And a constant set twice is set once. */
+static void test_known_bits(void **state)
+{
+	(void)state;
+	uint8_t mem[64];
+	for (unsigned i = 0; i < sizeof(mem); i++)
+		mem[i] = (uint8_t)(i * 37 + 11);
+	uint16_t h;
+	memcpy(&h, mem + 12, 2);
+	const struct hive_insn be[] = {
+		LDX_MEM(ISA_H, 0, 1, 12), END(ISA_ALU | ISA_X, 0, 16), LDX_MEM(ISA_B, 2, 1, 3),
+		END(ISA_ALU | ISA_K, 2, 16), LDX_MEM(ISA_H, 3, 1, 5), END(ISA_ALU | ISA_K, 3, 32),
+		ALU64_REG(ISA_ADD, 0, 2), ALU64_REG(ISA_ADD, 0, 3), EXIT(),
+	};
+	struct result r = both(be, ARRAY_LEN(be), TRUSTED);
+	assert_int_equal(r.err, 0);
+	uint16_t h5;
+	memcpy(&h5, mem + 5, 2);
+	assert_int_equal(r.r0, (uint64_t)(uint16_t)(h << 8 | h >> 8) + mem[3] + h5);
+	uint8_t code[4096];
+	size_t n = jit_code_of(be, ARRAY_LEN(be), code, sizeof(code));
+	assert_false(has_rr(code, n, 0x0f, 0xb7)); /* no movzwl r, r */
+	/* not after a join: the jump target forgets what was known */
+	EXPECT(0x3412, LD_IMM64(0, 0xabcd1234), MOV64_IMM(2, 1), JMP_IMM(ISA_JEQ, 2, 1, 1),
+	       LDX_MEM(ISA_H, 0, 1, 0), END(ISA_ALU | ISA_X, 0, 16), EXIT());
+	/* a constant set again after a branch that falls through */
+	EXPECT(5, MOV64_IMM(0, 5), MOV64_IMM(2, 1), JMP_IMM(ISA_JEQ, 2, 7, 1), MOV64_IMM(0, 5), EXIT());
+	EXPECT(6, MOV64_IMM(0, 5), MOV64_IMM(2, 1), JMP_IMM(ISA_JEQ, 2, 7, 1), MOV64_IMM(0, 6), EXIT());
+	EXPECT(5, MOV64_IMM(0, 5), MOV64_IMM(2, 7), JMP_IMM(ISA_JEQ, 2, 7, 1), MOV64_IMM(0, 6), EXIT());
+	EXPECT(5, MOV64_IMM(0, 6), MOV64_IMM(2, 7), JMP_IMM(ISA_JEQ, 2, 7, 1), MOV64_IMM(0, 6),
+	       MOV64_IMM(0, 5), EXIT());
+	/* a div may leave rax/rdx (r0/r3) clobbered when they are set next:
+	 * then they are set, even to the value they held before the div */
+	EXPECT(5, MOV64_IMM(3, 5), MOV64_IMM(4, 1000), SMODK(ISA_ALU, 4, -37), MOV64_IMM(3, 5), MOV64_REG(0, 3),
+	       EXIT());
+	EXPECT(7 + 1000 / 3, MOV64_IMM(0, 7), MOV64_IMM(4, 1000), MOV64_IMM(6, 3), ALU64_REG(ISA_DIV, 4, 6),
+	       MOV64_IMM(0, 7), ALU64_REG(ISA_ADD, 0, 4), EXIT());
+	EXPECT(9 + 1000 % 3, MOV64_IMM(3, 9), MOV64_IMM(4, 1000), MOV64_IMM(6, 3), ALU64_REG(ISA_MOD, 4, 6),
+	       MOV64_IMM(3, 9), ALU64_REG(ISA_ADD, 3, 4), MOV64_REG(0, 3), EXIT());
+	EXPECT(0xffffffff, MOV64_IMM(0, -1), MOV32_IMM(0, -1), EXIT());
+	EXPECT(-1, MOV32_IMM(0, -1), MOV64_IMM(0, -1), EXIT());
+	const struct hive_insn twice[] = {MOV64_IMM(0, 5), MOV64_IMM(2, 1), MOV64_IMM(0, 5), EXIT()};
+	const struct hive_insn once[] = {MOV64_IMM(0, 5), MOV64_IMM(2, 1), EXIT()};
+	assert_int_equal(jit_code_of(twice, ARRAY_LEN(twice), code, sizeof(code)),
+			 jit_code_of(once, ARRAY_LEN(once), code, sizeof(code)));
+}
+
 static void test_memory(void **state)
 {
 	(void)state;
@@ -571,6 +694,8 @@ int main(void)
 		cmocka_unit_test(test_div_mod),
 		cmocka_unit_test(test_lea_fusion),
 		cmocka_unit_test(test_bytes),
+		cmocka_unit_test(test_remainder),
+		cmocka_unit_test(test_known_bits),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_atomics),
 		cmocka_unit_test(test_jumps_and_loops),

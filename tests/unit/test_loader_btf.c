@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zlib.h>
+
 #include "hive/hive.h"
 #include "loader/loader.h"
 #include "loader_corpus.h"
@@ -395,6 +399,163 @@ static void test_kconfig_values(void **state)
 	}
 }
 
+/* {===== the kernel's own config (libbpf reads it when the opts leave an
+ * extern unset) */
+
+static char kc_gz[256], kc_txt[256], kc_bad[256], kc_part[256];
+
+static void write_gz(const char *path, const char *text)
+{
+	gzFile f = gzopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(gzwrite(f, text, (unsigned)strlen(text)), (int)strlen(text));
+	assert_int_equal(gzclose(f), Z_OK);
+}
+
+static int open_kcfg_path(const char *kconfig, const char *path, struct hive_object **obj)
+{
+	*obj = NULL;
+	HIVE_OPTS(hive_object_open_opts, o, .log_buf = logbuf, .log_size = sizeof(logbuf), .kconfig = kconfig,
+		  .kconfig_path = path);
+	return hive_object_open_file(corpus_obj("kconfig", 2, true), &o, obj);
+}
+
+static void kcfg_values(struct hive_object *obj, int32_t *num, uint32_t *tri, uint8_t *b, uint8_t *small, char host[16])
+{
+	size_t sz;
+	const uint8_t *v = hive_object_map_initial_value(hive_object_find_map(obj, ".kconfig"), &sz);
+	assert_int_equal(sz, 26); /* NUM@0 TRI@4 BOOL@8 SMALL@9 HOSTNAME@10 */
+	memcpy(num, v, 4);
+	memcpy(tri, v + 4, 4);
+	*b = v[8];
+	*small = v[9];
+	memcpy(host, v + 10, 16);
+}
+
+static void test_kconfig_file(void **state)
+{
+	(void)state;
+	if (!corpus_clang(1)) {
+		printf("HIVE-SKIP: no clang to build tests/progs\n");
+		skip();
+	}
+	snprintf(kc_gz, sizeof(kc_gz), "%s/kcfg_%d.gz", HIVE_BINARY_DIR, (int)getpid());
+	snprintf(kc_txt, sizeof(kc_txt), "%s/kcfg_%d.txt", HIVE_BINARY_DIR, (int)getpid());
+	snprintf(kc_bad, sizeof(kc_bad), "%s/kcfg_%d_bad.gz", HIVE_BINARY_DIR, (int)getpid());
+	snprintf(kc_part, sizeof(kc_part), "%s/kcfg_%d_part.gz", HIVE_BINARY_DIR, (int)getpid());
+	const char *cfg = "#\n# Automatically generated file; DO NOT EDIT.\n#\nCONFIG_DEFAULT_HOSTNAME=\"gzhost\"\n"
+			  "CONFIG_TRI=m\nCONFIG_NUM=77\nCONFIG_BOOL=y\n# CONFIG_SMALL is not set\n";
+	write_gz(kc_gz, cfg);
+	FILE *f = fopen(kc_txt, "w");
+	assert_non_null(f);
+	fputs(cfg, f);
+	fclose(f);
+	write_gz(kc_bad, "CONFIG_NUM=seventy\nCONFIG_BOOL=y\n");
+	write_gz(kc_part, "CONFIG_BOOL=y\nCONFIG_TRI=y\n");
+
+	struct hive_object *obj;
+	int32_t num;
+	uint32_t tri;
+	uint8_t b, small;
+	char host[16];
+	/* every value from the gzip file; "is not set" leaves the weak one 0 */
+	if (open_kcfg_path(NULL, kc_gz, &obj))
+		fail_msg("open: %s", logbuf);
+	kcfg_values(obj, &num, &tri, &b, &small, host);
+	assert_int_equal(num, 77);
+	assert_int_equal(tri, 2);
+	assert_int_equal(b, 1);
+	assert_int_equal(small, 0);
+	assert_string_equal(host, "gzhost");
+	hive_object_close(obj);
+	/* a plain-text file the same */
+	assert_int_equal(open_kcfg_path(NULL, kc_txt, &obj), 0);
+	kcfg_values(obj, &num, &tri, &b, &small, host);
+	assert_int_equal(num, 77);
+	assert_string_equal(host, "gzhost");
+	hive_object_close(obj);
+	/* the opts' text wins; the file fills in the rest */
+	assert_int_equal(open_kcfg_path("CONFIG_NUM=5\nCONFIG_SMALL=9\n", kc_gz, &obj), 0);
+	kcfg_values(obj, &num, &tri, &b, &small, host);
+	assert_int_equal(num, 5);
+	assert_int_equal(small, 9);
+	assert_int_equal(tri, 2);
+	assert_string_equal(host, "gzhost");
+	hive_object_close(obj);
+	/* a strong extern in neither: refused at load, naming the file */
+	assert_int_equal(open_kcfg_path(NULL, kc_part, &obj), 0);
+	char lb[512];
+	HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb));
+	assert_int_equal(hive_object_load(obj, &lo), -ENOENT);
+	assert_non_null(strstr(lb, "no value"));
+	assert_non_null(strstr(lb, kc_part));
+	hive_object_close(obj);
+	/* a bad value in the file names the extern and the file */
+	assert_int_equal(open_kcfg_path(NULL, kc_bad, &obj), -EINVAL);
+	assert_non_null(strstr(logbuf, "CONFIG_NUM"));
+	assert_non_null(strstr(logbuf, kc_bad));
+	/* a config path that does not exist */
+	assert_int_equal(open_kcfg_path(NULL, "/nonexistent/config.gz", &obj), -ENOENT);
+	assert_non_null(strstr(logbuf, "/nonexistent/config.gz"));
+	/* all values in the opts: the file is not even read */
+	assert_int_equal(open_kcfg_path("CONFIG_DEFAULT_HOSTNAME=\"x\"\nCONFIG_TRI=n\nCONFIG_NUM=1\nCONFIG_BOOL=n\n"
+					"CONFIG_SMALL=1\n", "/nonexistent/config.gz", &obj),
+			 0);
+	hive_object_close(obj);
+	unlink(kc_gz);
+	unlink(kc_txt);
+	unlink(kc_bad);
+	unlink(kc_part);
+}
+
+/* No kconfig and no path: the running kernel's config, as libbpf finds it. */
+static void test_kconfig_running_kernel(void **state)
+{
+	(void)state;
+	struct utsname u;
+	char boot[300];
+	assert_int_equal(uname(&u), 0);
+	snprintf(boot, sizeof(boot), "/boot/config-%s", u.release);
+	const char *src = access(boot, R_OK) == 0 ? boot : access("/proc/config.gz", R_OK) == 0 ? "/proc/config.gz" : NULL;
+	if (!corpus_clang(1) || !src) {
+		printf("HIVE-SKIP: no clang, or no /boot/config-%s nor /proc/config.gz\n", u.release);
+		skip();
+	}
+	/* what the file says, read here independently */
+	gzFile f = gzopen(src, "rb");
+	assert_non_null(f);
+	char line[512];
+	long hz = -1;
+	int bpf_syscall = 0;
+	while (gzgets(f, line, sizeof(line))) {
+		if (strncmp(line, "CONFIG_HZ=", 10) == 0)
+			hz = strtol(line + 10, NULL, 10);
+		if (strcmp(line, "CONFIG_BPF_SYSCALL=y\n") == 0)
+			bpf_syscall = 1;
+	}
+	gzclose(f);
+	struct hive_object *obj = NULL;
+	HIVE_OPTS(hive_object_open_opts, o, .log_buf = logbuf, .log_size = sizeof(logbuf));
+	if (hive_object_open_file(corpus_obj("trace_ringbuf", 2, true), &o, &obj))
+		fail_msg("open: %s", logbuf);
+	size_t sz;
+	const uint8_t *v = hive_object_map_initial_value(hive_object_find_map(obj, ".kconfig"), &sz);
+	/* by alignment, size, name: CONFIG_HZ@0, LINUX_KERNEL_VERSION@4, CONFIG_BPF_SYSCALL@8 */
+	assert_int_equal(sz, 9);
+	uint32_t got_hz, kver;
+	memcpy(&got_hz, v, 4);
+	memcpy(&kver, v + 4, 4);
+	assert_int_equal(got_hz, hz < 0 ? 0 : hz);
+	assert_int_equal(v[8], bpf_syscall);
+	unsigned a = 0, b = 0, c = 0;
+	sscanf(u.release, "%u.%u.%u", &a, &b, &c);
+	assert_int_equal(kver, a << 16 | b << 8 | (c > 255 ? 255 : c));
+	printf("kconfig from %s: CONFIG_HZ=%u CONFIG_BPF_SYSCALL=%u LINUX_KERNEL_VERSION=0x%x\n", src, got_hz, v[8], kver);
+	hive_object_close(obj);
+}
+
+/* }===== */
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +565,8 @@ int main(void)
 		cmocka_unit_test(test_sec_defs),
 		cmocka_unit_test(test_legacy_maps),
 		cmocka_unit_test(test_kconfig_values),
+		cmocka_unit_test(test_kconfig_file),
+		cmocka_unit_test(test_kconfig_running_kernel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,7 +65,7 @@ static void test_core_against_custom_btf(void **state)
 		char target[1200];
 		snprintf(target, sizeof(target), "%s", corpus_obj("core_target", cpu, true));
 		struct hive_object *obj = open_core(cpu, target);
-		HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb), .mode = HIVE_EXEC_TRUSTED);
+		HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb), .unverified = true /* raw-run programs: r1 is any memory */);
 		if (hive_object_load(obj, &lo))
 			fail_msg("load: %s", lb);
 		struct pkt_target t;
@@ -87,6 +87,10 @@ static void test_core_against_custom_btf(void **state)
 		assert_int_equal(run(obj, "type_ids", &t, sizeof(t)), 1);
 		assert_int_equal(run(obj, "more_types", &t, sizeof(t)), 1 + 0 + 100 + 1000);
 		assert_int_equal(run(obj, "enum64_value", &t, sizeof(t)), 0x300000000ULL);
+		/* match_me and handler_t match; colors lacks PURPLE, big lacks
+		 * BIG_GONE, other_t has two parameters, pkt's nested moved into
+		 * a union */
+		assert_int_equal(run(obj, "type_matches", &t, sizeof(t)), 1 + 100);
 		assert_int_equal(run(obj, "array_info", &t, sizeof(t)),
 				 sizeof(t.arr) + 100 * (offsetof(struct pkt_target, arr) + 3 * sizeof(int)));
 		/* the missing field's load was poisoned as libbpf does */
@@ -107,7 +111,7 @@ static void test_core_errors(void **state)
 		printf("HIVE-SKIP: no clang to build tests/progs\n");
 		skip();
 	}
-	HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb), .mode = HIVE_EXEC_TRUSTED);
+	HIVE_OPTS(hive_object_load_opts, lo, .log_buf = lb, .log_size = sizeof(lb), .unverified = true /* raw-run programs: r1 is any memory */);
 	/* no such target */
 	struct hive_object *obj = open_core(2, "/nonexistent/vmlinux");
 	assert_int_equal(hive_object_load(obj, &lo), -ENOENT);

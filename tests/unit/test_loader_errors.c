@@ -391,7 +391,7 @@ static void test_load_alloc_failures(void **state)
 				struct hive_object *obj = NULL;
 				HIVE_OPTS(hive_object_open_opts, o, .btf_custom_path = target);
 				assert_int_equal(hive_object_open_file(objs[k], &o, &obj), 0);
-				HIVE_OPTS(hive_object_load_opts, lo, .mode = HIVE_EXEC_TRUSTED);
+				HIVE_OPTS(hive_object_load_opts, lo, .unverified = k == 0 /* core: raw-run programs */);
 				ldr_test_fail_alloc(nth, sticky);
 				int err = hive_object_load(obj, &lo);
 				unsigned long made = ldr_test_fail_alloc(0, false);

@@ -5,6 +5,7 @@
  * order must match too. Skips when bpf() is not permitted. */
 #include <errno.h>
 #include <linux/bpf.h>
+#include <linux/perf_event.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,7 +98,8 @@ static void test_create_grid(void **state)
 					 BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH,
 					 BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_QUEUE,
 					 BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_BLOOM_FILTER,
-					 BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY};
+					 BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+					 BPF_MAP_TYPE_USER_RINGBUF};
 	static const uint32_t kss[] = {0, 1, 3, 4, 5, 8, 260, 261, 512, 513};
 	static const uint32_t vss[] = {0, 1, 4, 8, 32768, 32769};
 	static const uint32_t maxs[] = {0, 1, 3, 4096, 8192};
@@ -312,7 +314,8 @@ static void run_sequence(const struct cfg *c, unsigned steps, uint64_t seed)
 	bool keyless = c->ks == 0;
 	for (unsigned step = 0; step < steps; step++) {
 		make_key(c, key, rnd(c->key_space));
-		const void *kp = keyless ? NULL : key;
+		/* keyless maps: now and then a key anyway (-EINVAL) */
+		const void *kp = keyless ? (rnd(16) == 0 ? key : NULL) : key;
 		int op = (int)rnd(10), kerr, herr;
 		uint64_t flags;
 		memset(kv, 0xaa, vs);
@@ -468,17 +471,217 @@ static void test_seq_ringbuf_user_ops(void **state)
 {
 	(void)state;
 	NEED_BPF();
-	int fd = k_create(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096, 0, 0, NULL);
+	static const uint32_t types[] = {BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF};
+	for (int t = 0; t < 2; t++) {
+		int fd = k_create(types[t], 0, 0, 4096, 0, 0, NULL);
+		assert_true(fd >= 0);
+		struct hive_map *m;
+		assert_int_equal(hive_map_create((enum hive_map_type)types[t], NULL, 0, 0, 4096, NULL, &m), 0);
+		rng_state = 0x7b7b + (uint64_t)t;
+		for (int step = 0; step < 200; step++) {
+			uint8_t k[8] = {0}, v[8] = {0};
+			const void *kp = rnd(2) ? NULL : k;
+			uint64_t flags = rnd(4);
+			int kerr, herr, op = (int)rnd(5);
+			switch (op) {
+			case 0:
+				kerr = k_elem(BPF_MAP_LOOKUP_ELEM, fd, kp, v, flags & 4);
+				herr = hive_map_lookup_flags(m, kp, v, flags & 4);
+				break;
+			case 1:
+				kerr = k_elem(BPF_MAP_UPDATE_ELEM, fd, kp, v, flags);
+				herr = hive_map_update(m, kp, v, flags);
+				break;
+			case 2:
+				kerr = k_elem(BPF_MAP_DELETE_ELEM, fd, kp, NULL, 0);
+				herr = hive_map_delete(m, kp);
+				break;
+			case 3:
+				kerr = k_elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd, kp, v, 0);
+				herr = hive_map_lookup_and_delete(m, kp, v);
+				break;
+			default:
+				kerr = k_elem(BPF_MAP_GET_NEXT_KEY, fd, kp, k, 0);
+				herr = hive_map_get_next_key(m, kp, k);
+				break;
+			}
+			if (kerr != herr)
+				fail_msg("type %u step %d (op %d key %s flags %llu): kernel %d hive %d", types[t], step, op, kp ? "set" : "NULL", (unsigned long long)flags, kerr, herr);
+		}
+		close(fd);
+		hive_map_free(m);
+	}
+}
+
+/* PROG_ARRAY: random updates, deletes, get_next_key; the kernel stores
+ * program fds, hive programs (hive_prog_array_set): after each step every
+ * slot holds the same program on both sides (the kernel's lookup gives a
+ * program id). */
+static int k_prog_ret(int ret)
+{
+	struct bpf_insn p[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = ret},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insns = (uint64_t)(uintptr_t)p;
+	a.insn_cnt = 2;
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	return sys_bpf(BPF_PROG_LOAD, &a);
+}
+
+static uint32_t k_prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	memset(&info, 0, sizeof info);
+	a.info.bpf_fd = (uint32_t)fd;
+	a.info.info_len = sizeof info;
+	a.info.info = (uint64_t)(uintptr_t)&info;
+	assert_int_equal(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a), 0);
+	return info.id;
+}
+
+static void test_seq_prog_array(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	enum { NPROG = 3, MAX = 5 };
+	int kp[NPROG];
+	uint32_t kid[NPROG];
+	struct hive_prog *hp[NPROG];
+	for (int i = 0; i < NPROG; i++) {
+		kp[i] = k_prog_ret(i);
+		assert_true(kp[i] >= 0);
+		kid[i] = k_prog_id(kp[i]);
+		struct hive_insn p[] = {
+			{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = i},
+			{.code = BPF_JMP | BPF_EXIT},
+		};
+		assert_int_equal(hive_prog_load(p, 2, NULL, &hp[i]), 0);
+	}
+	int fd = k_create(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, MAX, 0, 0, NULL);
 	assert_true(fd >= 0);
 	struct hive_map *m;
-	assert_int_equal(hive_map_create(HIVE_MAP_RINGBUF, NULL, 0, 0, 4096, NULL, &m), 0);
-	uint8_t k[8] = {0}, v[8] = {0};
-	assert_int_equal(k_elem(BPF_MAP_LOOKUP_ELEM, fd, NULL, v, 0), hive_map_lookup(m, NULL, v));
-	assert_int_equal(k_elem(BPF_MAP_UPDATE_ELEM, fd, NULL, v, 0), hive_map_update(m, NULL, v, 0));
-	assert_int_equal(k_elem(BPF_MAP_DELETE_ELEM, fd, NULL, NULL, 0), hive_map_delete(m, NULL));
-	assert_int_equal(k_elem(BPF_MAP_GET_NEXT_KEY, fd, NULL, k, 0), hive_map_get_next_key(m, NULL, k));
+	assert_int_equal(hive_map_create(HIVE_MAP_PROG_ARRAY, NULL, 4, 4, MAX, NULL, &m), 0);
+	rng_state = 0x9a9a;
+	for (int step = 0; step < 1500; step++) {
+		uint32_t key = rnd(MAX + 2), which = rnd(NPROG), nk1 = 0, nk2 = 0;
+		int kerr, herr;
+		switch (rnd(4)) {
+		case 0: case 1:
+			kerr = k_elem(BPF_MAP_UPDATE_ELEM, fd, &key, &(uint32_t){(uint32_t)kp[which]}, 0);
+			herr = hive_prog_array_set(m, key, hp[which]);
+			break;
+		case 2:
+			kerr = k_elem(BPF_MAP_DELETE_ELEM, fd, &key, NULL, 0);
+			herr = hive_map_delete(m, &key);
+			break;
+		default: {
+			const void *from = rnd(4) ? &key : NULL;
+			kerr = k_elem(BPF_MAP_GET_NEXT_KEY, fd, from, &nk1, 0);
+			herr = hive_map_get_next_key(m, from, &nk2);
+			if (!kerr)
+				assert_int_equal(nk1, nk2);
+			break;
+		}
+		}
+		if (kerr != herr)
+			fail_msg("step %d key %u: kernel %d hive %d", step, key, kerr, herr);
+		for (uint32_t slot = 0; slot < MAX; slot++) {
+			uint32_t id = 0;
+			int k = k_elem(BPF_MAP_LOOKUP_ELEM, fd, &slot, &id, 0);
+			const struct hive_prog *h = map_prog_array_get(m, slot);
+			if (k == -ENOENT) {
+				assert_null(h);
+				continue;
+			}
+			assert_int_equal(k, 0);
+			int ki = -1, hi = -1;
+			for (int i = 0; i < NPROG; i++) {
+				ki = kid[i] == id ? i : ki;
+				hi = hp[i] == h ? i : hi;
+			}
+			assert_true(ki >= 0);
+			assert_int_equal(ki, hi);
+		}
+	}
 	close(fd);
 	hive_map_free(m);
+	for (int i = 0; i < NPROG; i++) {
+		close(kp[i]);
+		hive_prog_free(hp[i]);
+	}
+}
+
+/* PERF_EVENT_ARRAY: the kernel's slots hold perf events (BPF_OUTPUT
+ * software events here), hive's ring buffers (by map id): updates, deletes,
+ * lookups and get_next_key give the same return codes. */
+static int k_perf_output_event(void)
+{
+	struct perf_event_attr pa;
+	memset(&pa, 0, sizeof pa);
+	pa.type = PERF_TYPE_SOFTWARE;
+	pa.size = sizeof pa;
+	pa.config = PERF_COUNT_SW_BPF_OUTPUT;
+	pa.sample_type = PERF_SAMPLE_RAW;
+	long fd = syscall(__NR_perf_event_open, &pa, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static void test_seq_perf_event_array(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	int pfd = k_perf_output_event();
+	if (pfd < 0) {
+		printf("HIVE-SKIP: perf_event_open: %s\n", strerror(-pfd));
+		skip();
+	}
+	enum { MAX = 4 };
+	int fd = k_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, MAX, 0, 0, NULL);
+	assert_true(fd >= 0);
+	struct hive_map *m, *rb;
+	assert_int_equal(hive_map_create(HIVE_MAP_PERF_EVENT_ARRAY, NULL, 4, 4, MAX, NULL, &m), 0);
+	assert_int_equal(hive_map_create(HIVE_MAP_RINGBUF, NULL, 0, 0, 4096, NULL, &rb), 0);
+	rng_state = 0xfefe;
+	for (int step = 0; step < 1000; step++) {
+		uint32_t key = rnd(MAX + 2), nk1 = 0, nk2 = 0, v1 = 0, v2 = 0;
+		uint64_t flags = rnd(6) == 0 ? rnd(3) : 0;
+		int kerr, herr;
+		switch (rnd(5)) {
+		case 0: case 1:
+			kerr = k_elem(BPF_MAP_UPDATE_ELEM, fd, &key, &(uint32_t){(uint32_t)pfd}, flags);
+			herr = hive_map_update(m, &key, &(uint32_t){hive_map_id(rb)}, flags);
+			break;
+		case 2:
+			kerr = k_elem(BPF_MAP_DELETE_ELEM, fd, &key, NULL, 0);
+			herr = hive_map_delete(m, &key);
+			break;
+		case 3:
+			kerr = k_elem(BPF_MAP_LOOKUP_ELEM, fd, &key, &v1, 0);
+			herr = hive_map_lookup(m, &key, &v2);
+			break;
+		default: {
+			const void *from = rnd(4) ? &key : NULL;
+			kerr = k_elem(BPF_MAP_GET_NEXT_KEY, fd, from, &nk1, 0);
+			herr = hive_map_get_next_key(m, from, &nk2);
+			if (!kerr)
+				assert_int_equal(nk1, nk2);
+			break;
+		}
+		}
+		if (kerr != herr)
+			fail_msg("step %d key %u flags %llu: kernel %d hive %d", step, key, (unsigned long long)flags, kerr,
+				 herr);
+	}
+	close(fd);
+	close(pfd);
+	hive_map_free(m);
+	hive_map_free(rb);
 }
 
 /* {===== values with a bpf_spin_lock (the kernel learns it from BTF) */
@@ -740,6 +943,8 @@ int main(void)
 		cmocka_unit_test(test_seq_lpm),
 		cmocka_unit_test(test_seq_queue_stack_bloom),
 		cmocka_unit_test(test_seq_ringbuf_user_ops),
+		cmocka_unit_test(test_seq_prog_array),
+		cmocka_unit_test(test_seq_perf_event_array),
 		cmocka_unit_test(test_spin_lock_values),
 		cmocka_unit_test(test_map_in_map),
 		cmocka_unit_test(test_prog_array_rules),

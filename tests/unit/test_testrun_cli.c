@@ -122,7 +122,7 @@ static void test_xdp_json(void **state)
 	snprintf(args, sizeof args, "test-run %s --prog nope --data %s", obj, data);
 	assert_int_equal(hive_cli(args), 1);
 	assert_non_null(strstr(out, "no program of that name"));
-	snprintf(args, sizeof args, "test-run %s --type kprobe", obj);
+	snprintf(args, sizeof args, "test-run %s --type fentry", obj);
 	assert_int_equal(hive_cli(args), 2);
 	snprintf(args, sizeof args, "test-run %s --repeat x", obj);
 	assert_int_equal(hive_cli(args), 2);
@@ -163,10 +163,17 @@ static void test_ctx_files(void **state)
 	snprintf(args, sizeof args, "test-run %s --prog rawtp_args --ctx %s --trusted", obj, rt);
 	assert_int_equal(hive_cli(args), 0);
 	assert_non_null(strstr(out, "rawtp_args: retval 108 (0x6c)"));
-	/* a program hive's verifier refuses does not run with --verify */
-	snprintf(args, sizeof args, "test-run %s --prog syscall_sum --ctx %s --verify", obj, sys);
+	/* a program the verifier refuses does not run (by default, programs are
+	 * verified): syscall_sum writes its context, read-only for raw_tp */
+	snprintf(args, sizeof args, "test-run %s --prog syscall_sum --type raw_tp --ctx %s", obj, rt);
 	assert_int_equal(hive_cli(args), 1);
 	assert_non_null(strstr(out, "refused by the verifier"));
+	assert_non_null(strstr(out, "load: prog 'syscall_sum': insn "));
+	assert_non_null(strstr(out, "invalid bpf_context access"));
+	/* --unverified runs it checked: the store faults */
+	snprintf(args, sizeof args, "test-run %s --prog syscall_sum --type raw_tp --ctx %s --unverified", obj, rt);
+	assert_int_equal(hive_cli(args), 1);
+	assert_non_null(strstr(out, "Bad address"));
 }
 
 /* The API on an object program that was never loaded. */

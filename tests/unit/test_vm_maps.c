@@ -122,9 +122,13 @@ static void test_refusals(void **state)
 	struct hive_insn past[] = {LD_MAP_VALUE(0, 1, 8), EXIT()};
 	assert_int_equal(load(past, ARRAY_LEN(past), maps, 2, &prog, log, sizeof(log)), -EINVAL);
 	assert_non_null(strstr(log, "offset beyond the value"));
-	struct hive_insn func[] = {INSN(ISA_LD | ISA_IMM | ISA_DW, 0, ISA_PSEUDO_FUNC, 0, 1), INSN(0, 0, 0, 0, 0), EXIT()};
+	/* a callback lddw must name an instruction of the program other than 0 */
+	struct hive_insn func[] = {INSN(ISA_LD | ISA_IMM | ISA_DW, 0, ISA_PSEUDO_FUNC, 0, 5), INSN(0, 0, 0, 0, 0), EXIT()};
 	assert_int_equal(load(func, ARRAY_LEN(func), maps, 2, &prog, log, sizeof(log)), -EINVAL);
-	assert_non_null(strstr(log, "callback"));
+	assert_non_null(strstr(log, "callback at 6 is out of the program"));
+	struct hive_insn self[] = {INSN(ISA_LD | ISA_IMM | ISA_DW, 0, ISA_PSEUDO_FUNC, 0, -1), INSN(0, 0, 0, 0, 0), EXIT()};
+	assert_int_equal(load(self, ARRAY_LEN(self), maps, 2, &prog, log, sizeof(log)), -EINVAL);
+	assert_non_null(strstr(log, "the program itself"));
 	assert_null(prog);
 	hive_map_free(h);
 	hive_map_free(a);
