@@ -33,7 +33,7 @@ static int xdp_usage(void)
 {
 	fprintf(stderr, "usage: hive xdp OBJ.o --pcap IN [--write OUT.pcap] [--repeat N] [OPTIONS]\n"
 			"       hive xdp OBJ.o --iface IF [--iface IF2 ...] [--count N] [--duration S] [--write OUT.pcap]\n"
-			"                [--progress] [--promisc] [OPTIONS]\n"
+			"                [--progress] [--promisc] [--afxdp] [OPTIONS]\n"
 			"options: [--prog NAME] [--maps FILE.json] [--interpret | --jit] [--unverified] [--top N] [--events N]\n");
 	return 2;
 }
@@ -348,6 +348,8 @@ int cmd_xdp(int argc, char **argv)
 			live.progress = true;
 		else if (!strcmp(a, "--promisc"))
 			live.promisc = true;
+		else if (!strcmp(a, "--afxdp"))
+			live.afxdp = true;
 		else if (!strcmp(a, "--jit"))
 			jit = true;
 		else if (!strcmp(a, "--interpret"))
@@ -365,8 +367,8 @@ int cmd_xdp(int argc, char **argv)
 		fprintf(stderr, "hive xdp: --repeat is for --pcap\n");
 		return 2;
 	}
-	if (!live.nifaces && (live.count || live.duration > 0 || live.progress || live.promisc)) {
-		fprintf(stderr, "hive xdp: --count, --duration, --progress and --promisc are for --iface\n");
+	if (!live.nifaces && (live.count || live.duration > 0 || live.progress || live.promisc || live.afxdp)) {
+		fprintf(stderr, "hive xdp: --count, --duration, --progress, --promisc and --afxdp are for --iface\n");
 		return 2;
 	}
 	live.jit = jit;

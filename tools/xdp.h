@@ -23,6 +23,7 @@ struct xdp_live_opts {
 	bool progress;         /* a progress line per second even when stderr is no tty */
 	bool promisc;
 	bool jit;
+	bool afxdp;            /* AF_XDP sockets (queue 0) instead of AF_PACKET rings */
 };
 
 /* Receive on the interfaces (AF_PACKET, TPACKET_V3 rings), run @prog per

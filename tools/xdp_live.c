@@ -13,9 +13,15 @@
  *
  * AF_PACKET sees a copy of each frame: the kernel's own stack still gets
  * the original, so PASS and DROP decide what hive forwards and records,
- * not what the host's stack sees (that would take AF_XDP and a kernel XDP
- * program, which this does not do). Frames hive sends are not received
+ * not what the host's stack sees. Frames hive sends are not received
  * again (PACKET_IGNORE_OUTGOING, and outgoing frames are skipped anyway).
+ *
+ * With --afxdp each interface gets an AF_XDP socket on queue 0 instead
+ * (tools/xdp_afxdp.c): a kernel XDP program steers the queue's frames to
+ * hive and the host's stack no longer sees them, so DROP really drops and
+ * TX/REDIRECT really forward; PASS cannot go back up the kernel's stack
+ * from user space and is counted (and written) like DROP. Other queues of
+ * a multi-queue NIC stay with the kernel.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,10 +37,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "xdp.h"
+#include "xdp_afxdp.h"
 
 enum {
 	LIVE_BLOCK_SIZE = 1 << 17,
@@ -50,6 +58,7 @@ struct live_if {
 	int ifindex, fd;
 	uint8_t *ring;
 	size_t ring_size;
+	struct xsk_port *xsk;  /* --afxdp: its XDP socket instead of the ring */
 	unsigned block;
 	uint64_t rx, tx, tx_err, redirected_in, redirect_err;
 };
@@ -90,13 +99,24 @@ static double live_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int live_open(struct live_if *li, bool promisc)
+static int live_open(struct live_if *li, bool promisc, bool afxdp)
 {
 	li->fd = -1;
 	li->ifindex = (int)if_nametoindex(li->name);
 	if (!li->ifindex) {
 		fprintf(stderr, "hive xdp: --iface %s: %s\n", li->name, strerror(errno));
 		return -1;
+	}
+	if (afxdp) {
+		char why[256];
+		int err = xsk_port_open(&li->xsk, li->name, why, sizeof why);
+		if (err) {
+			fprintf(stderr, "hive xdp: --iface %s: AF_XDP: %s%s\n", li->name, why,
+				err == -EPERM ? " (needs root or CAP_NET_ADMIN + CAP_BPF)" : "");
+			return -1;
+		}
+		li->fd = xsk_port_fd(li->xsk);
+		return 0;
 	}
 	/* protocol 0: nothing is received before the ring and the bind are set */
 	li->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -148,6 +168,10 @@ static int live_open(struct live_if *li, bool promisc)
 
 static void live_close(struct live_if *li)
 {
+	if (li->xsk) {
+		xsk_port_close(li->xsk); /* its fd too */
+		return;
+	}
 	if (li->ring)
 		munmap(li->ring, li->ring_size);
 	if (li->fd >= 0)
@@ -164,6 +188,13 @@ static struct live_if *live_find(struct live *L, uint32_t ifindex)
 
 static void live_send(struct live_if *out, const void *data, uint32_t len, uint64_t *ok, uint64_t *bad)
 {
+	if (out->xsk) {
+		if (xsk_port_send(out->xsk, data, len))
+			(*bad)++;
+		else
+			(*ok)++;
+		return;
+	}
 	if (send(out->fd, data, len, MSG_DONTWAIT) == (ssize_t)len)
 		(*ok)++;
 	else
@@ -208,6 +239,9 @@ static void live_flush(struct live *L)
 	}
 	L->packets += L->nbatch;
 	L->nbatch = 0;
+	for (int i = 0; i < L->nifs; i++) /* what TX and REDIRECT queued on XDP sockets goes out */
+		if (L->ifs[i].xsk)
+			xsk_port_kick(L->ifs[i].xsk);
 }
 
 static bool live_limit(struct live *L)
@@ -246,9 +280,44 @@ static void live_block(struct live *L, struct live_if *li, struct tpacket_block_
 	live_flush(L);
 }
 
+/* AF_XDP: the frames received, a batch at a time; each goes back to the
+ * fill ring once its batch ran (the runner copied what it sends). */
+static void live_poll_xsk(struct live *L, struct live_if *li)
+{
+	struct xsk_frame f[LIVE_BATCH];
+	struct timeval now;
+	for (;;) {
+		unsigned want = LIVE_BATCH;
+		if (L->o->count && L->o->count - L->packets < want)
+			want = (unsigned)(L->o->count - L->packets);
+		unsigned n = want ? xsk_port_rx(li->xsk, f, want) : 0;
+		if (!n)
+			return;
+		gettimeofday(&now, NULL);
+		for (unsigned i = 0; i < n; i++) {
+			li->rx++;
+			L->batch[i] = (struct hive_xdp_pkt){
+				.data = f[i].data,
+				.len = f[i].len,
+				.ingress_ifindex = (uint32_t)li->ifindex,
+				.out = L->out + (size_t)i * LIVE_OUT_CAP,
+				.out_cap = LIVE_OUT_CAP,
+			};
+			L->meta[i] = (struct live_pkt_meta){.in = li, .ts = now, .len = f[i].len};
+		}
+		L->nbatch = n;
+		live_flush(L);
+		xsk_port_recycle(li->xsk, f, n);
+	}
+}
+
 /* The blocks the kernel has handed over, in ring order. */
 static void live_poll_if(struct live *L, struct live_if *li)
 {
+	if (li->xsk) {
+		live_poll_xsk(L, li);
+		return;
+	}
 	for (unsigned seen = 0; seen < LIVE_BLOCKS && !live_limit(L); seen++) {
 		struct tpacket_block_desc *bd = (void *)(li->ring + (size_t)li->block * LIVE_BLOCK_SIZE);
 		if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
@@ -287,7 +356,7 @@ int xdp_live_run(struct hive_prog *prog, const char *prog_name, const struct xdp
 	for (int i = 0; i < o->nifaces; i++) {
 		L->ifs[i].name = o->ifaces[i];
 		L->nifs = i + 1;
-		if (live_open(&L->ifs[i], o->promisc))
+		if (live_open(&L->ifs[i], o->promisc, o->afxdp))
 			goto out;
 	}
 	if (o->write) {
@@ -307,7 +376,7 @@ int xdp_live_run(struct hive_prog *prog, const char *prog_name, const struct xdp
 	printf("hive xdp: %s on", prog_name);
 	for (int i = 0; i < L->nifs; i++)
 		printf("%s %s (ifindex %d)", i ? "," : "", L->ifs[i].name, L->ifs[i].ifindex);
-	printf(" (%s); stops after ", o->jit ? "JIT" : "interpreter");
+	printf(" (%s, %s); stops after ", o->afxdp ? "AF_XDP" : "AF_PACKET", o->jit ? "JIT" : "interpreter");
 	if (o->count)
 		printf("%" PRIu64 " packets, ", o->count);
 	if (o->duration > 0)
