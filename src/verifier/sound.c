@@ -13,6 +13,7 @@
 /* {===== records */
 
 enum { SOUND_MAX_ENTS = 48 }; /* per instruction; more and the insn is not checked */
+enum { SOUND_MAX_CKS = 512 }; /* stored states per prune point; more and they are not checked */
 enum { SLOT_REG = 16 };       /* sound_ent.reg of stack slot s of the current frame: SLOT_REG + s */
 #define NO_SLACK INT64_MIN
 
@@ -22,9 +23,19 @@ struct sound_ent {
 	uint8_t up;        /* PTR_TO_STACK: frames above the current one */
 	uint16_t type;     /* reg_state.type */
 	int32_t key;       /* map index, mem_size, subprog: part of the kind */
+	bool precise;      /* stored states: the scalar's value binds */
 	int64_t omin, omax;/* pointers: fixed + variable offset, hull */
 	int64_t slack;     /* packets: p + slack <= end was proven (range - off), or NO_SLACK */
 	struct range v;    /* scalars: the value */
+};
+
+/* A state stored at a prune point, current frame only, read after
+ * verification: its live registers and whole spills (scalars only when
+ * precise), and the stack bytes it knew to be zero. */
+struct sound_ck {
+	struct sound_ent *e;
+	uint16_t n;
+	uint8_t zero[VERIFIER_SLOTS]; /* slot k: bit b for byte b (fp - 8k - 8 + b) */
 };
 
 struct sound_insn {
@@ -32,6 +43,9 @@ struct sound_insn {
 	uint16_t n, cap;
 	uint16_t live, prec;
 	uint8_t seen, over;
+	uint8_t prune, ck_over;  /* a prune point; too many stored states */
+	uint32_t nck, cap_ck;
+	struct sound_ck *ck;
 	/* current frame's 8-byte slots: spilled in some explored state; not a
 	 * whole spilled register in some other (then anything goes there: a
 	 * pruned path may hold any number where the checkpoint had bytes) */
@@ -48,7 +62,7 @@ struct sound_rec {
 	uint32_t nmaps;
 	uint32_t *value_size, *key_size;
 	uint64_t checks;
-	bool strict;       /* every live register precise: pruning keeps exact values */
+	bool strict;       /* pruning by range: every live scalar's value is checked everywhere */
 	char msg[768];
 };
 
@@ -56,6 +70,9 @@ static void rec_clear(struct sound_rec *rec)
 {
 	for (uint32_t i = 0; i < rec->cnt; i++) {
 		free(rec->insn[i].e);
+		for (uint32_t k = 0; k < rec->insn[i].nck; k++)
+			free(rec->insn[i].ck[k].e);
+		free(rec->insn[i].ck);
 		memset(&rec->insn[i], 0, sizeof(rec->insn[i]));
 	}
 }
@@ -156,11 +173,13 @@ void sound_record(struct verifier_env *env)
 	uint32_t pc = env->pc;
 	struct sound_insn *si = &rec->insn[pc];
 	si->seen = 1;
-	/* in soundness mode pruning compares every live scalar by range
-	 * (CMP_RANGE), so a pruned path's values lie in an explored state's:
-	 * every live register is checked */
+	/* strict: pruning compares every live scalar by range (CMP_RANGE),
+	 * so a pruned path's values lie in an explored state's and every
+	 * live register is checked.  Otherwise (normal pruning) a scalar
+	 * imprecise where a path was pruned may hold any value after it:
+	 * scalars are checked at prune points only (sound_finish) */
 	si->live = env->aux[pc].live;
-	si->prec = si->live;
+	si->prec = rec->strict ? si->live : 0;
 	if (si->over)
 		return;
 	const struct reg_state *regs = cur_regs(env);
@@ -212,6 +231,82 @@ void sound_record(struct verifier_env *env)
 		si->e[si->n++] = e;
 	}
 }
+
+/* The state of @n (a stored checkpoint) as the run-time check needs it. */
+static void ck_add(struct sound_rec *rec, const struct verifier_env *env, const struct vnode *n)
+{
+	struct sound_insn *si = &rec->insn[n->insn];
+	if (si->ck_over)
+		return;
+	if (si->nck == SOUND_MAX_CKS) {
+		si->ck_over = 1;
+		return;
+	}
+	if (si->nck == si->cap_ck) {
+		uint32_t cap = si->cap_ck ? si->cap_ck * 2 : 4;
+		struct sound_ck *p = realloc(si->ck, cap * sizeof(*p));
+		if (!p) {
+			si->ck_over = 1;
+			return;
+		}
+		si->ck = p;
+		si->cap_ck = cap;
+	}
+	struct sound_ck *k = &si->ck[si->nck];
+	memset(k, 0, sizeof(*k));
+	const struct vstate *st = &n->st;
+	const struct frame *f = st->frames[st->curframe];
+	uint16_t live = env->aux[n->insn].live;
+	struct sound_ent buf[VERIFIER_NREGS + VERIFIER_SLOTS];
+	uint16_t cnt = 0;
+	/* what states_equal compares (CMP_PRECISE): a NOT_INIT or imprecise
+	 * scalar register stands for anything, so does an imprecise spilled
+	 * scalar; pointers always bind; a zero byte needs a zero byte */
+	for (int r = 0; r < VERIFIER_NREGS - 1; r++) {
+		const struct reg_state *reg = &f->regs[r];
+		if (!(live & (1u << r)) || reg_base(reg) == NOT_INIT || (reg_base(reg) == SCALAR_VALUE && !reg->precise))
+			continue;
+		ent_from(&buf[cnt], r, reg, st->curframe);
+		buf[cnt++].precise = reg->precise;
+	}
+	uint32_t nslots = f->nslots < VERIFIER_SLOTS ? f->nslots : VERIFIER_SLOTS;
+	for (uint32_t sl = 0; sl < nslots; sl++) {
+		const struct stack_slot *o = &f->slots[sl];
+		bool any_scalar = o->kind[0] == STACK_SPILL && o->spill.type == SCALAR_VALUE && !o->spill.precise;
+		if (!memcmp(o->kind, "\1\1\1\1\1\1\1\1", 8)) {
+			if (any_scalar)
+				continue;
+			ent_from(&buf[cnt], SLOT_REG + (int)sl, &o->spill, st->curframe);
+			buf[cnt++].precise = o->spill.precise;
+			continue;
+		}
+		for (int b = 0; b < 8 && !any_scalar; b++)
+			if (o->kind[b] == STACK_ZERO)
+				k->zero[sl] |= (uint8_t)(1u << b);
+	}
+	if (cnt && !(k->e = malloc(cnt * sizeof(*k->e)))) {
+		si->ck_over = 1;
+		return;
+	}
+	if (cnt)
+		memcpy(k->e, buf, cnt * sizeof(*k->e));
+	k->n = cnt;
+	si->nck++;
+}
+
+void sound_finish(struct verifier_env *env)
+{
+	struct sound_rec *rec = env->sound;
+	if (rec->strict)
+		return;
+	for (uint32_t i = 0; i < env->cnt; i++) {
+		rec->insn[i].prune = env->aux[i].prune && rec->insn[i].seen;
+		for (const struct vnode *n = env->aux[i].states; n; n = n->next)
+			ck_add(rec, env, n);
+	}
+	for (const struct vnode *n = env->retired; n; n = n->next)
+		ck_add(rec, env, n);
+}
 /* }===== */
 
 /* {===== verification with records */
@@ -258,6 +353,7 @@ static int verify_rec(const struct hive_insn *insns, size_t cnt, const struct hi
 	if (opts && opts->sz >= offsetof(struct hive_verify_opts, env) + sizeof(opts->env))
 		env.henv = opts->env;
 	env.sound = rec;
+	env.sound_range = strict;
 	if (env.nmaps) {
 		rec->value_size = calloc(env.nmaps, sizeof(uint32_t));
 		rec->key_size = calloc(env.nmaps, sizeof(uint32_t));
@@ -454,8 +550,92 @@ static int violation(struct hive_run *run, const struct hive_prog *prog, struct 
 		first = false;
 	}
 	if (n < sizeof rec->msg)
-		snprintf(rec->msg + n, sizeof rec->msg - n, "}%s",
-			 regno < SLOT_REG && !((si->prec >> regno) & 1) ? " (imprecise)" : "");
+		snprintf(rec->msg + n, sizeof rec->msg - n, "}");
+	return vm_fault(run, -EFAULT, pc, "%s", rec->msg);
+}
+
+static uint64_t slot_value(const uint64_t *reg, int k)
+{
+	uint64_t v;
+	memcpy(&v, (const void *)(uintptr_t)(reg[10] - 8u * (unsigned)k - 8u), 8);
+	return v;
+}
+
+/* Does the run lie in stored state @k?  Else the index of the first entry
+ * that does not hold (k->n + slot for a zero byte) in *bad, its value in *x. */
+static bool ck_match(const struct sound_ctx *c, const struct sound_ck *k, const uint64_t *reg, uint32_t *bad,
+		     uint64_t *x)
+{
+	for (uint16_t i = 0; i < k->n; i++) {
+		const struct sound_ent *e = &k->e[i];
+		*x = e->reg < SLOT_REG ? reg[e->reg] : slot_value(reg, e->reg - SLOT_REG);
+		if (!ent_match(c, e, *x, e->precise)) {
+			*bad = i;
+			return false;
+		}
+	}
+	for (uint32_t sl = 0; sl < VERIFIER_SLOTS; sl++) {
+		if (!k->zero[sl])
+			continue;
+		*x = slot_value(reg, (int)sl);
+		for (int b = 0; b < 8; b++)
+			if ((k->zero[sl] >> b & 1) && (uint8_t)(*x >> (8 * b))) {
+				*bad = k->n + sl;
+				return false;
+			}
+	}
+	return true;
+}
+
+/* At a prune point (normal pruning): some state stored here, with the
+ * precision marks it ended verification with, covers the run.  That is
+ * what pruning relied on: a path pruned here went on as the stored state's
+ * did, which only holds for the registers and slots that state kept
+ * precise (precision back-tracked from every safety decision below it),
+ * pointers, and zero bytes. */
+static int check_stored(struct hive_run *run, const struct hive_prog *prog, struct sound_rec *rec, uint32_t pc,
+			const uint64_t *reg, const struct sound_insn *si, struct sound_ctx *c)
+{
+	c->access = false;
+	uint32_t best = 0, best_bad = 0;
+	uint64_t best_x = 0;
+	for (uint32_t i = 0; i < si->nck; i++) {
+		uint32_t bad = 0;
+		uint64_t x = 0;
+		rec->checks++;
+		if (ck_match(c, &si->ck[i], reg, &bad, &x))
+			return 0;
+		if (i == 0 || bad > best_bad) {
+			best = i;
+			best_bad = bad;
+			best_x = x;
+		}
+	}
+	char ib[96] = "";
+	if (hive_disasm_insn(prog->insns, prog->cnt, pc, ib, sizeof ib) <= 0)
+		snprintf(ib, sizeof ib, "code 0x%02x", prog->insns[pc].code);
+	if (!si->nck) {
+		snprintf(rec->msg, sizeof rec->msg, "soundness: insn %u (%s): a prune point with no stored state", pc, ib);
+		return vm_fault(run, -EFAULT, pc, "%s", rec->msg);
+	}
+	const struct sound_ck *k = &si->ck[best];
+	char what[480];
+	if (best_bad < k->n) {
+		const struct sound_ent *e = &k->e[best_bad];
+		char rn[16], eb[400];
+		if (e->reg >= SLOT_REG)
+			snprintf(rn, sizeof rn, "fp%d", -8 * (e->reg - SLOT_REG) - 8);
+		else
+			snprintf(rn, sizeof rn, "R%d", e->reg);
+		ent_strn(eb, sizeof eb, e);
+		snprintf(what, sizeof what, "%s=0x%llx not in %s%s", rn, (unsigned long long)best_x, eb,
+			 base_of(e->type) == SCALAR_VALUE ? " (precise)" : "");
+	} else {
+		snprintf(what, sizeof what, "fp%d=0x%016llx where it had zero bytes 0x%02x",
+			 -8 * (int)(best_bad - k->n) - 8, (unsigned long long)best_x, k->zero[best_bad - k->n]);
+	}
+	snprintf(rec->msg, sizeof rec->msg, "soundness: insn %u (%s): no state stored here covers the run (%u stored); "
+		 "closest, state %u: %s", pc, ib, si->nck, best, what);
 	return vm_fault(run, -EFAULT, pc, "%s", rec->msg);
 }
 
@@ -513,16 +693,17 @@ int sound_step(struct hive_run *run, const struct hive_prog *prog, uint32_t pc, 
 	while (slots) {
 		int k = __builtin_ctzll(slots);
 		slots &= slots - 1;
-		uint64_t v;
-		memcpy(&v, (const void *)(uintptr_t)(reg[10] - 8u * (unsigned)k - 8u), 8);
+		uint64_t v = slot_value(reg, k);
 		bool ok = false;
 		rec->checks++;
 		for (uint16_t i = 0; i < si->n && !ok; i++)
 			if (si->e[i].reg == SLOT_REG + k)
-				ok = ent_match(&c, &si->e[i], v, true);
+				ok = ent_match(&c, &si->e[i], v, rec->strict);
 		if (!ok)
 			return violation(run, prog, rec, pc, SLOT_REG + k, v, si, &c);
 	}
+	if (si->prune && !si->ck_over)
+		return check_stored(run, prog, rec, pc, reg, si, &c);
 	return 0;
 }
 /* }===== */

@@ -5,19 +5,35 @@
  * touches lies inside the object the verifier had in mind.  A verified
  * program that leaves its abstract states is a verifier bug.
  *
- * What "inside" means follows what pruning keeps: in soundness mode the
- * verifier prunes only where every live scalar of the new state lies in the
- * old state's ranges (CMP_RANGE, not the precise-scalars-only comparison
- * of normal runs), so a pruned path's values are covered by an explored
- * state. A register dead before the instruction is not checked; live
- * scalars must lie in the joined tnum and the 64/32-bit signed and
- * unsigned bounds; pointers must point into their object at an offset the verifier
- * considered (stack: that frame, off + variable part; context; packet, with
- * the readable range proven by data_end checks; map values and ringbuf
- * memory: an object of the assumed size in a region the run opened; NULL
- * only when maybe-NULL).  Registers spilled to the current frame's stack
- * are checked the same way, where every explored state had a whole spilled
- * register in that slot.
+ * What "inside" means follows what pruning relied on.  Two variants:
+ *
+ * sound_verify: pruning as in normal verification (CMP_PRECISE: a scalar
+ * counts only where back-tracking made it precise), with a checkpoint at
+ * every visit of a prune point that is not pruned.  A pruned path goes on
+ * as the stored state's did only in what that state kept precise, so
+ * scalars are checked at prune points: the run must lie in some state
+ * stored there, read after verification with its final precision marks
+ * (precise scalars in their bounds, pointers as below, zero stack bytes
+ * zero; imprecise scalars and NOT_INIT anything), the current frame's
+ * registers and whole spills.  Everywhere else pointers and accesses are
+ * checked (pointers always bind in pruning: their offsets come from
+ * scalars made precise), scalars are not.  This is what checks precision
+ * back-tracking.
+ *
+ * sound_verify_strict: pruning compares every live scalar by range
+ * (CMP_RANGE), so a pruned path's values are covered by an explored
+ * state: every live register and whole spill is checked before every
+ * instruction.  This checks the transfer functions closely.
+ *
+ * In both, a register dead before the instruction is not checked; scalars
+ * checked must lie in the joined tnum and the 64/32-bit signed and
+ * unsigned bounds; pointers must point into their object at an offset the
+ * verifier considered (stack: that frame, off + variable part; context;
+ * packet, with the readable range proven by data_end checks; map values
+ * and ringbuf memory: an object of the assumed size in a region the run
+ * opened; NULL only when maybe-NULL).  Registers spilled to the current
+ * frame's stack are checked the same way, where every explored state had
+ * a whole spilled register in that slot.
  *
  * Usage (tests, fuzzing):
  *   struct sound_rec *rec;
@@ -43,9 +59,8 @@ struct hive_prog;
  * is set whatever the verdict, NULL only on -ENOMEM/-EINVAL. */
 int sound_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 		 struct hive_verify_stats *stats, struct sound_rec **out);
-/* The same as sound_verify since the verifier's precision became per
- * state (back-tracked into checkpoints after they are stored): soundness
- * mode now always prunes by range and checks every live scalar's value. */
+/* The strict variant: pruning by range, every live scalar checked before
+ * every instruction. */
 int sound_verify_strict(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 			struct hive_verify_stats *stats, struct sound_rec **out);
 void sound_free(struct sound_rec *rec);

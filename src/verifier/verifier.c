@@ -158,6 +158,11 @@ static int visit_state(struct verifier_env *env, bool arrived)
 	 * or when the path's history grows long; always where a helper calls
 	 * back, so that the rounds of the callback converge there */
 	bool force = aux->calls_callback || env->cur->nhist > 40;
+	/* soundness mode with normal pruning: a checkpoint at every visit
+	 * that is not pruned, so that every state a run can be in at a prune
+	 * point is covered by a stored one (sound.c checks them there) */
+	if (env->sound && !env->sound_range)
+		force = true;
 	bool add = force || (env->jmps_processed - env->prev_jmps >= 2 && env->processed - env->prev_processed >= 8);
 	unsigned looping_checks = 0;
 	for (struct vnode **pp = &aux->states, *n; (n = *pp);) {
@@ -182,7 +187,7 @@ static int visit_state(struct verifier_env *env, bool arrived)
 			if (!force && env->jmps_processed - env->prev_jmps < 20 &&
 			    env->processed - env->prev_processed < 100)
 				add = false;
-		} else if (states_equal(env, &n->st, env->cur, pc, env->sound ? CMP_RANGE : CMP_PRECISE)) {
+		} else if (states_equal(env, &n->st, env->cur, pc, env->sound_range ? CMP_RANGE : CMP_PRECISE)) {
 			n->hit_cnt++;
 			propagate_precision(env, &n->st, pc);
 			return 1;
@@ -607,6 +612,8 @@ int verifier_run(struct verifier_env *env, struct hive_verify_stats *stats)
 	if ((err = do_check(env)))
 		goto out;
 	err = cfg_check_stack_depth(env);
+	if (!err && env->sound)
+		sound_finish(env);
 out:
 	if (env->failed)
 		err = -EACCES;

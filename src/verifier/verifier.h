@@ -223,6 +223,7 @@ struct verifier_env {
 	struct idmap *idmap;         /* scratch for states_equal */
 	struct vnode *retired;       /* states dropped from their insn's list */
 	struct sound_rec *sound;     /* soundness mode: states recorded per insn (sound.c) */
+	bool sound_range;            /* soundness mode, strict: prune by every live scalar's range */
 
 	/* log */
 	char *log;
@@ -322,6 +323,9 @@ void release_reference(struct verifier_env *env, uint32_t ref_obj_id);
 
 /* {===== sound.c */
 void sound_record(struct verifier_env *env);
+/* After an accepted verification: the stored states with their final
+ * precision marks, the run-time check at prune points. */
+void sound_finish(struct verifier_env *env);
 /* }===== */
 
 /* {===== ctx.c */
