@@ -168,8 +168,6 @@ static void ent_join(struct sound_ent *into, const struct sound_ent *e)
 void sound_record(struct verifier_env *env)
 {
 	struct sound_rec *rec = env->sound;
-	if (env->processed == 1)
-		rec_clear(rec);
 	uint32_t pc = env->pc;
 	struct sound_insn *si = &rec->insn[pc];
 	si->seen = 1;
@@ -292,6 +290,11 @@ static void ck_add(struct sound_rec *rec, const struct verifier_env *env, const 
 		memcpy(k->e, buf, cnt * sizeof(*k->e));
 	k->n = cnt;
 	si->nck++;
+}
+
+void sound_unstored(struct verifier_env *env)
+{
+	env->sound->insn[env->pc].ck_over = 1;
 }
 
 void sound_finish(struct verifier_env *env)

@@ -9,7 +9,9 @@
  *
  * sound_verify: pruning as in normal verification (CMP_PRECISE: a scalar
  * counts only where back-tracking made it precise), with a checkpoint at
- * every visit of a prune point that is not pruned.  A pruned path goes on
+ * every visit of a prune point that is not pruned (the first
+ * SOUND_FORCED_STATES; after that as usual, and a prune point visited
+ * without storing its state is not checked).  A pruned path goes on
  * as the stored state's did only in what that state kept precise, so
  * scalars are checked at prune points: the run must lie in some state
  * stored there, read after verification with its final precision marks

@@ -160,8 +160,9 @@ static int visit_state(struct verifier_env *env, bool arrived)
 	bool force = aux->calls_callback || env->cur->nhist > 40;
 	/* soundness mode with normal pruning: a checkpoint at every visit
 	 * that is not pruned, so that every state a run can be in at a prune
-	 * point is covered by a stored one (sound.c checks them there) */
-	if (env->sound && !env->sound_range)
+	 * point is covered by a stored one (sound.c checks them there), up
+	 * to a memory budget; a visit without one leaves its insn unchecked */
+	if (env->sound && !env->sound_range && env->total_states < SOUND_FORCED_STATES)
 		force = true;
 	bool add = force || (env->jmps_processed - env->prev_jmps >= 2 && env->processed - env->prev_processed >= 8);
 	unsigned looping_checks = 0;
@@ -207,8 +208,11 @@ static int visit_state(struct verifier_env *env, bool arrived)
 		}
 		pp = &n->next;
 	}
-	if (!add)
+	if (!add) {
+		if (env->sound)
+			sound_unstored(env);
 		return 0;
+	}
 	return add_checkpoint(env, arrived);
 }
 /* }===== */

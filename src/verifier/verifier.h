@@ -326,6 +326,11 @@ void sound_record(struct verifier_env *env);
 /* After an accepted verification: the stored states with their final
  * precision marks, the run-time check at prune points. */
 void sound_finish(struct verifier_env *env);
+/* A visit of the prune point env->pc that neither pruned nor stored its
+ * state: runs there are not checked against stored states. */
+void sound_unstored(struct verifier_env *env);
+/* Checkpoints forced at every visit (soundness mode) up to this many. */
+enum { SOUND_FORCED_STATES = 16384 };
 /* }===== */
 
 /* {===== ctx.c */
