@@ -6,6 +6,7 @@
 #ifndef HIVE_HELPERS_PROTO_H
 #define HIVE_HELPERS_PROTO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum helper_arg {
@@ -71,5 +72,9 @@ struct helper_proto {
 const struct helper_proto *helper_proto(uint32_t id);
 /* Largest id in the table. */
 uint32_t helper_proto_max_id(void);
+/* May a program of @prog_type (enum hive_prog_type) call Linux helper @id?
+ * As the kernel's per-type func_proto sets (prog_helpers.c); true for
+ * types without a set. */
+bool helper_allowed(uint32_t prog_type, uint32_t id);
 
 #endif

@@ -166,8 +166,14 @@ static int enter_callback(struct verifier_env *env, int subprog, uint32_t helper
 int check_helper_call(struct verifier_env *env, const struct hive_insn *insn)
 {
 	const struct helper_proto *p = env_helper_proto(env->henv, (uint32_t)insn->imm);
-	if (!p && env->proto)
+	if (!p && env->proto) {
 		p = env->proto((uint32_t)insn->imm);
+		/* Linux's helpers go with the program types Linux gives them to
+		 * (an embedder's own prototypes, above, are the embedder's call) */
+		if (p && !helper_allowed(env->prog_type, p->id))
+			return verr(env, 0, "this helper is for other program types (tc/socket helpers in XDP, packet helpers in tracing...)",
+				    "unknown func bpf_%s#%u", p->name, p->id);
+	}
 	if (!p)
 		return verr(env, 0, "the helper number is not one hive knows", "invalid func unknown#%d", insn->imm);
 	struct reg_state *regs = cur_regs(env);

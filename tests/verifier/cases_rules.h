@@ -181,8 +181,12 @@ static const struct vcase rcases[] = {
 	 {ST(ISA_W, 10, -4, 0), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -4), LD_MAP(1, MAP_HASH), CALL(FN_DELETE), RET0}},
 	{"helper: a key too short for the map", SOCK, 0, NULL,
 	 {ST(ISA_H, 10, -2, 0), MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -2), LD_MAP(1, MAP_HASH), CALL(FN_LOOKUP), RET0}},
-	{"helper: xdp_adjust_head in a socket filter (hive: no per-type helper sets)", SOCK, 0, NULL,
-	 {MOV64_IMM(2, 4), CALL(FN_XDP_ADJUST_HEAD), RET0}, .known_gap = 1},
+	{"helper: xdp_adjust_head in a socket filter", SOCK, 0, NULL, {MOV64_IMM(2, 4), CALL(FN_XDP_ADJUST_HEAD), RET0}},
+	{"helper: skb_store_bytes in xdp", XDP, 0, NULL, {MOV64_IMM(2, 0), CALL(9), RET0}},
+	{"helper: skb_load_bytes in a socket filter", SOCK, 1, NULL,
+	 {MOV64_IMM(2, 0), MOV64_REG(3, 10), ALU64_IMM(ISA_ADD, 3, -8), MOV64_IMM(4, 4), CALL(26), RET0}},
+	{"helper: probe_read in a socket filter", SOCK, 0, NULL,
+	 {MOV64_REG(1, 10), ALU64_IMM(ISA_ADD, 1, -8), MOV64_IMM(2, 8), MOV64_IMM(3, 0), CALL(4), RET0}},
 	{"helper: xdp_adjust_head in xdp", XDP, 1, NULL, {MOV64_IMM(2, 4), CALL(FN_XDP_ADJUST_HEAD), RET0}},
 	/* }===== */
 
