@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "hooks/hooks.h"
 #include "vm/vm.h"
@@ -94,21 +93,9 @@ static int skb_room(struct hive_run *run, struct hook_state *st, uint32_t head, 
 	size_t extra = have_head >= head ? 0 : head - have_head + HOOK_SKB_HEADROOM;
 	size_t used = have_head + skb_len(st);
 	size_t size = (extra + used + tail + HOOK_TAILROOM + HOOK_PAGE - 1) & ~(size_t)(HOOK_PAGE - 1);
-	if (hook_alloc_fails())
+	uint8_t *nb = hook_alloc_fails() ? NULL : hook_map_low(size);
+	if (!nb)
 		return -ENOMEM;
-	void *p;
-#ifdef MAP_32BIT
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-#else
-	p = mmap((void *)(uintptr_t)0x10000000, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-#endif
-	if (p == MAP_FAILED)
-		return -ENOMEM;
-	if ((uintptr_t)p + size > UINT32_MAX) {
-		munmap(p, size);
-		return -ENOMEM;
-	}
-	uint8_t *nb = p;
 	memcpy(nb + extra, st->buf, used);
 	ptrdiff_t d = (nb + extra) - st->buf;
 	st->data += d, st->data_end += d, st->data_meta += d, st->net += d;

@@ -78,6 +78,9 @@ bool hook_alloc_fails(void);
 /* A zeroed HOOK_PAGE buffer below 4 GiB (NULL: -ENOMEM); hook_buf_free unmaps. */
 uint8_t *hook_buf_alloc(void);
 void hook_buf_free(uint8_t *buf);
+/* @size zeroed bytes mapped below 4 GiB (the context's u32 packet
+ * pointers), not counted as a test run's allocation; NULL if none. */
+uint8_t *hook_map_low(size_t size);
 /* Free a buffer of @size bytes (0: HOOK_PAGE), grown or not. */
 void hook_buf_release(uint8_t *buf, size_t size);
 

@@ -55,18 +55,22 @@ uint8_t *hook_buf_alloc(void)
 		memset(b, 0, HOOK_PAGE);
 		return b;
 	}
+	return hook_map_low(HOOK_PAGE);
+}
+
+uint8_t *hook_map_low(size_t size)
+{
 	void *p;
 #ifdef MAP_32BIT
-	p = mmap(NULL, HOOK_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
 #else
 	/* no MAP_32BIT: ask for a low address and check that we got one */
-	p = mmap((void *)(uintptr_t)0x10000000, HOOK_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
+	p = mmap((void *)(uintptr_t)0x10000000, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 #endif
 	if (p == MAP_FAILED)
 		return NULL;
-	if ((uintptr_t)p + HOOK_PAGE > UINT32_MAX) {
-		munmap(p, HOOK_PAGE);
+	if ((uintptr_t)p + size > UINT32_MAX) {
+		munmap(p, size);
 		return NULL;
 	}
 	return p;

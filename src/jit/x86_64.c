@@ -127,6 +127,7 @@ struct x86_jit {
 	uint8_t kw[11];
 	bool kc[11];
 	uint64_t kv[11];
+	bool kmap[11];     /* kv[r] is a map pointer a map LDDW loaded */
 	bool dst_w32;      /* the instruction's dst is known to fit 32 bits */
 	uint32_t div_next; /* the instruction after the div being emitted */
 };
@@ -287,7 +288,7 @@ static void x86_know_reset(struct x86_jit *j)
 {
 	for (int r = 0; r <= 10; r++) {
 		j->kw[r] = 64;
-		j->kc[r] = false;
+		j->kc[r] = j->kmap[r] = false;
 	}
 }
 
@@ -296,6 +297,7 @@ static void x86_know_value(struct x86_jit *j, int r, uint64_t v)
 	j->kw[r] = x86_bits(v);
 	j->kc[r] = true;
 	j->kv[r] = v;
+	j->kmap[r] = false;
 }
 
 /* The state after instruction @pc, from the state before it. */
@@ -314,7 +316,7 @@ static void x86_know_update(struct x86_jit *j, uint32_t pc)
 	switch (row->fmt) {
 	case FMT_CALL:
 		for (int r = 0; r <= 5; r++)
-			j->kw[r] = 64, j->kc[r] = false;
+			j->kw[r] = 64, j->kc[r] = j->kmap[r] = false;
 		return;
 	case FMT_CALLX:
 	case FMT_CALL_LOCAL:
@@ -331,7 +333,7 @@ static void x86_know_update(struct x86_jit *j, uint32_t pc)
 		wr |= 1u << 0 | 1u << 3; /* x86_div leaves rax/rdx (r0/r3) clobbered when dead */
 	for (int r = 0; r <= 10; r++)
 		if (wr & (1u << r))
-			j->kw[r] = 64, j->kc[r] = false;
+			j->kw[r] = 64, j->kc[r] = j->kmap[r] = false;
 	switch (row->fmt) {
 	case FMT_ALU_K:
 		if (op == ISA_MOV) {
@@ -350,6 +352,7 @@ static void x86_know_update(struct x86_jit *j, uint32_t pc)
 			j->kw[d] = w32 && sw > 32 ? 32 : sw;
 			j->kc[d] = sc;
 			j->kv[d] = w32 ? (uint32_t)sv : sv;
+			j->kmap[d] = !w32 && j->kmap[s];
 		} else if (w32) {
 			j->kw[d] = 32;
 		}
@@ -372,6 +375,7 @@ static void x86_know_update(struct x86_jit *j, uint32_t pc)
 		break;
 	case FMT_LDDW:
 		x86_know_value(j, d, (uint32_t)in->imm | (uint64_t)(uint32_t)j->code[pc + 1].imm << 32);
+		j->kmap[d] = in->src == 1 || in->src == 5; /* PSEUDO_MAP_FD/IDX: the map itself */
 		break;
 	default:
 		break;
@@ -895,21 +899,13 @@ static void x86_tail_exit(struct x86_jit *j)
  * block) needs no call: r0 = key < max_entries ? values + key * elem : 0.
  * Only where the built-in helper is the one registered. */
 
-static bool x86_prog_loads_map(const struct x86_jit *j, uint64_t ptr)
-{
-	for (uint32_t pc = 0; pc + 1 < j->cnt; pc++)
-		if (j->code[pc].op == OP_LDDW && (j->code[pc].src == 1 || j->code[pc].src == 5) &&
-		    ((uint32_t)j->code[pc].imm | (uint64_t)(uint32_t)j->code[pc + 1].imm << 32) == ptr)
-			return true;
-	return false;
-}
-
 static const struct hive_map *x86_inline_array(const struct x86_jit *j, const struct vm_insn *in, hive_helper_fn fn)
 {
-	if (j->checked || j->harden || j->precise || in->imm != 1 || !j->kc[1] || !fn || fn != helpers_builtin(1))
+	if (j->checked || j->harden || j->precise || in->imm != 1 || !j->kc[1] || !j->kmap[1] || !fn ||
+	    fn != helpers_builtin(1))
 		return NULL;
 	const struct hive_map *m = (const struct hive_map *)(uintptr_t)j->kv[1];
-	if (!x86_prog_loads_map(j, j->kv[1]) || m->type != HIVE_MAP_ARRAY || !m->array_values || m->percpu ||
+	if (m->type != HIVE_MAP_ARRAY || !m->array_values || m->percpu ||
 	    m->max_entries > INT32_MAX || m->array_elem > INT32_MAX)
 		return NULL;
 	return m;

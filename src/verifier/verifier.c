@@ -656,6 +656,25 @@ int hive_verify(const struct hive_insn *insns, size_t cnt, const struct hive_ver
 	return verifier_verify(insns, cnt, opts, stats, NULL);
 }
 
+void verifier_env_init(struct verifier_env *env, const struct hive_insn *insns, size_t cnt,
+		       const struct hive_verify_opts *opts)
+{
+	memset(env, 0, sizeof(*env));
+	env->insns = insns;
+	env->cnt = (uint32_t)cnt;
+	env->prog_type = opts ? opts->prog_type : 0;
+	env->ctx = opts && opts->ctx ? opts->ctx : ctx_layout_of(env->prog_type);
+	env->maps = opts ? opts->maps : NULL;
+	env->nmaps = opts ? (uint32_t)opts->nmaps : 0;
+	env->proto = helper_proto;
+	env->log = opts ? opts->log_buf : NULL;
+	env->log_size = opts ? opts->log_size : 0;
+	env->log_level = opts ? opts->log_level : 0;
+	env->allow_uninit_stack = opts ? opts->allow_uninit_stack : false;
+	if (opts && opts->sz >= offsetof(struct hive_verify_opts, env) + sizeof(opts->env))
+		env->henv = opts->env;
+}
+
 int verifier_verify(const struct hive_insn *insns, size_t cnt, const struct hive_verify_opts *opts,
 		    struct hive_verify_stats *stats, struct verifier_result *res)
 {
@@ -664,20 +683,7 @@ int verifier_verify(const struct hive_insn *insns, size_t cnt, const struct hive
 	if (cnt > HIVE_MAX_INSNS)
 		return -E2BIG;
 	struct verifier_env env;
-	memset(&env, 0, sizeof(env));
-	env.insns = insns;
-	env.cnt = (uint32_t)cnt;
-	env.prog_type = opts ? opts->prog_type : 0;
-	env.ctx = opts && opts->ctx ? opts->ctx : ctx_layout_of(env.prog_type);
-	env.maps = opts ? opts->maps : NULL;
-	env.nmaps = opts ? (uint32_t)opts->nmaps : 0;
-	env.proto = helper_proto;
-	env.log = opts ? opts->log_buf : NULL;
-	env.log_size = opts ? opts->log_size : 0;
-	env.log_level = opts ? opts->log_level : 0;
-	env.allow_uninit_stack = opts ? opts->allow_uninit_stack : false;
-	if (opts && opts->sz >= offsetof(struct hive_verify_opts, env) + sizeof(opts->env))
-		env.henv = opts->env;
+	verifier_env_init(&env, insns, cnt, opts);
 	int err = verifier_run(&env, stats);
 	if (res) {
 		res->failed = env.failed;

@@ -321,6 +321,10 @@ int check_reg_write(struct verifier_env *env, int regno);
 void release_reference(struct verifier_env *env, uint32_t ref_obj_id);
 /* }===== */
 
+/* An environment for verifying @insns with @opts (NULL: defaults), before verifier_run. */
+void verifier_env_init(struct verifier_env *env, const struct hive_insn *insns, size_t cnt,
+		       const struct hive_verify_opts *opts);
+
 /* {===== sound.c */
 void sound_record(struct verifier_env *env);
 /* After an accepted verification: the stored states with their final
