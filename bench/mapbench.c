@@ -230,8 +230,10 @@ static double mb_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* A cache line each: a thread's counters must not share one with the
+ * other thread's (hive writes err after every run). */
 struct mb_thread {
-	struct mb_engine *e;
+	_Alignas(64) struct mb_engine *e;
 	int cpu;
 	pthread_barrier_t *start;
 	_Atomic bool *stop;
@@ -261,10 +263,11 @@ static void *mb_worker(void *arg)
 			t->runs += KERNEL_REPEAT;
 		} else {
 			HIVE_OPTS(hive_run_opts, ro, .mem = pkt, .mem_size = sizeof pkt, .use_jit = true);
-			for (int i = 0; i < KERNEL_REPEAT; i++)
-				if ((t->err = hive_prog_run(t->e->hprog, &ro)))
-					break;
-			if (t->err)
+			const struct hive_prog *prog = t->e->hprog;
+			int err = 0;
+			for (int i = 0; i < KERNEL_REPEAT && !err; i++)
+				err = hive_prog_run(prog, &ro);
+			if ((t->err = err))
 				break;
 			t->runs += KERNEL_REPEAT;
 		}

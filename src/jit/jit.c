@@ -20,7 +20,10 @@ struct jit_image {
 	size_t code_size;
 	jit_entry_fn entry;
 	jit_cb_fn cb; /* callbacks: at offset 0 when the program has any */
+	hive_jit_fn fn; /* standalone code: the plain C entry */
 };
+
+const struct jit_ctx jit_ctx_none;
 
 /* {===== allocation, with a failure switch for tests */
 
@@ -120,8 +123,8 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 	struct jit_image *img = jit_zalloc(sizeof(*img));
 	if (!img)
 		return -ENOMEM;
-	size_t entry_off = 0;
-	int err = jit_arch_compile(prog, &co, &img->mem, &img->code_size, &entry_off);
+	size_t entry_off = 0, fn_off = 0;
+	int err = jit_arch_compile(prog, &co, &img->mem, &img->code_size, &entry_off, &fn_off);
 	if (err) {
 		free(img);
 		return err;
@@ -144,12 +147,21 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 	if (prog->jit)
 		jit_free(prog->jit);
 	prog->jit = img;
+	prog->jit_standalone = fn_off ? img->entry : NULL;
+	img->fn = fn_off ? (hive_jit_fn)(void *)(img->mem.base + fn_off) : NULL;
 	return 0;
 }
 
 HIVE_API int hive_prog_jit(struct hive_prog *prog, const struct hive_jit_opts *opts)
 {
 	return jit_compile(prog, opts);
+}
+
+HIVE_API hive_jit_fn hive_prog_jit_fn(const struct hive_prog *prog)
+{
+	/* a program that reaches maps keeps to hive_prog_run, which holds the
+	 * epoch section its map values need */
+	return prog && prog->jit && !prog->uses_maps ? prog->jit->fn : NULL;
 }
 
 HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog)

@@ -117,9 +117,17 @@ struct jit_mem {
 /* Compile @prog: the backend maps @mem with jit_mem_alloc() once it knows
  * an upper bound of the size (so it can use direct calls from there) and
  * writes the code into it.  On success *code_size is the length and
- * *entry_off the entry point; @mem is still read-write. */
+ * *entry_off the entry point.  Code that reads nothing of a run but
+ * ctx->regs and ctx->want_regs (trusted, no helper, local call, LD_ABS/IND
+ * or fault: hive_prog.jit_standalone) gets a plain C entry too,
+ * uint64_t fn(r1, r2) at *fn_off (hive_prog_jit_fn); else *fn_off = 0.
+ * @mem is still read-write. */
 int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts *opts, struct jit_mem *mem,
-		     size_t *code_size, size_t *entry_off);
+		     size_t *code_size, size_t *entry_off, size_t *fn_off);
+
+/* The context a plain C entry runs standalone code with: registers are
+ * not wanted. */
+extern const struct jit_ctx jit_ctx_none;
 
 /* The JIT's allocations (heap and code memory) all go through here, so
  * that tests can make the nth fail: jit_test_fail_alloc(n, sticky) fails

@@ -37,6 +37,12 @@ void jit_free(struct jit_image *img)
 	(void)img;
 }
 
+HIVE_API hive_jit_fn hive_prog_jit_fn(const struct hive_prog *prog)
+{
+	(void)prog;
+	return NULL;
+}
+
 HIVE_API int hive_prog_jit(struct hive_prog *prog, const struct hive_jit_opts *opts)
 {
 	return jit_compile(prog, opts);

@@ -113,6 +113,7 @@ struct x86_jit {
 	uint32_t pc;       /* the instruction being emitted */
 	bool leaf;         /* no local calls: the body runs in the entry's frame */
 	size_t entry_off;  /* the main entry (after the callback entry, if any) */
+	size_t fn_off;     /* the plain C entry of a standalone image, else 0 */
 	bool bmi2;         /* shlx/shrx/sarx */
 	uint16_t used;     /* eBPF registers the program names */
 	int npush;         /* host registers pushed by the entry */
@@ -133,7 +134,7 @@ struct x86_jit {
 };
 
 /* leader[] bits */
-enum { LEAD_BLOCK = 1, LEAD_LOOP = 2, LEAD_TARGET = 4 };
+enum { LEAD_BLOCK = 1, LEAD_LOOP = 2, LEAD_TARGET = 4, LEAD_ALIGN = 8 };
 
 static uint32_t x86_lbl_pc(const struct x86_jit *j, uint32_t pc) { (void)j; return pc; }
 static uint32_t x86_lbl_pre(const struct x86_jit *j, uint32_t pc) { return j->cnt + 1 + pc; }
@@ -411,7 +412,8 @@ static bool x86_dead_from(const struct x86_jit *j, uint32_t from, int r)
 	return false;
 }
 
-static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
+/* dst = src / dv or src % dv; dv is neither rax nor rdx */
+static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst, int src, int dv)
 {
 	struct x86_buf *b = &j->b;
 	/* rax and rdx are r0 and r3: kept around the div unless dead */
@@ -421,15 +423,15 @@ static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
 		x86_mov_rr(b, true, R9, RAX);
 	if (keep_rdx)
 		x86_mov_rr(b, true, R10, RDX);
-	if (dst != RAX)
-		x86_mov_rr(b, w, RAX, dst);
+	if (src != RAX)
+		x86_mov_rr(b, w, RAX, src);
 	if (sgn) {
 		x86_rex(b, w, 0, 0, false);
 		x86_byte(b, 0x99); /* cdq / cqo */
 	} else {
 		x86_alu_rr(b, false, ALU_XOR, RDX, RDX);
 	}
-	x86_rr(b, w, 0xf7, sgn ? 7 : 6, REG_AUX, false);
+	x86_rr(b, w, 0xf7, sgn ? 7 : 6, dv, false);
 	int res = mod ? RDX : RAX;
 	if (dst != res)
 		x86_mov_rr(b, w, dst, res); /* a 32-bit div already zero-extended res */
@@ -440,37 +442,50 @@ static void x86_div(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
 }
 
 /* div/mod by a register: kernel semantics for 0 and for INT_MIN / -1. */
-static void x86_divmod_aux(struct x86_jit *j, bool w, bool sgn, bool mod, int dst);
+static void x86_divmod_reg(struct x86_jit *j, bool w, bool sgn, bool mod, int dst, int src, int dv);
 
 static void x86_divmod_x(struct x86_jit *j, bool w, bool sgn, bool mod, int dst, int src)
 {
 	x86_mov_rr(&j->b, w, REG_AUX, src);
-	x86_divmod_aux(j, w, sgn, mod, dst);
+	x86_divmod_reg(j, w, sgn, mod, dst, dst, REG_AUX);
 }
 
-/* dst = dst / r11 or dst % r11 (the divisor already in REG_AUX). */
-static void x86_divmod_aux(struct x86_jit *j, bool w, bool sgn, bool mod, int dst)
+/* dst = src / dv or src % dv, dv a register other than rax and rdx; when
+ * src is not dst, dv may be dst (dst is written only after the div). */
+static void x86_divmod_reg(struct x86_jit *j, bool w, bool sgn, bool mod, int dst, int src, int dv)
 {
 	struct x86_buf *b = &j->b;
-	x86_rr(b, w, 0x85, REG_AUX, REG_AUX, false); /* test */
+	if (src != dst && (sgn || j->precise)) {
+		/* only the unsigned hot path below divides from elsewhere */
+		if (dv == dst) {
+			x86_mov_rr(b, w, REG_AUX, dv);
+			dv = REG_AUX;
+		}
+		x86_mov_rr(b, w, dst, src);
+		src = dst;
+	}
+	x86_rr(b, w, 0x85, dv, dv, false); /* test */
 	if (!j->precise) {
-		/* the hot path falls through; 0 and -1 are handled out of line */
+		/* the hot path falls through; 0 and -1 are handled out of line;
+		 * x % 0 = x takes x from src (bit 11, src in bits 12-15) */
 		uint32_t what = (uint32_t)dst | (uint32_t)w << 8 | (uint32_t)mod << 9;
+		if (src != dst)
+			what |= 1u << 11 | (uint32_t)src << 12;
 		x86_jump(j, CC_E, x86_add_cold(j, j->pc, COLD_DIV, 0xff, what));
 		if (sgn) {
-			x86_alu_ri(b, w, ALU_CMP, REG_AUX, -1);
+			x86_alu_ri(b, w, ALU_CMP, dv, -1);
 			x86_jump(j, CC_E, x86_add_cold(j, j->pc, COLD_DIV, 0xff, what | 1u << 10));
 		}
-		x86_div(j, w, sgn, mod, dst);
+		x86_div(j, w, sgn, mod, dst, src, dv);
 		return;
 	}
 	size_t jz = x86_jcc8(b, CC_E);
 	size_t jm1 = 0;
 	if (sgn) {
-		x86_alu_ri(b, w, ALU_CMP, REG_AUX, -1);
+		x86_alu_ri(b, w, ALU_CMP, dv, -1);
 		jm1 = x86_jcc8(b, CC_E);
 	}
-	x86_div(j, w, sgn, mod, dst);
+	x86_div(j, w, sgn, mod, dst, src, dv);
 	size_t jdone = x86_jmp8(b);
 	x86_patch8(b, jz);
 	/* by 0: div gives 0, mod leaves dst (zero-extended when 32-bit) */
@@ -585,7 +600,7 @@ static void x86_divmod_k(struct x86_jit *j, bool w, bool sgn, bool mod, int dst,
 		}
 	}
 	x86_mov_ri(b, REG_AUX, w ? d : (uint32_t)d);
-	x86_div(j, w, sgn, mod, dst);
+	x86_div(j, w, sgn, mod, dst, dst, REG_AUX);
 }
 
 static void x86_alu_k(struct x86_jit *j, unsigned op, bool sgn, bool w, int dst, int32_t imm)
@@ -1211,9 +1226,13 @@ static unsigned x86_fuse_rem(struct x86_jit *j, uint32_t pc)
 		j->dst_w32 = true; /* if 32-bit, the mov zero-extended R */
 		x86_divmod_k(j, w, false, true, R, i[1].imm);
 	} else {
-		x86_mov_rr(b, w, REG_AUX, x86_map[i[1].src]); /* before R (maybe b) changes */
-		x86_mov_rr(b, w, R, A);
-		x86_divmod_aux(j, w, false, true, R);
+		/* a and b divide where they are, unless the div needs b's register */
+		int B = x86_map[i[1].src];
+		if (B == RAX || B == RDX) {
+			x86_mov_rr(b, w, REG_AUX, B);
+			B = REG_AUX;
+		}
+		x86_divmod_reg(j, w, false, true, R, A, B);
 	}
 	x86_place(j, x86_lbl_pc(j, pc + 3));
 	x86_mov_rr(b, w, T, A);
@@ -1234,22 +1253,25 @@ static unsigned x86_fuse(struct x86_jit *j, uint32_t pc)
 	if (pc + 1 >= j->cnt || j->leader[pc + 1])
 		return 0;
 	const struct vm_insn *a = &j->code[pc], *n = &j->code[pc + 1];
-	if (a->op != OP_MOV64_X || a->dst == a->src || n->dst != a->dst)
+	/* 32-bit: lea r32 adds the full registers and keeps the low half,
+	 * zero-extended, which is what mov32 then add32 leave */
+	bool w = a->op == OP_MOV64_X;
+	if ((!w && a->op != OP_MOV32_X) || a->dst == a->src || n->dst != a->dst)
 		return 0;
 	int dst = x86_map[a->dst], base = x86_map[a->src];
-	if (n->op == OP_ADD64_X) {
+	if (n->op == (w ? OP_ADD64_X : OP_ADD32_X)) {
 		int idx = n->src == a->dst ? base : x86_map[n->src];
 		struct x86_buf *b = &j->b;
 		/* lea dst, [base + idx]; idx is never rsp; [rbp/r13 + x] needs a disp8 */
-		x86_byte(b, (uint8_t)(0x48 | (dst >> 3) << 2 | (idx >> 3) << 1 | (base >> 3)));
+		x86_byte(b, (uint8_t)(0x40 | w << 3 | (dst >> 3) << 2 | (idx >> 3) << 1 | (base >> 3)));
 		x86_byte(b, 0x8d);
 		bool d8 = (base & 7) == RBP;
 		x86_byte(b, (uint8_t)((d8 ? 1 : 0) << 6 | (dst & 7) << 3 | 4));
 		x86_byte(b, (uint8_t)((idx & 7) << 3 | (base & 7)));
 		if (d8)
 			x86_byte(b, 0);
-	} else if (n->op == OP_ADD64_K && !j->harden) {
-		x86_rm(&j->b, true, 0x8d, dst, base, n->imm, false);
+	} else if (n->op == (w ? OP_ADD64_K : OP_ADD32_K) && !j->harden) {
+		x86_rm(&j->b, w, 0x8d, dst, base, n->imm, false);
 	} else {
 		return 0;
 	}
@@ -1268,6 +1290,59 @@ static bool x86_ends_block(const struct isa_row *row)
 static uint32_t x86_slots(const struct vm_insn *in)
 {
 	return in->op == OP_LDDW ? 2 : 1;
+}
+
+/* Which loop heads get padded to X86_LOOP_ALIGN (LEAD_ALIGN).  The pad's
+ * nops run whenever code falls into the head, so a head that code falls
+ * into from inside a loop ending before the head's own loop does is left
+ * alone: it sits mid-body of that loop (clang rotates loops into such
+ * shapes), and the nops would run on each of its iterations (primes: one
+ * nop per trial division).  Heads nested inside a loop that holds their
+ * whole loop are padded: the nops run once per entry.  Beyond 512 loop
+ * heads the quadratic check is skipped and every head is padded. */
+static int x86_loop_align(struct x86_jit *j)
+{
+	uint32_t *end = jit_zalloc((j->cnt + 1) * sizeof(*end)), nheads = 0;
+	if (!end)
+		return -ENOMEM;
+	for (uint32_t pc = 0; pc < j->cnt; pc += x86_slots(&j->code[pc])) {
+		const struct vm_insn *in = &j->code[pc];
+		int64_t t = -1;
+		if (isa_rows[in->op].fmt == FMT_JA || isa_rows[in->op].fmt == FMT_JCOND_K ||
+		    isa_rows[in->op].fmt == FMT_JCOND_X)
+			t = (int64_t)pc + in->off + 1;
+		else if (isa_rows[in->op].fmt == FMT_JA32)
+			t = (int64_t)pc + in->imm + 1;
+		if (t >= 0 && t <= pc && end[t] < pc)
+			end[t] = pc;
+	}
+	for (uint32_t h = 0; h < j->cnt; h++)
+		nheads += (j->leader[h] & LEAD_LOOP) != 0;
+	uint32_t *heads = nheads <= 512 ? jit_zalloc((nheads + 1) * sizeof(*heads)) : NULL, seen = 0;
+	if (nheads <= 512 && !heads) {
+		free(end);
+		return -ENOMEM;
+	}
+	for (uint32_t h = 0; h < j->cnt; h++) {
+		if (!(j->leader[h] & LEAD_LOOP))
+			continue;
+		bool pad = true;
+		uint32_t prev = h ? h - 1 : 0;
+		if (prev && j->code[prev].op == OP_INVALID)
+			prev--;
+		enum isa_fmt f = (enum isa_fmt)isa_rows[j->code[prev].op].fmt;
+		bool falls_in = h > 0 && f != FMT_JA && f != FMT_JA32 && f != FMT_EXIT;
+		for (uint32_t k = 0; heads && falls_in && k < seen && pad; k++)
+			if (end[heads[k]] >= h && end[heads[k]] < end[h])
+				pad = false;
+		if (heads)
+			heads[seen++] = h;
+		if (pad)
+			j->leader[h] |= LEAD_ALIGN;
+	}
+	free(heads);
+	free(end);
+	return 0;
 }
 
 /* Basic blocks (for the budget), registers named, local calls. */
@@ -1320,6 +1395,9 @@ static int x86_analyse(struct x86_jit *j)
 	for (uint32_t pc = 0; pc < j->cnt; pc += x86_slots(&j->code[pc]))
 		if (j->leader[pc])
 			j->blen[pc] = j->rest[pc] + 1;
+	int err = x86_loop_align(j);
+	if (err)
+		return err;
 	static const uint8_t callee[4] = {RBX, R13, R14, R15};
 	for (int r = 6; r <= 9; r++)
 		if (local_calls && (j->used & (1u << r)))
@@ -1363,6 +1441,12 @@ static bool x86_entry_pad(const struct x86_jit *j)
 	if (!j->calls_out)
 		return false; /* nothing is called: alignment does not matter */
 	return j->leaf ? j->npush % 2 == 0 : j->npush % 2 != 0;
+}
+
+/* Does the code read nothing of a run but ctx->regs and ctx->want_regs? */
+static bool x86_standalone(const struct x86_jit *j)
+{
+	return !j->checked && !j->calls_out && !j->unwinds && !j->prog->ncb;
 }
 
 static void x86_entry(struct x86_jit *j)
@@ -1418,7 +1502,9 @@ static void x86_stubs(struct x86_jit *j)
 		if (c->kind == COLD_DIV) {
 			int dst = (int)(c->aux & 0xff);
 			bool w = (c->aux >> 8) & 1, mod = (c->aux >> 9) & 1, m1 = (c->aux >> 10) & 1;
-			if (m1 ? mod : !mod)
+			if (!m1 && mod && ((c->aux >> 11) & 1))
+				x86_mov_rr(b, w, dst, (int)((c->aux >> 12) & 0xf)); /* x%0 = x, from src */
+			else if (m1 ? mod : !mod)
 				x86_alu_rr(b, false, ALU_XOR, dst, dst); /* x/0 = 0; x%-1 = 0 */
 			else if (m1)
 				x86_rr(b, w, 0xf7, 3, dst, false);       /* x/-1 = -x */
@@ -1555,6 +1641,29 @@ static void x86_align_loop(struct x86_jit *j, uint32_t pc)
 	x86_place(j, x86_lbl_pc(j, pc));
 }
 
+/* A standalone image's plain C entry, uint64_t fn(r1, r2) (hive_prog_jit_fn):
+ * the eBPF stack below the caller's frame, as much as hive_prog_run gives,
+ * and the entry called with ctx = jit_ctx_none. */
+enum { X86_FN_FRAME = HIVE_MAX_FRAMES * HIVE_STACK_SIZE + 8 }; /* + 8: sp 16-aligned at the call */
+static void x86_fn_entry(struct x86_jit *j)
+{
+	struct x86_buf *b = &j->b;
+	j->fn_off = 0;
+	if (!x86_standalone(j))
+		return;
+	x86_nops(b, (16 - b->len % 16) % 16);
+	j->fn_off = b->len;
+	x86_alu_ri(b, true, ALU_SUB, RSP, X86_FN_FRAME);
+	x86_mov_rr(b, true, RDX, RSI);
+	x86_mov_rr(b, true, RSI, RDI);
+	x86_rm(b, true, 0x8d, RCX, RSP, X86_FN_FRAME - 8, false); /* lea rcx, [rsp + 4096]: r10 */
+	x86_movabs(b, RDI, (uintptr_t)&jit_ctx_none);
+	x86_byte(b, 0xe8); /* call the entry */
+	x86_u32(b, (uint32_t)(int32_t)((int64_t)j->entry_off - (int64_t)(b->len + 4)));
+	x86_alu_ri(b, true, ALU_ADD, RSP, X86_FN_FRAME);
+	x86_ret(b);
+}
+
 static void x86_pass(struct x86_jit *j)
 {
 	j->b.len = 0;
@@ -1572,7 +1681,7 @@ static void x86_pass(struct x86_jit *j)
 			pc++;
 			continue;
 		}
-		if (j->leader[pc] & LEAD_LOOP)
+		if (j->leader[pc] & LEAD_ALIGN)
 			x86_align_loop(j, pc);
 		if (pc == 0 || (j->leader[pc] & LEAD_TARGET))
 			x86_know_reset(j);
@@ -1608,6 +1717,7 @@ static void x86_pass(struct x86_jit *j)
 			if (j->leader[pc] && j->code[pc].op != OP_INVALID)
 				x86_precise_block(j, pc);
 	x86_stubs(j);
+	x86_fn_entry(j);
 }
 
 /* Did this pass place every label where the last one did? */
@@ -1632,7 +1742,7 @@ static int x86_keep(struct x86_jit *j)
 /* }===== */
 
 int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts *opts, struct jit_mem *mem,
-		     size_t *code_size, size_t *entry_off)
+		     size_t *code_size, size_t *entry_off, size_t *fn_off)
 {
 	struct x86_jit j = {
 		.prog = prog, .code = prog->code, .cnt = prog->cnt,
@@ -1676,6 +1786,7 @@ int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts
 			memcpy(mem->base, j.b.p, j.b.len);
 			*code_size = j.b.len;
 			*entry_off = j.entry_off;
+			*fn_off = j.fn_off;
 		}
 	}
 	if (err && mapped)

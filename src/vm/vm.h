@@ -22,6 +22,7 @@ struct vm_insn {
 _Static_assert(sizeof(struct vm_insn) == 8, "vm_insn is one slot");
 
 struct jit_image;
+struct jit_ctx;
 
 /* One memory region a checked run may touch. */
 struct vm_region {
@@ -53,6 +54,9 @@ struct hive_prog {
 	hive_helper_fn *helpers;
 	uint32_t nhelpers;
 	struct jit_image *jit;
+	/* the image's entry when it is standalone: reads only ctx->regs and
+	 * ctx->want_regs (no helper, local call, LD_ABS/IND, fault), else NULL */
+	uint64_t (*jit_standalone)(struct jit_ctx *ctx, void *mem, uint64_t size, uint8_t *stack_top);
 	bool any_helper; /* validation only: accept calls to unregistered helpers */
 	bool uses_maps;  /* calls helpers or loads maps: runs enter an epoch section */
 	/* global data the program addresses with LDDW (checked mode opens them) */

@@ -261,6 +261,26 @@ static void test_lea_fusion(void **state)
 			struct result r = both(p, ARRAY_LEN(p), TRUSTED);
 			assert_int_equal(r.err, 0);
 		}
+	/* 32-bit: lea of the full registers keeps the low half, zero-extended
+	 * (the values carry into bit 32 and have high bits set) */
+	for (int a = 0; a <= 9; a++)
+		for (int bsrc = 0; bsrc <= 9; bsrc++) {
+			int d = a == 7 ? 6 : 7;
+			const struct hive_insn p[] = {
+				LD_IMM64(0, 0xfffffff1fffffff0ull), LD_IMM64(1, 0x80000000ffffffffull), MOV64_IMM(2, -4),
+				LD_IMM64(3, 0x7fffffff), MOV64_IMM(4, 16), LD_IMM64(5, 0x1234567890ull), MOV64_IMM(6, 64),
+				MOV64_IMM(7, -128), MOV64_IMM(8, 256), MOV64_IMM(9, 512),
+				ALU32_REG(ISA_MOV, d, a), ALU32_REG(ISA_ADD, d, bsrc),
+				ALU32_REG(ISA_MOV, 9, a), ALU32_IMM(ISA_ADD, 9, -1000),
+				ALU32_REG(ISA_MOV, 8, a), ALU32_IMM(ISA_ADD, 8, 0x7fffffff),
+				MOV64_REG(0, d), ALU64_IMM(ISA_LSH, 0, 20), ALU64_REG(ISA_XOR, 0, 9), ALU64_IMM(ISA_LSH, 0, 8),
+				ALU64_REG(ISA_ADD, 0, 8), EXIT(),
+			};
+			struct result r = both(p, ARRAY_LEN(p), TRUSTED);
+			assert_int_equal(r.err, 0);
+		}
+	EXPECT(0, LD_IMM64(1, 0xffffffffull), ALU32_REG(ISA_MOV, 0, 1), ALU32_IMM(ISA_ADD, 0, 1), EXIT());
+	EXPECT(0xfffffffeull, LD_IMM64(1, 0x1ffffffffull), ALU32_REG(ISA_MOV, 0, 1), ALU32_REG(ISA_ADD, 0, 1), EXIT());
 	/* a jump into the add: the pair must not be fused */
 	EXPECT(5 + 1, MOV64_IMM(2, 3), MOV64_IMM(0, 1), JMP_IMM(ISA_JEQ, 0, 1, 1), MOV64_REG(0, 2),
 	       ALU64_IMM(ISA_ADD, 0, 5), EXIT());
@@ -657,6 +677,69 @@ static void test_checked(void **state)
 
 /* A long program full of short forward jumps: the layout must settle with
  * them short (not fall back to rel32 everywhere), and run as interpreted. */
+static uint64_t plain_entry_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+				   struct hive_run *run)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)run;
+	return 7;
+}
+
+/* hive_prog_jit_fn: a plain C entry for code that needs no run, equal to
+ * hive_prog_run; none for code that calls out, checks or reaches maps. */
+static void test_plain_entry(void **state)
+{
+	(void)state;
+	/* r0 = r2 + (r1 through a stack slot at the bottom of the entry frame) */
+	const struct hive_insn sum[] = {STX_MEM(ISA_DW, 10, 1, -512), LDX_MEM(ISA_DW, 3, 10, -512),
+					MOV64_REG(0, 2), ALU64_REG(ISA_ADD, 0, 3), EXIT()};
+	struct hive_env *env;
+	assert_int_equal(hive_env_new(&env), 0);
+	assert_int_equal(hive_env_set_helper(env, 5, "seven", plain_entry_helper), 0);
+	HIVE_OPTS(hive_prog_opts, po, .env = env, .mode = HIVE_EXEC_TRUSTED);
+	struct hive_prog *prog;
+	assert_int_equal(hive_prog_load(sum, ARRAY_LEN(sum), &po, &prog), 0);
+	assert_null(hive_prog_jit_fn(prog)); /* not compiled yet */
+	assert_int_equal(hive_prog_jit(prog, NULL), 0);
+	hive_jit_fn fn = hive_prog_jit_fn(prog);
+	assert_non_null(fn);
+	assert_int_equal(fn(40, 2), 42);
+	assert_int_equal(fn(UINT64_MAX, 5), 4);
+	uint64_t regs[11];
+	HIVE_OPTS(hive_run_opts, ro, .mem = (void *)(uintptr_t)40, .mem_size = 2, .use_jit = true, .regs_out = regs);
+	assert_int_equal(hive_prog_run(prog, &ro), 0);
+	assert_int_equal(ro.retval, 42);
+	assert_int_equal(regs[0], 42);
+	assert_int_equal(regs[3], 40);
+	hive_prog_free(prog);
+
+	/* a helper call, checked mode, a map: no plain entry */
+	const struct hive_insn call[] = {CALL_HELPER(5), EXIT()};
+	assert_int_equal(hive_prog_load(call, ARRAY_LEN(call), &po, &prog), 0);
+	assert_int_equal(hive_prog_jit(prog, NULL), 0);
+	assert_null(hive_prog_jit_fn(prog));
+	HIVE_OPTS(hive_run_opts, rc, .use_jit = true);
+	assert_int_equal(hive_prog_run(prog, &rc), 0);
+	assert_int_equal(rc.retval, 7);
+	hive_prog_free(prog);
+	HIVE_OPTS(hive_prog_opts, pc, .env = env, .mode = HIVE_EXEC_CHECKED);
+	assert_int_equal(hive_prog_load(sum, ARRAY_LEN(sum), &pc, &prog), 0);
+	assert_int_equal(hive_prog_jit(prog, NULL), 0);
+	assert_null(hive_prog_jit_fn(prog));
+	hive_prog_free(prog);
+	struct hive_map *map;
+	assert_int_equal(hive_map_create(HIVE_MAP_ARRAY, "a", 4, 8, 1, NULL, &map), 0);
+	const struct hive_insn global[] = {INSN(ISA_LD | ISA_IMM | ISA_DW, 1, 2, 0, 0), INSN(0, 0, 0, 0, 0),
+					   LDX_MEM(ISA_DW, 0, 1, 0), EXIT()};
+	HIVE_OPTS(hive_prog_opts, pm, .env = env, .mode = HIVE_EXEC_TRUSTED, .maps = &map, .nmaps = 1);
+	assert_int_equal(hive_prog_load(global, ARRAY_LEN(global), &pm, &prog), 0);
+	assert_int_equal(hive_prog_jit(prog, NULL), 0);
+	assert_null(hive_prog_jit_fn(prog));
+	hive_prog_free(prog);
+	hive_map_free(map);
+	hive_env_free(env);
+	assert_null(hive_prog_jit_fn(NULL));
+}
+
 static void test_large_program(void **state)
 {
 	(void)state;
@@ -701,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_jumps_and_loops),
 		cmocka_unit_test(test_calls),
 		cmocka_unit_test(test_checked),
+		cmocka_unit_test(test_plain_entry),
 		cmocka_unit_test(test_large_program),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
