@@ -947,6 +947,27 @@ static void x86_array_lookup(struct x86_jit *j, const struct hive_map *m)
 	x86_patch8(b, miss);
 }
 
+/* map_lookup_elem on another map the JIT knows (hash, LRU, trie...), and
+ * map_update_elem / map_delete_elem on any it knows, go straight to the
+ * map type's function with the helper's arguments, as the kernel's
+ * map_gen_lookup and its direct map calls do: in a trusted run the
+ * helper only forwards to map_prog_*, whose epoch section the run already
+ * holds, and none of them stops the run, so the check of run->err after a
+ * helper is not needed either.  A map read-only to programs keeps the
+ * helper (it answers -EPERM). */
+static void *x86_direct_map_call(const struct x86_jit *j, const struct vm_insn *in, hive_helper_fn fn)
+{
+	if (j->checked || j->precise || in->imm < 1 || in->imm > 3 || !j->kc[1] || !j->kmap[1] || !fn ||
+	    fn != helpers_builtin((uint32_t)in->imm))
+		return NULL;
+	const struct hive_map *m = (const struct hive_map *)(uintptr_t)j->kv[1];
+	switch (in->imm) {
+	case 1: return m->array_values ? NULL : (void *)m->ops->lookup;
+	case 2: return m->map_flags & HIVE_F_RDONLY_PROG ? NULL : (void *)m->ops->update;
+	default: return m->map_flags & HIVE_F_RDONLY_PROG ? NULL : (void *)m->ops->delete;
+	}
+}
+
 /* }===== */
 
 static bool x86_runs_code(const struct x86_jit *j, int32_t id, hive_helper_fn fn)
@@ -1094,8 +1115,11 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 	case FMT_CALL: {
 		hive_helper_fn fn = vm_helper(j->prog, (uint32_t)in->imm);
 		const struct hive_map *am = x86_inline_array(j, in, fn);
+		void *direct = am ? NULL : x86_direct_map_call(j, in, fn);
 		if (am)
 			x86_array_lookup(j, am);
+		else if (direct)
+			x86_call_abs(j, (uintptr_t)direct);
 		else if (!fn)
 			x86_jump(j, -1, x86_add_cold(j, pc, JIT_FAULT_HELPER, 0xff, (uint32_t)in->imm));
 		else if (x86_runs_code(j, in->imm, fn))

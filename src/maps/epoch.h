@@ -22,12 +22,13 @@ bool epoch_in_critical(void);
 /* Write side: @node's object is unlinked (unreachable for new readers);
  * call node->fn = @fn once every reader that might still see it has left. */
 void epoch_retire(struct epoch_node *node, void (*fn)(struct epoch_node *));
-/* Free what can be freed now; never waits. */
+/* Free what can be freed now of what this thread and exited threads
+ * retired; never waits.  (A live thread frees its own as it retires more.) */
 void epoch_reclaim(void);
-/* Wait until everything retired so far is freed (tests, teardown).
- * Must not be called inside a read-side section. */
+/* Wait until everything this thread and exited threads retired so far is
+ * freed (tests, teardown).  Inside a read-side section: one try. */
 void epoch_barrier(void);
-/* Objects retired but not yet freed. */
+/* Objects retired but not yet freed, all threads. */
 unsigned long epoch_pending(void);
 
 #endif

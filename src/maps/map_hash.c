@@ -164,7 +164,7 @@ static int htab_alloc(const struct map_attr *a, struct hive_map **out)
 
 static void htab_elem_free(struct htab_elem *e)
 {
-	mapmem_free(e);
+	mapmem_free_cached(e);
 }
 
 static void htab_elem_free_rcu(struct epoch_node *n)
@@ -197,9 +197,27 @@ static uint8_t *htab_value(const struct htab *h, struct htab_elem *e)
 	return e->data + h->key_off_value;
 }
 
+/* The common key sizes with the length known to the compiler: the hash
+ * and the compare inline to a few instructions (lookups were a third
+ * jhash and memcmp calls). */
 static uint32_t htab_hash(const struct htab *h, const void *key)
 {
-	return jhash_key(key, h->map.key_size, h->seed);
+	switch (h->map.key_size) {
+	case 4: return jhash_key(key, 4, h->seed);
+	case 8: return jhash_key(key, 8, h->seed);
+	case 16: return jhash_key(key, 16, h->seed);
+	default: return jhash_key(key, h->map.key_size, h->seed);
+	}
+}
+
+static bool htab_key_eq(const struct htab *h, const void *a, const void *b)
+{
+	switch (h->map.key_size) {
+	case 4: return !memcmp(a, b, 4);
+	case 8: return !memcmp(a, b, 8);
+	case 16: return !memcmp(a, b, 16);
+	default: return !memcmp(a, b, h->map.key_size);
+	}
 }
 
 static struct htab_bucket *htab_bucket(struct htab *h, uint32_t hash)
@@ -212,7 +230,7 @@ static struct htab_elem *htab_find(struct htab *h, struct htab_bucket *b, uint32
 {
 	for (struct htab_elem *e = atomic_load_explicit(&b->head, memory_order_acquire); e;
 	     e = atomic_load_explicit(&e->next, memory_order_acquire))
-		if (e->hash == hash && !memcmp(htab_key(e), key, h->map.key_size))
+		if (e->hash == hash && htab_key_eq(h, htab_key(e), key))
 			return e;
 	return NULL;
 }
@@ -304,9 +322,15 @@ static void htab_lru_evict(struct htab *h)
 /* A new element holding @key, hash, and a value: the caller fills it. */
 static struct htab_elem *htab_elem_new(struct htab *h, const void *key, uint32_t hash)
 {
-	struct htab_elem *e = mapmem_alloc(sizeof *e + h->key_off_value + h->value_bytes);
+	/* special fields in the value must start zeroed; the rest is written
+	 * here and by htab_fill (value padding is never read) */
+	bool zero = h->map.has_lock || h->map.has_timer;
+	struct htab_elem *e = mapmem_alloc_cached(sizeof *e + h->key_off_value + h->value_bytes, zero);
 	if (!e)
 		return NULL;
+	atomic_store_explicit(&e->next, NULL, memory_order_relaxed);
+	e->lru_prev = e->lru_next = NULL;
+	atomic_store_explicit(&e->ref, 0, memory_order_relaxed);
 	memcpy(htab_key(e), key, h->map.key_size);
 	e->hash = hash;
 	return e;

@@ -1,7 +1,9 @@
 /* The map allocator hook (see mapmem.h). */
 #include "maps/mapmem.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,3 +84,103 @@ long mapmem_outstanding(void)
 		n += atomic_load(&mapmem_live_slots[i].n);
 	return n;
 }
+
+/* {===== the per-thread cache of mapmem_alloc_cached
+ *
+ * A block has a 16-byte header: its size, then (while cached) the next
+ * block of its list.  A freed block goes on the
+ * freeing thread's list for that size (up to MAPMEM_CACHE_MAX of them, a
+ * few sizes per thread), else back to malloc.  A thread's lists are freed
+ * when it exits. */
+
+enum { MAPMEM_HDR = 16, MAPMEM_CACHE_SIZES = 4, MAPMEM_CACHE_MAX = 512 };
+
+struct mapmem_cache {
+	size_t size;
+	unsigned n;
+	void *head; /* blocks (headers), linked through their second word */
+};
+
+static _Thread_local struct mapmem_cache mapmem_caches[MAPMEM_CACHE_SIZES];
+static _Thread_local bool mapmem_cache_armed;
+static pthread_key_t mapmem_cache_key;
+static pthread_once_t mapmem_cache_once = PTHREAD_ONCE_INIT;
+
+static void mapmem_cache_drain(void *arg)
+{
+	struct mapmem_cache *c = arg;
+	for (int i = 0; i < MAPMEM_CACHE_SIZES; i++) {
+		while (c[i].head) {
+			void *next;
+			memcpy(&next, (uint8_t *)c[i].head + 8, sizeof(next));
+			free(c[i].head);
+			c[i].head = next;
+		}
+		c[i].n = 0;
+	}
+}
+
+static void mapmem_cache_init_key(void)
+{
+	/* without the key a thread's cache leaks at its exit: bounded */
+	(void)pthread_key_create(&mapmem_cache_key, mapmem_cache_drain);
+}
+
+void *mapmem_alloc_cached(size_t size, bool zero)
+{
+	if (mapmem_should_fail())
+		return NULL;
+	for (int i = 0; i < MAPMEM_CACHE_SIZES; i++) {
+		struct mapmem_cache *c = &mapmem_caches[i];
+		if (c->size == size && c->head) {
+			uint8_t *h = c->head;
+			memcpy(&c->head, h + 8, sizeof(void *));
+			c->n--;
+			if (zero)
+				memset(h + MAPMEM_HDR, 0, size);
+			atomic_fetch_add_explicit(mapmem_live(), 1, memory_order_relaxed);
+			return h + MAPMEM_HDR;
+		}
+	}
+	uint8_t *h = calloc(1, MAPMEM_HDR + size);
+	if (!h)
+		return NULL;
+	memcpy(h, &size, sizeof(size));
+	atomic_fetch_add_explicit(mapmem_live(), 1, memory_order_relaxed);
+	return h + MAPMEM_HDR;
+}
+
+void mapmem_free_cached(void *p)
+{
+	if (!p)
+		return;
+	atomic_fetch_sub_explicit(mapmem_live(), 1, memory_order_relaxed);
+	uint8_t *h = (uint8_t *)p - MAPMEM_HDR;
+	size_t size;
+	memcpy(&size, h, sizeof(size));
+	struct mapmem_cache *slot = NULL;
+	for (int i = 0; i < MAPMEM_CACHE_SIZES && !slot; i++)
+		if (mapmem_caches[i].size == size)
+			slot = &mapmem_caches[i];
+	for (int i = 0; i < MAPMEM_CACHE_SIZES && !slot; i++)
+		if (!mapmem_caches[i].n) /* an empty list takes a new size */
+			slot = &mapmem_caches[i];
+	if (!slot || slot->n >= MAPMEM_CACHE_MAX) {
+		free(h);
+		return;
+	}
+	if (!mapmem_cache_armed) {
+		pthread_once(&mapmem_cache_once, mapmem_cache_init_key);
+		mapmem_cache_armed = !pthread_setspecific(mapmem_cache_key, mapmem_caches);
+		if (!mapmem_cache_armed) {
+			free(h);
+			return;
+		}
+	}
+	slot->size = size;
+	memcpy(h + 8, &slot->head, sizeof(void *));
+	slot->head = h;
+	slot->n++;
+}
+
+/* }===== */

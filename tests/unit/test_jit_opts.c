@@ -280,6 +280,20 @@ static void test_alloc_failures(void **state)
 	hive_prog_free(prog);
 }
 
+/* Does @code (where it runs) call @target with a rel32 call (e8)? */
+static bool rel32_call_to(const uint8_t *code, size_t size, uintptr_t target)
+{
+	for (size_t i = 0; i + 5 <= size; i++) {
+		if (code[i] != 0xe8)
+			continue;
+		int32_t d;
+		memcpy(&d, code + i + 1, 4);
+		if ((uintptr_t)(code + i + 5) + (uintptr_t)(intptr_t)d == target)
+			return true;
+	}
+	return false;
+}
+
 /* A trusted program's lookup in a plain array is inlined (no call: the
  * image holds the array's values address), with the helper's results: the
  * element for keys below max_entries, NULL past them; elements of a
@@ -346,9 +360,93 @@ static void test_inline_array_lookup(void **state)
 	}
 }
 
+/* A trusted program's lookup, update and delete on a hash map the JIT
+ * knows call the map type's functions directly (the image holds their
+ * addresses, not the helpers'), with the helpers' results under every
+ * engine; a map read-only to programs keeps the update helper (-EPERM). */
+static void test_direct_map_calls(void **state)
+{
+	(void)state;
+	/* key = *(u32 *)mem; update(key, key * 3); r6 = *lookup(key); delete(key);
+	 * r0 = r6 + (lookup(key) == NULL ? 1000 : 0) + update's result * 100000 */
+	const struct hive_insn p[] = {
+		LDX_MEM(ISA_W, 2, 1, 0),
+		STX_MEM(ISA_W, 10, 2, -4),
+		ALU64_IMM(ISA_MUL, 2, 3),
+		STX_MEM(ISA_DW, 10, 2, -16),
+		INSN(ISA_LD | ISA_IMM | ISA_DW, 1, 1, 0, 0), INSN(0, 0, 0, 0, 0),
+		MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -4),
+		MOV64_REG(3, 10), ALU64_IMM(ISA_ADD, 3, -16),
+		MOV64_IMM(4, 0),
+		CALL_HELPER(2), /* update */
+		MOV64_REG(8, 0),
+		ALU64_IMM(ISA_MUL, 8, 100000),
+		MOV64_IMM(6, 0),
+		INSN(ISA_LD | ISA_IMM | ISA_DW, 1, 1, 0, 0), INSN(0, 0, 0, 0, 0),
+		MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -4),
+		CALL_HELPER(1), /* lookup */
+		JMP_IMM(ISA_JEQ, 0, 0, 1),
+		LDX_MEM(ISA_DW, 6, 0, 0),
+		INSN(ISA_LD | ISA_IMM | ISA_DW, 1, 1, 0, 0), INSN(0, 0, 0, 0, 0),
+		MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -4),
+		CALL_HELPER(3), /* delete */
+		INSN(ISA_LD | ISA_IMM | ISA_DW, 1, 1, 0, 0), INSN(0, 0, 0, 0, 0),
+		MOV64_REG(2, 10), ALU64_IMM(ISA_ADD, 2, -4),
+		CALL_HELPER(1), /* lookup after the delete */
+		JMP_IMM(ISA_JNE, 0, 0, 1),
+		ALU64_IMM(ISA_ADD, 6, 1000),
+		MOV64_REG(0, 6),
+		ALU64_REG(ISA_ADD, 0, 8),
+		EXIT(),
+	};
+	for (int ro = 0; ro < 2; ro++) {
+		struct hive_map *m;
+		HIVE_OPTS(hive_map_opts, mo, .map_flags = ro ? HIVE_F_RDONLY_PROG : 0);
+		assert_int_equal(hive_map_create(HIVE_MAP_HASH, NULL, 4, 8, 16, &mo, &m), 0);
+		struct hive_env *env;
+		assert_int_equal(hive_env_new(&env), 0);
+		assert_int_equal(hive_helpers_install(env, NULL), 0);
+		struct hive_map *maps[1] = {m};
+		struct hive_prog *prog[2];
+		uintptr_t fns[3] = {(uintptr_t)m->ops->lookup, (uintptr_t)m->ops->update, (uintptr_t)m->ops->delete};
+		for (int mode = 0; mode < 2; mode++) {
+			HIVE_OPTS(hive_prog_opts, po, .env = env, .mode = mode ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED,
+				  .maps = maps, .nmaps = 1);
+			assert_int_equal(hive_prog_load(p, ARRAY_LEN(p), &po, &prog[mode]), 0);
+			assert_int_equal(hive_prog_jit(prog[mode], NULL), 0);
+			size_t size;
+			const uint8_t *code = jit_image_code(prog[mode]->jit, &size);
+			/* the calls are direct or through a movabs: either way the
+			 * address shows in the code when near enough, else as imm64 */
+			for (int f = 0; f < 3; f++) {
+				bool direct = mode == 1 && !(ro && f > 0);
+				bool seen = contains(code, size, &fns[f], 8) || rel32_call_to(code, size, fns[f]);
+				assert_int_equal(seen, direct);
+			}
+		}
+		for (uint32_t key = 1; key < 4; key++) {
+			uint8_t mem[8] = {0};
+			memcpy(mem, &key, 4);
+			/* read-only: update -EPERM, nothing to find; else the value, then gone */
+			uint64_t want = ro ? 1000 + (uint64_t)(-EPERM * 100000ll) : key * 3 + 1000;
+			for (int mode = 0; mode < 2; mode++)
+				for (int jit = 0; jit < 2; jit++) {
+					HIVE_OPTS(hive_run_opts, rop, .mem = mem, .mem_size = sizeof mem, .use_jit = jit);
+					assert_int_equal(hive_prog_run(prog[mode], &rop), 0);
+					assert_int_equal(rop.retval, want);
+				}
+		}
+		hive_prog_free(prog[0]);
+		hive_prog_free(prog[1]);
+		hive_env_free(env);
+		hive_map_free(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_direct_map_calls),
 		cmocka_unit_test(test_harden),
 		cmocka_unit_test(test_harden_many),
 		cmocka_unit_test(test_retpoline),

@@ -157,9 +157,56 @@ static void test_oom_loops(void **state)
 	}
 }
 
+/* mapmem_alloc_cached: a freed block comes back to the same thread for
+ * the same size (most recent first), zeroed only when asked; counted as
+ * outstanding while allocated only; a fifth size bypasses the cache;
+ * failure injection applies. */
+static void test_cached_blocks(void **state)
+{
+	(void)state;
+	long base = mapmem_outstanding();
+	uint8_t *a = mapmem_alloc_cached(72, true), *b = mapmem_alloc_cached(72, true);
+	assert_non_null(a);
+	assert_non_null(b);
+	for (int i = 0; i < 72; i++)
+		assert_int_equal(a[i] | b[i], 0);
+	assert_int_equal(mapmem_outstanding(), base + 2);
+	memset(a, 0xab, 72);
+	mapmem_free_cached(b);
+	mapmem_free_cached(a);
+	assert_int_equal(mapmem_outstanding(), base);
+	uint8_t *c = mapmem_alloc_cached(72, false);
+	assert_ptr_equal(c, a); /* most recent first, bytes kept */
+	assert_int_equal(c[71], 0xab);
+	uint8_t *d = mapmem_alloc_cached(72, true);
+	assert_ptr_equal(d, b);
+	uint8_t *e = mapmem_alloc_cached(72, true); /* the list is empty: a new block */
+	assert_true(e != a && e != b);
+	memset(c, 0xcd, 72);
+	mapmem_free_cached(c);
+	c = mapmem_alloc_cached(72, true);
+	for (int i = 0; i < 72; i++)
+		assert_int_equal(c[i], 0);
+	/* four sizes are cached at once; blocks of a fifth go back to malloc */
+	void *sized[5];
+	for (int i = 0; i < 5; i++)
+		sized[i] = mapmem_alloc_cached(200 + (size_t)i * 8, false);
+	for (int i = 0; i < 5; i++)
+		mapmem_free_cached(sized[i]);
+	mapmem_fail_at(1, false);
+	assert_null(mapmem_alloc_cached(72, false));
+	mapmem_fail_at(0, false);
+	mapmem_free_cached(c);
+	mapmem_free_cached(d);
+	mapmem_free_cached(e);
+	mapmem_free_cached(NULL);
+	assert_int_equal(mapmem_outstanding(), base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cached_blocks),
 		cmocka_unit_test(test_oom_loops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
