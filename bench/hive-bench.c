@@ -9,7 +9,10 @@
  *                table, not in the JSON: its engines are the issue's four)
  *   kernel       Linux: BPF_PROG_LOAD + BPF_PROG_TEST_RUN, the kernel's own
  *                per-run `duration` (skipped when bpf() is not permitted)
- *   native       the same C source compiled into this binary with -O2
+ *   native       the same C source compiled into this binary with -O2 (gcc,
+ *                the project's compiler)
+ *   native-clang the same by clang -O2, the compiler that made the eBPF
+ *                (native_clang.c; table only, the JSON keeps the issue's four)
  *
  * The programs are bench/progs/<name>.bpf.c, compiled by clang at build time.
  * Each object has two entries over one inlined algorithm: SEC("xdp") for the
@@ -29,6 +32,7 @@
  */
 #include <errno.h>
 #include <linux/bpf.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,25 +80,31 @@ typedef uint32_t (*bench_native_fn)(const uint8_t *data, const uint8_t *end);
 BENCH_PROGRAMS(BENCH_NATIVE)
 #undef BENCH_NATIVE
 
+/* native_clang.c */
+#define BENCH_NATIVE_CLANG(NAME, EXPECT, WHAT) uint32_t NAME##_native_clang(const uint8_t *d, const uint8_t *e);
+BENCH_PROGRAMS(BENCH_NATIVE_CLANG)
+#undef BENCH_NATIVE_CLANG
+
 struct bench_prog {
 	const char *name;
 	uint32_t expect;
 	const char *what;
 	bench_native_fn native;
+	bench_native_fn native_clang;
 };
 
 static const struct bench_prog bench_progs[] = {
-#define BENCH_ROW(NAME, EXPECT, WHAT) {#NAME, EXPECT, WHAT, NAME##_native},
+#define BENCH_ROW(NAME, EXPECT, WHAT) {#NAME, EXPECT, WHAT, NAME##_native, NAME##_native_clang},
 	BENCH_PROGRAMS(BENCH_ROW)
 #undef BENCH_ROW
 };
 enum { BENCH_NPROGS = sizeof(bench_progs) / sizeof(bench_progs[0]) };
 
 /* Row order of the table. */
-enum bench_engine { ENG_JIT, ENG_JIT_RUN, ENG_INTERP, ENG_KERNEL, ENG_NATIVE, ENG_COUNT };
+enum bench_engine { ENG_JIT, ENG_JIT_RUN, ENG_INTERP, ENG_KERNEL, ENG_NATIVE, ENG_NATIVE_CLANG, ENG_COUNT };
 static const char *const bench_engine_names[ENG_COUNT] = {
 	[ENG_JIT] = "hive-jit", [ENG_JIT_RUN] = "hive-jit-run", [ENG_INTERP] = "hive-interp",
-	[ENG_KERNEL] = "kernel", [ENG_NATIVE] = "native",
+	[ENG_KERNEL] = "kernel", [ENG_NATIVE] = "native", [ENG_NATIVE_CLANG] = "native-clang",
 };
 
 /* }===== */
@@ -297,8 +307,9 @@ static int bench_batch(const struct bench_case *c, enum bench_engine e, uint64_t
 		*preempted = false; /* the kernel's timer leaves reschedules out */
 		return bench_kernel_run(c->kfd, bench_pkt, bench_pkt_len,
 					(uint32_t)(iters > UINT32_MAX ? UINT32_MAX : iters), NULL, ns);
-	case ENG_NATIVE: {
-		bench_native_fn volatile fnp = c->prog->native;
+	case ENG_NATIVE:
+	case ENG_NATIVE_CLANG: {
+		bench_native_fn volatile fnp = e == ENG_NATIVE ? c->prog->native : c->prog->native_clang;
 		bench_native_fn fn = fnp;
 		uint32_t acc = 0;
 
@@ -469,6 +480,7 @@ static int bench_case_check(struct bench_case *c, const char *pkt_name, const ui
 	int bad = 0, ret;
 
 	want = r[ENG_NATIVE].retval = c->prog->native(bench_pkt, bench_pkt + bench_pkt_len);
+	r[ENG_NATIVE_CLANG].retval = c->prog->native_clang(bench_pkt, bench_pkt + bench_pkt_len);
 	if (expect && want != *expect) {
 		fprintf(stderr, "FAIL %s/native on %s: r0 = %#x, expected %#x\n", c->prog->name, pkt_name,
 			want, *expect);
@@ -624,7 +636,7 @@ static void bench_print(const struct bench_case *cases, const struct bench_cfg *
 			}
 			bench_ratio(vn, sizeof(vn), r, &c->res[ENG_NATIVE]);
 			bench_ratio(vk, sizeof(vk), r, &c->res[ENG_KERNEL]);
-			if (e != ENG_NATIVE && c->insns) {
+			if (e != ENG_NATIVE && e != ENG_NATIVE_CLANG && c->insns) {
 				snprintf(ipr, sizeof(ipr), "%llu", (unsigned long long)c->insns);
 				snprintf(npi, sizeof(npi), "%.3f", r->ns / (double)c->insns);
 			}
@@ -636,6 +648,22 @@ static void bench_print(const struct bench_case *cases, const struct bench_cfg *
 	printf("\n");
 	for (int i = 0; i < BENCH_NPROGS; i++)
 		printf("%-8s %s\n", bench_progs[i].name, bench_progs[i].what);
+	/* the JIT's target: within 1.15x of native on the geometric mean */
+	for (int e = ENG_JIT; e <= ENG_JIT_RUN; e++)
+		for (int base = ENG_NATIVE; base <= ENG_NATIVE_CLANG; base++) {
+			double lg = 0;
+			int k = 0;
+			for (int i = 0; i < BENCH_NPROGS; i++) {
+				const struct bench_result *r = &cases[i].res[e], *b = &cases[i].res[base];
+				if (r->status == ST_OK && b->status == ST_OK && b->ns > 0) {
+					lg += log(r->ns / b->ns);
+					k++;
+				}
+			}
+			if (k == BENCH_NPROGS)
+				printf("geometric mean, %s / %s: %.3fx\n", bench_engine_names[e], bench_engine_names[base],
+				       exp(lg / k));
+		}
 	printf("ns/run: median batch; fastest: fastest batch; spread: (slowest - fastest) / median;\n"
 	       "redo: batches timed again because the thread lost the CPU meanwhile;\n"
 	       "/native, /kernel: ns/run over that engine's ns/run.\n"
@@ -679,7 +707,7 @@ static int bench_write_json(const struct bench_case *cases, const char *path)
 	fprintf(f, "[");
 	for (int i = 0; i < BENCH_NPROGS; i++)
 		for (int e = 0; e < ENG_COUNT; e++) {
-			if (cases[i].res[e].status != ST_OK || e == ENG_JIT_RUN)
+			if (cases[i].res[e].status != ST_OK || e == ENG_JIT_RUN || e == ENG_NATIVE_CLANG)
 				continue;
 			fprintf(f, "%s\n  {\"program\": \"%s\", \"engine\": \"%s\", \"ns_per_run\": %.2f}",
 				first ? "" : ",", cases[i].prog->name, bench_engine_names[e], cases[i].res[e].ns);

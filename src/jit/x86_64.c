@@ -1473,6 +1473,21 @@ static bool x86_standalone(const struct x86_jit *j)
 	return !j->checked && !j->calls_out && !j->unwinds && !j->prog->ncb;
 }
 
+/* Standalone code has a frame of X86_FN_STACK below its pushes in either
+ * entry: the plain C entry's eBPF stack, unused by the main entry (whose
+ * stack is the caller's), so that one epilogue serves both. */
+enum { X86_FN_STACK = HIVE_MAX_FRAMES * HIVE_STACK_SIZE };
+
+/* r0 and the registers the program names start at 0; the others are
+ * reported as 0 at exit */
+static void x86_zero_regs(struct x86_jit *j)
+{
+	static const uint8_t zero[] = {RAX, RDX, RCX, R8, RBX, R13, R14, R15};
+	for (unsigned i = 0; i < sizeof(zero); i++)
+		if (i == 0 || (j->used & (1u << (i + 2))))
+			x86_alu_rr(&j->b, false, ALU_XOR, zero[i], zero[i]);
+}
+
 static void x86_entry(struct x86_jit *j)
 {
 	struct x86_buf *b = &j->b;
@@ -1480,18 +1495,15 @@ static void x86_entry(struct x86_jit *j)
 		x86_push(b, j->pushed[i]);
 	if (x86_entry_pad(j))
 		x86_alu_ri(b, true, ALU_SUB, RSP, 8);
+	if (x86_standalone(j))
+		x86_alu_ri(b, true, ALU_SUB, RSP, X86_FN_STACK);
 	x86_mov_rr(b, true, REG_CTX, RDI);
 	x86_mov_rr(b, true, RBP, RCX);
 	x86_mov_rr(b, true, RDI, RSI);
 	x86_mov_rr(b, true, RSI, RDX);
 	if (j->unwinds)
 		x86_rm(b, true, 0x89, RSP, REG_CTX, JIT_CTX_EXIT_SP, false);
-	/* r0 and the registers the program names start at 0; the others are
-	 * reported as 0 at exit */
-	static const uint8_t zero[] = {RAX, RDX, RCX, R8, RBX, R13, R14, R15};
-	for (unsigned i = 0; i < sizeof(zero); i++)
-		if (i == 0 || (j->used & (1u << (i + 2))))
-			x86_alu_rr(b, false, ALU_XOR, zero[i], zero[i]);
+	x86_zero_regs(j);
 	if (!j->leaf) {
 		x86_call_lbl(j, x86_lbl_pc(j, 0));
 		x86_epilogue(j);
@@ -1509,6 +1521,8 @@ static void x86_epilogue(struct x86_jit *j)
 	x86_place(j, x86_lbl(j, LBL_STORE));
 	x86_store_regs(j);
 	x86_place(j, x86_lbl(j, LBL_DONE));
+	if (x86_standalone(j))
+		x86_alu_ri(b, true, ALU_ADD, RSP, X86_FN_STACK);
 	if (x86_entry_pad(j))
 		x86_alu_ri(b, true, ALU_ADD, RSP, 8);
 	for (int i = j->npush - 1; i >= 0; i--)
@@ -1666,9 +1680,9 @@ static void x86_align_loop(struct x86_jit *j, uint32_t pc)
 }
 
 /* A standalone image's plain C entry, uint64_t fn(r1, r2) (hive_prog_jit_fn):
- * the eBPF stack below the caller's frame, as much as hive_prog_run gives,
- * and the entry called with ctx = jit_ctx_none. */
-enum { X86_FN_FRAME = HIVE_MAX_FRAMES * HIVE_STACK_SIZE + 8 }; /* + 8: sp 16-aligned at the call */
+ * the main entry's prologue with r1, r2 where the C call put them, the
+ * eBPF stack in the frame, ctx = jit_ctx_none; then on to pc 0, whose code
+ * expects what the main entry leaves (the same registers zeroed). */
 static void x86_fn_entry(struct x86_jit *j)
 {
 	struct x86_buf *b = &j->b;
@@ -1677,15 +1691,13 @@ static void x86_fn_entry(struct x86_jit *j)
 		return;
 	x86_nops(b, (16 - b->len % 16) % 16);
 	j->fn_off = b->len;
-	x86_alu_ri(b, true, ALU_SUB, RSP, X86_FN_FRAME);
-	x86_mov_rr(b, true, RDX, RSI);
-	x86_mov_rr(b, true, RSI, RDI);
-	x86_rm(b, true, 0x8d, RCX, RSP, X86_FN_FRAME - 8, false); /* lea rcx, [rsp + 4096]: r10 */
-	x86_movabs(b, RDI, (uintptr_t)&jit_ctx_none);
-	x86_byte(b, 0xe8); /* call the entry */
-	x86_u32(b, (uint32_t)(int32_t)((int64_t)j->entry_off - (int64_t)(b->len + 4)));
-	x86_alu_ri(b, true, ALU_ADD, RSP, X86_FN_FRAME);
-	x86_ret(b);
+	for (int i = 0; i < j->npush; i++)
+		x86_push(b, j->pushed[i]);
+	x86_alu_ri(b, true, ALU_SUB, RSP, X86_FN_STACK);
+	x86_rm(b, true, 0x8d, RBP, RSP, X86_FN_STACK, false); /* lea rbp, [rsp + 4096]: r10 */
+	x86_movabs(b, REG_CTX, (uintptr_t)&jit_ctx_none);
+	x86_zero_regs(j);
+	x86_jump(j, -1, x86_lbl_pc(j, 0));
 }
 
 static void x86_pass(struct x86_jit *j)
