@@ -81,8 +81,10 @@ enum { NOLBL = UINT32_MAX };
  * either: the rare divisors 0 and -1, out of the hot path; it goes on at the
  * next instruction.  COLD_REFUND is not a fault:
  * LD_ABS missed the packet, the program ends; give back the unrun part of
- * the block (aux) first. */
-enum { COLD_DIV = 14, COLD_REFUND = 15 };
+ * the block (aux) first.  COLD_LEA_X/K is not a fault: the sum x86_fuse_bound
+ * left out, host registers reg = ebpf + aux (a host register) or + aux (a
+ * constant), then on to instruction pc. */
+enum { COLD_LEA_X = 12, COLD_LEA_K = 13, COLD_DIV = 14, COLD_REFUND = 15 };
 struct x86_cold {
 	uint32_t pc;
 	uint8_t kind;
@@ -1040,6 +1042,37 @@ static void x86_call_local(struct x86_jit *j, uint32_t pc, uint32_t target)
 /* }===== */
 
 /* Emit instruction @pc; returns the slots it takes. */
+/* A conditional jump @in (off != 0) to label @target. */
+static void x86_jcond(struct x86_jit *j, const struct vm_insn *in, uint32_t target)
+{
+	static const uint8_t cc[16] = {
+		[ISA_JEQ >> 4] = CC_E, [ISA_JGT >> 4] = CC_A, [ISA_JGE >> 4] = CC_AE,
+		[ISA_JSET >> 4] = CC_NE, [ISA_JNE >> 4] = CC_NE, [ISA_JSGT >> 4] = CC_G,
+		[ISA_JSGE >> 4] = CC_GE, [ISA_JLT >> 4] = CC_B, [ISA_JLE >> 4] = CC_BE,
+		[ISA_JSLT >> 4] = CC_L, [ISA_JSLE >> 4] = CC_LE,
+	};
+	struct x86_buf *b = &j->b;
+	const struct isa_row *row = &isa_rows[in->op];
+	bool w = !(row->flags & ISA_F_ALU32);
+	int dst = x86_map[in->dst], src = x86_map[in->src];
+	unsigned op = ISA_OP(row->code);
+	if (row->fmt == FMT_JCOND_K && j->harden) {
+		x86_blind(j, in->imm);
+		src = REG_BLIND;
+	}
+	if (row->fmt == FMT_JCOND_X || j->harden)
+		x86_rr(b, w, op == ISA_JSET ? 0x85 : 0x39, src, dst, false);
+	else if (op == ISA_JSET && in->imm == 0)
+		return; /* dst & 0 is never set */
+	else if (op == ISA_JSET)
+		(x86_rr(b, w, 0xf7, 0, dst, false), x86_u32(b, (uint32_t)in->imm));
+	else if (in->imm == 0)
+		x86_rr(b, w, 0x85, dst, dst, false); /* test r, r: the flags of cmp r, 0 */
+	else
+		x86_alu_ri(b, w, ALU_CMP, dst, in->imm);
+	x86_jump(j, cc[op >> 4], target);
+}
+
 static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 {
 	struct x86_buf *b = &j->b;
@@ -1086,32 +1119,10 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 			x86_jump(j, -1, x86_lbl_pc(j, pc + (uint32_t)in->imm + 1));
 		break;
 	case FMT_JCOND_K:
-	case FMT_JCOND_X: {
-		static const uint8_t cc[16] = {
-			[ISA_JEQ >> 4] = CC_E, [ISA_JGT >> 4] = CC_A, [ISA_JGE >> 4] = CC_AE,
-			[ISA_JSET >> 4] = CC_NE, [ISA_JNE >> 4] = CC_NE, [ISA_JSGT >> 4] = CC_G,
-			[ISA_JSGE >> 4] = CC_GE, [ISA_JLT >> 4] = CC_B, [ISA_JLE >> 4] = CC_BE,
-			[ISA_JSLT >> 4] = CC_L, [ISA_JSLE >> 4] = CC_LE,
-		};
-		if (in->off == 0)
-			break; /* to the next instruction either way */
-		if (row->fmt == FMT_JCOND_K && j->harden) {
-			x86_blind(j, in->imm);
-			src = REG_BLIND;
-		}
-		if (row->fmt == FMT_JCOND_X || j->harden)
-			x86_rr(b, w, op == ISA_JSET ? 0x85 : 0x39, src, dst, false);
-		else if (op == ISA_JSET && in->imm == 0)
-			break; /* dst & 0 is never set */
-		else if (op == ISA_JSET)
-			(x86_rr(b, w, 0xf7, 0, dst, false), x86_u32(b, (uint32_t)in->imm));
-		else if (in->imm == 0)
-			x86_rr(b, w, 0x85, dst, dst, false); /* test r, r: the flags of cmp r, 0 */
-		else
-			x86_alu_ri(b, w, ALU_CMP, dst, in->imm);
-		x86_jump(j, cc[op >> 4], x86_lbl_pc(j, pc + (uint32_t)(int32_t)in->off + 1));
+	case FMT_JCOND_X:
+		if (in->off != 0) /* else to the next instruction either way */
+			x86_jcond(j, in, x86_lbl_pc(j, pc + (uint32_t)(int32_t)in->off + 1));
 		break;
-	}
 	case FMT_CALL: {
 		hive_helper_fn fn = vm_helper(j->prog, (uint32_t)in->imm);
 		const struct hive_map *am = x86_inline_array(j, in, fn);
@@ -1265,6 +1276,70 @@ static unsigned x86_fuse_rem(struct x86_jit *j, uint32_t pc)
 	return 5;
 }
 
+/* The bounds check clang writes before a packet load, p = a + b:
+ *
+ *   x = a; x += b (or k1); y = x; y += k; if y <op> z goto T; x = *(sz *)(x + off)
+ *
+ * On the way through, x's sum is only the load's address (the load then
+ * replaces x): it goes into the load's and y's addressing, and x is
+ * computed out of line on the jump to T alone, one instruction less per
+ * access (csum's and fnv1a's loops).  Trusted code, no jump into the group,
+ * a plain (zero-extending) load; y is neither a nor b, z is not x.  Returns
+ * the slots taken, 0 when the group does not match. */
+static unsigned x86_fuse_bound(struct x86_jit *j, uint32_t pc)
+{
+	if (j->checked || j->harden || pc + 5 >= j->cnt)
+		return 0;
+	/* the load starts a block of its own (after the jump), but nothing
+	 * may jump into the group */
+	for (uint32_t k = 1; k <= 5; k++)
+		if (k < 5 ? j->leader[pc + k] : (j->leader[pc + k] & LEAD_TARGET))
+			return 0;
+	const struct vm_insn *i = &j->code[pc];
+	if (i[0].op != OP_MOV64_X || (i[1].op != OP_ADD64_X && i[1].op != OP_ADD64_K) || i[2].op != OP_MOV64_X ||
+	    i[3].op != OP_ADD64_K || i[4].op == OP_INVALID || i[5].op == OP_INVALID)
+		return 0;
+	const struct isa_row *jr = &isa_rows[i[4].op], *lr = &isa_rows[i[5].op];
+	if ((jr->fmt != FMT_JCOND_K && jr->fmt != FMT_JCOND_X) || i[4].off == 0 || lr->fmt != FMT_LDX ||
+	    ISA_MODE(lr->code) != ISA_MEM)
+		return 0;
+	unsigned x = i[0].dst, a = i[0].src, y = i[2].dst;
+	bool kform = i[1].op == OP_ADD64_K;
+	unsigned bx = i[1].src;
+	if (x == a || i[1].dst != x || (!kform && bx == x) || i[2].src != x || y == x || y == a ||
+	    (!kform && y == bx) || i[3].dst != y || i[4].dst != y || (jr->fmt == FMT_JCOND_X && i[4].src == x) ||
+	    i[5].dst != x || i[5].src != x)
+		return 0;
+	int64_t base_disp = kform ? i[1].imm : 0;
+	int64_t dy = base_disp + i[3].imm, dl = base_disp + i[5].off;
+	if (dy < INT32_MIN || dy > INT32_MAX || dl < INT32_MIN || dl > INT32_MAX)
+		return 0;
+	struct x86_buf *b = &j->b;
+	int X = x86_map[x], A = x86_map[a], Y = x86_map[y], B = kform ? -1 : x86_map[bx];
+	for (uint32_t k = 1; k <= 4; k++)
+		x86_place(j, x86_lbl_pc(j, pc + k));
+	j->pc = pc + 4;
+	if (kform)
+		x86_rm(b, true, 0x8d, Y, A, (int32_t)dy, false);
+	else
+		x86_rm_sib(b, true, 0x8d, Y, A, B, (int32_t)dy);
+	uint32_t target = pc + 4 + (uint32_t)(int32_t)i[4].off + 1;
+	uint32_t stub = x86_add_cold(j, target, kform ? COLD_LEA_K : COLD_LEA_X, X,
+				     kform ? (uint32_t)i[1].imm : (uint32_t)B);
+	if (!j->b.oom)
+		j->cold[j->ncold - 1].ebpf = (uint8_t)A; /* here the host register of a */
+	x86_jcond(j, &i[4], stub);
+	x86_place(j, x86_lbl_pc(j, pc + 5));
+	j->pc = pc + 5;
+	unsigned size = isa_access_size(lr->code);
+	unsigned op = size == 1 ? 0x0fb6 : size == 2 ? 0x0fb7 : 0x8b;
+	if (kform)
+		x86_rm(b, size == 8, op, X, A, (int32_t)dl, false);
+	else
+		x86_rm_sib(b, size == 8, op, X, A, B, (int32_t)dl);
+	return 6;
+}
+
 /* Two instructions as one: `rD = rA; rD += rB` or `rD += k` is one lea.
  * Only inside a block (nothing jumps to the second) and outside precise
  * copies (which count instructions one by one).  Returns the slots taken, 0
@@ -1274,6 +1349,9 @@ static unsigned x86_fuse(struct x86_jit *j, uint32_t pc)
 	unsigned rem = x86_fuse_rem(j, pc);
 	if (rem)
 		return rem;
+	unsigned bound = x86_fuse_bound(j, pc);
+	if (bound)
+		return bound;
 	if (pc + 1 >= j->cnt || j->leader[pc + 1])
 		return 0;
 	const struct vm_insn *a = &j->code[pc], *n = &j->code[pc + 1];
@@ -1549,6 +1627,14 @@ static void x86_stubs(struct x86_jit *j)
 			else if (!w)
 				x86_zext(j, dst);                        /* x%0 = x */
 			x86_jump(j, -1, x86_lbl_pc(j, c->pc + 1));
+			continue;
+		}
+		if (c->kind == COLD_LEA_X || c->kind == COLD_LEA_K) {
+			if (c->kind == COLD_LEA_X)
+				x86_rm_sib(b, true, 0x8d, c->reg, c->ebpf, (int)c->aux, 0);
+			else
+				x86_rm(b, true, 0x8d, c->reg, c->ebpf, (int32_t)c->aux, false);
+			x86_jump(j, -1, x86_lbl_pc(j, c->pc));
 			continue;
 		}
 		if (c->kind == COLD_REFUND) {

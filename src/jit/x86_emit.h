@@ -126,6 +126,20 @@ static inline void x86_rm(struct x86_buf *b, bool w, unsigned op, int reg, int b
 	x86_modrm_mem(b, reg, base, disp);
 }
 
+/* op reg, [base + index + disp] (scale 1); index is never rsp. */
+static inline void x86_rm_sib(struct x86_buf *b, bool w, unsigned op, int reg, int base, int index, int32_t disp)
+{
+	x86_byte(b, (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 | ((index >> 3) & 1) << 1 | ((base >> 3) & 1)));
+	x86_opcode(b, op);
+	int mod = (disp == 0 && (base & 7) != RBP) ? 0 : x86_is_imm8(disp) ? 1 : 2;
+	x86_byte(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | 4));
+	x86_byte(b, (uint8_t)((index & 7) << 3 | (base & 7)));
+	if (mod == 1)
+		x86_byte(b, (uint8_t)disp);
+	else if (mod == 2)
+		x86_u32(b, (uint32_t)disp);
+}
+
 /* dst op= src for add/or/and/sub/xor/cmp (the r/m, reg form). */
 static inline void x86_alu_rr(struct x86_buf *b, bool w, enum x86_alu op, int dst, int src)
 {

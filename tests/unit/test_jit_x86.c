@@ -684,6 +684,57 @@ static uint64_t plain_entry_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64
 	return 7;
 }
 
+/* The bounds check before a packet load (x86_fuse_bound): x = a + b (or
+ * + k1); y = x + k; if y > z goto T; x = *(x + off).  Through, the load
+ * reads at a + b + off; taken, T sees x = a + b computed out of line.
+ * Every load size, both forms, registers all around (rax and rdx among
+ * them), the jump each way. */
+static void test_bound_fusion(void **state)
+{
+	(void)state;
+	static const uint8_t sizes[] = {ISA_B, ISA_H, ISA_W, ISA_DW};
+	static const int regs[][5] = {/* x, a, b, y, z */
+		{5, 1, 4, 0, 3}, {4, 1, 2, 5, 3}, {3, 1, 0, 2, 4}, {0, 1, 3, 6, 7}, {6, 1, 7, 3, 0},
+		{9, 1, 8, 0, 2},
+	};
+	for (size_t ri = 0; ri < ARRAY_LEN(regs); ri++)
+		for (size_t si = 0; si < ARRAY_LEN(sizes); si++)
+			for (int kform = 0; kform < 2; kform++)
+				for (int taken = 0; taken < 2; taken++) {
+					int x = regs[ri][0], a = regs[ri][1], bb = regs[ri][2], y = regs[ri][3], z = regs[ri][4];
+					/* mem is 64 bytes at r1; b = 8 (or k1 = 8), k = 4, off = 2 */
+					int64_t zval = taken ? 4 : 1 << 20;
+					const struct hive_insn p[] = {
+						MOV64_IMM(0, 0), MOV64_IMM(2, 0), MOV64_IMM(3, 0), MOV64_IMM(4, 0),
+						MOV64_IMM(5, 0), MOV64_IMM(6, 0), MOV64_IMM(7, 0), MOV64_IMM(8, 0),
+						MOV64_IMM(9, 0),
+						MOV64_REG(a, 1), /* a is r1 in every row */
+						MOV64_IMM(bb, 8),
+						/* z = a + zval: the jump is taken when zval is small */
+						MOV64_REG(z, 1), ALU64_IMM(ISA_ADD, z, (int32_t)zval),
+						MOV64_REG(x, a),
+						kform ? ALU64_IMM(ISA_ADD, x, 8) : ALU64_REG(ISA_ADD, x, bb),
+						MOV64_REG(y, x),
+						ALU64_IMM(ISA_ADD, y, 4),
+						JMP_REG(ISA_JGT, y, z, 4),
+						LDX_MEM(sizes[si], x, x, 2),
+						ALU64_REG(ISA_SUB, y, 1), /* addresses as offsets: runs differ in mem */
+						ALU64_REG(ISA_ADD, x, y),
+						JMP_IMM(ISA_JA, 0, 0, 1),
+						ALU64_REG(ISA_SUB, x, 1), /* T: x - r1 = the offset of x */
+						MOV64_IMM(y, 0), MOV64_IMM(z, 0), /* addresses outside mem */
+						MOV64_REG(0, x),
+						EXIT(),
+					};
+					if (x == 1 || y == 1 || z == 1 || z == x || z == y || bb == 1 || bb == x || bb == y || bb == z)
+						fail_msg("bad register row %zu", ri);
+					struct result r = both(p, ARRAY_LEN(p), TRUSTED);
+					assert_int_equal(r.err, 0);
+					if (taken)
+						assert_int_equal(r.r0, 8); /* a + b - a */
+				}
+}
+
 /* hive_prog_jit_fn: a plain C entry for code that needs no run, equal to
  * hive_prog_run; none for code that calls out, checks or reaches maps. */
 static void test_plain_entry(void **state)
@@ -784,6 +835,7 @@ int main(void)
 		cmocka_unit_test(test_jumps_and_loops),
 		cmocka_unit_test(test_calls),
 		cmocka_unit_test(test_checked),
+		cmocka_unit_test(test_bound_fusion),
 		cmocka_unit_test(test_plain_entry),
 		cmocka_unit_test(test_large_program),
 	};
