@@ -267,8 +267,8 @@ HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog);
  *  runs it at the cost of a call: r1 = @a, r2 = @b (as hive_run_opts' mem
  *  and mem_size), r0 is returned; the eBPF stack is on the caller's stack
  *  (4 KiB).  Only programs whose native code needs no run have one:
- *  trusted mode, no helper, local or tail call, no LD_ABS/LD_IND, no map;
- *  NULL otherwise (hive_prog_run runs every program).  Valid until @prog is
+ *  trusted mode, no helper, local or tail call, no LD_ABS/LD_IND (global
+ *  data is fine); NULL otherwise (hive_prog_run runs every program).  Valid until @prog is
  *  freed or compiled again; re-entrant, any thread. */
 typedef uint64_t (*hive_jit_fn)(uint64_t a, uint64_t b);
 HIVE_API hive_jit_fn hive_prog_jit_fn(const struct hive_prog *prog);

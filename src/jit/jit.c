@@ -124,7 +124,8 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 	if (!img)
 		return -ENOMEM;
 	size_t entry_off = 0, fn_off = 0;
-	int err = jit_arch_compile(prog, &co, &img->mem, &img->code_size, &entry_off, &fn_off);
+	bool calls = true;
+	int err = jit_arch_compile(prog, &co, &img->mem, &img->code_size, &entry_off, &fn_off, &calls);
 	if (err) {
 		free(img);
 		return err;
@@ -148,6 +149,7 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 		jit_free(prog->jit);
 	prog->jit = img;
 	prog->jit_standalone = fn_off ? img->entry : NULL;
+	prog->jit_calls = calls;
 	img->fn = fn_off ? (hive_jit_fn)(void *)(img->mem.base + fn_off) : NULL;
 	return 0;
 }
@@ -159,9 +161,9 @@ HIVE_API int hive_prog_jit(struct hive_prog *prog, const struct hive_jit_opts *o
 
 HIVE_API hive_jit_fn hive_prog_jit_fn(const struct hive_prog *prog)
 {
-	/* a program that reaches maps keeps to hive_prog_run, which holds the
-	 * epoch section its map values need */
-	return prog && prog->jit && !prog->uses_maps ? prog->jit->fn : NULL;
+	/* standalone code calls nothing, so it needs no epoch section: the
+	 * only map memory it can reach is global data, array values */
+	return prog && prog->jit ? prog->jit->fn : NULL;
 }
 
 HIVE_API bool hive_prog_is_jited(const struct hive_prog *prog)

@@ -121,9 +121,11 @@ struct jit_mem {
  * ctx->regs and ctx->want_regs (trusted, no helper, local call, LD_ABS/IND
  * or fault: hive_prog.jit_standalone) gets a plain C entry too,
  * uint64_t fn(r1, r2) at *fn_off (hive_prog_jit_fn); else *fn_off = 0.
+ * *calls_helpers: the code calls helpers or map functions (array lookups
+ * it inlines do not count): else its runs need no epoch section.
  * @mem is still read-write. */
 int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts *opts, struct jit_mem *mem,
-		     size_t *code_size, size_t *entry_off, size_t *fn_off);
+		     size_t *code_size, size_t *entry_off, size_t *fn_off, bool *calls_helpers);
 
 /* The context a plain C entry runs standalone code with: registers are
  * not wanted. */

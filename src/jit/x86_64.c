@@ -116,6 +116,7 @@ struct x86_jit {
 	bool leaf;         /* no local calls: the body runs in the entry's frame */
 	size_t entry_off;  /* the main entry (after the callback entry, if any) */
 	size_t fn_off;     /* the plain C entry of a standalone image, else 0 */
+	bool calls_helpers; /* the code calls a helper or a map function (inlined array lookups do not) */
 	bool bmi2;         /* shlx/shrx/sarx */
 	uint16_t used;     /* eBPF registers the program names */
 	int npush;         /* host registers pushed by the entry */
@@ -846,6 +847,7 @@ static void x86_ld_pkt(struct x86_jit *j, uint32_t pc, unsigned size)
 static void x86_helper_call(struct x86_jit *j, uint32_t pc, uintptr_t fn, bool indirect_in_aux)
 {
 	struct x86_buf *b = &j->b;
+	j->calls_helpers = true;
 	x86_rm(b, true, 0x8b, R9, REG_CTX, JIT_CTX_RUN, false); /* 6th argument: the run */
 	if (indirect_in_aux) {
 		if (j->retpoline)
@@ -1130,7 +1132,7 @@ static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 		if (am)
 			x86_array_lookup(j, am);
 		else if (direct)
-			x86_call_abs(j, (uintptr_t)direct);
+			(j->calls_helpers = true, x86_call_abs(j, (uintptr_t)direct));
 		else if (!fn)
 			x86_jump(j, -1, x86_add_cold(j, pc, JIT_FAULT_HELPER, 0xff, (uint32_t)in->imm));
 		else if (x86_runs_code(j, in->imm, fn))
@@ -1794,6 +1796,7 @@ static void x86_pass(struct x86_jit *j)
 	for (size_t i = 0; i < j->ncap; i++)
 		j->cur[i] = NOLBL;
 	j->rng = j->seed | 1;
+	j->calls_helpers = false;
 	x86_cb_entry(j);
 	j->entry_off = j->b.len;
 	x86_entry(j);
@@ -1864,7 +1867,7 @@ static int x86_keep(struct x86_jit *j)
 /* }===== */
 
 int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts *opts, struct jit_mem *mem,
-		     size_t *code_size, size_t *entry_off, size_t *fn_off)
+		     size_t *code_size, size_t *entry_off, size_t *fn_off, bool *calls_helpers)
 {
 	struct x86_jit j = {
 		.prog = prog, .code = prog->code, .cnt = prog->cnt,
@@ -1909,6 +1912,7 @@ int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts
 			*code_size = j.b.len;
 			*entry_off = j.entry_off;
 			*fn_off = j.fn_off;
+			*calls_helpers = j.calls_helpers;
 		}
 	}
 	if (err && mapped)

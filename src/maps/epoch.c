@@ -45,6 +45,8 @@
 struct epoch_limbo {
 	_Atomic uint32_t lock;         /* the orphans only */
 	struct epoch_node *list[3];
+	struct epoch_node *tail[3];    /* the last node of list[i]: lists are spliced whole */
+	unsigned long count[3];        /* nodes in list[i] */
 	uint64_t epoch[3];
 	_Atomic unsigned long len;     /* written by the owner, read by epoch_pending */
 };
@@ -86,19 +88,17 @@ static _Atomic unsigned long epoch_norphans;
  * earlier) onto @out; @l is locked. */
 static struct epoch_node *limbo_collect(struct epoch_limbo *l, uint64_t e, struct epoch_node *out)
 {
+	/* whole lists onto @out without walking them: retired nodes are cold
+	 * by now, and each is touched once anyway when it is freed */
 	for (int i = 0; i < 3; i++) {
 		if (!l->list[i] || l->epoch[i] + 2 > e)
 			continue;
-		unsigned long n_taken = 0;
-		for (struct epoch_node *n = l->list[i], *next; n; n = next) {
-			next = n->next;
-			n->next = out;
-			out = n;
-			n_taken++;
-		}
-		atomic_store_explicit(&l->len, atomic_load_explicit(&l->len, memory_order_relaxed) - n_taken,
+		l->tail[i]->next = out;
+		out = l->list[i];
+		atomic_store_explicit(&l->len, atomic_load_explicit(&l->len, memory_order_relaxed) - l->count[i],
 				      memory_order_relaxed);
-		l->list[i] = NULL;
+		l->list[i] = l->tail[i] = NULL;
+		l->count[i] = 0;
 	}
 	return out;
 }
@@ -108,16 +108,17 @@ static struct epoch_node *limbo_collect(struct epoch_limbo *l, uint64_t e, struc
 static void limbo_move(struct epoch_limbo *dst, struct epoch_limbo *src)
 {
 	for (int i = 0; i < 3; i++) {
-		struct epoch_node *n = src->list[i];
-		if (!n)
+		if (!src->list[i])
 			continue;
-		while (n->next)
-			n = n->next;
-		n->next = dst->list[i];
+		src->tail[i]->next = dst->list[i];
+		if (!dst->list[i])
+			dst->tail[i] = src->tail[i];
 		dst->list[i] = src->list[i];
+		dst->count[i] += src->count[i];
 		if (dst->epoch[i] < src->epoch[i])
 			dst->epoch[i] = src->epoch[i];
-		src->list[i] = NULL;
+		src->list[i] = src->tail[i] = NULL;
+		src->count[i] = 0;
 	}
 	atomic_store_explicit(&dst->len, atomic_load_explicit(&dst->len, memory_order_relaxed) +
 						 atomic_load_explicit(&src->len, memory_order_relaxed),
@@ -271,7 +272,10 @@ void epoch_retire(struct epoch_node *node, void (*fn)(struct epoch_node *))
 	}
 	node->epoch = e;
 	node->next = l->list[slot];
+	if (!l->list[slot])
+		l->tail[slot] = node;
 	l->list[slot] = node;
+	l->count[slot]++;
 	atomic_store_explicit(&l->len, atomic_load_explicit(&l->len, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	epoch_run(old);

@@ -496,15 +496,18 @@ static int vm_prog_run(const struct hive_prog *prog, struct hive_run_opts *opts,
 	if (opts->use_jit && !prog->jit)
 		return -ENOEXEC;
 	/* Map values a program holds stay valid for the whole run (programs
-	 * that can reach no map skip the section's cost). */
-	if (prog->uses_maps)
+	 * that can reach no map skip the section's cost, and so does JIT code
+	 * that calls nothing: its array lookups are inlined, and array values
+	 * live as long as the map) */
+	bool epoch = prog->uses_maps && !(opts->use_jit && !prog->jit_calls);
+	if (epoch)
 		epoch_enter();
 	if (opts->use_jit) {
 		err = jit_exec(prog->jit, &run, &r0, opts->regs_out);
 	} else {
 		err = interp_run(&run, &r0, opts->regs_out);
 	}
-	if (prog->uses_maps)
+	if (epoch)
 		epoch_exit();
 	opts->retval = r0;
 	opts->insns_executed = prog->mode == HIVE_EXEC_CHECKED ? prog->insn_budget - run.budget : 0;
@@ -533,11 +536,9 @@ HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *o
 	struct jit_ctx c;
 	c.regs = opts->regs_out;
 	c.want_regs = opts->regs_out != NULL;
-	if (prog->uses_maps)
-		epoch_enter();
+	/* no epoch section: standalone code calls nothing (global data is
+	 * array values, which live as long as the map) */
 	opts->retval = prog->jit_standalone(&c, opts->mem, opts->mem_size, stack + sizeof(stack));
-	if (prog->uses_maps)
-		epoch_exit();
 	opts->insns_executed = 0;
 	opts->errmsg[0] = '\0';
 	return 0;

@@ -59,6 +59,7 @@ struct hive_prog {
 	uint64_t (*jit_standalone)(struct jit_ctx *ctx, void *mem, uint64_t size, uint8_t *stack_top);
 	bool any_helper; /* validation only: accept calls to unregistered helpers */
 	bool uses_maps;  /* calls helpers or loads maps: runs enter an epoch section */
+	bool jit_calls;  /* the JIT code calls helpers or map functions (else its runs need no epoch) */
 	/* global data the program addresses with LDDW (checked mode opens them) */
 	struct vm_region data_regions[8];
 	uint32_t ndata_regions;

@@ -763,7 +763,7 @@ static void test_plain_entry(void **state)
 	assert_int_equal(regs[3], 40);
 	hive_prog_free(prog);
 
-	/* a helper call, checked mode, a map: no plain entry */
+	/* a helper call, checked mode: no plain entry; global data: one */
 	const struct hive_insn call[] = {CALL_HELPER(5), EXIT()};
 	assert_int_equal(hive_prog_load(call, ARRAY_LEN(call), &po, &prog), 0);
 	assert_int_equal(hive_prog_jit(prog, NULL), 0);
@@ -782,9 +782,14 @@ static void test_plain_entry(void **state)
 	const struct hive_insn global[] = {INSN(ISA_LD | ISA_IMM | ISA_DW, 1, 2, 0, 0), INSN(0, 0, 0, 0, 0),
 					   LDX_MEM(ISA_DW, 0, 1, 0), EXIT()};
 	HIVE_OPTS(hive_prog_opts, pm, .env = env, .mode = HIVE_EXEC_TRUSTED, .maps = &map, .nmaps = 1);
+	uint32_t zero = 0;
+	uint64_t seven = 7;
+	assert_int_equal(hive_map_update(map, &zero, &seven, HIVE_ANY), 0);
 	assert_int_equal(hive_prog_load(global, ARRAY_LEN(global), &pm, &prog), 0);
 	assert_int_equal(hive_prog_jit(prog, NULL), 0);
-	assert_null(hive_prog_jit_fn(prog));
+	fn = hive_prog_jit_fn(prog);
+	assert_non_null(fn);
+	assert_int_equal(fn(0, 0), 7);
 	hive_prog_free(prog);
 	hive_map_free(map);
 	hive_env_free(env);
