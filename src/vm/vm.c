@@ -520,7 +520,7 @@ static int vm_prog_run(const struct hive_prog *prog, struct hive_run_opts *opts,
 	return err;
 }
 
-/* Standalone JIT code (jit_exec_standalone) reads nothing of a run, and
+/* Standalone JIT code (hive_prog.jit_standalone) reads nothing of a run, and
  * has no run to set up, which on short programs was most of the cost
  * (5 of the 6.5 ns an empty program took). */
 HIVE_API int hive_prog_run(const struct hive_prog *prog, struct hive_run_opts *opts)
