@@ -294,6 +294,26 @@ static bool rel32_call_to(const uint8_t *code, size_t size, uintptr_t target)
 	return false;
 }
 
+/* prog[0] (checked) and prog[1] (trusted), each on the interpreter and the
+ * JIT, return @want on @mem. */
+static void expect_everywhere(struct hive_prog *prog[2], uint8_t *mem, size_t size, uint64_t want)
+{
+	for (int mode = 0; mode < 2; mode++)
+		for (int jit = 0; jit < 2; jit++) {
+			HIVE_OPTS(hive_run_opts, ro, .mem = mem, .mem_size = size, .use_jit = jit);
+			assert_int_equal(hive_prog_run(prog[mode], &ro), 0);
+			assert_int_equal(ro.retval, want);
+		}
+}
+
+static void free_all(struct hive_prog *prog[2], struct hive_env *env, struct hive_map *m)
+{
+	hive_prog_free(prog[0]);
+	hive_prog_free(prog[1]);
+	hive_env_free(env);
+	hive_map_free(m);
+}
+
 /* A trusted program's lookup in a plain array is inlined (no call: the
  * image holds the array's values address), with the helper's results: the
  * element for keys below max_entries, NULL past them; elements of a
@@ -346,17 +366,9 @@ static void test_inline_array_lookup(void **state)
 			uint8_t mem[16] = {0};
 			memcpy(mem, &keys[i], 4);
 			uint64_t want = keys[i] < 5 ? 0x1111111111111111ull * (keys[i] + 1) : (uint64_t)-1;
-			for (int mode = 0; mode < 2; mode++)
-				for (int jit = 0; jit < 2; jit++) {
-					HIVE_OPTS(hive_run_opts, ro, .mem = mem, .mem_size = sizeof mem, .use_jit = jit);
-					assert_int_equal(hive_prog_run(prog[mode], &ro), 0);
-					assert_int_equal(ro.retval, want);
-				}
+			expect_everywhere(prog, mem, sizeof mem, want);
 		}
-		hive_prog_free(prog[0]);
-		hive_prog_free(prog[1]);
-		hive_env_free(env);
-		hive_map_free(m);
+		free_all(prog, env, m);
 	}
 }
 
@@ -429,17 +441,9 @@ static void test_direct_map_calls(void **state)
 			memcpy(mem, &key, 4);
 			/* read-only: update -EPERM, nothing to find; else the value, then gone */
 			uint64_t want = ro ? 1000 + (uint64_t)(-EPERM * 100000ll) : key * 3 + 1000;
-			for (int mode = 0; mode < 2; mode++)
-				for (int jit = 0; jit < 2; jit++) {
-					HIVE_OPTS(hive_run_opts, rop, .mem = mem, .mem_size = sizeof mem, .use_jit = jit);
-					assert_int_equal(hive_prog_run(prog[mode], &rop), 0);
-					assert_int_equal(rop.retval, want);
-				}
+			expect_everywhere(prog, mem, sizeof mem, want);
 		}
-		hive_prog_free(prog[0]);
-		hive_prog_free(prog[1]);
-		hive_env_free(env);
-		hive_map_free(m);
+		free_all(prog, env, m);
 	}
 }
 
