@@ -294,6 +294,22 @@ static bool rel32_call_to(const uint8_t *code, size_t size, uintptr_t target)
 	return false;
 }
 
+/* @p with map 0 = @m and the built-in helpers, JIT-compiled: prog[0]
+ * checked, prog[1] trusted. */
+static void load_both(const struct hive_insn *p, size_t cnt, struct hive_map *m, struct hive_env **env,
+		      struct hive_prog *prog[2])
+{
+	assert_int_equal(hive_env_new(env), 0);
+	assert_int_equal(hive_helpers_install(*env, NULL), 0);
+	struct hive_map *maps[1] = {m};
+	for (int mode = 0; mode < 2; mode++) {
+		HIVE_OPTS(hive_prog_opts, po, .env = *env, .mode = mode ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED,
+			  .maps = maps, .nmaps = 1);
+		assert_int_equal(hive_prog_load(p, cnt, &po, &prog[mode]), 0);
+		assert_int_equal(hive_prog_jit(prog[mode], NULL), 0);
+	}
+}
+
 /* prog[0] (checked) and prog[1] (trusted), each on the interpreter and the
  * JIT, return @want on @mem. */
 static void expect_everywhere(struct hive_prog *prog[2], uint8_t *mem, size_t size, uint64_t want)
@@ -346,15 +362,9 @@ static void test_inline_array_lookup(void **state)
 			assert_int_equal(hive_map_update(m, &k, val, HIVE_ANY), 0);
 		}
 		struct hive_env *env;
-		assert_int_equal(hive_env_new(&env), 0);
-		assert_int_equal(hive_helpers_install(env, NULL), 0);
-		struct hive_map *maps[1] = {m};
 		struct hive_prog *prog[2];
+		load_both(p, ARRAY_LEN(p), m, &env, prog);
 		for (int mode = 0; mode < 2; mode++) {
-			HIVE_OPTS(hive_prog_opts, po, .env = env, .mode = mode ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED,
-				  .maps = maps, .nmaps = 1);
-			assert_int_equal(hive_prog_load(p, ARRAY_LEN(p), &po, &prog[mode]), 0);
-			assert_int_equal(hive_prog_jit(prog[mode], NULL), 0);
 			size_t size;
 			const uint8_t *code = jit_image_code(prog[mode]->jit, &size);
 			uint64_t values = (uintptr_t)m->array_values;
@@ -416,16 +426,10 @@ static void test_direct_map_calls(void **state)
 		HIVE_OPTS(hive_map_opts, mo, .map_flags = ro ? HIVE_F_RDONLY_PROG : 0);
 		assert_int_equal(hive_map_create(HIVE_MAP_HASH, NULL, 4, 8, 16, &mo, &m), 0);
 		struct hive_env *env;
-		assert_int_equal(hive_env_new(&env), 0);
-		assert_int_equal(hive_helpers_install(env, NULL), 0);
-		struct hive_map *maps[1] = {m};
 		struct hive_prog *prog[2];
+		load_both(p, ARRAY_LEN(p), m, &env, prog);
 		uintptr_t fns[3] = {(uintptr_t)m->ops->lookup, (uintptr_t)m->ops->update, (uintptr_t)m->ops->delete};
 		for (int mode = 0; mode < 2; mode++) {
-			HIVE_OPTS(hive_prog_opts, po, .env = env, .mode = mode ? HIVE_EXEC_TRUSTED : HIVE_EXEC_CHECKED,
-				  .maps = maps, .nmaps = 1);
-			assert_int_equal(hive_prog_load(p, ARRAY_LEN(p), &po, &prog[mode]), 0);
-			assert_int_equal(hive_prog_jit(prog[mode], NULL), 0);
 			size_t size;
 			const uint8_t *code = jit_image_code(prog[mode]->jit, &size);
 			/* the calls are direct or through a movabs: either way the
