@@ -354,11 +354,46 @@ static inline void gen_ld_pkt(struct gen *g)
  * that both the rewrite and the near misses it must leave alone are run:
  * the remainder as clang writes it (t = a; t /= b; t *= b; r = a; r -= t),
  * a load followed by byte swaps and truncations (what the JIT knows about
- * the top bits of a loaded value), and a constant set again (a mov the JIT
- * drops when the register holds that value already). */
+ * the top bits of a loaded value), a constant set again (a mov the JIT
+ * drops when the register holds that value already), and the bounds check
+ * before a packet load (x = P + b; y = x + k; if y op z goto over; x =
+ * *(x + off): the JIT computes x only on the jump).  Addresses stay
+ * relative to P (z too, so the branch goes the same way whatever the
+ * buffer's address) and are overwritten with numbers after the join. */
 static inline void gen_idiom(struct gen *g)
 {
-	uint32_t k = gen_below(g, 3);
+	uint32_t k = gen_below(g, 4);
+	if (k == 3) {
+		int x = gen_dst(g), y = gen_dst(g), z = gen_dst(g), b = gen_dst(g);
+		if (x == y || x == z || y == z)
+			return;
+		bool kform = gen_below(g, 2) || b == x || b == y || b == z;
+		static const uint8_t sz[] = {ISA_B, ISA_H, ISA_W, ISA_DW};
+		static const uint8_t ops[] = {ISA_JEQ, ISA_JNE, ISA_JGT, ISA_JGE, ISA_JLT,
+					      ISA_JLE, ISA_JSGT, ISA_JSGE, ISA_JSLT, ISA_JSLE};
+		unsigned si = gen_below(g, 4), size = 1u << si;
+		int32_t room = GEN_MEM - (int32_t)size, boff = (int32_t)gen_below(g, (uint32_t)room + 1);
+		int16_t off = (int16_t)gen_below(g, (uint32_t)(room - boff) + 1);
+		uint32_t over = 1 + gen_below(g, 3);
+		if (!kform)
+			gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_MOV | ISA_K, b, 0, 0, boff));
+		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_MOV | ISA_X, z, g->P, 0, 0));
+		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_K, z, 0, 0, (int32_t)gen_below(g, 80)));
+		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_MOV | ISA_X, x, g->P, 0, 0));
+		gen_emit(g, kform ? GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_K, x, 0, 0, boff)
+				  : GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_X, x, b, 0, 0));
+		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_MOV | ISA_X, y, x, 0, 0));
+		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_K, y, 0, 0, (int32_t)gen_below(g, 40) - 8));
+		gen_emit(g, GEN_INSN((gen_below(g, 4) ? ISA_JMP : ISA_JMP32) | ops[gen_below(g, 10)] | ISA_X, y, z,
+				     (int16_t)over, 0));
+		gen_emit(g, GEN_INSN(ISA_LDX | ISA_MEM | sz[si], x, x, off, 0));
+		for (uint32_t i = 1; i < over; i++)
+			gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_K, x, 0, 0, gen_imm(g)));
+		gen_set(g, x);
+		gen_set(g, y);
+		gen_set(g, z);
+		return;
+	}
 	if (k == 0) {
 		bool w = gen_below(g, 2), kform = gen_below(g, 2);
 		uint8_t cls = w ? ISA_ALU64 : ISA_ALU;
