@@ -359,7 +359,9 @@ static inline void gen_ld_pkt(struct gen *g)
  * before a packet load (x = P + b; y = x + k; if y op z goto over; x =
  * *(x + off): the JIT computes x only on the jump).  Addresses stay
  * relative to P (z too, so the branch goes the same way whatever the
- * buffer's address) and are overwritten with numbers after the join. */
+ * buffer's address), inside the buffer (a run stopped by the budget
+ * before the join reports them, named by offset), and are overwritten
+ * with numbers after the join. */
 static inline void gen_idiom(struct gen *g)
 {
 	uint32_t k = gen_below(g, 4);
@@ -378,12 +380,12 @@ static inline void gen_idiom(struct gen *g)
 		if (!kform)
 			gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_MOV | ISA_K, b, 0, 0, boff));
 		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_MOV | ISA_X, z, g->P, 0, 0));
-		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_K, z, 0, 0, (int32_t)gen_below(g, 80)));
+		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_K, z, 0, 0, (int32_t)gen_below(g, GEN_MEM + 1)));
 		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_MOV | ISA_X, x, g->P, 0, 0));
 		gen_emit(g, kform ? GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_K, x, 0, 0, boff)
 				  : GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_X, x, b, 0, 0));
 		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_MOV | ISA_X, y, x, 0, 0));
-		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_K, y, 0, 0, (int32_t)gen_below(g, 40) - 8));
+		gen_emit(g, GEN_INSN(ISA_ALU64 | ISA_ADD | ISA_K, y, 0, 0, (int32_t)gen_below(g, (uint32_t)(GEN_MEM - boff) + 1)));
 		gen_emit(g, GEN_INSN((gen_below(g, 4) ? ISA_JMP : ISA_JMP32) | ops[gen_below(g, 10)] | ISA_X, y, z,
 				     (int16_t)over, 0));
 		gen_emit(g, GEN_INSN(ISA_LDX | ISA_MEM | sz[si], x, x, off, 0));
