@@ -112,6 +112,38 @@ static void test_threads_come_and_go(void **state)
 	assert_int_equal(atomic_load(&freed), 1);
 }
 
+/* Each thread keeps what it retires (no shared list): a thread that exits
+ * with retired objects left hands them on, and a reclaim anywhere frees
+ * them once no reader can see them; a live writer frees its own as it
+ * goes on retiring. */
+enum { ORPHANS = 100 };
+static struct obj orphan_objs[ORPHANS];
+static atomic_int orphans_freed;
+
+static void *retire_and_exit(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < ORPHANS; i++) {
+		orphan_objs[i].freed = &orphans_freed;
+		epoch_retire(&orphan_objs[i].node, obj_free);
+	}
+	return NULL;
+}
+
+static void test_orphans(void **state)
+{
+	(void)state;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, retire_and_exit, NULL), 0);
+	pthread_join(t, NULL);
+	/* 100 retires reclaim once on their own; the last ones were not old enough */
+	assert_true(atomic_load(&orphans_freed) < ORPHANS);
+	assert_true(epoch_pending() >= (unsigned long)(ORPHANS - atomic_load(&orphans_freed)));
+	epoch_barrier();
+	assert_int_equal(atomic_load(&orphans_freed), ORPHANS);
+	assert_int_equal(epoch_pending(), 0);
+}
+
 static void test_many_retires(void **state)
 {
 	(void)state;
@@ -120,7 +152,7 @@ static void test_many_retires(void **state)
 	atomic_int freed = 0;
 	for (int i = 0; i < N; i++) {
 		objs[i].freed = &freed;
-		epoch_retire(&objs[i].node, obj_free); /* reclaims every 32 on its own */
+		epoch_retire(&objs[i].node, obj_free); /* reclaims every 64 on its own */
 	}
 	assert_true(atomic_load(&freed) > 0);
 	epoch_barrier();
@@ -147,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_reader_holds_back_free),
 		cmocka_unit_test(test_nesting_and_own_section),
 		cmocka_unit_test(test_threads_come_and_go),
+		cmocka_unit_test(test_orphans),
 		cmocka_unit_test(test_many_retires),
 		cmocka_unit_test(test_cpulist),
 	};
