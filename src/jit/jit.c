@@ -123,15 +123,15 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 	struct jit_image *img = jit_zalloc(sizeof(*img));
 	if (!img)
 		return -ENOMEM;
-	size_t entry_off = 0, fn_off = 0;
-	bool calls = true;
-	int err = jit_arch_compile(prog, &co, &img->mem, &img->code_size, &entry_off, &fn_off, &calls);
+	struct jit_arch_out out = {0};
+	int err = jit_arch_compile(prog, &co, &img->mem, &out);
 	if (err) {
 		free(img);
 		return err;
 	}
 	/* give back whole pages past the code, then flip to read-execute */
 	size_t page = jit_page();
+	img->code_size = out.code_size;
 	size_t used = (img->code_size + page - 1) & ~(page - 1);
 	if (used < img->mem.size) {
 		munmap(img->mem.base + used, img->mem.size - used);
@@ -143,14 +143,14 @@ int jit_compile(struct hive_prog *prog, const struct hive_jit_opts *opts)
 		free(img);
 		return err;
 	}
-	img->entry = (jit_entry_fn)(void *)(img->mem.base + entry_off);
-	img->cb = prog->ncb && entry_off ? (jit_cb_fn)(void *)img->mem.base : NULL;
+	img->entry = (jit_entry_fn)(void *)(img->mem.base + out.entry_off);
+	img->cb = prog->ncb && out.entry_off ? (jit_cb_fn)(void *)img->mem.base : NULL;
 	if (prog->jit)
 		jit_free(prog->jit);
 	prog->jit = img;
-	prog->jit_standalone = fn_off ? img->entry : NULL;
-	prog->jit_calls = calls;
-	img->fn = fn_off ? (hive_jit_fn)(void *)(img->mem.base + fn_off) : NULL;
+	prog->jit_standalone = out.fn_off ? img->entry : NULL;
+	prog->jit_calls = out.calls_helpers;
+	img->fn = out.fn_off ? (hive_jit_fn)(void *)(img->mem.base + out.fn_off) : NULL;
 	return 0;
 }
 

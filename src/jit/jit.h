@@ -114,18 +114,26 @@ struct jit_mem {
 	size_t size;
 };
 
+/* What a backend reports of the code it wrote. */
+struct jit_arch_out {
+	size_t code_size;
+	size_t entry_off;  /* the main entry */
+	/* code that reads nothing of a run but ctx->regs and ctx->want_regs
+	 * (trusted, no helper, local call, LD_ABS/IND or fault:
+	 * hive_prog.jit_standalone) also gets a plain C entry, uint64_t fn(r1,
+	 * r2), here (hive_prog_jit_fn); else 0 */
+	size_t fn_off;
+	/* the code calls helpers or map functions (array lookups it inlines
+	 * do not count): else its runs need no epoch section */
+	bool calls_helpers;
+};
+
 /* Compile @prog: the backend maps @mem with jit_mem_alloc() once it knows
  * an upper bound of the size (so it can use direct calls from there) and
- * writes the code into it.  On success *code_size is the length and
- * *entry_off the entry point.  Code that reads nothing of a run but
- * ctx->regs and ctx->want_regs (trusted, no helper, local call, LD_ABS/IND
- * or fault: hive_prog.jit_standalone) gets a plain C entry too,
- * uint64_t fn(r1, r2) at *fn_off (hive_prog_jit_fn); else *fn_off = 0.
- * *calls_helpers: the code calls helpers or map functions (array lookups
- * it inlines do not count): else its runs need no epoch section.
- * @mem is still read-write. */
+ * writes the code into it, filling *out on success; @mem is then still
+ * read-write. */
 int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts *opts, struct jit_mem *mem,
-		     size_t *code_size, size_t *entry_off, size_t *fn_off, bool *calls_helpers);
+		     struct jit_arch_out *out);
 
 /* The context a plain C entry runs standalone code with: registers are
  * not wanted. */

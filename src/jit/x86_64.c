@@ -82,7 +82,7 @@ enum { NOLBL = UINT32_MAX };
  * next instruction.  COLD_REFUND is not a fault:
  * LD_ABS missed the packet, the program ends; give back the unrun part of
  * the block (aux) first.  COLD_LEA_X/K is not a fault: the sum x86_fuse_bound
- * left out, host registers reg = ebpf + aux (a host register) or + aux (a
+ * left out, host registers reg = base + aux (a host register) or + aux (a
  * constant), then on to instruction pc. */
 enum { COLD_LEA_X = 12, COLD_LEA_K = 13, COLD_DIV = 14, COLD_REFUND = 15 };
 struct x86_cold {
@@ -90,6 +90,7 @@ struct x86_cold {
 	uint8_t kind;
 	uint8_t reg;   /* host register holding aux, or 0xff */
 	uint8_t ebpf;  /* the eBPF register of a callx */
+	uint8_t base;  /* COLD_LEA_*: the host register the sum starts from */
 	uint32_t aux;
 };
 
@@ -918,13 +919,19 @@ static void x86_tail_exit(struct x86_jit *j)
  * block) needs no call: r0 = key < max_entries ? values + key * elem : 0.
  * Only where the built-in helper is the one registered. */
 
+/* The map of built-in map helper call @in (fn its function) in trusted main
+ * code, when r1 is known to hold it; else NULL. */
+static const struct hive_map *x86_known_map(const struct x86_jit *j, const struct vm_insn *in, hive_helper_fn fn)
+{
+	if (j->checked || j->precise || !j->kc[1] || !j->kmap[1] || !fn || fn != helpers_builtin((uint32_t)in->imm))
+		return NULL;
+	return (const struct hive_map *)(uintptr_t)j->kv[1];
+}
+
 static const struct hive_map *x86_inline_array(const struct x86_jit *j, const struct vm_insn *in, hive_helper_fn fn)
 {
-	if (j->checked || j->harden || j->precise || in->imm != 1 || !j->kc[1] || !j->kmap[1] || !fn ||
-	    fn != helpers_builtin(1))
-		return NULL;
-	const struct hive_map *m = (const struct hive_map *)(uintptr_t)j->kv[1];
-	if (m->type != HIVE_MAP_ARRAY || !m->array_values || m->percpu ||
+	const struct hive_map *m = in->imm == 1 && !j->harden ? x86_known_map(j, in, fn) : NULL;
+	if (!m || m->type != HIVE_MAP_ARRAY || !m->array_values || m->percpu ||
 	    m->max_entries > INT32_MAX || m->array_elem > INT32_MAX)
 		return NULL;
 	return m;
@@ -961,10 +968,9 @@ static void x86_array_lookup(struct x86_jit *j, const struct hive_map *m)
  * helper (it answers -EPERM). */
 static void *x86_direct_map_call(const struct x86_jit *j, const struct vm_insn *in, hive_helper_fn fn)
 {
-	if (j->checked || j->precise || in->imm < 1 || in->imm > 3 || !j->kc[1] || !j->kmap[1] || !fn ||
-	    fn != helpers_builtin((uint32_t)in->imm))
+	const struct hive_map *m = in->imm >= 1 && in->imm <= 3 ? x86_known_map(j, in, fn) : NULL;
+	if (!m)
 		return NULL;
-	const struct hive_map *m = (const struct hive_map *)(uintptr_t)j->kv[1];
 	switch (in->imm) {
 	case 1: return m->array_values ? NULL : (void *)m->ops->lookup;
 	case 2: return m->map_flags & HIVE_F_RDONLY_PROG ? NULL : (void *)m->ops->update;
@@ -1043,7 +1049,6 @@ static void x86_call_local(struct x86_jit *j, uint32_t pc, uint32_t target)
 
 /* }===== */
 
-/* Emit instruction @pc; returns the slots it takes. */
 /* A conditional jump @in (off != 0) to label @target. */
 static void x86_jcond(struct x86_jit *j, const struct vm_insn *in, uint32_t target)
 {
@@ -1075,6 +1080,7 @@ static void x86_jcond(struct x86_jit *j, const struct vm_insn *in, uint32_t targ
 	x86_jump(j, cc[op >> 4], target);
 }
 
+/* Emit instruction @pc; returns the slots it takes. */
 static unsigned x86_insn(struct x86_jit *j, uint32_t pc)
 {
 	struct x86_buf *b = &j->b;
@@ -1329,7 +1335,7 @@ static unsigned x86_fuse_bound(struct x86_jit *j, uint32_t pc)
 	uint32_t stub = x86_add_cold(j, target, kform ? COLD_LEA_K : COLD_LEA_X, X,
 				     kform ? (uint32_t)i[1].imm : (uint32_t)B);
 	if (!j->b.oom)
-		j->cold[j->ncold - 1].ebpf = (uint8_t)A; /* here the host register of a */
+		j->cold[j->ncold - 1].base = (uint8_t)A;
 	x86_jcond(j, &i[4], stub);
 	x86_place(j, x86_lbl_pc(j, pc + 5));
 	j->pc = pc + 5;
@@ -1633,9 +1639,9 @@ static void x86_stubs(struct x86_jit *j)
 		}
 		if (c->kind == COLD_LEA_X || c->kind == COLD_LEA_K) {
 			if (c->kind == COLD_LEA_X)
-				x86_rm_sib(b, true, 0x8d, c->reg, c->ebpf, (int)c->aux, 0);
+				x86_rm_sib(b, true, 0x8d, c->reg, c->base, (int)c->aux, 0);
 			else
-				x86_rm(b, true, 0x8d, c->reg, c->ebpf, (int32_t)c->aux, false);
+				x86_rm(b, true, 0x8d, c->reg, c->base, (int32_t)c->aux, false);
 			x86_jump(j, -1, x86_lbl_pc(j, c->pc));
 			continue;
 		}
@@ -1867,7 +1873,7 @@ static int x86_keep(struct x86_jit *j)
 /* }===== */
 
 int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts *opts, struct jit_mem *mem,
-		     size_t *code_size, size_t *entry_off, size_t *fn_off, bool *calls_helpers)
+		     struct jit_arch_out *out)
 {
 	struct x86_jit j = {
 		.prog = prog, .code = prog->code, .cnt = prog->cnt,
@@ -1909,10 +1915,8 @@ int jit_arch_compile(const struct hive_prog *prog, const struct jit_compile_opts
 			err = -EFAULT;
 		} else {
 			memcpy(mem->base, j.b.p, j.b.len);
-			*code_size = j.b.len;
-			*entry_off = j.entry_off;
-			*fn_off = j.fn_off;
-			*calls_helpers = j.calls_helpers;
+			*out = (struct jit_arch_out){.code_size = j.b.len, .entry_off = j.entry_off,
+						     .fn_off = j.fn_off, .calls_helpers = j.calls_helpers};
 		}
 	}
 	if (err && mapped)
